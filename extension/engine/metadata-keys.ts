@@ -1,0 +1,13 @@
+// NodeProto.metadata_props keys that carry source locations.
+
+/** Written by MemLens's own tracers (TypeScript model API, Python export bridge). */
+export const MEMLENS_FILE = 'memlens.file';
+export const MEMLENS_LINE = 'memlens.line';
+export const MEMLENS_COLUMN = 'memlens.column';
+/** Module path of the call, dot-separated (`blocks.3.attn`). */
+export const MEMLENS_SCOPE = 'memlens.scope';
+
+/** Written by torch.onnx.export(dynamo=True) in torch >= 2.5. */
+export const TORCH_STACK_TRACE = 'pkg.torch.onnx.stack_trace';
+export const TORCH_NAME_SCOPES = 'pkg.torch.onnx.name_scopes';
+export const TORCH_CLASS_HIERARCHY = 'pkg.torch.onnx.class_hierarchy';

@@ -1,0 +1,29 @@
+// Analysis settings: what the user asks for (CLI flags, editor settings), normalised once.
+
+export type Mode = 'infer' | 'train';
+export type Precision = 'fp32' | 'fp16' | 'bf16';
+export type OptimizerKind = 'adamw' | 'adam' | 'sgd' | 'sgd-momentum' | 'adam8bit' | 'none';
+
+export interface AnalysisSettings {
+  mode: Mode;
+  batch: number;
+  seq: number;
+  /** Compute dtype; in training fp16/bf16 means mixed precision with fp32 master weights. */
+  dtype: Precision;
+  optimizer: OptimizerKind;
+  /** Extra named symbolic dims (`--dim name=N`), applied before batch/seq aliases. */
+  dims: Record<string, number>;
+}
+
+export const DEFAULT_SETTINGS: AnalysisSettings = {
+  mode: 'infer',
+  batch: 1,
+  seq: 128,
+  dtype: 'fp32',
+  optimizer: 'adamw',
+  dims: {},
+};
+
+export function withDefaults(partial: Partial<AnalysisSettings>): AnalysisSettings {
+  return { ...DEFAULT_SETTINGS, ...partial, dims: { ...DEFAULT_SETTINGS.dims, ...(partial.dims ?? {}) } };
+}

@@ -1,0 +1,36 @@
+import type { DType, Dim, GraphNode } from '../graph';
+
+/** What shape inference knows about one tensor. */
+export interface InferredTensor {
+  dtype: DType;
+  /** null when even the rank is unknown. */
+  shape: Dim[] | null;
+  /**
+   * Constant values of small integer tensors (shapes, axes, indices), folded so that
+   * Reshape/Expand/Slice targets computed by Shape->Gather->Concat chains resolve.
+   */
+  value?: number[];
+}
+
+export interface ShapeRuleContext {
+  /** Opset version of the node's domain. */
+  opset: number;
+  /** Attribute helpers keep rules short. */
+  int(name: string, fallback: number): number;
+  ints(name: string): number[] | undefined;
+  float(name: string, fallback: number): number;
+  string(name: string, fallback: string): string;
+  /** Shapes of a subgraph attribute's outputs (If/Loop), inferred in the outer scope. */
+  subgraphOutputs(attr: string): InferredTensor[] | undefined;
+}
+
+/**
+ * One operator's rule: from the node and what is known of its inputs ('' inputs are undefined),
+ * the types of its outputs, in order. Return null for an output it cannot infer; the driver then
+ * falls back to declared value_info and otherwise counts the tensor as unknown.
+ */
+export type ShapeRule = (
+  node: GraphNode,
+  inputs: (InferredTensor | undefined)[],
+  ctx: ShapeRuleContext,
+) => (InferredTensor | null)[];
