@@ -11,3 +11,15 @@ export const MEMLENS_SCOPE = 'memlens.scope';
 export const TORCH_STACK_TRACE = 'pkg.torch.onnx.stack_trace';
 export const TORCH_NAME_SCOPES = 'pkg.torch.onnx.name_scopes';
 export const TORCH_CLASS_HIERARCHY = 'pkg.torch.onnx.class_hierarchy';
+
+/** Model metadata: JSON array of initializer names that are frozen (no gradient, no optimizer state). */
+export const FROZEN_KEY = 'memlens.frozen';
+
+/**
+ * Node metadata: id of the activation-checkpointing region the node belongs to. Tensors saved
+ * inside a region are dropped after the forward and recomputed at the region's backward; only
+ * the region's inputs stay saved.
+ */
+export const CHECKPOINT_KEY = 'memlens.checkpoint';
+/** Node metadata: id of a region whose saved activations are offloaded to host memory until backward. */
+export const OFFLOAD_KEY = 'memlens.offload';

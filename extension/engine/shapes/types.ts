@@ -1,4 +1,4 @@
-import type { DType, Dim, GraphNode } from '../graph';
+import type { DType, Dim, GraphNode, Initializer } from '../graph';
 
 /** What shape inference knows about one tensor. */
 export interface InferredTensor {
@@ -19,9 +19,15 @@ export interface ShapeRuleContext {
   int(name: string, fallback: number): number;
   ints(name: string): number[] | undefined;
   float(name: string, fallback: number): number;
+  floats(name: string): number[] | undefined;
   string(name: string, fallback: string): string;
-  /** Shapes of a subgraph attribute's outputs (If/Loop), inferred in the outer scope. */
-  subgraphOutputs(attr: string): InferredTensor[] | undefined;
+  /** A tensor-valued attribute (Constant's `value`, ConstantOfShape's `value`). */
+  tensor(name: string): Initializer | undefined;
+  /**
+   * Shapes of a subgraph attribute's outputs (If/Loop/Scan), inferred in the outer scope.
+   * `inputs` seeds the subgraph's formal inputs where their declared types say less.
+   */
+  subgraphOutputs(attr: string, inputs?: (InferredTensor | undefined)[]): InferredTensor[] | undefined;
 }
 
 /**
@@ -34,3 +40,14 @@ export type ShapeRule = (
   inputs: (InferredTensor | undefined)[],
   ctx: ShapeRuleContext,
 ) => (InferredTensor | null)[];
+
+/** Rules of one family, by domain ('' = ai.onnx) then operator type. */
+export type RuleTable = Record<string, Record<string, ShapeRule>>;
+
+export interface ShapeResult {
+  /** Every tensor of the main graph (inputs, initializers, node outputs), in execution order. */
+  tensors: Map<string, InferredTensor>;
+  /** Tensor names whose bytes cannot be known (unknown dtype, rank or a non-numeric dim). */
+  unknown: string[];
+  warnings: string[];
+}

@@ -1,0 +1,64 @@
+// From a file the user points at to a Model: picks the front end by file type. Front ends that
+// execute user code (TypeScript tracing, Python export) are loaded on first use and run in a
+// child process with a time limit; the ONNX path reads the file and nothing else.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Model } from '../engine/graph';
+import { MemlensError } from '../engine/errors';
+import { decodeModel } from '../engine/onnx/decode';
+import type { AnalysisSettings } from '../engine/settings';
+
+export interface LoadOptions {
+  entry?: string;
+  settings: AnalysisSettings;
+  /** Whether user code may run (workspace trust; the CLI is trusted by the user invoking it). */
+  trusted: boolean;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  pythonPath?: string;
+}
+
+export interface LoadedModel {
+  model: Model;
+  /** The entry that was analysed (TypeScript/Python), null for ONNX files. */
+  entry: string | null;
+  kind: 'onnx' | 'typescript' | 'python';
+  /** Path of an ONNX file holding the model, when the front end wrote one (for the runner). */
+  onnxPath?: string;
+}
+
+export type ModelKind = LoadedModel['kind'];
+
+export function modelKind(file: string): ModelKind | null {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.onnx') return 'onnx';
+  if (ext === '.ts' || ext === '.mts' || ext === '.cts') return 'typescript';
+  if (ext === '.py') return 'python';
+  return null;
+}
+
+export async function loadModel(file: string, options: LoadOptions): Promise<LoadedModel> {
+  const kind = modelKind(file);
+  if (!kind) throw new MemlensError(`${file}: not a model file MemLens reads (.onnx, .ts or .py)`);
+  await ensureReadable(file);
+  switch (kind) {
+    case 'onnx': {
+      const bytes = await fs.readFile(file);
+      return { model: decodeModel(bytes, file), entry: null, kind, onnxPath: file };
+    }
+    case 'typescript':
+    case 'python':
+      throw new MemlensError(`${file}: ${kind} models are read by a front end that is not built in yet`);
+  }
+}
+
+async function ensureReadable(file: string): Promise<void> {
+  try {
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw new MemlensError(`${file}: not a file`);
+  } catch (e) {
+    if (e instanceof MemlensError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MemlensError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? (e as Error).message})`);
+  }
+}

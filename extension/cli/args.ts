@@ -1,0 +1,125 @@
+// Command-line arguments -> a typed request. Usage errors are MemlensErrors (exit 2).
+import { parseArgs } from 'node:util';
+import { MemlensError } from '../engine/errors';
+import { withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
+import { parseBytes } from '../engine/units';
+
+export const USAGE = `usage: memlens <command> <file> [options]
+
+commands:
+  profile <file>   where the memory goes: peak, breakdown, top lines
+  suggest <file>   memory-saving rewrites with their predicted saving and cost
+  fit <file>       the cheapest set of rewrites that fits --budget
+
+options:
+  --entry NAME            model entry in a .ts/.py file (default: the first one)
+  --mode infer|train      inference (default) or one training step
+  --batch N --seq N       batch size and sequence length (defaults 1 and 128)
+  --dim name=N            bind any symbolic dimension (repeatable)
+  --dtype fp32|fp16|bf16  compute precision (training: mixed precision with fp32 master weights)
+  --optimizer adamw|adam|sgd|sgd-momentum|adam8bit|none   (training; default adamw)
+  --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
+  --json                  print the profile as JSON (schema memlens.profile/1)
+  --trace FILE            write the memory timeline as Chrome trace / Perfetto JSON
+  --run                   also run the model on ONNX Runtime and measure it
+  --ep auto|cpu|cuda|webgpu|dml|coreml   execution provider for --run (default auto)
+  --runs N                measured runs (default 3)
+  --timeout SECONDS       time limit for tracing, export and runs (default 120)
+  --write | --out PATH    (fit) apply the plan in place, or write the rewritten model to PATH
+  --python PATH           Python interpreter for .py models
+
+exit codes: 0 ok, 2 bad input or usage, 3 peak over --budget`;
+
+export type Command = 'profile' | 'suggest' | 'fit';
+
+export interface CliRequest {
+  command: Command;
+  file: string;
+  entry?: string;
+  settings: AnalysisSettings;
+  budget?: number;
+  json: boolean;
+  trace?: string;
+  run: boolean;
+  ep: string;
+  runs: number;
+  timeoutMs: number;
+  write: boolean;
+  out?: string;
+  python?: string;
+}
+
+const MODES: Record<string, Mode> = { infer: 'infer', inference: 'infer', train: 'train', training: 'train' };
+const DTYPES: Precision[] = ['fp32', 'fp16', 'bf16'];
+const OPTIMIZERS: OptimizerKind[] = ['adamw', 'adam', 'sgd', 'sgd-momentum', 'adam8bit', 'none'];
+const EPS = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+
+function positiveInt(v: string, flag: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new MemlensError(`${flag}: expected a positive whole number, got '${v}'`);
+  return Number(v);
+}
+
+export function parseCli(argv: string[]): CliRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
+        dim: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
+        budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
+        ep: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
+        out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new MemlensError(`${(e as Error).message.split('\n')[0]}\n${USAGE}`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) throw new MemlensError(USAGE, 0);
+  const [command, file, ...extra] = positionals;
+  if (!command || !file) throw new MemlensError(USAGE);
+  if (command !== 'profile' && command !== 'suggest' && command !== 'fit') throw new MemlensError(`unknown command '${command}'\n${USAGE}`);
+  if (extra.length) throw new MemlensError(`unexpected argument '${extra[0]}'`);
+
+  const mode = v.mode === undefined ? 'infer' : MODES[v.mode];
+  if (!mode) throw new MemlensError(`--mode: expected infer or train, got '${v.mode}'`);
+  if (v.dtype !== undefined && !DTYPES.includes(v.dtype as Precision)) throw new MemlensError(`--dtype: expected one of ${DTYPES.join(', ')}, got '${v.dtype}'`);
+  if (v.optimizer !== undefined && !OPTIMIZERS.includes(v.optimizer as OptimizerKind)) throw new MemlensError(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, got '${v.optimizer}'`);
+  if (v.ep !== undefined && !EPS.includes(v.ep)) throw new MemlensError(`--ep: expected one of ${EPS.join(', ')}, got '${v.ep}'`);
+  const dims: Record<string, number> = {};
+  for (const d of v.dim ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(d);
+    if (!m) throw new MemlensError(`--dim: expected name=N, got '${d}'`);
+    dims[m[1]] = positiveInt(m[2], `--dim ${m[1]}`);
+  }
+  if (command === 'fit' && v.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
+  if (v.write && v.out) throw new MemlensError('fit: use --write or --out, not both');
+
+  const settings = withDefaults({
+    mode,
+    ...(v.batch !== undefined ? { batch: positiveInt(v.batch, '--batch') } : {}),
+    ...(v.seq !== undefined ? { seq: positiveInt(v.seq, '--seq') } : {}),
+    ...(v.dtype !== undefined ? { dtype: v.dtype as Precision } : {}),
+    ...(v.optimizer !== undefined ? { optimizer: v.optimizer as OptimizerKind } : {}),
+    dims,
+  });
+  return {
+    command,
+    file,
+    entry: v.entry,
+    settings,
+    budget: v.budget !== undefined ? parseBytes(v.budget, '--budget') : undefined,
+    json: v.json ?? false,
+    trace: v.trace,
+    run: v.run ?? false,
+    ep: v.ep ?? 'auto',
+    runs: v.runs !== undefined ? positiveInt(v.runs, '--runs') : 3,
+    timeoutMs: (v.timeout !== undefined ? positiveInt(v.timeout, '--timeout') : 120) * 1000,
+    write: v.write ?? false,
+    out: v.out,
+    python: v.python,
+  };
+}

@@ -1,0 +1,74 @@
+// The human output of `memlens profile`: compact, aligned, the top lines by share of the peak.
+import * as path from 'node:path';
+import { CATEGORIES, type Category, type Profile } from '../engine/profile';
+import { formatBytes, formatCount } from '../engine/units';
+
+const LABELS: Record<Category, string> = {
+  weights: 'weights', activations: 'activations', kvCache: 'KV cache', gradients: 'gradients',
+  optimizerState: 'optimizer state', inputs: 'inputs', outputs: 'outputs', other: 'other',
+};
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+function pct(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';
+}
+
+export function formatProfile(p: Profile, options: { budget?: number; cwd: string; topLines?: number }): string {
+  const rel = (f: string) => (path.isAbsolute(f) ? path.relative(options.cwd, f) || f : f);
+  const s = p.settings;
+  const out: string[] = [];
+  const mode = s.mode === 'train' ? `training (${s.optimizer})` : 'inference';
+  out.push(`MemLens · ${rel(p.source)}${p.entry ? ` · ${p.entry}` : ''} · ${mode} · batch ${s.batch} · seq ${s.seq} · ${s.dtype}`);
+  out.push(`params   ${formatCount(p.params)} (${p.params.toLocaleString('en-US')})${s.mode === 'train' ? `, trainable ${formatCount(p.trainableParams)}` : ''}`);
+  const where = p.peak.source ? ` (${rel(p.peak.source.file)}:${p.peak.source.line})` : '';
+  out.push(`peak     ${formatBytes(p.peak.bytes)} during ${p.peak.phase} at ${p.peak.op} ${p.peak.node}${where}`);
+  if (p.measured) {
+    const m = p.measured;
+    const diff = p.peak.bytes > 0 ? ((p.peak.bytes - m.peakBytes) / m.peakBytes) * 100 : 0;
+    out.push(`measured ${formatBytes(m.peakBytes)} on ${m.ep} (estimate ${diff >= 0 ? '+' : ''}${diff.toFixed(1)}%), ${m.wallMs.toFixed(1)} ms per run`);
+  }
+  if (options.budget !== undefined) {
+    const over = p.peak.bytes > options.budget;
+    out.push(`budget   ${formatBytes(options.budget)} ${over ? `EXCEEDED by ${formatBytes(p.peak.bytes - options.budget)}` : `ok (${pct(p.peak.bytes, options.budget)} used)`}`);
+  }
+  out.push('', 'at the peak');
+  for (const c of CATEGORIES) {
+    const v = p.breakdown[c];
+    if (v > 0) out.push(`  ${pad(LABELS[c], 16)}${pad(formatBytes(v), 12, true)}  ${pad(pct(v, p.peak.bytes), 6, true)}`);
+  }
+  const t = p.totals;
+  const totals = [`weights ${formatBytes(t.weightBytes)}`];
+  if (t.kvCacheBytes) totals.push(`KV cache ${formatBytes(t.kvCacheBytes)}`);
+  if (s.mode === 'train') {
+    totals.push(`saved for backward ${formatBytes(t.savedActivationBytes)}`, `gradients ${formatBytes(t.gradientBytes)}`, `optimizer state ${formatBytes(t.optimizerStateBytes)}`);
+  }
+  out.push('', `totals   ${totals.join(' · ')}`);
+  out.push(`arena    ideal reuse ${formatBytes(p.plan.idealPeakBytes)}, greedy offset plan ${formatBytes(p.plan.offsetPlanBytes)} (fragmentation ${(100 * p.plan.fragmentation).toFixed(1)}%)`);
+
+  const top = p.lines.filter((l) => l.peakBytes > 0).slice(0, options.topLines ?? 10);
+  if (top.length) {
+    const measuredByNode = new Map((p.measured?.perNode ?? []).map((n) => [n.node, n.outputBytes]));
+    const withMeasured = measuredByNode.size > 0;
+    out.push('', 'top lines at the peak');
+    const head = `  ${pad('share', 6, true)}  ${pad('at peak', 11, true)}  ${pad('produced', 11, true)}${s.mode === 'train' ? `  ${pad('saved', 11, true)}` : ''}${withMeasured ? `  ${pad('measured', 11, true)}` : ''}  ${pad('×', 3, true)}  line`;
+    out.push(head);
+    for (const l of top) {
+      const loc = l.file ? `${rel(l.file)}:${l.line}` : l.scope || '(graph)';
+      const scope = l.file && l.scope ? `  ${l.scope}` : '';
+      const measured = l.nodes.reduce((a, n) => a + (measuredByNode.get(n) ?? 0), 0);
+      out.push(
+        `  ${pad(pct(l.peakBytes, p.peak.bytes), 6, true)}  ${pad(formatBytes(l.peakBytes), 11, true)}  ${pad(formatBytes(l.bytes), 11, true)}` +
+          (s.mode === 'train' ? `  ${pad(formatBytes(l.savedBytes), 11, true)}` : '') +
+          (withMeasured ? `  ${pad(formatBytes(measured), 11, true)}` : '') +
+          `  ${pad(String(l.repeats), 3, true)}  ${loc}${scope}`,
+      );
+    }
+  }
+  if (p.unknownTensors > 0 || p.warnings.length) {
+    out.push('', ...p.warnings.map((w) => `warning: ${w}`));
+  }
+  return out.join('\n');
+}

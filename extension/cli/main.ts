@@ -1,0 +1,47 @@
+// `memlens`: the engine from a terminal or a CI job. Errors are one line on stderr, exit 2;
+// a peak over --budget exits 3.
+import * as fs from 'node:fs/promises';
+import { analyzeModel } from '../engine/analyze';
+import { isMemlensError } from '../engine/errors';
+import type { Profile } from '../engine/profile';
+import { loadModel } from '../analysis/load-model';
+import { parseCli, type CliRequest } from './args';
+import { chromeTrace } from './chrome-trace';
+import { formatProfile } from './format-table';
+
+export async function main(argv: string[]): Promise<number> {
+  const req = parseCli(argv);
+  return profileCommand(req);
+}
+
+export async function profileFor(req: CliRequest): Promise<Profile> {
+  const loaded = await loadModel(req.file, {
+    entry: req.entry, settings: req.settings, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
+  });
+  const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
+  return profile;
+}
+
+async function profileCommand(req: CliRequest): Promise<number> {
+  const profile = await profileFor(req);
+  if (req.trace) await fs.writeFile(req.trace, JSON.stringify(chromeTrace(profile)));
+  if (req.json) process.stdout.write(JSON.stringify(profile, null, 1) + '\n');
+  else process.stdout.write(formatProfile(profile, { budget: req.budget, cwd: process.cwd() }) + '\n');
+  return req.budget !== undefined && profile.peak.bytes > req.budget ? 3 : 0;
+}
+
+export function runCli(argv: string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (isMemlensError(e)) {
+        (e.exitCode === 0 ? process.stdout : process.stderr).write(`${e.exitCode === 0 ? '' : 'memlens: '}${e.message}\n`);
+        process.exit(e.exitCode);
+      }
+      process.stderr.write(`memlens: internal error: ${(e as Error)?.message ?? String(e)} (please report this with the model file)\n`);
+      process.exit(2);
+    },
+  );
+}
+
+if (require.main === module) runCli(process.argv.slice(2));

@@ -1,0 +1,77 @@
+// Per-line (or per-scope, when no line is known) figures: what each line of the model produces,
+// holds at the peak, saves for backward, writes to the KV cache, and how often it ran.
+import type { NodeOrigin } from '../graph';
+import type { LineFigures } from '../profile';
+import type { Buffer } from '../memory/buffers';
+import type { TensorTable } from '../memory/tensor-table';
+
+function keyOf(o: NodeOrigin): string {
+  return o.source ? `${o.source.file}\u0000${o.source.line}` : `\u0000scope\u0000${o.scope}`;
+}
+
+export function lineFigures(
+  table: TensorTable,
+  origins: NodeOrigin[],
+  buffers: Buffer[],
+  peakStep: number,
+  savedTensors: Set<string>,
+): LineFigures[] {
+  const lines = new Map<string, LineFigures & { scopes: Set<string> }>();
+  const lineOf: (LineFigures & { scopes: Set<string> })[] = origins.map((o, pos) => {
+    const key = keyOf(o);
+    let f = lines.get(key);
+    if (!f) {
+      f = {
+        file: o.source?.file ?? null,
+        line: o.source?.line ?? null,
+        scope: o.scope,
+        bytes: 0, peakBytes: 0, savedBytes: 0, kvBytes: 0, repeats: 0,
+        ops: {}, nodes: [], scopes: new Set<string>(),
+      };
+      lines.set(key, f);
+    }
+    f.nodes.push(table.nodes[pos].name);
+    f.scopes.add(o.scope);
+    return f;
+  });
+  for (const t of table.tensors.values()) {
+    if (t.producer < 0) continue;
+    const f = lineOf[t.producer];
+    const op = table.nodes[t.producer].opType;
+    if (t.category !== 'other') {
+      f.bytes += t.bytes;
+      f.ops[op] = (f.ops[op] ?? 0) + t.bytes;
+    }
+    if (t.category === 'kvCache') f.kvBytes += t.bytes;
+    if (savedTensors.has(t.name)) f.savedBytes += t.bytes;
+  }
+  for (const b of buffers) {
+    if (b.owner < 0) continue;
+    if (b.kind === 'saved') lineOf[b.owner].savedBytes += b.bytes;
+    if (b.start <= peakStep && peakStep <= b.end) lineOf[b.owner].peakBytes += b.bytes;
+  }
+  const out: LineFigures[] = [];
+  for (const f of lines.values()) {
+    const { scopes, ...rest } = f;
+    // A line in a loop over distinct modules (layers) runs once per module scope.
+    out.push({ ...rest, scope: generalScope([...scopes]), repeats: Math.max(1, scopes.size) });
+  }
+  return out.sort((a, b) => b.peakBytes - a.peakBytes || b.bytes - a.bytes);
+}
+
+/** The scopes of a line that ran in several modules, generalised: `h.0.attn`, `h.1.attn` -> `h.*.attn`. */
+export function generalScope(scopes: string[]): string {
+  if (scopes.length <= 1) return scopes[0] ?? '';
+  const sep = scopes[0].includes('/') ? '/' : '.';
+  const parts = scopes.map((s) => s.split(sep));
+  const len = parts[0].length;
+  if (parts.every((p) => p.length === len)) {
+    return parts[0].map((seg, i) => (parts.every((p) => p[i] === seg) ? seg : '*')).join(sep);
+  }
+  const prefix: string[] = [];
+  for (let i = 0; i < Math.min(...parts.map((p) => p.length)); i++) {
+    if (!parts.every((p) => p[i] === parts[0][i])) break;
+    prefix.push(parts[0][i]);
+  }
+  return [...prefix, '*'].join(sep);
+}

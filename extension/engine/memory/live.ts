@@ -1,0 +1,41 @@
+// Live bytes at every step, by category, from buffer intervals (difference arrays: O(buffers + steps)).
+import { CATEGORIES, emptyByCategory, type ByCategory, type Category } from '../profile';
+import type { Buffer } from './buffers';
+
+export interface LiveProfile {
+  total: Float64Array;
+  byCategory: Record<Category, Float64Array>;
+  peakStep: number;
+  peakBytes: number;
+}
+
+export function liveBytes(buffers: Buffer[], stepCount: number): LiveProfile {
+  const diff = {} as Record<Category, Float64Array>;
+  for (const c of CATEGORIES) diff[c] = new Float64Array(stepCount + 1);
+  for (const b of buffers) {
+    if (b.bytes === 0) continue;
+    diff[b.category][b.start] += b.bytes;
+    diff[b.category][b.end + 1] -= b.bytes;
+  }
+  const total = new Float64Array(stepCount);
+  const byCategory = {} as Record<Category, Float64Array>;
+  for (const c of CATEGORIES) {
+    const out = new Float64Array(stepCount);
+    let run = 0;
+    for (let s = 0; s < stepCount; s++) {
+      run += diff[c][s];
+      out[s] = run;
+      total[s] += run;
+    }
+    byCategory[c] = out;
+  }
+  let peakStep = 0;
+  for (let s = 1; s < stepCount; s++) if (total[s] > total[peakStep]) peakStep = s;
+  return { total, byCategory, peakStep, peakBytes: stepCount ? total[peakStep] : 0 };
+}
+
+export function categoriesAt(live: LiveProfile, step: number): ByCategory {
+  const out = emptyByCategory();
+  for (const c of CATEGORIES) out[c] = live.byCategory[c][step] ?? 0;
+  return out;
+}

@@ -1,0 +1,170 @@
+// Shape and dtype inference over a whole model: seeds from inputs, initializers and constants,
+// one rule per operator, declared value_info where a rule cannot tell, and constant folding of
+// shape computations. An operator without a rule never stops the analysis.
+import type { Dim, Graph, GraphNode, Model, TensorType } from '../graph';
+import { MemlensError } from '../errors';
+import type { InferredTensor, ShapeResult } from './types';
+import { isKnownShape } from './dim-math';
+import { tensor } from './fold';
+import { NodeRuleContext } from './rule-context';
+import { ruleFor } from './registry';
+import { ShapeError } from './shape-error';
+import { topoOrder } from './topo-order';
+
+export type { ShapeResult } from './types';
+
+/** Opset assumed for a domain the model does not import (ai.onnx: the newest these rules know). */
+const DEFAULT_OPSET: Record<string, number> = { '': 21 };
+
+class Scope {
+  readonly tensors = new Map<string, InferredTensor>();
+  constructor(readonly parent: Scope | null) {}
+  get(name: string): InferredTensor | undefined {
+    for (let s: Scope | null = this; s; s = s.parent) {
+      const t = s.tensors.get(name);
+      if (t) return t;
+    }
+    return undefined;
+  }
+}
+
+interface OpTally { nodes: number; example: string }
+
+class Inference {
+  readonly unknownOps = new Map<string, OpTally>();
+  /** Known operators whose outputs stayed unknown although all their inputs were known. */
+  readonly uninferred = new Map<string, OpTally>();
+  readonly dangling: string[] = [];
+
+  constructor(readonly model: Model, readonly dims: Record<string, number>) {}
+
+  opset(domain: string): number {
+    return this.model.opsets[domain] ?? this.model.opsets[domain === '' ? 'ai.onnx' : domain] ?? DEFAULT_OPSET[domain] ?? 1;
+  }
+
+  /** Declared type with bound symbolic dims replaced by their sizes. */
+  bind(t: TensorType): InferredTensor {
+    if (!t.shape) return { dtype: t.dtype, shape: null };
+    const shape: Dim[] = t.shape.map((d) => (typeof d === 'string' && d in this.dims ? this.dims[d] : d));
+    return { dtype: t.dtype, shape };
+  }
+
+  graph(graph: Graph, scope: Scope, seeds?: (InferredTensor | undefined)[]): void {
+    graph.inputs.forEach((v, i) => {
+      const declared = this.bind(v);
+      const seed = seeds?.[i];
+      scope.tensors.set(v.name, seed ? merge(seed, declared) : declared);
+    });
+    for (const init of graph.initializers.values()) {
+      scope.tensors.set(init.name, tensor(init.dtype, init.dims, init.values));
+    }
+    const declaredOutputs = new Map<string, TensorType>();
+    for (const o of graph.outputs) declaredOutputs.set(o.name, o);
+
+    const ctx = new NodeRuleContext((node, attr, inputs) => this.subgraph(node, attr, scope, inputs));
+    for (const node of topoOrder(graph)) {
+      const inputs = node.inputs.map((name) => (name === '' ? undefined : this.lookup(scope, name, node)));
+      const rule = ruleFor(node.domain, node.opType);
+      let results: (InferredTensor | null)[] = [];
+      if (rule) {
+        try {
+          results = rule(node, inputs, ctx.at(node, this.opset(node.domain)));
+        } catch (e) {
+          if (e instanceof ShapeError) throw new MemlensError(`node '${node.name}' (${opName(node)}): ${e.message}`);
+          throw e;
+        }
+      } else {
+        tally(this.unknownOps, opName(node), node.name);
+      }
+      let lost = false;
+      node.outputs.forEach((out, i) => {
+        if (out === '') return;
+        const declaredType = graph.valueInfo.get(out) ?? declaredOutputs.get(out);
+        const declared = declaredType ? this.bind(declaredType) : null;
+        const t = merge(results[i] ?? null, declared) ?? { dtype: 'undefined', shape: null };
+        if (isUnknown(t)) lost = true;
+        scope.tensors.set(out, t);
+      });
+      if (rule && lost && inputs.every((t) => t === undefined || !isUnknown(t))) {
+        tally(this.uninferred, opName(node), node.name);
+      }
+    }
+  }
+
+  private lookup(scope: Scope, name: string, node: GraphNode): InferredTensor | undefined {
+    const t = scope.get(name);
+    if (!t && this.dangling.length < 1000) this.dangling.push(`'${name}' of node '${node.name}'`);
+    return t;
+  }
+
+  private subgraph(
+    node: GraphNode,
+    attr: string,
+    outer: Scope,
+    seeds: (InferredTensor | undefined)[] | undefined,
+  ): InferredTensor[] | undefined {
+    const a = node.attributes[attr];
+    if (a?.kind !== 'graph') return undefined;
+    const scope = new Scope(outer);
+    this.graph(a.value, scope, seeds);
+    return a.value.outputs.map((o) => scope.get(o.name) ?? this.bind(o));
+  }
+
+  warnings(): string[] {
+    const out: string[] = [];
+    for (const [op, t] of this.unknownOps) {
+      out.push(`unknown operator ${op} (${plural(t.nodes, 'node')}): declared shapes used where present`);
+    }
+    for (const [op, t] of this.uninferred) {
+      out.push(`output size of ${op} cannot be known before running (${plural(t.nodes, 'node')}, e.g. '${t.example}'): it depends on the data`);
+    }
+    if (this.dangling.length > 0) {
+      out.push(`${plural(this.dangling.length, 'node input')} name a tensor that nothing defines (first: ${this.dangling[0]})`);
+    }
+    return out;
+  }
+}
+
+function opName(node: GraphNode): string {
+  return node.domain === '' ? node.opType : `${node.domain}:${node.opType}`;
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+function tally(map: Map<string, OpTally>, op: string, example: string): void {
+  const t = map.get(op);
+  if (t) t.nodes++;
+  else map.set(op, { nodes: 1, example });
+}
+
+export function isUnknown(t: InferredTensor): boolean {
+  return t.dtype === 'undefined' || !isKnownShape(t.shape);
+}
+
+/** What a rule inferred, completed by what the graph declares (declared sizes fill unknown dims). */
+function merge(inferred: InferredTensor | null, declared: InferredTensor | null): InferredTensor | null {
+  if (!inferred) return declared;
+  if (!declared) return inferred;
+  const dtype = inferred.dtype !== 'undefined' ? inferred.dtype : declared.dtype;
+  let shape = inferred.shape ?? declared.shape;
+  if (inferred.shape && declared.shape && inferred.shape.length === declared.shape.length && !isKnownShape(inferred.shape)) {
+    shape = inferred.shape.map((d, i) => (typeof d === 'number' ? d : typeof declared.shape![i] === 'number' ? declared.shape![i] : d ?? declared.shape![i]));
+  }
+  if (dtype === inferred.dtype && shape === inferred.shape) return inferred;
+  return inferred.value !== undefined ? { dtype, shape, value: inferred.value } : { dtype, shape };
+}
+
+/**
+ * Shapes and dtypes of every tensor of the model, with symbolic dims replaced from `dims`
+ * (see bindDims). Throws MemlensError for a cycle or for inputs an operator cannot accept.
+ */
+export function inferShapes(model: Model, dims: Record<string, number>): ShapeResult {
+  const inference = new Inference(model, dims);
+  const scope = new Scope(null);
+  inference.graph(model.graph, scope);
+  const unknown: string[] = [];
+  for (const [name, t] of scope.tensors) if (isUnknown(t)) unknown.push(name);
+  return { tensors: scope.tensors, unknown, warnings: inference.warnings() };
+}

@@ -1,0 +1,63 @@
+// The attribute and subgraph accessors a rule sees; one object per graph, pointed at each node in turn.
+import type { GraphNode, Initializer } from '../graph';
+import type { InferredTensor, ShapeRuleContext } from './types';
+
+export type SubgraphInference = (
+  node: GraphNode,
+  attr: string,
+  inputs: (InferredTensor | undefined)[] | undefined,
+) => InferredTensor[] | undefined;
+
+export class NodeRuleContext implements ShapeRuleContext {
+  opset = 0;
+  private node: GraphNode | null = null;
+
+  constructor(private readonly inferSubgraph: SubgraphInference) {}
+
+  at(node: GraphNode, opset: number): this {
+    this.node = node;
+    this.opset = opset;
+    return this;
+  }
+
+  private attr(name: string) {
+    return this.node?.attributes[name];
+  }
+
+  int(name: string, fallback: number): number {
+    const a = this.attr(name);
+    return a?.kind === 'int' ? a.value : fallback;
+  }
+
+  ints(name: string): number[] | undefined {
+    const a = this.attr(name);
+    if (a?.kind === 'ints') return a.value;
+    if (a?.kind === 'int') return [a.value];
+    return undefined;
+  }
+
+  float(name: string, fallback: number): number {
+    const a = this.attr(name);
+    if (a?.kind === 'float' || a?.kind === 'int') return a.value;
+    return fallback;
+  }
+
+  floats(name: string): number[] | undefined {
+    const a = this.attr(name);
+    return a?.kind === 'floats' ? a.value : undefined;
+  }
+
+  string(name: string, fallback: string): string {
+    const a = this.attr(name);
+    return a?.kind === 'string' ? a.value : fallback;
+  }
+
+  tensor(name: string): Initializer | undefined {
+    const a = this.attr(name);
+    return a?.kind === 'tensor' ? a.value : undefined;
+  }
+
+  subgraphOutputs(attr: string, inputs?: (InferredTensor | undefined)[]): InferredTensor[] | undefined {
+    return this.node ? this.inferSubgraph(this.node, attr, inputs) : undefined;
+  }
+}

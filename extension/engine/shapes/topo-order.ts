@@ -1,0 +1,85 @@
+// Execution order of a graph's nodes. Exporters usually write nodes sorted; that is checked in one
+// pass and only otherwise sorted (Kahn), so the common case costs O(nodes + edges).
+import type { Graph, GraphNode } from '../graph';
+import { MemlensError } from '../errors';
+
+/** Names a node reads: its inputs plus outer-scope names its subgraphs use (If/Loop bodies). */
+export function nodeReads(node: GraphNode): string[] {
+  let reads: string[] | null = null;
+  for (const a of Object.values(node.attributes)) {
+    const graphs = a.kind === 'graph' ? [a.value] : a.kind === 'graphs' ? a.value : null;
+    if (!graphs) continue;
+    reads ??= node.inputs.slice();
+    for (const g of graphs) for (const n of freeNames(g)) reads.push(n);
+  }
+  return reads ?? node.inputs;
+}
+
+/** Names a subgraph reads without defining them. */
+export function freeNames(g: Graph): Set<string> {
+  const defined = new Set<string>();
+  for (const v of g.inputs) defined.add(v.name);
+  for (const k of g.initializers.keys()) defined.add(k);
+  for (const n of g.nodes) for (const o of n.outputs) defined.add(o);
+  const free = new Set<string>();
+  for (const n of g.nodes) {
+    for (const i of nodeReads(n)) if (i !== '' && !defined.has(i)) free.add(i);
+  }
+  for (const o of g.outputs) if (!defined.has(o.name)) free.add(o.name);
+  return free;
+}
+
+export function topoOrder(graph: Graph): GraphNode[] {
+  const nodes = graph.nodes;
+  const producer = new Map<string, number>();
+  for (let i = 0; i < nodes.length; i++) for (const o of nodes[i].outputs) if (o !== '') producer.set(o, i);
+  const reads = nodes.map(nodeReads);
+
+  let sorted = true;
+  for (let i = 0; i < nodes.length && sorted; i++) {
+    for (const name of reads[i]) {
+      const p = producer.get(name);
+      if (p !== undefined && p >= i) { sorted = false; break; }
+    }
+  }
+  if (sorted) return nodes;
+
+  const pending = new Array<number>(nodes.length).fill(0);
+  const consumers: number[][] = nodes.map(() => []);
+  for (let i = 0; i < nodes.length; i++) {
+    for (const name of new Set(reads[i])) {
+      const p = producer.get(name);
+      if (p === undefined) continue;
+      pending[i]++;
+      consumers[p].push(i);
+    }
+  }
+  const order: GraphNode[] = [];
+  const ready: number[] = [];
+  for (let i = 0; i < nodes.length; i++) if (pending[i] === 0) ready.push(i);
+  // Ready nodes run first-in first-out, so the exporter's order is kept where the graph allows it.
+  for (let head = 0; head < ready.length; head++) {
+    const i = ready[head];
+    order.push(nodes[i]);
+    for (const c of consumers[i]) if (--pending[c] === 0) ready.push(c);
+  }
+  if (order.length < nodes.length) {
+    const onCycle = nodeOnCycle(pending, reads, producer);
+    const n = nodes[onCycle];
+    throw new MemlensError(`graph '${graph.name || 'main'}' has a cycle through node '${n.name}' (${n.opType})`);
+  }
+  return order;
+}
+
+/** Walk back from a blocked node along blocked producers until a node repeats: it is on a cycle. */
+function nodeOnCycle(pending: number[], reads: string[][], producer: Map<string, number>): number {
+  let i = pending.findIndex((p) => p > 0);
+  const seen = new Set<number>();
+  while (!seen.has(i)) {
+    seen.add(i);
+    const next = reads[i].map((n) => producer.get(n)).find((p) => p !== undefined && pending[p] > 0);
+    if (next === undefined) break;
+    i = next;
+  }
+  return i;
+}

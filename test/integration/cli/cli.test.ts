@@ -1,0 +1,133 @@
+// The CLI as a user runs it: a real process, real files, exit codes and one-line errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { encodeModel } from '../../../extension/engine/onnx/encode';
+import { GraphBuilder } from '../../fixtures/graph-builder';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const BIN = path.join(ROOT, 'bin', 'memlens.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-cli-'));
+
+function memlens(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function writeModel(name: string, build: (b: GraphBuilder) => void, opset = 17): string {
+  const b = new GraphBuilder();
+  build(b);
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, encodeModel(b.model(opset)));
+  return file;
+}
+
+// [batch, 256] -> Gemm 256x1024 -> Relu -> Gemm 1024x10
+const mlp = writeModel('mlp.onnx', (b) => {
+  const x = b.input('x', 'float32', ['batch', 256]);
+  const h = b.one('Gemm', [x, b.weight('fc1.weight', [1024, 256]), b.weight('fc1.bias', [1024])], { name: '/fc1/Gemm', attrs: { transB: { kind: 'int', value: 1 } } });
+  const r = b.one('Relu', [h], { name: '/relu/Relu' });
+  b.one('Gemm', [r, b.weight('fc2.weight', [10, 1024]), b.weight('fc2.bias', [10])], { name: '/fc2/Gemm', outputs: ['logits'], attrs: { transB: { kind: 'int', value: 1 } } });
+  b.output('logits', 'float32', ['batch', 10]);
+});
+const PARAMS = 1024 * 256 + 1024 + 10 * 1024 + 10;
+
+test('profile --json follows schema memlens.profile/1 with exact parameter and weight figures', () => {
+  const r = memlens('profile', mlp, '--batch', '32', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout);
+  assert.equal(p.schema, 'memlens.profile/1');
+  assert.equal(p.params, PARAMS);
+  assert.equal(p.totals.weightBytes, PARAMS * 4);
+  assert.equal(p.settings.batch, 32);
+  assert.equal(p.unknownTensors, 0);
+  // Peak at fc2: weights + input 32x256 + h/relu 32x1024 (shared buffer) + logits 32x10, all fp32.
+  assert.equal(p.peak.bytes, PARAMS * 4 + (32 * 256 + 32 * 1024 + 32 * 10) * 4);
+  for (const key of ['weights', 'activations', 'kvCache', 'gradients', 'optimizerState', 'inputs', 'outputs', 'other']) assert.equal(typeof p.breakdown[key], 'number');
+  assert.ok(p.lines.every((l: { scope: string; line: number | null }) => l.scope !== '' || l.line !== null), 'every line has a scope or a line');
+});
+
+test('the table names the peak and the top lines', () => {
+  const r = memlens('profile', mlp, '--batch', '32');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /peak\s+\S+ \S+ during forward at Gemm \/fc2\/Gemm/);
+  assert.match(r.stdout, /top lines at the peak/);
+  assert.match(r.stdout, /\/fc1/);
+});
+
+test('--budget: exit 3 when the peak is over it, 0 when under', () => {
+  assert.equal(memlens('profile', mlp, '--budget', '1MiB').code, 3);
+  const ok = memlens('profile', mlp, '--budget', '24GiB');
+  assert.equal(ok.code, 0);
+  assert.match(ok.stdout, /budget\s+24\.0 GiB ok/);
+});
+
+test('--trace writes a Chrome trace with one counter per category', () => {
+  const out = path.join(tmp, 'trace.json');
+  assert.equal(memlens('profile', mlp, '--trace', out).code, 0);
+  const trace = JSON.parse(fs.readFileSync(out, 'utf8'));
+  const counters = trace.traceEvents.filter((e: { ph: string }) => e.ph === 'C');
+  assert.equal(counters.length, 3);
+  assert.equal(typeof counters[0].args.weights, 'number');
+});
+
+test('training mode: gradients equal trainable weight bytes, AdamW state twice that', () => {
+  const r = memlens('profile', mlp, '--mode', 'train', '--batch', '8', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout);
+  assert.equal(p.totals.gradientBytes, PARAMS * 4);
+  assert.equal(p.totals.optimizerStateBytes, PARAMS * 8);
+});
+
+function assertOneLineError(r: { code: number | null; stderr: string }, pattern: RegExp) {
+  assert.equal(r.code, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+test('bad input: missing file, truncated file, not ONNX, cycle, old opset, bad flags', () => {
+  assertOneLineError(memlens('profile', path.join(tmp, 'nope.onnx')), /nope\.onnx: no such file/);
+  const truncated = path.join(tmp, 'truncated.onnx');
+  fs.writeFileSync(truncated, fs.readFileSync(mlp).subarray(0, 300));
+  assertOneLineError(memlens('profile', truncated), /truncated\.onnx: not (a valid ONNX file|an ONNX model)/);
+  const text = path.join(tmp, 'text.onnx');
+  fs.writeFileSync(text, 'this is not a model\n'.repeat(20));
+  assertOneLineError(memlens('profile', text), /text\.onnx: not (a valid ONNX file|an ONNX model)/);
+  const cycle = writeModel('cycle.onnx', (b) => {
+    const x = b.input('x', 'float32', [1, 4]);
+    b.op('Add', [x, 'b_out'], { name: 'a', outputs: ['a_out'] });
+    b.op('Relu', ['a_out'], { name: 'b', outputs: ['b_out'] });
+    b.output('b_out', 'float32', [1, 4]);
+  });
+  assertOneLineError(memlens('profile', cycle), /cycle through node/);
+  const old = writeModel('old.onnx', (b) => {
+    const x = b.input('x', 'float32', [1, 4]);
+    b.op('Relu', [x], { name: 'r', outputs: ['y'] });
+    b.output('y', 'float32', [1, 4]);
+  }, 5);
+  assertOneLineError(memlens('profile', old), /opset 5 is not supported/);
+  assertOneLineError(memlens('profile', mlp, '--batch', 'many'), /--batch: expected a positive whole number/);
+  assertOneLineError(memlens('profile', mlp, '--budget', 'lots'), /--budget: cannot read 'lots'/);
+  assertOneLineError(memlens('profile', path.join(tmp, 'model.txt')), /not a model file MemLens reads/);
+});
+
+test('a symbolic dimension left unbound gives a warning and a partial result, not a crash', () => {
+  const f = writeModel('symbolic.onnx', (b) => {
+    const x = b.input('x', 'float32', ['mystery_dim', 4]);
+    b.op('Relu', [x], { name: 'r', outputs: ['y'] });
+    b.output('y', 'float32', ['mystery_dim', 4]);
+  });
+  const r = memlens('profile', f, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout);
+  assert.ok(p.unknownTensors > 0);
+  assert.ok(p.warnings.some((w: string) => /mystery_dim/.test(w)), p.warnings.join('\n'));
+  const bound = JSON.parse(memlens('profile', f, '--dim', 'mystery_dim=7', '--json').stdout);
+  assert.equal(bound.unknownTensors, 0);
+  assert.equal(bound.settings.dims.mystery_dim, 7);
+});
