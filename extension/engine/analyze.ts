@@ -48,7 +48,7 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
 
   let weightBytes = 0, kvProduced = 0, kvInputs = 0, saved = 0, gradientBytes = 0, optimizerStateBytes = 0;
   for (const t of table.tensors.values()) {
-    if (t.isInitializer) weightBytes += t.bytes;
+    if (t.isWeight) weightBytes += t.bytes;
     if (t.category === 'kvCache') {
       if (t.producer >= 0) kvProduced += t.bytes;
       else kvInputs += t.bytes;

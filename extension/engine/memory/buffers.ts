@@ -61,7 +61,7 @@ export function trainableParams(table: TensorTable, frozen: Set<string>): Set<st
   }
   const out = new Set<string>();
   for (const t of table.tensors.values()) {
-    if (t.isInitializer && t.isFloat && !stats.has(t.name) && !frozen.has(t.name) && t.consumers.length > 0) out.add(t.name);
+    if (t.isWeight && t.isFloat && !stats.has(t.name) && !frozen.has(t.name) && t.consumers.length > 0) out.add(t.name);
   }
   return out;
 }
@@ -78,7 +78,7 @@ export function buildBuffers(
   const warnings: string[] = [];
   let count = 0, trainableCount = 0;
   for (const t of table.tensors.values()) {
-    if (!t.isInitializer || !t.isFloat) continue;
+    if (!t.isWeight || !t.isFloat) continue;
     count += t.elements;
     if (trainable.has(t.name)) trainableCount += t.elements;
   }

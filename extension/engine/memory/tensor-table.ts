@@ -19,6 +19,11 @@ export interface TensorRecord {
   consumers: number[];
   category: Category;
   isInitializer: boolean;
+  /**
+   * A weight: an initializer, or a float Constant node tensor of more than one element (paddle2onnx
+   * and others store weights that way; ONNX Runtime holds both as initializers).
+   */
+  isWeight: boolean;
   isGraphOutput: boolean;
   isFloat: boolean;
 }
@@ -50,9 +55,12 @@ export function buildTensorTable(
   const outputs = new Set(g.outputs.map((o) => o.name));
   let unknown = 0;
 
-  const add = (name: string, producer: number, category: Category, isInitializer: boolean) => {
+  const add = (name: string, producer: number, category: Category, isInitializer: boolean, isConstant = false) => {
     const t = shapes.get(name);
     const elements = t ? elementCount(t.shape) : null;
+    const isFloat = t !== undefined && FLOAT_TYPES.has(t.dtype);
+    const isWeight = isInitializer || (isConstant && isFloat && (elements ?? 0) > 1);
+    if (isConstant) category = isWeight ? 'weights' : 'other';
     const known = elements !== null && t !== undefined && t.dtype !== 'undefined';
     if (!known) unknown++;
     const bits = t ? effectiveBits(t.dtype, settings) : 0;
@@ -65,8 +73,9 @@ export function buildTensorTable(
       consumers: [],
       category,
       isInitializer,
+      isWeight,
       isGraphOutput: outputs.has(name),
-      isFloat: t !== undefined && FLOAT_TYPES.has(t.dtype),
+      isFloat,
     });
   };
 
@@ -76,10 +85,14 @@ export function buildTensorTable(
     const kvTagged = node.metadata[KV_KEY] !== undefined;
     for (const o of node.outputs) {
       if (!o || tensors.has(o)) continue;
+      // Constants are held by the session for the whole run, like initializers.
+      if (node.opType === 'Constant') {
+        add(o, -1, 'other', false, true);
+        continue;
+      }
       const category: Category =
         kvTagged || (outputs.has(o) && isKvName(o)) ? 'kvCache'
         : outputs.has(o) ? 'outputs'
-        : node.opType === 'Constant' ? 'other'
         : 'activations';
       add(o, pos, category, false);
     }
