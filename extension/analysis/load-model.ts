@@ -47,8 +47,9 @@ export async function loadModel(file: string, options: LoadOptions): Promise<Loa
       return { model: decodeModel(bytes, file), entry: null, kind, onnxPath: file };
     }
     case 'typescript':
-    case 'python':
       throw new MemlensError(`${file}: ${kind} models are read by a front end that is not built in yet`);
+    case 'python':
+      return (await import('./load-python')).loadPython(file, options);
   }
 }
 

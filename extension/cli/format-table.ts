@@ -17,7 +17,12 @@ function pct(part: number, whole: number): string {
 }
 
 export function formatProfile(p: Profile, options: { budget?: number; cwd: string; topLines?: number }): string {
-  const rel = (f: string) => (path.isAbsolute(f) ? path.relative(options.cwd, f) || f : f);
+  // Paths under the working directory print relative; others (installed libraries) stay absolute.
+  const rel = (f: string) => {
+    if (!path.isAbsolute(f)) return f;
+    const r = path.relative(options.cwd, f);
+    return r && !r.startsWith('..') ? r : f;
+  };
   const s = p.settings;
   const out: string[] = [];
   const mode = s.mode === 'train' ? `training (${s.optimizer})` : 'inference';
@@ -27,8 +32,9 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
   out.push(`peak     ${formatBytes(p.peak.bytes)} during ${p.peak.phase} at ${p.peak.op} ${p.peak.node}${where}`);
   if (p.measured) {
     const m = p.measured;
-    const diff = p.peak.bytes > 0 ? ((p.peak.bytes - m.peakBytes) / m.peakBytes) * 100 : 0;
-    out.push(`measured ${formatBytes(m.peakBytes)} on ${m.ep} (estimate ${diff >= 0 ? '+' : ''}${diff.toFixed(1)}%), ${m.wallMs.toFixed(1)} ms per run`);
+    const summary = (m.comparison as { summary?: string[] } | undefined)?.summary ?? [];
+    out.push(`measured on ${m.ep}: ${m.wallMs.toFixed(2)} ms per run`);
+    for (const line of summary) out.push(`         ${line}`);
   }
   if (options.budget !== undefined) {
     const over = p.peak.bytes > options.budget;

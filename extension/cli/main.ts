@@ -19,6 +19,10 @@ export async function profileFor(req: CliRequest): Promise<Profile> {
     entry: req.entry, settings: req.settings, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
   });
   const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
+  if (req.run) {
+    const { measureProfile } = await import('../analysis/measure');
+    profile.measured = await measureProfile(loaded, profile, { ep: req.ep, runs: req.runs, timeoutMs: req.timeoutMs, settings: req.settings });
+  }
   return profile;
 }
 

@@ -66,7 +66,7 @@ export function generalScope(scopes: string[]): string {
   const parts = scopes.map((s) => s.split(sep));
   const len = parts[0].length;
   if (parts.every((p) => p.length === len)) {
-    return parts[0].map((seg, i) => (parts.every((p) => p[i] === seg) ? seg : '*')).join(sep);
+    return parts[0].map((seg, i) => (parts.every((p) => p[i] === seg) ? seg : commonPrefix(parts.map((p) => p[i])) + '*')).join(sep);
   }
   const prefix: string[] = [];
   for (let i = 0; i < Math.min(...parts.map((p) => p.length)); i++) {
@@ -74,4 +74,10 @@ export function generalScope(scopes: string[]): string {
     prefix.push(parts[0][i]);
   }
   return [...prefix, '*'].join(sep);
+}
+
+function commonPrefix(values: string[]): string {
+  let n = 0;
+  while (values.every((v) => n < v.length && v[n] === values[0][n])) n++;
+  return values[0].slice(0, n);
 }

@@ -6,5 +6,5 @@ export const VIEW_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', '
 export const MAY_INPLACE_OPS = new Set([
   'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'HardSigmoid', 'HardSwish',
   'ThresholdedRelu', 'Erf', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil',
-  'Dropout', 'Gelu', 'FastGelu', 'QuickGelu', 'Cast',
+  'Dropout', 'Gelu', 'FastGelu', 'QuickGelu', 'Cast', 'Clip',
 ]);

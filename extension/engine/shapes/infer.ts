@@ -35,6 +35,7 @@ class Inference {
   /** Known operators whose outputs stayed unknown although all their inputs were known. */
   readonly uninferred = new Map<string, OpTally>();
   readonly dangling: string[] = [];
+  readonly failedRules = new Map<string, OpTally>();
 
   constructor(readonly model: Model, readonly dims: Record<string, number>) {}
 
@@ -53,7 +54,7 @@ class Inference {
     graph.inputs.forEach((v, i) => {
       const declared = this.bind(v);
       const seed = seeds?.[i];
-      scope.tensors.set(v.name, seed ? merge(seed, declared) : declared);
+      scope.tensors.set(v.name, (seed && merge(seed, declared)) || declared);
     });
     for (const init of graph.initializers.values()) {
       scope.tensors.set(init.name, tensor(init.dtype, init.dims, init.values));
@@ -71,7 +72,9 @@ class Inference {
           results = rule(node, inputs, ctx.at(node, this.opset(node.domain)));
         } catch (e) {
           if (e instanceof ShapeError) throw new MemlensError(`node '${node.name}' (${opName(node)}): ${e.message}`);
-          throw e;
+          // A rule that trips over a form it does not expect must not end the analysis.
+          tally(this.failedRules, `${opName(node)}: ${(e as Error).message}`, node.name);
+          results = [];
         }
       } else {
         tally(this.unknownOps, opName(node), node.name);
@@ -81,7 +84,7 @@ class Inference {
         if (out === '') return;
         const declaredType = graph.valueInfo.get(out) ?? declaredOutputs.get(out);
         const declared = declaredType ? this.bind(declaredType) : null;
-        const t = merge(results[i] ?? null, declared) ?? { dtype: 'undefined', shape: null };
+        const t = merge(sanitize(results[i]), declared) ?? { dtype: 'undefined', shape: null };
         if (isUnknown(t)) lost = true;
         scope.tensors.set(out, t);
       });
@@ -116,7 +119,10 @@ class Inference {
       out.push(`unknown operator ${op} (${plural(t.nodes, 'node')}): declared shapes used where present`);
     }
     for (const [op, t] of this.uninferred) {
-      out.push(`output size of ${op} cannot be known before running (${plural(t.nodes, 'node')}, e.g. '${t.example}'): it depends on the data`);
+      out.push(`size of ${op} outputs not inferable (${plural(t.nodes, 'node')}, e.g. '${t.example}'): data-dependent or computed from values not known statically`);
+    }
+    for (const [what, t] of this.failedRules) {
+      out.push(`internal: shape rule failed (${plural(t.nodes, 'node')}, e.g. '${t.example}'): ${what}; declared shapes used where present`);
     }
     if (this.dangling.length > 0) {
       out.push(`${plural(this.dangling.length, 'node input')} name a tensor that nothing defines (first: ${this.dangling[0]})`);
@@ -137,6 +143,13 @@ function tally(map: Map<string, OpTally>, op: string, example: string): void {
   const t = map.get(op);
   if (t) t.nodes++;
   else map.set(op, { nodes: 1, example });
+}
+
+/** A rule's answer with any missing dim (a rule reading past a short shape) made unknown. */
+function sanitize(t: InferredTensor | null | undefined): InferredTensor | null {
+  if (!t) return null;
+  if (t.shape && t.shape.includes(undefined as unknown as Dim)) return { dtype: t.dtype, shape: t.shape.map((d) => d ?? null) };
+  return t;
 }
 
 export function isUnknown(t: InferredTensor): boolean {

@@ -138,6 +138,7 @@ const gridSample: ShapeRule = (_node, [x, grid]) => {
 /** DepthToSpace / SpaceToDepth with blocksize b. */
 const depthToSpace: ShapeRule = (_node, [x], ctx) => {
   if (!x?.shape) return [x ? typed(x.dtype, null) : null];
+  if (x.shape.length !== 4) throw new ShapeError(`DepthToSpace needs a 4-D input, got ${x.shape.length}-D`);
   const b = ctx.int('blocksize', 1);
   const [n, c, h, w] = x.shape;
   return [typed(x.dtype, [n, divDim(c, b * b), mulDim(h, b), mulDim(w, b)])];
@@ -145,6 +146,7 @@ const depthToSpace: ShapeRule = (_node, [x], ctx) => {
 
 const spaceToDepth: ShapeRule = (_node, [x], ctx) => {
   if (!x?.shape) return [x ? typed(x.dtype, null) : null];
+  if (x.shape.length !== 4) throw new ShapeError(`SpaceToDepth needs a 4-D input, got ${x.shape.length}-D`);
   const b = ctx.int('blocksize', 1);
   const [n, c, h, w] = x.shape;
   return [typed(x.dtype, [n, mulDim(c, b * b), divDim(h, b), divDim(w, b)])];

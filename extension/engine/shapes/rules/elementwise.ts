@@ -93,9 +93,15 @@ const SAME_SHAPE_OPS = [
   'HardSwish', 'Mish', 'Elu', 'Selu', 'Celu', 'LeakyRelu', 'ThresholdedRelu', 'Gelu', 'Shrink',
   'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh',
   'Softmax', 'LogSoftmax', 'Hardmax', 'LpNormalization', 'MeanVarianceNormalization', 'CumSum',
-  'Trilu', 'BitwiseNot', 'Bernoulli', 'ReverseSequence', 'ScatterND', 'ScatterElements', 'Scatter',
-  'RandomNormalLike', 'RandomUniformLike', 'EyeLike',
+  'Trilu', 'BitwiseNot', 'ReverseSequence', 'ScatterND', 'ScatterElements', 'Scatter', 'Swish',
 ];
+
+/** Same shape as input 0; dtype from the `dtype` attribute when set (EyeLike, RandomNormalLike...). */
+const likeWithDType: ShapeRule = (_node, [x], ctx) => {
+  if (!x) return [null];
+  const code = ctx.int('dtype', 0);
+  return [typed(code ? dtypeFromCode(code) : x.dtype, x.shape)];
+};
 
 const onnx: Record<string, ShapeRule> = {
   Identity: unary((x) => x),
@@ -140,6 +146,7 @@ const onnx: Record<string, ShapeRule> = {
   IsInf: isPredicate,
 };
 for (const op of SAME_SHAPE_OPS) onnx[op] = unary();
+for (const op of ['EyeLike', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli']) onnx[op] = likeWithDType;
 
 const microsoft: Record<string, ShapeRule> = {
   Gelu: unary(),
@@ -149,6 +156,7 @@ const microsoft: Record<string, ShapeRule> = {
   BiasAdd: broadcasting(),
   BiasSplitGelu: biasSplitGelu,
   BiasDropout: dropout,
+  Trilu: unary(),
 };
 
 export const elementwiseRules: RuleTable = { '': onnx, 'com.microsoft': microsoft };

@@ -42,6 +42,10 @@ const slice: ShapeRule = (_node, inputs, ctx) => {
     for (const a of rawAxes) shape[a] = null;
     return [typed(x.dtype, shape)];
   }
+  const steps = stepsP.kind === 'given' ? stepsP.values : null;
+  if (starts.values.length !== rawAxes.length || ends.values.length !== rawAxes.length || (steps && steps.length !== rawAxes.length)) {
+    throw new ShapeError('Slice starts, ends, axes and steps differ in length');
+  }
   const picks: number[][] | null = isKnownShape(x.shape) && x.value ? x.shape.map((d) => range(d)) : null;
   rawAxes.forEach((a, i) => {
     const dim = shape[a];
@@ -49,7 +53,7 @@ const slice: ShapeRule = (_node, inputs, ctx) => {
       shape[a] = null;
       return;
     }
-    const step = stepsP.kind === 'given' ? stepsP.values[i] : 1;
+    const step = steps ? steps[i] : 1;
     const { length, first } = sliceIndices(dim, starts.values[i], ends.values[i], step);
     shape[a] = length;
     if (picks) picks[a] = Array.from({ length }, (_v, k) => first + k * step);
@@ -171,7 +175,8 @@ const pad: ShapeRule = (_node, inputs, ctx) => {
   if (!x) return [null];
   if (!x.shape) return [typed(x.dtype, null)];
   const rank = x.shape.length;
-  const pads = listParam(inputs, 1, ctx, 'pads');
+  // Pad-1 called the attribute `paddings`.
+  const pads = ctx.opset < 2 && !inputs[1] ? listParam(inputs, 1, ctx, 'paddings') : listParam(inputs, 1, ctx, 'pads');
   const axesP = listParam(inputs, 3, ctx, '');
   if (axesP.kind === 'unknown') return [typed(x.dtype, unknownDims(rank))];
   const axes = axesP.kind === 'given' ? axesP.values.map((a) => normAxis(a, rank)) : range(rank);

@@ -57,5 +57,7 @@ export const matmulRules: RuleTable = {
   'com.microsoft': {
     FusedMatMul: matmulRule(),
     FusedGemm: gemm,
+    // A x B + bias, then FastGelu: the product's shape.
+    GemmFastGelu: matmulRule(),
   },
 };

@@ -1,0 +1,52 @@
+// Measured figures beside the estimate: the model runs on ONNX Runtime in a child process
+// (extension/runner) and the per-node measurement joins the profile by node name.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { encodeModel } from '../engine/onnx/encode';
+import type { MeasuredFigures, Profile } from '../engine/profile';
+import type { AnalysisSettings } from '../engine/settings';
+import { compareRun } from '../runner/compare';
+import { toMeasured } from '../runner/measured';
+import { runModel } from '../runner/run';
+import type { ProviderChoice } from '../runner/types';
+import type { LoadedModel } from './load-model';
+
+export interface MeasureOptions {
+  ep: string;
+  runs: number;
+  timeoutMs: number;
+  settings: AnalysisSettings;
+  memoryLimitBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface MeasuredWithComparison extends MeasuredFigures {
+  /** Estimate beside measurement: the peak difference and a line per finding. */
+  comparison: { estimatedPeakBytes: number; measuredPeakBytes: number; differencePct: number; withinTarget: boolean; explained: boolean; summary: string[] };
+}
+
+export async function measureProfile(loaded: LoadedModel, profile: Profile, options: MeasureOptions): Promise<MeasuredWithComparison> {
+  // Front ends that trace in memory hand the runner the same graph the estimate analysed.
+  const model = loaded.onnxPath ? { path: loaded.onnxPath } : { bytes: encodeModel(loaded.model), name: path.basename(profile.source) };
+  const result = await runModel(
+    { model, ep: options.ep as ProviderChoice, runs: options.runs, settings: options.settings, dims: options.settings.dims },
+    { timeoutMs: options.timeoutMs, memoryLimitBytes: options.memoryLimitBytes ?? defaultMemoryLimit(), signal: options.signal },
+  );
+  const cmp = compareRun(profile, result);
+  return {
+    ...toMeasured(result, profile),
+    comparison: {
+      estimatedPeakBytes: cmp.peak.estimatedBytes,
+      measuredPeakBytes: cmp.peak.measuredBytes,
+      differencePct: cmp.peak.differencePct,
+      withinTarget: cmp.peak.withinTarget,
+      explained: cmp.peak.explained,
+      summary: cmp.summary,
+    },
+  };
+}
+
+/** Three quarters of the machine's memory: a run that grows past it is stopped, not the machine. */
+function defaultMemoryLimit(): number {
+  return Math.floor(os.totalmem() * 0.75);
+}

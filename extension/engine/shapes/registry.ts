@@ -1,0 +1,43 @@
+// Operator -> shape rule, by domain ('' = ai.onnx) and type. One table per family of rules.
+import type { RuleTable, ShapeRule } from './types';
+import { attentionRules } from './rules/attention';
+import { controlFlowRules } from './rules/control-flow';
+import { convPoolRules } from './rules/conv-pool';
+import { einsumRules } from './rules/einsum';
+import { elementwiseRules } from './rules/elementwise';
+import { generatorRules } from './rules/generators';
+import { indexingRules } from './rules/indexing';
+import { matmulRules } from './rules/matmul';
+import { normalizationRules } from './rules/normalization';
+import { quantizationRules } from './rules/quantization';
+import { recurrentRules } from './rules/recurrent';
+import { reduceRules } from './rules/reduce';
+import { resizeRules } from './rules/resize';
+import { shapeOpRules } from './rules/shape-ops';
+
+const TABLES: RuleTable[] = [
+  elementwiseRules, matmulRules, convPoolRules, normalizationRules, shapeOpRules, generatorRules,
+  indexingRules, reduceRules, attentionRules, quantizationRules, controlFlowRules, einsumRules,
+  resizeRules, recurrentRules,
+];
+
+const RULES = new Map<string, ShapeRule>();
+for (const table of TABLES) {
+  for (const [domain, ops] of Object.entries(table)) {
+    for (const [op, rule] of Object.entries(ops)) {
+      const key = `${domain}:${op}`;
+      if (RULES.has(key)) throw new Error(`internal: two shape rules for ${key}`);
+      RULES.set(key, rule);
+    }
+  }
+}
+
+/** The rule for an operator, or undefined when MemLens has none. */
+export function ruleFor(domain: string, opType: string): ShapeRule | undefined {
+  return RULES.get(`${domain === 'ai.onnx' ? '' : domain}:${opType}`);
+}
+
+/** Every operator with a rule, as `domain:Op` ('' domain written as `:Op`). */
+export function knownOperators(): string[] {
+  return [...RULES.keys()];
+}

@@ -1,0 +1,122 @@
+// The suggestion engine: candidates from candidates.ts, each applied to a copy of the graph and
+// analysed again, ranked by the confirmed saving.
+import type { Model } from '../graph';
+import { analyzeModel } from '../analyze';
+import { isMemlensError } from '../errors';
+import { applyRewrites } from '../onnx-rewrite/apply';
+import type { Profile, SourceRef } from '../profile';
+import type { AnalysisSettings } from '../settings';
+import { formatBytes } from '../units';
+import { candidates, RANDOM_OPS, type Candidate } from './candidates';
+import { analysisContext, type AnalysisContext } from './context';
+import { HOST_LINK } from './notes';
+import type { Suggestion } from './types';
+
+export interface SuggestOptions {
+  source: string;
+  /** The model's profile under `settings`, when already computed. */
+  profile?: Profile;
+}
+
+export function suggestRewrites(model: Model, settings: AnalysisSettings, options: SuggestOptions): Suggestion[] {
+  const ctx = analysisContext(model, settings, options.source, options.profile);
+  return rankSuggestions(candidates(ctx).map((c) => evaluate(ctx, c)));
+}
+
+export function rankSuggestions(list: Suggestion[]): Suggestion[] {
+  const saving = (s: Suggestion) => s.reanalysed?.savingBytes ?? s.predicted.savingBytes;
+  return [...list].sort((a, b) =>
+    Number(saving(b) > 0) - Number(saving(a) > 0)
+    || Number(a.cost.accuracy !== 'unchanged') - Number(b.cost.accuracy !== 'unchanged')
+    || saving(b) - saving(a)
+    || a.cost.recomputeShare - b.cost.recomputeShare);
+}
+
+export function evaluate(ctx: AnalysisContext, c: Candidate): Suggestion {
+  const peak = ctx.profile.peak.bytes;
+  const warnings: string[] = [];
+  let reanalysed: Suggestion['reanalysed'] = null;
+  if (c.verifiable) {
+    try {
+      const rewritten = applyRewrites(ctx.model, c.rewrites);
+      const p = analyzeModel(rewritten, { ...ctx.settings, ...(c.settings ?? {}) }, { source: ctx.source, entry: ctx.profile.entry });
+      reanalysed = { peakBytes: p.peak.bytes, savingBytes: peak - p.peak.bytes, phase: p.peak.phase, node: p.peak.node };
+      if (p.peak.bytes >= peak) {
+        warnings.push(`cannot lower the peak: the peak is at ${p.peak.phase} ${p.peak.op} ${p.peak.node}${where(p.peak.source)}, outside what this rewrite changes`);
+      }
+    } catch (e) {
+      if (!isMemlensError(e)) throw e;
+      warnings.push(`not re-analysed: ${e.message}`);
+    }
+  } else {
+    warnings.push('the memory model has no form for this rewrite: the saving is the formula figure only');
+  }
+  const random = [...new Set(c.recomputed.map((p) => ctx.table.nodes[p]).filter((n) => RANDOM_OPS.has(n.opType)).map((n) => n.opType))];
+  if (random.length) {
+    warnings.push(`${random.join(', ')} inside the recomputed region: recomputation draws new random numbers, so results change unless the RNG state is saved and restored`);
+  }
+  const transferSeconds = c.transferBytes / HOST_LINK.bytesPerSecond;
+  const cost = {
+    recomputeFlops: c.recomputeFlops,
+    recomputeShare: ctx.forwardFlops > 0 ? c.recomputeFlops / ctx.forwardFlops : 0,
+    transferBytes: c.transferBytes,
+    transferSeconds,
+    link: c.transferBytes > 0 ? HOST_LINK.name : null,
+    accuracy: c.note.accuracy,
+    accuracyNote: c.note.note,
+  };
+  const newPeak = reanalysed?.peakBytes ?? peak - c.predictedSaving;
+  const title = `${c.action}: peak ${formatBytes(peak)} → ${formatBytes(newPeak)}, ${costText(cost)}`;
+  const description = [
+    `Predicted: ${formatBytes(c.predictedSaving)} less at the current peak (${c.formula}).`,
+    reanalysed ? `Re-analysed: peak ${formatBytes(reanalysed.peakBytes)} (${reanalysed.phase}, ${reanalysed.node}).` : '',
+    c.note.note,
+  ].filter(Boolean).join(' ');
+  return {
+    id: c.id,
+    kind: c.kind,
+    scope: c.scope,
+    action: c.action,
+    title,
+    description,
+    predicted: { peakBytes: peak - c.predictedSaving, savingBytes: c.predictedSaving, formula: c.formula },
+    reanalysed,
+    cost,
+    warnings,
+    rewrites: c.rewrites,
+    settings: c.settings,
+    sources: sourcesOf(ctx, c.nodes),
+    nodes: c.nodes.map((p) => ctx.table.nodes[p].name),
+    detail: c.detail,
+  };
+}
+
+export function costText(cost: Suggestion['cost']): string {
+  const parts: string[] = [];
+  if (cost.recomputeFlops > 0) parts.push(`+${Math.round(100 * cost.recomputeShare)}% forward compute`);
+  if (cost.transferBytes > 0) parts.push(`${formatBytes(cost.transferBytes)} over ${cost.link} (${seconds(cost.transferSeconds)} per step at ${formatBytes(HOST_LINK.bytesPerSecond)}/s)`);
+  if (cost.accuracy !== 'unchanged') parts.push('approximate results');
+  return parts.length ? parts.join(', ') : 'no extra compute';
+}
+
+function seconds(s: number): string {
+  return s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(s < 0.001 ? 3 : 1)} ms`;
+}
+
+function where(s: SourceRef | null): string {
+  return s ? ` (${s.file}:${s.line})` : '';
+}
+
+function sourcesOf(ctx: AnalysisContext, nodes: number[]): SourceRef[] {
+  const seen = new Set<string>();
+  const out: SourceRef[] = [];
+  for (const p of nodes) {
+    const s = ctx.origins[p]?.source;
+    if (!s) continue;
+    const key = `${s.file}:${s.line}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ file: s.file, line: s.line });
+  }
+  return out;
+}

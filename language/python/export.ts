@@ -1,0 +1,332 @@
+// PyTorch model file -> ONNX Model whose nodes carry source locations. Runs the user's Python
+// (trusted workspaces only) in a child process with a time limit, through bridge/export_onnx.py.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Dim, Model } from '../../extension/engine/graph';
+import { MemlensError } from '../../extension/engine/errors';
+import { MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE } from '../../extension/engine/metadata-keys';
+import { decodeModel } from '../../extension/engine/onnx/decode';
+import { encodeModel } from '../../extension/engine/onnx/encode';
+import type { AnalysisSettings } from '../../extension/engine/settings';
+import type { InputSpec } from './directives';
+import type { ForwardInfo, PythonDiscovery } from './discovery';
+import { discoverPython } from './discovery';
+import { chooseEntry } from './entry';
+import type { EntryRequest } from './entry';
+import { resolvePython } from './interpreter';
+import { lastLine, runPython } from './run-python';
+import { locateNodes } from './source-map';
+import type { ModuleRecord, NodeLocation } from './source-map';
+import { locationFromTorchMetadata } from './torch-stack-trace';
+
+export interface ExportOptions {
+  /** Class or function that builds the model; default from `# memlens: entry`, `__main__`, or discovery. */
+  entry?: string;
+  settings: AnalysisSettings;
+  /** Whether the workspace is trusted; exporting runs the user's code, so it is refused otherwise. */
+  trusted: boolean;
+  /** `memlens.pythonPath`, else the Python extension's interpreter; default /usr/bin/python3, then python3. */
+  pythonPath?: string;
+  timeoutMs: number;
+  /** Default: os.tmpdir()/memlens-export-cache. */
+  cacheDir?: string;
+  signal?: AbortSignal;
+}
+
+export type Exporter = 'dynamo' | 'torchscript';
+
+export interface ExportResult {
+  onnxPath: string;
+  model: Model;
+  entry: string;
+  torchVersion: string;
+  exporter: Exporter;
+}
+
+/** ONNX opset of TorchScript exports (LayerNormalization is a single op from 17). */
+const TORCHSCRIPT_OPSET = 17;
+/** Bumped when the cached files' meaning changes. */
+const CACHE_FORMAT = 1;
+
+interface ResolvedInput {
+  name: string;
+  shape: number[];
+  dtype: InputSpec['dtype'];
+}
+
+interface BridgeSuccess {
+  ok: true;
+  torchVersion: string;
+  exporter: Exporter;
+  inputs: ResolvedInput[];
+  modules: ModuleRecord[];
+  parameters: Array<{ name: string; bytes: number }>;
+  buffers: Array<{ name: string; bytes: number }>;
+}
+
+interface BridgeFailure {
+  ok: false;
+  kind: string;
+  error: string;
+}
+
+interface CacheMeta {
+  entry: string;
+  torchVersion: string;
+  exporter: Exporter;
+  /** Local source files the model's classes came from besides the exported file, with content hashes. */
+  dependencies: Array<{ file: string; sha256: string }>;
+}
+
+export async function exportPythonModel(file: string, options: ExportOptions): Promise<ExportResult> {
+  const label = path.basename(file);
+  if (!options.trusted) {
+    throw new MemlensError(`${label}: exporting a Python model runs its code; trust this workspace first (or open an exported .onnx file)`);
+  }
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(absolute, 'utf8');
+  } catch {
+    throw new MemlensError(`${label}: cannot read ${absolute}`);
+  }
+  const discovery = await discoverPython(text);
+  const python = resolvePython(options.pythonPath);
+  const cwd = path.dirname(absolute);
+  const torchVersion = await probeTorch(python, cwd, options);
+  if (discovery.syntaxErrors.length) await checkSyntax(python, absolute, label, discovery, options);
+  const choice = chooseEntry(discovery, label, options.entry);
+  const inputs = choice.inputs ? resolveInputs(choice.inputs, options.settings, label) : null;
+  const bridge = bridgeScript();
+  const key = sha256(JSON.stringify({
+    format: CACHE_FORMAT,
+    text,
+    bridge: fs.readFileSync(bridge, 'utf8'),
+    entry: choice.request,
+    inputs,
+    mode: options.settings.mode,
+    batch: options.settings.batch,
+    seq: options.settings.seq,
+    dims: options.settings.dims,
+    torchVersion,
+    python,
+  }));
+  const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'memlens-export-cache');
+  const onnxPath = path.join(cacheDir, `${key}.onnx`);
+  const cached = readCache(onnxPath, label);
+  if (cached) return cached;
+
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const work = fs.mkdtempSync(path.join(cacheDir, 'run-'));
+  try {
+    const rawOnnx = path.join(work, 'model.onnx');
+    const resultPath = path.join(work, 'result.json');
+    const request = {
+      file: absolute,
+      entry: choice.request,
+      inputs,
+      batch: options.settings.batch,
+      seq: options.settings.seq,
+      mode: options.settings.mode,
+      onnx: rawOnnx,
+      result: resultPath,
+      opset: TORCHSCRIPT_OPSET,
+    };
+    const requestPath = path.join(work, 'request.json');
+    fs.writeFileSync(requestPath, JSON.stringify(request));
+    const run = await runPython(python, [bridge, requestPath], { timeoutMs: options.timeoutMs, cwd, signal: options.signal, what: `${label}: export` });
+    const result = readResult(resultPath);
+    if (!result) {
+      throw new MemlensError(`${label}: export failed (Python exited with ${run.code ?? 'a signal'}): ${lastLine(run.stderrTail) || 'no output'}`);
+    }
+    if (!result.ok) throw new MemlensError(`${label}: ${result.error}`);
+
+    const model = decodeModel(fs.readFileSync(rawOnnx), `${label} (exported ONNX)`);
+    const located = result.exporter === 'dynamo'
+      ? locateFromTorchMetadata(model)
+      : locateNodes(model.graph, result.modules, await forwardLookup(result.modules, absolute, discovery));
+    writeLocations(model, located);
+    model.metadata['memlens.entry'] = choice.label;
+    model.metadata['memlens.torch_version'] = result.torchVersion;
+    model.metadata['memlens.exporter'] = result.exporter;
+
+    const meta: CacheMeta = {
+      entry: choice.label,
+      torchVersion: result.torchVersion,
+      exporter: result.exporter,
+      dependencies: localDependencies(result.modules, absolute),
+    };
+    writeAtomically(onnxPath, encodeModel(model));
+    writeAtomically(metaPath(onnxPath), JSON.stringify(meta));
+    return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Symbolic dims from directives and examples take their values from the settings. */
+export function resolveInputs(specs: InputSpec[], settings: AnalysisSettings, label: string): ResolvedInput[] {
+  const value = (d: Dim, spec: InputSpec): number => {
+    if (typeof d === 'number') return d;
+    if (d !== null && settings.dims[d] !== undefined) return settings.dims[d];
+    if (d === 'batch') return settings.batch;
+    if (d === 'seq') return settings.seq;
+    throw new MemlensError(`${label}:${spec.line}: input ${spec.name} has a dimension "${d ?? '?'}" with no value; give it with --dim ${d ?? 'NAME'}=N`);
+  };
+  return specs.map((s) => ({ name: s.name, shape: s.shape.map((d) => value(d, s)), dtype: s.dtype }));
+}
+
+/** Where the bridge script lies: next to this file (tsc output keeps the source tree beside it). */
+function bridgeScript(): string {
+  const candidates = [
+    path.join(__dirname, 'bridge', 'export_onnx.py'),
+    path.join(__dirname, 'python-bridge', 'export_onnx.py'),
+    path.resolve(__dirname, '..', '..', '..', 'language', 'python', 'bridge', 'export_onnx.py'),
+  ];
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new MemlensError(`cannot find the export script export_onnx.py (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+const PROBE = String.raw`
+import importlib.metadata as m, importlib.util as u, json, os, sys
+v = None
+try:
+    v = m.version("torch")
+except Exception:
+    s = u.find_spec("torch")
+    if s is not None:
+        v = "unknown"
+        p = os.path.join(os.path.dirname(s.origin or ""), "version.py")
+        if os.path.exists(p):
+            for line in open(p):
+                if line.startswith("__version__"):
+                    v = line.split("=", 1)[1].strip().strip("'\"")
+print(json.dumps({"torch": v, "python": sys.executable}))
+`;
+
+/** The torch version without importing torch (fast); a clear error when Python or torch is missing. */
+async function probeTorch(python: string, cwd: string, options: ExportOptions): Promise<string> {
+  const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch' });
+  let parsed: { torch: string | null; python: string } | null = null;
+  try {
+    parsed = JSON.parse(lastLine(run.stdout)) as { torch: string | null; python: string };
+  } catch {
+    parsed = null;
+  }
+  if (!parsed) throw new MemlensError(`${python} is not a working Python 3: ${lastLine(run.stderrTail) || `exit code ${run.code}`}`);
+  if (!parsed.torch) {
+    throw new MemlensError(`PyTorch is not installed for ${parsed.python}; install torch there or set memlens.pythonPath to a Python that has it`);
+  }
+  return parsed.torch;
+}
+
+const COMPILE = 'import sys\nsrc = open(sys.argv[1], encoding="utf-8").read()\ntry:\n    compile(src, sys.argv[1], "exec")\nexcept SyntaxError as e:\n    print("%s: %s" % (e.lineno, e.msg))\n';
+
+/** Python's own message for a syntax error tree-sitter found; tree-sitter alone may lag new syntax. */
+async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: ExportOptions): Promise<void> {
+  const run = await runPython(python, ['-c', COMPILE, file], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd: path.dirname(file), signal: options.signal, what: `${label}: syntax check` });
+  const message = lastLine(run.stdout);
+  if (message) throw new MemlensError(`${label}:${message.replace(/^(\d+): /, '$1: syntax error: ')}`);
+  if (run.code !== 0) {
+    const first = discovery.syntaxErrors[0];
+    throw new MemlensError(`${label}:${first.line}:${first.column}: syntax error`);
+  }
+}
+
+function readResult(resultPath: string): BridgeSuccess | BridgeFailure | null {
+  try {
+    return JSON.parse(fs.readFileSync(resultPath, 'utf8')) as BridgeSuccess | BridgeFailure;
+  } catch {
+    return null;
+  }
+}
+
+async function forwardLookup(records: ModuleRecord[], mainFile: string, mainDiscovery: PythonDiscovery): Promise<(r: ModuleRecord) => ForwardInfo | null> {
+  const byFile = new Map<string, PythonDiscovery | null>([[mainFile, mainDiscovery]]);
+  for (const r of records) {
+    if (r.builtin || !r.forwardFile || byFile.has(r.forwardFile)) continue;
+    let text: string | null = null;
+    try {
+      text = fs.readFileSync(r.forwardFile, 'utf8');
+    } catch {
+      text = null; // compiled or generated modules have no readable source: scope only
+    }
+    byFile.set(r.forwardFile, text === null ? null : await discoverPython(text));
+  }
+  return (r) => {
+    if (!r.forwardFile || !r.forwardQualname) return null;
+    const parts = r.forwardQualname.split('.');
+    if (parts.includes('<locals>') || parts.length < 2) return null;
+    const className = parts[parts.length - 2];
+    return byFile.get(r.forwardFile)?.classes.find((c) => c.name === className)?.forward ?? null;
+  };
+}
+
+function locateFromTorchMetadata(model: Model): Map<string, NodeLocation> {
+  const out = new Map<string, NodeLocation>();
+  for (const n of model.graph.nodes) {
+    const loc = locationFromTorchMetadata(n.metadata);
+    if (loc) out.set(n.name, loc);
+  }
+  return out;
+}
+
+function writeLocations(model: Model, located: Map<string, NodeLocation>): void {
+  for (const node of model.graph.nodes) {
+    const loc = located.get(node.name);
+    if (!loc) continue;
+    if (loc.file !== null && loc.line !== null) {
+      node.metadata[MEMLENS_FILE] = loc.file;
+      node.metadata[MEMLENS_LINE] = String(loc.line);
+    }
+    node.metadata[MEMLENS_SCOPE] = loc.scope;
+  }
+}
+
+/** Source files next to the user's code (not installed packages) whose edits change the model. */
+function localDependencies(records: ModuleRecord[], mainFile: string): CacheMeta['dependencies'] {
+  const files = new Set<string>();
+  for (const r of records) {
+    for (const f of [r.classFile, r.forwardFile]) {
+      if (f && f !== mainFile && !/[\\/](site-packages|dist-packages)[\\/]/.test(f) && !r.builtin) files.add(f);
+    }
+  }
+  return [...files].sort().map((file) => ({ file, sha256: fileHash(file) }));
+}
+
+function fileHash(file: string): string {
+  try {
+    return sha256(fs.readFileSync(file));
+  } catch {
+    return 'missing';
+  }
+}
+
+function readCache(onnxPath: string, label: string): ExportResult | null {
+  let meta: CacheMeta;
+  let bytes: Buffer;
+  try {
+    meta = JSON.parse(fs.readFileSync(metaPath(onnxPath), 'utf8')) as CacheMeta;
+    bytes = fs.readFileSync(onnxPath);
+  } catch {
+    return null;
+  }
+  if (meta.dependencies.some((d) => fileHash(d.file) !== d.sha256)) return null;
+  const model = decodeModel(bytes, `${label} (cached ONNX export)`);
+  return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter };
+}
+
+const metaPath = (onnxPath: string) => onnxPath.replace(/\.onnx$/, '.json');
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function writeAtomically(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}

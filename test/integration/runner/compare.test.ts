@@ -1,0 +1,121 @@
+// Estimate (the engine's analyzeModel) beside a real run, joined by node name.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { decodeModel } from '../../../extension/engine/onnx/decode';
+import { analyzeModel } from '../../../extension/engine/analyze';
+import { withDefaults } from '../../../extension/engine/settings';
+import { compareRun } from '../../../extension/runner/compare';
+import { toMeasured } from '../../../extension/runner/measured';
+import { runModel } from '../../../extension/runner/run';
+import { chainModel, encode, mlpModel } from './models';
+
+describe('compareRun on the chain model (batch 64, h 256)', async () => {
+  const model = chainModel(256);
+  const estimate = analyzeModel(model, withDefaults({ batch: 64 }), { source: 'model.ts', entry: null });
+  const run = await runModel({ model: { bytes: encode(model), name: 'chain' }, ep: 'cpu', settings: { batch: 64 }, runs: 2 }, { timeoutMs: 60_000 });
+  const c = compareRun(estimate, run);
+  const T = 64 * 256 * 4;
+
+  it('matches every node exactly with optimisations disabled', () => {
+    assert.deepEqual(c.nodes.map((n) => [n.node, n.estimatedBytes, n.measuredBytes, n.explained]), [
+      ['matmul', T, T, true], ['add', 2 * T, 2 * T, true], ['relu', T, T, true], ['softmax', 2 * T, 2 * T, true],
+    ]);
+    assert.ok(c.nodes.every((n) => n.notes.length === 0));
+  });
+
+  it('joins per source line: bytes each line produces, estimated and measured', () => {
+    assert.deepEqual(c.lines.map((l) => [l.line, l.estimatedBytes, l.measuredOutputBytes, l.unmeasured]), [
+      [10, T, T, []], [11, T, T, []], [12, T, T, []], [13, T, T, []],
+    ]);
+    assert.ok(c.lines.every((l) => l.durationUs > 0));
+  });
+
+  it('puts the peaks within 5%', () => {
+    assert.equal(c.peak.estimatedBytes, 2 * T);
+    assert.equal(c.peak.measuredBytes, 2 * T);
+    assert.equal(c.peak.differencePct, 0);
+    assert.equal(c.peak.withinTarget, true);
+    assert.match(c.summary[0], /^peak on cpu \(optimisations disabled\): estimated 128 KiB, measured 128 KiB \(arena-peak\), \+0\.0%: within 5%$/);
+  });
+
+  it('explains the optimised session: fusion and prepacked weights', () => {
+    const o = c.optimised!;
+    const fused = o.fused.map((f) => f.node);
+    assert.ok(fused.includes('add') && fused.includes('matmul'), fused.join(', '));
+    assert.equal(o.fused.find((f) => f.node === 'matmul')!.into, 'fused matmul/MatMulAddFusion');
+    assert.equal(o.prepackedBytes, 256 * 256 * 4);
+    assert.ok(o.notes.some((n) => n.kind === 'prepacked-weights' && n.bytes === 256 * 256 * 4));
+    // The optimised arena holds the packed weight copy beside the activations.
+    assert.ok(o.peakBytes >= 256 * 256 * 4 + T, `optimised peak ${o.peakBytes}`);
+  });
+
+  it('fills the profile measured field with per-node figures and source lines', () => {
+    const m = toMeasured(run, estimate);
+    assert.equal(m.ep, 'cpu');
+    assert.equal(m.peakBytes, 2 * T);
+    assert.equal(m.peakSource, 'arena-peak');
+    assert.equal(m.level, 'disabled');
+    assert.deepEqual(m.perNode.map((n) => [n.node, n.op, n.outputBytes, n.inUseBytes, n.source]), [
+      ['matmul', 'MatMul', T, T, { file: 'model.ts', line: 10 }],
+      ['add', 'Add', T, 2 * T, { file: 'model.ts', line: 11 }],
+      ['relu', 'Relu', T, T, { file: 'model.ts', line: 12 }],
+      ['softmax', 'Softmax', T, 2 * T, { file: 'model.ts', line: 13 }],
+    ]);
+    assert.equal(m.optimised?.level, 'all');
+    assert.equal(m.weightBytes, 256 * 256 * 4 + 256 * 4);
+    assert.equal(m.inputBytes, T);
+    assert.deepEqual(JSON.parse(JSON.stringify(m)).perNode.length, 4);
+  });
+});
+
+describe('compareRun on a 4-layer MLP (batch 8, h 128)', async () => {
+  const model = mlpModel(4, 128);
+  const estimate = analyzeModel(model, withDefaults({ batch: 8 }), { source: 'mlp', entry: null });
+  const run = await runModel({ model: { bytes: encode(model), name: 'mlp' }, ep: 'cpu', settings: { batch: 8 }, runs: 2, optimised: false }, { timeoutMs: 60_000 });
+  const c = compareRun(estimate, run);
+
+  it('explains the nodes where ORT keeps a freed buffer for the next layer', () => {
+    const T = 8 * 128 * 4;
+    const relu0 = c.nodes.find((n) => n.node === 'layer0.relu')!;
+    assert.equal(relu0.estimatedBytes, T);
+    assert.equal(relu0.measuredBytes, 2 * T);
+    assert.deepEqual(relu0.notes.map((n) => [n.kind, n.bytes]), [['planner-reuse', T]]);
+    assert.match(relu0.notes[0].detail, /kept for reuse by 'layer1\.matmul'/);
+    assert.ok(c.nodes.every((n) => n.explained), c.nodes.filter((n) => !n.explained).map((n) => n.node).join(', '));
+    assert.equal(c.peak.withinTarget, true);
+  });
+});
+
+describe('compareRun on resnet18 (torchvision, exported by torch 1.13)', async () => {
+  const file = path.join(__dirname, '../../../../test/fixtures/models/resnet18.onnx');
+  const model = decodeModel(fs.readFileSync(file), file);
+  const estimate = analyzeModel(model, withDefaults({ batch: 1 }), { source: file, entry: null });
+  const run = await runModel({ model: { path: file }, ep: 'cpu', settings: { batch: 1 }, runs: 2, optimised: false }, { timeoutMs: 120_000 });
+  const c = compareRun(estimate, run);
+
+  it('measures the first convolution output as 1x64x112x112 float32', () => {
+    assert.equal(run.attribution.nodes[0].node, '/conv1/Conv');
+    assert.equal(run.attribution.nodes[0].outputBytes, 64 * 112 * 112 * 4);
+  });
+
+  it('accounts for every node difference: planner reuse, in place, execution order', () => {
+    const unexplained = c.nodes.filter((n) => !n.explained);
+    assert.deepEqual(unexplained.map((n) => n.node), []);
+    const kinds = new Set(c.nodes.flatMap((n) => n.notes.map((x) => x.kind)));
+    for (const k of ['planner-reuse', 'in-place', 'execution-order'] as const) assert.ok(kinds.has(k), `has a ${k} note`);
+    // ORT runs the downsample branch before the block's first convolution.
+    const down = c.nodes.find((n) => n.node === '/layer2/layer2.0/downsample/downsample.0/Conv')!;
+    assert.equal(down.notes[0].kind, 'execution-order');
+  });
+
+  it('explains the peak: the arena peak is in rounded chunks over what was requested', () => {
+    assert.equal(c.peak.explained, true);
+    const rounding = c.peak.notes.find((n) => n.kind === 'arena-rounding')!;
+    assert.ok(rounding.bytes > 0);
+    const requested = run.attribution.nodes.reduce((m, n) => Math.max(m, n.requestedInUseBytes ?? 0), 0);
+    assert.equal(rounding.bytes, c.peak.measuredBytes - requested);
+    assert.ok(Math.abs(requested - c.peak.estimatedBytes) <= 0.05 * requested, `requested ${requested}, estimated ${c.peak.estimatedBytes}`);
+  });
+});
