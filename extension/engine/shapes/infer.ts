@@ -34,7 +34,9 @@ class Inference {
   readonly unknownOps = new Map<string, OpTally>();
   /** Known operators whose outputs stayed unknown although all their inputs were known. */
   readonly uninferred = new Map<string, OpTally>();
-  readonly dangling: string[] = [];
+  /** Inputs naming a tensor nothing defines: how many, and the first. */
+  private danglingCount = 0;
+  private firstDangling = '';
   readonly failedRules = new Map<string, OpTally>();
 
   constructor(readonly model: Model, readonly dims: Record<string, number>) {}
@@ -96,7 +98,7 @@ class Inference {
 
   private lookup(scope: Scope, name: string, node: GraphNode): InferredTensor | undefined {
     const t = scope.get(name);
-    if (!t && this.dangling.length < 1000) this.dangling.push(`'${name}' of node '${node.name}'`);
+    if (!t && this.danglingCount++ === 0) this.firstDangling = `'${name}' of node '${node.name}'`;
     return t;
   }
 
@@ -124,8 +126,8 @@ class Inference {
     for (const [what, t] of this.failedRules) {
       out.push(`internal: shape rule failed (${plural(t.nodes, 'node')}, e.g. '${t.example}'): ${what}; declared shapes used where present`);
     }
-    if (this.dangling.length > 0) {
-      out.push(`${plural(this.dangling.length, 'node input')} name a tensor that nothing defines (first: ${this.dangling[0]})`);
+    if (this.danglingCount > 0) {
+      out.push(`${plural(this.danglingCount, 'node input')} name a tensor that nothing defines (first: ${this.firstDangling})`);
     }
     return out;
   }

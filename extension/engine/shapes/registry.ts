@@ -37,7 +37,3 @@ export function ruleFor(domain: string, opType: string): ShapeRule | undefined {
   return RULES.get(`${domain === 'ai.onnx' ? '' : domain}:${opType}`);
 }
 
-/** Every operator with a rule, as `domain:Op` ('' domain written as `:Op`). */
-export function knownOperators(): string[] {
-  return [...RULES.keys()];
-}

@@ -52,7 +52,7 @@ const where: ShapeRule = (_node, inputs) => {
   return [tensor(dtype, shape, mapBroadcast([c, x, y], shape, ([cc, xx, yy]) => (cc ? xx : yy)))];
 };
 
-const clip: ShapeRule = (node, inputs, ctx) => {
+const clip: ShapeRule = (_node, inputs, ctx) => {
   const [x, lo, hi] = inputs;
   if (!x) return [null];
   if (!x.value) return [like(x)];
@@ -62,7 +62,7 @@ const clip: ShapeRule = (node, inputs, ctx) => {
   return [tensor(x.dtype, x.shape, x.value.map((v) => Math.min(Math.max(v, min), max)))];
 };
 
-const cast: ShapeRule = (node, [x], ctx) => {
+const cast: ShapeRule = (_node, [x], ctx) => {
   if (!x) return [null];
   const to = dtypeFromCode(ctx.int('to', 0));
   return [tensor(to, x.shape, x.value?.map((v) => castValue(v, to)))];

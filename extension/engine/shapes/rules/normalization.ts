@@ -9,7 +9,7 @@ import { normAxis } from '../dim-math';
  * BatchNormalization. Opset >= 14: Y, running_mean, running_var (training_mode);
  * opsets 9-13: Y, mean, var, saved_mean, saved_var. Statistics are [C].
  */
-const batchNorm: ShapeRule = (node, [x, scale, _b, mean], ctx) => {
+const batchNorm: ShapeRule = (node, [x, scale, _b, mean]) => {
   if (!x) return node.outputs.map(() => null);
   const c: Dim = x.shape && x.shape.length > 1 ? x.shape[1] : scale?.shape?.[0] ?? null;
   const statDType = mean?.dtype ?? scale?.dtype ?? x.dtype;
