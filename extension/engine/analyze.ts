@@ -1,11 +1,12 @@
 // The engine's entry point: a Model and settings in, a Profile out. Pure and synchronous.
-import type { Model } from './graph';
+import type { Dim, Model } from './graph';
+import type { InferredTensor } from './shapes/types';
 import { nodeOrigin } from './attribution/origin';
 import { lineFigures } from './attribution/lines';
 import { buildBuffers } from './memory/buffers';
 import { categoriesAt, liveBytes } from './memory/live';
 import { planOffsets } from './memory/offset-plan';
-import { executionOrder } from './memory/schedule';
+import { executionOrder } from './graph-order';
 import { buildTensorTable } from './memory/tensor-table';
 import { FROZEN_KEY } from './metadata-keys';
 import { CATEGORIES, type Profile, type SourceRef, type TimelinePoint } from './profile';
@@ -26,7 +27,7 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
   const shapes = inferShapes(model, bound.dims);
   const order = executionOrder(model.graph);
   const table = buildTensorTable(model, order, shapes.tensors, settings);
-  const bm = buildBuffers(table, shapes.tensors, settings, { frozen: frozenParams(model) });
+  const bm = buildBuffers(table, shapes.tensors, settings, { frozen: frozenParams(model), sameStaticShape: staticShapeCheck(model, shapes.tensors) });
   const live = liveBytes(bm.buffers, bm.steps.length);
   const plan = planOffsets(bm.buffers, bm.steps.length);
   const origins = table.nodes.map(nodeOrigin);
@@ -103,6 +104,29 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
     unknownTensors: table.unknown,
     warnings,
   };
+}
+
+/**
+ * ONNX Runtime plans in-place reuse from shapes it infers at load time, where an unbound input dim
+ * stays symbolic (or unknown); a graph whose inputs are all static needs no second pass.
+ */
+function staticShapeCheck(model: Model, bound: Map<string, InferredTensor>): (a: string, b: string) => boolean {
+  const symbolic = model.graph.inputs.some((i) => i.shape?.some((d) => typeof d !== 'number'));
+  const shapes = symbolic ? quietShapes(model) : bound;
+  return (a, b) => sameShape(shapes.get(a)?.shape ?? null, shapes.get(b)?.shape ?? null);
+}
+
+function quietShapes(model: Model): Map<string, InferredTensor> {
+  try {
+    return inferShapes(model, {}).tensors;
+  } catch {
+    return new Map(); // no static knowledge: ORT would reuse nothing in place either
+  }
+}
+
+function sameShape(a: Dim[] | null, b: Dim[] | null): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((d, i) => d !== null && d === b[i]);
 }
 
 /** Frozen parameters listed by the model's producer (JSON array of initializer names). */

@@ -48,6 +48,11 @@ export interface BufferModel {
 export interface BufferOptions {
   /** Initializer names that are frozen (no gradient, no optimizer state). */
   frozen: Set<string>;
+  /**
+   * Whether two tensors have the same shape as ONNX Runtime sees it when it plans memory: from
+   * the graph alone, before input dims are bound. Its planner reuses an input in place only then.
+   */
+  sameStaticShape?: (a: string, b: string) => boolean;
 }
 
 const BN_STAT_INPUTS = new Set([3, 4]);
@@ -170,7 +175,8 @@ export function buildBuffers(
     const rRec = table.tensors.get(r)!;
     if (rRec.producer < 0) return; // never alias user inputs or weights
     const view = VIEW_OPS.has(node.opType);
-    const inplace = !training && MAY_INPLACE_OPS.has(node.opType) && end.get(r) === pos && rRec.bytes === outRec.bytes && !outRec.isGraphOutput;
+    const inplace = !training && MAY_INPLACE_OPS.has(node.opType) && end.get(r) === pos && rRec.bytes === outRec.bytes
+      && !outRec.isGraphOutput && (options.sameStaticShape?.(input, output) ?? true);
     if (!view && !inplace) return;
     root.set(output, r);
     end.set(r, Math.max(end.get(r)!, end.get(output)!));

@@ -9,7 +9,7 @@ import { tensor } from './fold';
 import { NodeRuleContext } from './rule-context';
 import { ruleFor } from './registry';
 import { ShapeError } from './shape-error';
-import { topoOrder } from './topo-order';
+import { topoOrder } from '../graph-order';
 
 export type { ShapeResult } from './types';
 

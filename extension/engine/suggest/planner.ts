@@ -21,7 +21,7 @@ import type { GraphRewrite } from '../onnx-rewrite/rewrite-types';
 import type { AnalysisSettings } from '../settings';
 import { formatBytes } from '../units';
 import { candidates, type Candidate } from './candidates';
-import { analysisContext, frozenSet, type AnalysisContext } from './context';
+import { analysisContext, bufferOptions, type AnalysisContext } from './context';
 import { layerLoops } from './scopes';
 import type { SuggestionDetail } from './types';
 
@@ -229,6 +229,16 @@ export function fitBudget(model: Model, settings: AnalysisSettings, budgetBytes:
     if (!best || cmp(cost, best.cost) < 0) best = { ev, chosen: r.chosen, cost, peak: r.peak };
   }
   if (!lowest) throw new MemlensError('fit: no rewrite of this model could be analysed');
+  if (!best) {
+    // No plan fits: among plans reaching the lowest peak, the cheapest one.
+    for (const ev of evaluated) {
+      const r = search(ev, lowest.peak, nodeLimit);
+      nodes += r.nodes;
+      if (!r.chosen) continue;
+      const cost = { accuracyTier: ev.option.tier, recomputeShare: ev.share + r.share };
+      if (cmp(cost, lowest.cost) < 0) lowest = { ev, chosen: r.chosen, cost, peak: r.peak };
+    }
+  }
   const pick = best ?? lowest;
   const ev = pick.ev;
   const layerRewrite: GraphRewrite[] = pick.chosen.length
@@ -268,12 +278,12 @@ export function fitBudget(model: Model, settings: AnalysisSettings, budgetBytes:
 /** One item per layer of every layer loop, with its exact live-bytes change. */
 function layerItems(ctx: AnalysisContext, baseFlops: number): LayerItem[] {
   const items: LayerItem[] = [];
-  const frozen = frozenSet(ctx.model);
+  const options = bufferOptions(ctx.model, ctx.shapes);
   for (const loop of layerLoops(ctx.origins)) {
     for (const layer of loop.layers) {
       const inside = new Set(layer.nodes);
       const nodes = ctx.table.nodes.map((n, pos) => (inside.has(pos) ? { ...n, metadata: { ...n.metadata, [CHECKPOINT_KEY]: `ckpt:${layer.scope}` } } : n));
-      const bm = buildBuffers({ ...ctx.table, nodes }, ctx.shapes, ctx.settings, { frozen });
+      const bm = buildBuffers({ ...ctx.table, nodes }, ctx.shapes, ctx.settings, options);
       const live = liveBytes(bm.buffers, bm.steps.length);
       const delta = new Float64Array(live.total.length);
       for (let s = 0; s < delta.length; s++) delta[s] = live.total[s] - ctx.live.total[s];

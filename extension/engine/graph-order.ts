@@ -1,7 +1,8 @@
-// Execution order of a graph's nodes. Exporters usually write nodes sorted; that is checked in one
-// pass and only otherwise sorted (Kahn), so the common case costs O(nodes + edges).
-import type { Graph, GraphNode } from '../graph';
-import { MemlensError } from '../errors';
+// Orders of a graph's nodes. `topoOrder`: any valid order, the file's own when it is already
+// sorted (shape inference). `executionOrder`: the order ONNX Runtime's sequential executor runs,
+// which the memory model follows.
+import type { Graph, GraphNode } from './graph';
+import { MemlensError } from './errors';
 
 /** Names a node reads: its inputs plus outer-scope names its subgraphs use (If/Loop bodies). */
 export function nodeReads(node: GraphNode): string[] {
@@ -82,4 +83,45 @@ function nodeOnCycle(pending: number[], reads: string[][], producer: Map<string,
     i = next;
   }
   return i;
+}
+
+/**
+ * GraphViewer's topological order in ONNX Runtime: a reverse depth-first search from the leaf
+ * nodes (no consumers) that emits each node after its producers, pushing producers in ascending
+ * index so the highest-indexed one is visited first. Checked against ORT 1.30's profiled node
+ * order on ResNet-18, MobileNetV2, ViT, a Transformer encoder and PP-OCRv4 (identical on all five).
+ * Returns node indices.
+ */
+export function executionOrder(graph: Graph): number[] {
+  const n = graph.nodes.length;
+  const producer = new Map<string, number>();
+  graph.nodes.forEach((node, i) => node.outputs.forEach((o) => o && producer.set(o, i)));
+  const producers: number[][] = graph.nodes.map((node, i) => {
+    const set = new Set<number>();
+    for (const name of nodeReads(node)) {
+      const p = producer.get(name);
+      if (p !== undefined && p !== i) set.add(p);
+    }
+    return [...set].sort((a, b) => a - b);
+  });
+  topoOrder(graph); // throws, naming a node on the cycle, when there is one
+
+  const hasConsumer = new Uint8Array(n);
+  for (const ps of producers) for (const p of ps) hasConsumer[p] = 1;
+  const stack: number[] = []; // ~i marks "leave i"
+  for (let i = 0; i < n; i++) if (!hasConsumer[i]) stack.push(i);
+  const visited = new Uint8Array(n);
+  const order: number[] = [];
+  while (stack.length > 0) {
+    const top = stack.pop()!;
+    if (top < 0) {
+      order.push(~top);
+      continue;
+    }
+    if (visited[top]) continue;
+    visited[top] = 1;
+    stack.push(~top);
+    for (const p of producers[top]) if (!visited[p]) stack.push(p);
+  }
+  return order;
 }

@@ -1,0 +1,39 @@
+// The estimate against ONNX Runtime on real models: the same execution order, and the inference
+// activation peak within 5% of the measured one (optimisations disabled) or explained per node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { analyzeModel } from '../../../extension/engine/analyze';
+import { executionOrder } from '../../../extension/engine/graph-order';
+import { decodeModel } from '../../../extension/engine/onnx/decode';
+import { withDefaults } from '../../../extension/engine/settings';
+import { compareRun } from '../../../extension/runner/compare';
+import { runModel } from '../../../extension/runner/run';
+import { modelPath, type FixtureModelName } from '../../fixtures/real-models';
+
+const MODELS: { name: FixtureModelName; dims: Record<string, number> }[] = [
+  { name: 'resnet18', dims: {} },
+  { name: 'mobilenet_v2', dims: {} },
+  { name: 'vit_ti_16', dims: {} },
+  { name: 'transformer_encoder', dims: {} },
+  { name: 'ppocr_v4_det', dims: { 'p2o.DynamicDimension.0': 1, 'p2o.DynamicDimension.1': 320, 'p2o.DynamicDimension.2': 320 } },
+];
+
+for (const { name, dims } of MODELS) {
+  test(`${name}: execution order and activation peak agree with ONNX Runtime`, async () => {
+    const file = modelPath(name);
+    const model = decodeModel(fs.readFileSync(file), file);
+    const settings = withDefaults({ batch: 1, dims });
+    const run = await runModel({ model: { path: file }, ep: 'cpu', runs: 1, optimised: false, settings, dims }, { timeoutMs: 120_000 });
+    const measuredOrder = run.attribution.nodes.map((n) => n.node);
+    const ours = executionOrder(model.graph).map((i) => model.graph.nodes[i].name).filter((n) => measuredOrder.includes(n));
+    assert.deepEqual(ours, measuredOrder);
+
+    const profile = analyzeModel(model, settings, { source: file, entry: null });
+    const cmp = compareRun(profile, run);
+    assert.ok(cmp.peak.withinTarget || cmp.peak.explained, cmp.summary.join('\n'));
+    assert.ok(Math.abs(cmp.peak.differencePct) <= 5 || cmp.peak.notes.length > 0, cmp.summary.join('\n'));
+    const unexplained = cmp.nodes.filter((n) => !n.explained);
+    assert.deepEqual(unexplained.map((n) => n.node), [], cmp.summary.join('\n'));
+  });
+}
