@@ -47,7 +47,7 @@ export async function loadModel(file: string, options: LoadOptions): Promise<Loa
       return { model: decodeModel(bytes, file), entry: null, kind, onnxPath: file };
     }
     case 'typescript':
-      throw new MemlensError(`${file}: ${kind} models are read by a front end that is not built in yet`);
+      return (await import('./load-typescript')).loadTypeScript(file, options);
     case 'python':
       return (await import('./load-python')).loadPython(file, options);
   }

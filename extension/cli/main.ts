@@ -11,7 +11,10 @@ import { formatProfile } from './format-table';
 
 export async function main(argv: string[]): Promise<number> {
   const req = parseCli(argv);
-  return profileCommand(req);
+  switch (req.command) {
+    case 'suggest': case 'fit': return (await import('./suggest-command')).suggestCommand(req);
+    default: return profileCommand(req);
+  }
 }
 
 export async function profileFor(req: CliRequest): Promise<Profile> {

@@ -1,14 +1,14 @@
 // The engine's entry point: a Model and settings in, a Profile out. Pure and synchronous.
-import type { Dim, Model } from './graph';
+import type { Dim, Model, NodeOrigin } from './graph';
 import type { InferredTensor } from './shapes/types';
 import { nodeOrigin } from './attribution/origin';
 import { lineFigures } from './attribution/lines';
-import { buildBuffers } from './memory/buffers';
-import { categoriesAt, liveBytes } from './memory/live';
+import { buildBuffers, type BufferModel, type BufferOptions } from './memory/buffers';
+import { categoriesAt, liveBytes, type LiveProfile } from './memory/live';
 import { planOffsets } from './memory/offset-plan';
 import { executionOrder } from './graph-order';
-import { buildTensorTable } from './memory/tensor-table';
-import { FROZEN_KEY } from './metadata-keys';
+import { buildTensorTable, type TensorTable } from './memory/tensor-table';
+import { FROZEN_KEY, PARAMETERS_KEY } from './metadata-keys';
 import { CATEGORIES, type Profile, type SourceRef, type TimelinePoint } from './profile';
 import type { AnalysisSettings } from './settings';
 import { bindDims } from './shapes/bind-dims';
@@ -21,16 +21,40 @@ export interface AnalyzeOptions {
   entry: string | null;
 }
 
-export function analyzeModel(model: Model, settings: AnalysisSettings, options: AnalyzeOptions): Profile {
-  const checks = validateModel(model, options.source);
+/** Every intermediate of one analysis, for the profile and for what-if tools (suggestions). */
+export interface Analysis {
+  model: Model;
+  settings: AnalysisSettings;
+  dims: Record<string, number>;
+  shapes: Map<string, InferredTensor>;
+  table: TensorTable;
+  buffers: BufferModel;
+  live: LiveProfile;
+  origins: NodeOrigin[];
+  warnings: string[];
+}
+
+export function analyze(model: Model, settings: AnalysisSettings, source: string): Analysis {
+  const checks = validateModel(model, source);
   const bound = bindDims(model, settings);
   const shapes = inferShapes(model, bound.dims);
   const order = executionOrder(model.graph);
   const table = buildTensorTable(model, order, shapes.tensors, settings);
-  const bm = buildBuffers(table, shapes.tensors, settings, { frozen: frozenParams(model), sameStaticShape: staticShapeCheck(model, shapes.tensors) });
-  const live = liveBytes(bm.buffers, bm.steps.length);
+  const buffers = buildBuffers(table, shapes.tensors, settings, bufferOptions(model, shapes.tensors));
+  const live = liveBytes(buffers.buffers, buffers.steps.length);
+  const warnings = [...checks, ...bound.warnings, ...shapes.warnings, ...buffers.warnings];
+  if (table.unknown > 0) warnings.push(`${table.unknown} tensors have unknown sizes and count as 0 bytes`);
+  return { model, settings, dims: bound.dims, shapes: shapes.tensors, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings };
+}
+
+export function analyzeModel(model: Model, settings: AnalysisSettings, options: AnalyzeOptions): Profile {
+  return toProfile(analyze(model, settings, options.source), options);
+}
+
+export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
+  const { settings, table, live, origins } = a;
+  const bm = a.buffers;
   const plan = planOffsets(bm.buffers, bm.steps.length);
-  const origins = table.nodes.map(nodeOrigin);
   const lines = lineFigures(table, origins, bm.buffers, live.peakStep, bm.savedTensors);
 
   const sourceAt = (pos: number): SourceRef | null => {
@@ -62,8 +86,6 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
     if (b.kind === 'optimizer') optimizerStateBytes += b.bytes;
   }
 
-  const warnings = [...checks, ...bound.warnings, ...shapes.warnings, ...bm.warnings];
-  if (table.unknown > 0) warnings.push(`${table.unknown} tensors have unknown sizes and count as 0 bytes`);
   const peakStep = bm.steps[live.peakStep];
   const peakNode = peakStep && peakStep.node >= 0 ? table.nodes[peakStep.node] : undefined;
   const breakdown = categoriesAt(live, live.peakStep);
@@ -75,7 +97,7 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
     entry: options.entry,
     settings: {
       mode: settings.mode, batch: settings.batch, seq: settings.seq, dtype: settings.dtype,
-      optimizer: settings.mode === 'train' ? settings.optimizer : 'none', dims: bound.dims,
+      optimizer: settings.mode === 'train' ? settings.optimizer : 'none', dims: a.dims,
     },
     params: bm.params.count,
     trainableParams: settings.mode === 'train' ? bm.params.trainableCount : 0,
@@ -102,18 +124,23 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
       fragmentation: plan.arenaBytes > 0 ? (plan.arenaBytes - plan.idealBytes) / plan.arenaBytes : 0,
     },
     unknownTensors: table.unknown,
-    warnings,
+    warnings: a.warnings,
   };
 }
 
 /**
- * ONNX Runtime plans in-place reuse from shapes it infers at load time, where an unbound input dim
- * stays symbolic (or unknown); a graph whose inputs are all static needs no second pass.
+ * The buffer options of an analysis: frozen parameters and the parameter list from the model's
+ * metadata, and in-place reuse only between tensors whose shapes ONNX Runtime knows statically
+ * equal: it plans from shapes inferred at load time, where an unbound input dim stays symbolic.
  */
-function staticShapeCheck(model: Model, bound: Map<string, InferredTensor>): (a: string, b: string) => boolean {
+export function bufferOptions(model: Model, bound: Map<string, InferredTensor>): BufferOptions {
   const symbolic = model.graph.inputs.some((i) => i.shape?.some((d) => typeof d !== 'number'));
   const shapes = symbolic ? quietShapes(model) : bound;
-  return (a, b) => sameShape(shapes.get(a)?.shape ?? null, shapes.get(b)?.shape ?? null);
+  return {
+    frozen: nameList(model, FROZEN_KEY) ?? new Set(),
+    parameters: nameList(model, PARAMETERS_KEY),
+    sameStaticShape: (a, b) => sameShape(shapes.get(a)?.shape ?? null, shapes.get(b)?.shape ?? null),
+  };
 }
 
 function quietShapes(model: Model): Map<string, InferredTensor> {
@@ -129,14 +156,14 @@ function sameShape(a: Dim[] | null, b: Dim[] | null): boolean {
   return a.every((d, i) => d !== null && d === b[i]);
 }
 
-/** Frozen parameters listed by the model's producer (JSON array of initializer names). */
-function frozenParams(model: Model): Set<string> {
-  const raw = model.metadata[FROZEN_KEY];
-  if (!raw) return new Set();
+/** A JSON array of initializer names in the model's metadata (frozen, parameters); null when absent. */
+function nameList(model: Model, key: string): Set<string> | null {
+  const raw = model.metadata[key];
+  if (!raw) return null;
   try {
     const list = JSON.parse(raw);
-    return new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
+    return Array.isArray(list) ? new Set(list.filter((x): x is string => typeof x === 'string')) : null;
   } catch {
-    return new Set();
+    return null;
   }
 }

@@ -53,10 +53,36 @@ export function lineFigures(
   const out: LineFigures[] = [];
   for (const f of lines.values()) {
     const { scopes, ...rest } = f;
-    // A line in a loop over distinct modules (layers) runs once per module scope.
-    out.push({ ...rest, scope: generalScope([...scopes]), repeats: Math.max(1, scopes.size) });
+    // A line in a loop over distinct modules (layers) runs once per module instance; a module it
+    // calls into (`self_attn.rotary`) belongs to the same instance.
+    // Scopes that differ only in indices (`h.0`, `h.1`) are the same line run per layer; scopes
+    // with other names are different modules called from one line, which ran once.
+    const byTemplate = new Map<string, string[]>();
+    for (const scope of outermostScopes([...scopes])) {
+      const t = scope.replace(/(^|[./])\d+(?=$|[./])/g, '$1#');
+      byTemplate.set(t, [...(byTemplate.get(t) ?? []), scope]);
+    }
+    const groups = [...byTemplate.values()];
+    out.push({
+      ...rest,
+      scope: groups.map(generalScope).join(', '),
+      repeats: Math.max(1, ...groups.map((g) => g.length)),
+    });
   }
   return out.sort((a, b) => b.peakBytes - a.peakBytes || b.bytes - a.bytes);
+}
+
+/** Scopes that are not inside another scope of the list (`a.b` is inside `a`; `a.bc` is not). */
+export function outermostScopes(scopes: string[]): string[] {
+  const sorted = [...new Set(scopes)].sort();
+  const out: string[] = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last !== '' && (s.startsWith(last + '.') || s.startsWith(last + '/'))) continue;
+    out.push(s);
+  }
+  const keep = new Set(out);
+  return [...new Set(scopes)].filter((s) => keep.has(s)); // in the order given (execution order)
 }
 
 /** The scopes of a line that ran in several modules, generalised: `h.0.attn`, `h.1.attn` -> `h.*.attn`. */

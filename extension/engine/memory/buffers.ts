@@ -48,6 +48,8 @@ export interface BufferModel {
 export interface BufferOptions {
   /** Initializer names that are frozen (no gradient, no optimizer state). */
   frozen: Set<string>;
+  /** Initializer names that are parameters, when the producer lists them; else every float weight. */
+  parameters?: Set<string> | null;
   /**
    * Whether two tensors have the same shape as ONNX Runtime sees it when it plans memory: from
    * the graph alone, before input dims are bound. Its planner reuses an input in place only then.
@@ -57,8 +59,13 @@ export interface BufferOptions {
 
 const BN_STAT_INPUTS = new Set([3, 4]);
 
-/** Float initializers that are not BatchNorm running statistics and not frozen. */
-export function trainableParams(table: TensorTable, frozen: Set<string>): Set<string> {
+/** Whether a tensor counts as a model parameter (trainable or frozen). */
+function isParameter(t: TensorRecord, parameters: Set<string> | null | undefined): boolean {
+  return t.isWeight && t.isFloat && (parameters ? parameters.has(t.name) : true);
+}
+
+/** Float parameters that are not BatchNorm running statistics and not frozen. */
+export function trainableParams(table: TensorTable, frozen: Set<string>, parameters?: Set<string> | null): Set<string> {
   const stats = new Set<string>();
   for (const n of table.nodes) {
     if (n.opType !== 'BatchNormalization') continue;
@@ -66,7 +73,7 @@ export function trainableParams(table: TensorTable, frozen: Set<string>): Set<st
   }
   const out = new Set<string>();
   for (const t of table.tensors.values()) {
-    if (t.isWeight && t.isFloat && !stats.has(t.name) && !frozen.has(t.name) && t.consumers.length > 0) out.add(t.name);
+    if (isParameter(t, parameters) && !stats.has(t.name) && !frozen.has(t.name) && t.consumers.length > 0) out.add(t.name);
   }
   return out;
 }
@@ -79,11 +86,11 @@ export function buildBuffers(
 ): BufferModel {
   const n = table.nodes.length;
   const training = settings.mode === 'train';
-  const trainable = trainableParams(table, options.frozen);
+  const trainable = trainableParams(table, options.frozen, options.parameters);
   const warnings: string[] = [];
   let count = 0, trainableCount = 0;
   for (const t of table.tensors.values()) {
-    if (!t.isWeight || !t.isFloat) continue;
+    if (!isParameter(t, options.parameters)) continue;
     count += t.elements;
     if (trainable.has(t.name)) trainableCount += t.elements;
   }

@@ -82,20 +82,22 @@ export function buildTensorTable(
   for (const name of g.initializers.keys()) add(name, -1, 'weights', true);
   for (const v of g.inputs) add(v.name, -1, isKvName(v.name) ? 'kvCache' : 'inputs', false);
   nodes.forEach((node, pos) => {
-    const kvTagged = node.metadata[KV_KEY] !== undefined;
-    for (const o of node.outputs) {
-      if (!o || tensors.has(o)) continue;
+    // `memlens.kv` names each output's role (`key`, `value` or empty), comma-separated per output.
+    const kvRoles = node.metadata[KV_KEY]?.split(',');
+    node.outputs.forEach((o, i) => {
+      const kvTagged = kvRoles !== undefined && (kvRoles.length === 1 ? i === 0 : (kvRoles[i] ?? '') !== '');
+      if (!o || tensors.has(o)) return;
       // Constants are held by the session for the whole run, like initializers.
       if (node.opType === 'Constant') {
         add(o, -1, 'other', false, true);
-        continue;
+        return;
       }
       const category: Category =
         kvTagged || (outputs.has(o) && isKvName(o)) ? 'kvCache'
         : outputs.has(o) ? 'outputs'
         : 'activations';
       add(o, pos, category, false);
-    }
+    });
   });
   nodes.forEach((node, pos) => {
     for (const name of new Set(node.inputs)) {

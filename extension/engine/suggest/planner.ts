@@ -21,7 +21,8 @@ import type { GraphRewrite } from '../onnx-rewrite/rewrite-types';
 import type { AnalysisSettings } from '../settings';
 import { formatBytes } from '../units';
 import { candidates, type Candidate } from './candidates';
-import { analysisContext, bufferOptions, type AnalysisContext } from './context';
+import { bufferOptions } from '../analyze';
+import { analysisContext, type AnalysisContext } from './context';
 import { layerLoops } from './scopes';
 import type { SuggestionDetail } from './types';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeModel } from '../../../extension/engine/analyze';
-import { generalScope } from '../../../extension/engine/attribution/lines';
+import { generalScope, outermostScopes } from '../../../extension/engine/attribution/lines';
 import { innermostUserFrame, nodeOrigin, scopeFromName } from '../../../extension/engine/attribution/origin';
 import type { GraphNode } from '../../../extension/engine/graph';
 import { withDefaults } from '../../../extension/engine/settings';
@@ -25,6 +25,29 @@ test('MemLens metadata wins, then the innermost non-torch frame of a dynamo stac
   assert.deepEqual(nodeOrigin(node('/encoder/layer.3/attention/MatMul_1')), { source: null, scope: '/encoder/layer.3/attention' });
   assert.equal(scopeFromName('/Flatten'), '/');
   assert.equal(scopeFromName('Conv_0'), '');
+});
+
+test('a module a line calls into belongs to the same instance', () => {
+  assert.deepEqual(outermostScopes(['l.0.attn', 'l.0.attn.rotary', 'l.1.attn', 'l.1.attn.rotary', 'l.10.attn']), ['l.0.attn', 'l.1.attn', 'l.10.attn']);
+  assert.deepEqual(outermostScopes(['/a/b', '/a/b/c', '/a/bc']), ['/a/b', '/a/bc']);
+});
+
+test('a line calling two different modules ran once; one looping over layers ran per layer', () => {
+  const b = new GraphBuilder();
+  const x = b.input('x', 'float32', [2, 8]);
+  const at = (line: string, scope: string) => ({ 'memlens.file': 'm.ts', 'memlens.line': line, 'memlens.scope': scope });
+  let h = b.one('Relu', [x], { name: 'n', metadata: at('5', 'norm') });
+  h = b.one('MatMul', [h, b.weight('w', [8, 8])], { name: 'head', metadata: at('5', 'lm_head') });
+  for (let i = 0; i < 4; i++) h = b.one('Tanh', [h], { name: `t${i}`, metadata: at('9', `blocks.${i}.act`) });
+  b.op('Identity', [h], { name: 'o', outputs: ['y'] });
+  b.output('y', 'float32', [2, 8]);
+  const p = analyzeModel(b.model(), withDefaults({}), { source: 'm.ts', entry: null });
+  const line5 = p.lines.find((l) => l.line === 5)!;
+  assert.equal(line5.repeats, 1);
+  assert.equal(line5.scope, 'norm, lm_head');
+  const line9 = p.lines.find((l) => l.line === 9)!;
+  assert.equal(line9.repeats, 4);
+  assert.equal(line9.scope, 'blocks.*.act');
 });
 
 test('a line run in several modules generalises its scope', () => {

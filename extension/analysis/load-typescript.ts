@@ -1,0 +1,13 @@
+// TypeScript model files: traced by running the entry's forward on symbolic tensors, in a child
+// process with a time limit (trusted workspaces only).
+import { MemlensError } from '../engine/errors';
+import { traceFile } from '../../language/typescript/trace';
+import type { LoadedModel, LoadOptions } from './load-model';
+
+export async function loadTypeScript(file: string, options: LoadOptions): Promise<LoadedModel> {
+  if (!options.trusted) {
+    throw new MemlensError(`${file}: tracing a TypeScript model runs its code, which is off in an untrusted workspace`);
+  }
+  const r = await traceFile(file, options.entry, { timeoutMs: options.timeoutMs, signal: options.signal });
+  return { model: r.model, entry: r.entry.name, kind: 'typescript' };
+}

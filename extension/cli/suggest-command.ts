@@ -1,0 +1,116 @@
+// `memlens suggest` (ranked memory-saving rewrites) and `memlens fit` (the cheapest plan under a
+// budget, its frontier, and with --out/--write the rewritten model file).
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { loadModel, modelKind } from '../analysis/load-model';
+import { analyzeModel } from '../engine/analyze';
+import { MemlensError } from '../engine/errors';
+import { applyRewrites } from '../engine/onnx-rewrite/apply';
+import { encodeModel } from '../engine/onnx/encode';
+import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner';
+import { suggestRewrites } from '../engine/suggest/suggest';
+import type { Suggestion } from '../engine/suggest/types';
+import { formatBytes } from '../engine/units';
+import { piecesOfPlan, sourceRewrite } from '../../language/typescript/rewrites/apply-to-source';
+import { applyEdits } from '../../language/typescript/rewrites/text-edit';
+import type { CliRequest } from './args';
+
+export async function suggestCommand(req: CliRequest): Promise<number> {
+  // The text as read before analysis: --write refuses when the file changes after this.
+  const original = await fs.readFile(req.file).catch(() => null);
+  const loaded = await loadModel(req.file, {
+    entry: req.entry, settings: req.settings, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
+  });
+  const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
+  if (req.command === 'suggest') {
+    const list = suggestRewrites(loaded.model, req.settings, { source: req.file, profile });
+    process.stdout.write(req.json ? JSON.stringify({ schema: 'memlens.suggestions/1', peakBytes: profile.peak.bytes, suggestions: list }, null, 1) + '\n' : formatSuggestions(list, profile.peak.bytes) + '\n');
+    return 0;
+  }
+  if (req.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
+  const writing = req.write || req.out !== undefined;
+  const kind = modelKind(req.file);
+  if (writing && kind !== 'onnx' && kind !== 'typescript') throw new MemlensError(`fit: writing ${kind} models is not supported (use a .ts or .onnx model)`);
+  if (req.write && kind === 'onnx') throw new MemlensError('fit: .onnx models are never overwritten; use --out PATH');
+  const target: PlanTarget = !writing ? 'any' : kind === 'onnx' ? 'onnx' : 'typescript';
+  const plan = fitBudget(loaded.model, req.settings, req.budget, { source: req.file, target });
+  let written: { path: string; unmapped: string[] } | null = null;
+  if (writing) {
+    const dest = req.out ?? req.file;
+    if (kind === 'onnx') {
+      const rewritten = applyRewrites(loaded.model, plan.chosen.rewrites, { checkOpset: true });
+      await writeAtomic(dest, encodeModel(rewritten));
+      written = { path: dest, unmapped: [] };
+    } else {
+      if (!original) throw new MemlensError(`${req.file}: cannot read`);
+      const text = original.toString('utf8');
+      const r = sourceRewrite(req.file, text, piecesOfPlan(plan));
+      const next = applyEdits(text, r.edits.map((e) => ({ ...e, file: dest })));
+      if (req.write) await writeIfUnchanged(req.file, original, next);
+      else await writeAtomic(dest, next);
+      written = { path: dest, unmapped: r.unmapped };
+    }
+  }
+  if (req.json) process.stdout.write(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
+  else process.stdout.write(formatPlan(plan, written) + '\n');
+  return plan.fits ? 0 : 3;
+}
+
+/** In-place write that refuses when the file on disk is no longer `original` (never loses user text). */
+export async function writeIfUnchanged(file: string, original: Uint8Array, next: string): Promise<void> {
+  const now = await fs.readFile(file).catch(() => null);
+  if (!now || hash(now) !== hash(original)) throw new MemlensError(`${file}: changed on disk since it was read; not written (run fit again)`);
+  await writeAtomic(file, next);
+}
+
+function hash(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** Temp file in the same folder, then rename: readers never see half a file. */
+export async function writeAtomic(dest: string, data: string | Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, dest);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw new MemlensError(`${dest}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+const pct = (x: number) => `${Math.round(100 * x)}%`;
+
+export function formatSuggestions(list: Suggestion[], peak: number): string {
+  if (list.length === 0) return `peak ${formatBytes(peak)}: no memory-saving rewrite applies to this model under these settings`;
+  const out = [`peak ${formatBytes(peak)} · ${list.length} suggestions, best first`, ''];
+  list.forEach((s, i) => {
+    out.push(`${i + 1}. ${s.title}`);
+    const re = s.reanalysed ? `re-analysed ${formatBytes(s.reanalysed.peakBytes)} (saves ${formatBytes(s.reanalysed.savingBytes)})` : 're-analysis: n/a';
+    out.push(`   predicted ${formatBytes(s.predicted.peakBytes)} (saves ${formatBytes(s.predicted.savingBytes)}) · ${re}`);
+    if (s.cost.recomputeFlops > 0) out.push(`   recompute ${(s.cost.recomputeFlops / 1e9).toFixed(2)} GFLOP = ${pct(s.cost.recomputeShare)} of forward FLOPs`);
+    if (s.cost.accuracy !== 'unchanged') out.push(`   accuracy: ${s.cost.accuracyNote}`);
+    for (const w of s.warnings) out.push(`   warning: ${w}`);
+  });
+  return out.join('\n');
+}
+
+export function formatPlan(plan: Plan, written: { path: string; unmapped: string[] } | null): string {
+  const c = plan.chosen;
+  const out = [plan.message, `budget ${formatBytes(plan.budgetBytes)} · current peak ${formatBytes(plan.baselinePeakBytes)} · search ${plan.method}${plan.lowerBound !== null ? ` (cost lower bound ${pct(plan.lowerBound)} recompute)` : ''}, ${plan.searchNodes} nodes`, '', plan.fits ? 'plan' : 'lowest-peak plan'];
+  for (const g of c.globals) out.push(`  - ${g}`);
+  if (c.checkpointed.length) out.push(`  - checkpoint ${c.checkpointed.length} layer${c.checkpointed.length > 1 ? 's' : ''}: ${c.checkpointed.join(', ')}`);
+  if (!c.globals.length && !c.checkpointed.length) out.push('  - nothing to change');
+  out.push(`  peak ${formatBytes(c.verifiedPeakBytes)} (re-analysed; predicted ${formatBytes(c.predictedPeakBytes)}) · +${pct(c.recomputeShare)} forward compute · ${c.accuracyTier === 0 ? 'results unchanged' : 'approximate results'}`);
+  out.push('', 'frontier (peak · recompute · accuracy)');
+  for (const p of plan.frontier) {
+    const what = [...p.globals, ...(p.checkpointed.length ? [`checkpoint ${p.checkpointed.length} layers`] : [])].join(' + ') || 'as is';
+    out.push(`  ${formatBytes(p.peakBytes).padStart(10)}  +${pct(p.recomputeShare).padEnd(5)} ${p.accuracyTier === 0 ? 'exact ' : 'approx'}  ${what}`);
+  }
+  if (written) {
+    out.push('', `wrote ${written.path}`);
+    for (const u of written.unmapped) out.push(`  not in the file (apply by hand): ${u}`);
+  }
+  return out.join('\n');
+}

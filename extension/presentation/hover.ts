@@ -1,0 +1,80 @@
+// The hover of a line: its full breakdown as Markdown (figures, per op, per kind, and the
+// measurement of the line's nodes when a run exists).
+import type { LineFigures, Profile } from '../engine/profile';
+import { formatBytes } from '../engine/units';
+import { sourceLabel } from './source-label';
+import { formatShare, shareOfPeak } from './share';
+
+export interface LineMeasurement {
+  ep: string;
+  /** Nodes of the line the run reported. */
+  nodes: number;
+  outputBytes: number;
+  durationUs: number;
+  /** Largest arena in-use figure after one of the line's nodes. */
+  maxInUseBytes: number;
+}
+
+export function lineMeasurement(profile: Profile, f: LineFigures): LineMeasurement | null {
+  const m = profile.measured;
+  if (!m) return null;
+  const names = new Set(f.nodes);
+  let nodes = 0, outputBytes = 0, durationUs = 0, maxInUseBytes = 0;
+  for (const n of m.perNode) {
+    if (!names.has(n.node)) continue;
+    nodes++;
+    outputBytes += n.outputBytes;
+    durationUs += n.durationUs;
+    maxInUseBytes = Math.max(maxInUseBytes, n.inUseBytes);
+  }
+  return nodes > 0 ? { ep: m.ep, nodes, outputBytes, durationUs, maxInUseBytes } : null;
+}
+
+const row = (label: string, value: string) => `| ${label} | ${value} |`;
+
+export function lineHoverMarkdown(profile: Profile, f: LineFigures): string {
+  const where = f.file ? sourceLabel(f.file, f.line) : f.scope;
+  const share = shareOfPeak(f.peakBytes, profile.peak.bytes);
+  const s = profile.settings;
+  const out: string[] = [
+    `**MemLens** · ${where}${f.scope ? ` · \`${f.scope}\`` : ''}`,
+    '',
+    `${s.mode === 'train' ? 'training' : 'inference'}, batch ${s.batch}, seq ${s.seq}, ${s.dtype}; peak ${formatBytes(profile.peak.bytes)} (${profile.peak.phase})`,
+    '',
+    '| | estimate |',
+    '|---|---:|',
+    row('live at the peak', `${formatBytes(f.peakBytes)} (${formatShare(share)})`),
+    row('produced over the step', formatBytes(f.bytes)),
+  ];
+  if (s.mode === 'train') out.push(row('saved for backward', formatBytes(f.savedBytes)));
+  if (f.kvBytes > 0) out.push(row('KV cache', formatBytes(f.kvBytes)));
+  out.push(row('runs', f.repeats > 1 ? `×${f.repeats}` : 'once'));
+
+  const kinds: Array<[string, number]> = [
+    ['activations', Math.max(0, f.bytes - f.kvBytes)],
+    ['KV cache', f.kvBytes],
+    ['saved for backward', s.mode === 'train' ? f.savedBytes : 0],
+  ];
+  const shownKinds = kinds.filter(([, b]) => b > 0);
+  if (shownKinds.length > 0) {
+    out.push('', '| by category | bytes |', '|---|---:|', ...shownKinds.map(([k, b]) => row(k, formatBytes(b))));
+  }
+
+  const ops = Object.entries(f.ops).filter(([, b]) => b > 0).sort((a, b) => b[1] - a[1]);
+  if (ops.length > 0) {
+    out.push('', '| by op | bytes |', '|---|---:|', ...ops.map(([op, b]) => row(op, formatBytes(b))));
+  }
+
+  const m = lineMeasurement(profile, f);
+  if (m) {
+    out.push(
+      '', `| measured (${m.ep}, ${m.nodes} node${m.nodes === 1 ? '' : 's'}) | |`, '|---|---:|',
+      row('outputs', formatBytes(m.outputBytes)),
+      row('arena in use after the line (max)', formatBytes(m.maxInUseBytes)),
+      row('time', `${(m.durationUs / 1000).toFixed(2)} ms`),
+    );
+  } else if (profile.measured) {
+    out.push('', `_The ${profile.measured.ep} run reported none of this line's nodes (fused or folded by ONNX Runtime)._`);
+  }
+  return out.join('\n');
+}

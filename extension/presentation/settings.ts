@@ -1,0 +1,68 @@
+// The `memlens.*` settings as plain data: validated once, with one message per bad value. The
+// editor adapter reads the configuration into a plain object and passes it here.
+import type { AnalysisSettings, Mode, OptimizerKind, Precision } from '../engine/settings';
+import { DEFAULT_SETTINGS } from '../engine/settings';
+import type { InlineDetail } from './line-figures';
+
+export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+export type ExecutionProviderSetting = (typeof EXECUTION_PROVIDERS)[number];
+
+const MODES: readonly Mode[] = ['infer', 'train'];
+const DTYPES: readonly Precision[] = ['fp32', 'fp16', 'bf16'];
+const OPTIMIZERS: readonly OptimizerKind[] = ['adamw', 'adam', 'sgd', 'sgd-momentum', 'adam8bit', 'none'];
+const DETAILS: readonly InlineDetail[] = ['off', 'compact', 'full'];
+
+export interface ExtensionSettings {
+  analysis: AnalysisSettings;
+  executionProvider: ExecutionProviderSetting;
+  budget: string;
+  inlineDetail: InlineDetail;
+  profileOnSave: boolean;
+  pythonPath: string;
+  timeoutMs: number;
+  /** One line per setting that had a bad value (its default is used instead). */
+  problems: string[];
+}
+
+/** Per-document overrides from "Profile with Settings" and the timeline panel's controls. */
+export type SettingsOverride = Partial<Pick<AnalysisSettings, 'mode' | 'batch' | 'seq' | 'dtype' | 'optimizer'>>;
+
+export function readSettings(raw: Readonly<Record<string, unknown>>): ExtensionSettings {
+  const problems: string[] = [];
+  const pick = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const v = raw[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    problems.push(`memlens.${key}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    return fallback;
+  };
+  const positiveInt = (key: string, fallback: number): number => {
+    const v = raw[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+    problems.push(`memlens.${key}: expected a whole number of at least 1, got ${JSON.stringify(v)}`);
+    return fallback;
+  };
+  const text = (key: string): string => (typeof raw[key] === 'string' ? (raw[key] as string) : '');
+  return {
+    analysis: {
+      mode: pick('mode', MODES, DEFAULT_SETTINGS.mode),
+      batch: positiveInt('batch', DEFAULT_SETTINGS.batch),
+      seq: positiveInt('sequenceLength', DEFAULT_SETTINGS.seq),
+      dtype: pick('dtype', DTYPES, DEFAULT_SETTINGS.dtype),
+      optimizer: pick('optimizer', OPTIMIZERS, DEFAULT_SETTINGS.optimizer),
+      dims: {},
+    },
+    executionProvider: pick('executionProvider', EXECUTION_PROVIDERS, 'auto'),
+    budget: text('budget'),
+    inlineDetail: pick('inlineDetail', DETAILS, 'compact'),
+    profileOnSave: raw.profileOnSave === undefined ? true : raw.profileOnSave === true,
+    pythonPath: text('pythonPath'),
+    timeoutMs: positiveInt('timeoutSeconds', 120) * 1000,
+    problems,
+  };
+}
+
+export function withOverride(base: AnalysisSettings, override: SettingsOverride | undefined): AnalysisSettings {
+  return override ? { ...base, ...override, dims: { ...base.dims } } : base;
+}

@@ -1,0 +1,40 @@
+// Short texts that sum a profile up: the CodeLens title on a model entry and the status bar item.
+import type { Profile } from '../engine/profile';
+import { formatBytes } from '../engine/units';
+import type { Budget } from './budget';
+
+export function modeLabel(mode: Profile['settings']['mode']): string {
+  return mode === 'train' ? 'training' : 'inference';
+}
+
+/** `Peak 14.2 GiB · training · batch 8 · seq 2048` (and `· fp16` when not fp32). */
+export function lensTitle(profile: Profile): string {
+  const s = profile.settings;
+  const parts = [`Peak ${formatBytes(profile.peak.bytes)}`, modeLabel(s.mode), `batch ${s.batch}`, `seq ${s.seq}`];
+  if (s.dtype !== 'fp32') parts.push(s.dtype);
+  return parts.join(' · ');
+}
+
+export interface StatusText {
+  text: string;
+  tooltip: string;
+  overBudget: boolean;
+}
+
+/** `MemLens 14.2 GiB / 24.0 GiB` against a budget, `MemLens 14.2 GiB` without one. */
+export function statusText(profile: Profile, budget: Budget | null): StatusText {
+  const peak = formatBytes(profile.peak.bytes);
+  const over = budget !== null && profile.peak.bytes > budget.bytes;
+  const where = profile.peak.source ? ` at line ${profile.peak.source.line}` : '';
+  const tooltipLines = [
+    `Peak ${peak} (${profile.peak.phase}, ${profile.peak.op} ${profile.peak.node}${where})`,
+    `${modeLabel(profile.settings.mode)}, batch ${profile.settings.batch}, seq ${profile.settings.seq}, ${profile.settings.dtype}`,
+    budget ? `Budget ${budget.label}${over ? `: over by ${formatBytes(profile.peak.bytes - budget.bytes)}` : ''}` : 'No budget set (memlens.budget)',
+  ];
+  if (profile.measured) tooltipLines.push(`Measured on ${profile.measured.ep}: ${formatBytes(profile.measured.peakBytes)}`);
+  return {
+    text: budget ? `MemLens ${peak} / ${formatBytes(budget.bytes)}` : `MemLens ${peak}`,
+    tooltip: tooltipLines.join('\n'),
+    overBudget: over,
+  };
+}

@@ -1,0 +1,192 @@
+// The timeline panel's state from a profile: the live-bytes curve (downsampled for drawing, the
+// peak kept), phase spans, the peak, the measured series when a run exists, the "live at the
+// peak" table grouped by line, and a summary. Plain data in the webview protocol's types.
+import { CATEGORIES, type Category, type Profile, type SourceRef, type TimelinePoint } from '../engine/profile';
+import { formatBytes, formatCount } from '../engine/units';
+import type { ChartPoint, LiveRow, MeasuredSeries, PanelState, PhaseSpan, SourceLink, SummaryItem } from '../../webview/protocol';
+import { PROTOCOL_VERSION } from '../../webview/protocol';
+import type { Budget } from './budget';
+import { sourceLabel } from './source-label';
+import { shareOfPeak } from './share';
+
+/** Most points drawn; longer timelines keep the largest point of each bucket. */
+export const MAX_CHART_POINTS = 1500;
+/** Rows of the "live at the peak" table. */
+export const MAX_LIVE_ROWS = 40;
+
+export const CATEGORY_LABELS: Record<Category, string> = {
+  weights: 'weights', activations: 'activations', kvCache: 'KV cache', gradients: 'gradients',
+  optimizerState: 'optimizer state', inputs: 'inputs', outputs: 'outputs', other: 'other',
+};
+
+export interface PanelStateOptions {
+  documentUri: string;
+  title: string;
+  budget: Budget | null;
+  maxPoints?: number;
+}
+
+export function link(source: SourceRef | null): SourceLink | null {
+  return source ? { file: source.file, line: source.line, label: sourceLabel(source.file, source.line) } : null;
+}
+
+/**
+ * Indices of the points to draw: all of them when there are at most `max`, else the largest
+ * point of each of `max` equal buckets, plus the first, the last and `keep` (the peak).
+ */
+export function downsampleIndices(values: readonly number[], max: number, keep: number): number[] {
+  const n = values.length;
+  if (n <= max) return values.map((_, i) => i);
+  const chosen = new Set<number>([0, n - 1]);
+  if (keep >= 0 && keep < n) chosen.add(keep);
+  const buckets = Math.max(1, max - chosen.size);
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor((b * n) / buckets);
+    const end = Math.floor(((b + 1) * n) / buckets);
+    let best = start;
+    for (let i = start + 1; i < end; i++) if (values[i] > values[best]) best = i;
+    if (start < end) chosen.add(best);
+  }
+  return [...chosen].sort((a, b) => a - b);
+}
+
+export function phaseSpans(timeline: readonly TimelinePoint[]): PhaseSpan[] {
+  const spans: PhaseSpan[] = [];
+  for (const p of timeline) {
+    const last = spans[spans.length - 1];
+    if (last && last.phase === p.phase && last.end === p.index - 1) last.end = p.index;
+    else spans.push({ phase: p.phase, start: p.index, end: p.index });
+  }
+  return spans;
+}
+
+/** Index of the step with the most live bytes (the first, on a tie). */
+export function peakIndex(timeline: readonly TimelinePoint[]): number {
+  let best = -1;
+  for (let i = 0; i < timeline.length; i++) if (best < 0 || timeline[i].liveBytes > timeline[best].liveBytes) best = i;
+  return best;
+}
+
+/**
+ * The run's arena figures do not hold the weights and the inputs the caller owns, so each
+ * measured point adds the estimate's weights and inputs at that step to be read against the
+ * estimated total: measured(step) = arena in use after the node + weights(step) + inputs(step).
+ */
+export function measuredSeries(profile: Profile): MeasuredSeries | null {
+  const m = profile.measured;
+  if (!m || m.perNode.length === 0) return null;
+  const stepOf = new Map<string, TimelinePoint>();
+  for (const p of profile.timeline) if (p.phase === 'forward' && !stepOf.has(p.node)) stepOf.set(p.node, p);
+  const points: Array<{ index: number; bytes: number }> = [];
+  for (const n of m.perNode) {
+    const step = stepOf.get(n.node);
+    if (!step) continue;
+    points.push({ index: step.index, bytes: n.inUseBytes + step.byCategory.weights + step.byCategory.inputs });
+  }
+  if (points.length === 0) return null;
+  points.sort((a, b) => a.index - b.index);
+  return {
+    label: `measured on ${m.ep} (arena in use + weights + inputs)`,
+    points,
+    peakBytes: m.peakBytes,
+    peakLabel: formatBytes(m.peakBytes),
+  };
+}
+
+export function liveAtPeakRows(profile: Profile, max = MAX_LIVE_ROWS): LiveRow[] {
+  return profile.lines
+    .filter((f) => f.peakBytes > 0)
+    .sort((a, b) => b.peakBytes - a.peakBytes)
+    .slice(0, max)
+    .map((f) => {
+      const source = f.file !== null && f.line !== null ? link({ file: f.file, line: f.line }) : null;
+      const ops = Object.entries(f.ops).filter(([, b]) => b > 0).sort((a, b) => b[1] - a[1]).slice(0, 3);
+      return {
+        source,
+        label: source ? source.label : f.scope || '(model)',
+        scope: f.scope,
+        peakBytes: f.peakBytes,
+        peakLabel: formatBytes(f.peakBytes),
+        share: shareOfPeak(f.peakBytes, profile.peak.bytes),
+        ops: ops.map(([op, b]) => `${op} ${formatBytes(b)}`).join(', '),
+        repeats: f.repeats,
+      };
+    });
+}
+
+export function summaryItems(profile: Profile, budget: Budget | null): SummaryItem[] {
+  const t = profile.totals;
+  const items: SummaryItem[] = [
+    { label: 'Peak', value: `${formatBytes(profile.peak.bytes)} (${profile.peak.phase}, ${profile.peak.op})` },
+    { label: 'Parameters', value: formatCount(profile.params) },
+    { label: 'Weights', value: formatBytes(t.weightBytes) },
+  ];
+  if (t.kvCacheBytes > 0) items.push({ label: 'KV cache', value: formatBytes(t.kvCacheBytes) });
+  if (profile.settings.mode === 'train') {
+    items.push(
+      { label: 'Saved for backward', value: formatBytes(t.savedActivationBytes) },
+      { label: 'Gradients', value: formatBytes(t.gradientBytes) },
+      { label: `Optimizer state (${profile.settings.optimizer})`, value: formatBytes(t.optimizerStateBytes) },
+    );
+  }
+  items.push({ label: 'Arena (offset plan)', value: `${formatBytes(profile.plan.offsetPlanBytes)}, ${(profile.plan.fragmentation * 100).toFixed(1)}% fragmentation` });
+  if (budget) {
+    const over = profile.peak.bytes - budget.bytes;
+    items.push({ label: 'Budget', value: over > 0 ? `${budget.label}, over by ${formatBytes(over)}` : `${budget.label}, ${formatBytes(-over)} to spare` });
+  }
+  if (profile.measured) {
+    const cmp = measuredComparison(profile);
+    const against = cmp ? ` (estimated for the arena ${formatBytes(cmp.estimatedPeakBytes)}, ${cmp.differencePct >= 0 ? '+' : ''}${cmp.differencePct.toFixed(1)}%)` : '';
+    items.push({ label: `Measured (${profile.measured.ep})`, value: `${formatBytes(profile.measured.peakBytes)}${against}` });
+  }
+  return items;
+}
+
+/** The run's comparison with the estimate, when the measurement carries one (extension/analysis/measure.ts). */
+export function measuredComparison(profile: Profile): { estimatedPeakBytes: number; differencePct: number } | null {
+  const c = profile.measured?.comparison as { estimatedPeakBytes?: unknown; differencePct?: unknown } | undefined;
+  return c && typeof c.estimatedPeakBytes === 'number' && typeof c.differencePct === 'number'
+    ? { estimatedPeakBytes: c.estimatedPeakBytes, differencePct: c.differencePct }
+    : null;
+}
+
+export function panelState(profile: Profile, options: PanelStateOptions): PanelState {
+  const used = CATEGORIES.filter((c) => profile.timeline.some((p) => p.byCategory[c] > 0));
+  const categories = used.length > 0 ? used : (['activations'] as Category[]);
+  const peakAt = peakIndex(profile.timeline);
+  const keep = downsampleIndices(profile.timeline.map((p) => p.liveBytes), options.maxPoints ?? MAX_CHART_POINTS, peakAt);
+  const points: ChartPoint[] = keep.map((i) => {
+    const p = profile.timeline[i];
+    return {
+      index: p.index, liveBytes: p.liveBytes, stack: categories.map((c) => p.byCategory[c]),
+      phase: p.phase, op: p.op, node: p.node, source: link(p.source),
+    };
+  });
+  const peakPoint = peakAt >= 0 ? profile.timeline[peakAt] : undefined;
+  return {
+    protocol: PROTOCOL_VERSION,
+    documentUri: options.documentUri,
+    title: options.title,
+    settings: { mode: profile.settings.mode, batch: profile.settings.batch, seq: profile.settings.seq, dtype: profile.settings.dtype },
+    categories,
+    categoryLabels: categories.map((c) => CATEGORY_LABELS[c]),
+    points,
+    totalSteps: profile.timeline.length,
+    phases: phaseSpans(profile.timeline),
+    peak: {
+      index: peakPoint?.index ?? 0,
+      bytes: profile.peak.bytes,
+      bytesLabel: formatBytes(profile.peak.bytes),
+      phase: profile.peak.phase,
+      op: profile.peak.op,
+      node: profile.peak.node,
+      source: link(profile.peak.source),
+    },
+    measured: measuredSeries(profile),
+    budgetBytes: options.budget?.bytes ?? null,
+    budgetLabel: options.budget?.label ?? null,
+    liveAtPeak: liveAtPeakRows(profile),
+    summary: summaryItems(profile, options.budget),
+    warnings: profile.warnings.slice(0, 20),
+  };
+}

@@ -1,0 +1,83 @@
+// Activation: wires the thin adapters to the profile store. Nothing heavy loads here; the engine
+// loads on the first profile (engine-loader.ts).
+import * as vscode from 'vscode';
+import type { Budget } from '../presentation/budget';
+import { documentKind, looksLikeModel } from '../presentation/model-document';
+import { ModelCodeLensProvider } from './code-lens';
+import { registerCommands } from './commands';
+import { BudgetDiagnostics } from './diagnostics';
+import { errorLine } from './errors';
+import { LineHoverProvider } from './hover';
+import { InlineFigures } from './inline-figures';
+import { ONNX_EDITOR_VIEW_TYPE, OnnxSummaryEditor } from './onnx-editor';
+import { ProfileStore } from './profile-store';
+import { Profiler } from './profiler';
+import { currentBudget, currentSettings } from './settings';
+import { StatusBar } from './status-bar';
+import { TimelinePanel } from './timeline-panel';
+
+const MODEL_SELECTOR: vscode.DocumentSelector = [
+  { scheme: 'file', language: 'typescript' },
+  { scheme: 'file', language: 'python' },
+];
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('MemLens', { log: true });
+  const store = new ProfileStore();
+  const profiler = new Profiler(store, log);
+
+  let budget: Budget | null = null;
+  const budgetNow = () => budget;
+  const status = new StatusBar(store, budgetNow);
+  const diagnostics = new BudgetDiagnostics(store, budgetNow);
+  const refreshBudget = async () => {
+    try {
+      budget = await currentBudget(currentSettings());
+    } catch (e) {
+      budget = null;
+      void vscode.window.showWarningMessage(`MemLens: ${errorLine(e)}`);
+    }
+    status.update();
+    diagnostics.update();
+  };
+  void refreshBudget();
+
+  const deps = { store, profiler, budget: budgetNow };
+  const panel = new TimelinePanel(context.extensionUri, deps);
+  const lenses = new ModelCodeLensProvider(store);
+
+  /** Profiles model documents as they open or are saved (memlens.profileOnSave). */
+  const autoProfile = (document: vscode.TextDocument, reason: 'open' | 'save') => {
+    if (document.uri.scheme !== 'file') return;
+    const kind = documentKind(document.uri.fsPath);
+    if (!kind || kind === 'onnx' || !looksLikeModel(kind, document.getText())) return;
+    if (!currentSettings(document.uri).profileOnSave) return;
+    if (reason === 'open' && (store.get(document.uri) || store.status(document.uri)?.state === 'busy')) return;
+    void profiler.profile(document.uri, { reason });
+  };
+
+  context.subscriptions.push(
+    log, store, profiler, status, diagnostics, panel, lenses,
+    new InlineFigures(store),
+    vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LineHoverProvider(store)),
+    vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses),
+    vscode.window.registerCustomEditorProvider(ONNX_EDITOR_VIEW_TYPE, new OnnxSummaryEditor(context.extensionUri, deps), {
+      supportsMultipleEditorsPerDocument: false,
+      webviewOptions: { retainContextWhenHidden: false },
+    }),
+    ...registerCommands({ store, profiler, panel }),
+    vscode.workspace.onDidOpenTextDocument((d) => autoProfile(d, 'open')),
+    vscode.workspace.onDidSaveTextDocument((d) => autoProfile(d, 'save')),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      for (const d of vscode.workspace.textDocuments) autoProfile(d, 'open');
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('memlens.budget')) void refreshBudget();
+    }),
+  );
+  for (const d of vscode.workspace.textDocuments) autoProfile(d, 'open');
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

@@ -1,0 +1,121 @@
+// Runs profiles and measured runs for model files: Workspace Trust first (user code runs only in
+// trusted workspaces), then progress with cancellation, one clear message on failure.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { documentKind, runsUserCode } from '../presentation/model-document';
+import { withOverride } from '../presentation/settings';
+import { engine } from './engine-loader';
+import { errorLine, isCancellation, isUserError } from './errors';
+import type { ModelProfile, ProfileStore } from './profile-store';
+import { currentSettings } from './settings';
+
+export type ProfileReason = 'command' | 'open' | 'save' | 'panel' | 'run';
+
+export interface ProfileOptions {
+  reason: ProfileReason;
+  entry?: string;
+}
+
+export const RESTRICTED_MESSAGE =
+  'profiling TypeScript and Python models runs their code, which Restricted Mode does not allow; trust this workspace to profile it (ONNX files work in Restricted Mode)';
+
+export class Profiler implements vscode.Disposable {
+  private readonly running = new Map<string, AbortController>();
+  /** Last message shown per file, so automatic re-profiles do not repeat it. */
+  private readonly lastShown = new Map<string, string>();
+  /** The entry last asked for per file: re-profiles on save and from the panel keep it. */
+  private readonly lastEntry = new Map<string, string>();
+
+  constructor(
+    private readonly store: ProfileStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Profiles `uri` (or runs it when reason is 'run'); resolves to the new profile, or undefined when it failed or was refused. */
+  async profile(uri: vscode.Uri, options: ProfileOptions): Promise<ModelProfile | undefined> {
+    const kind = documentKind(uri.fsPath);
+    const name = path.basename(uri.fsPath);
+    if (!kind) {
+      void vscode.window.showErrorMessage(`MemLens: ${name} is not a model file MemLens reads (.onnx, .ts or .py)`);
+      return undefined;
+    }
+    if (runsUserCode(kind) && !vscode.workspace.isTrusted) {
+      this.store.setStatus(uri, { state: 'restricted' });
+      if (options.reason !== 'open' && options.reason !== 'save') {
+        const manage = 'Manage Workspace Trust';
+        void vscode.window.showWarningMessage(`MemLens: ${RESTRICTED_MESSAGE}.`, manage).then((pick) => {
+          if (pick === manage) void vscode.commands.executeCommand('workbench.trust.manage');
+        });
+      }
+      return undefined;
+    }
+
+    const key = uri.toString();
+    if (options.entry) this.lastEntry.set(key, options.entry);
+    const entry = options.entry ?? this.lastEntry.get(key);
+    this.running.get(key)?.abort();
+    const controller = new AbortController();
+    this.running.set(key, controller);
+    const settings = currentSettings(uri);
+    for (const problem of settings.problems) this.showOnce(key, problem, 'warning');
+    const analysis = withOverride(settings.analysis, this.store.override(uri));
+    const measuring = options.reason === 'run';
+    const label = measuring ? `running ${name} on ONNX Runtime` : `profiling ${name}`;
+    this.store.setStatus(uri, { state: 'busy', label });
+    const interactive = options.reason === 'command' || options.reason === 'panel' || measuring;
+    const started = Date.now();
+
+    try {
+      const outcome = await vscode.window.withProgress(
+        { location: interactive ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window, title: `MemLens: ${label}`, cancellable: interactive },
+        async (_progress, token) => {
+          const sub = token.onCancellationRequested(() => controller.abort());
+          try {
+            const request = {
+              file: uri.fsPath, entry, settings: analysis, trusted: vscode.workspace.isTrusted,
+              timeoutMs: settings.timeoutMs, signal: controller.signal, pythonPath: settings.pythonPath || undefined,
+            };
+            return measuring
+              ? await engine().measureFile({ ...request, ep: settings.executionProvider })
+              : await engine().profileFile(request);
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      if (controller.signal.aborted) return undefined;
+      const result: ModelProfile = { uri, profile: outcome.profile, kind: outcome.kind, onnxPath: outcome.onnxPath };
+      this.log.info(`${label}: peak ${outcome.profile.peak.bytes} B in ${Date.now() - started} ms (${outcome.profile.lines.length} lines, ${outcome.profile.timeline.length} steps)`);
+      this.lastShown.delete(key);
+      this.store.set(result);
+      return result;
+    } catch (e) {
+      if (isCancellation(e, controller.signal)) {
+        this.log.info(`${label}: cancelled`);
+        this.store.setStatus(uri, undefined);
+        return undefined;
+      }
+      const message = errorLine(e);
+      if (!isUserError(e)) this.log.error(`${label}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      else this.log.warn(`${label}: ${message}`);
+      this.store.setStatus(uri, { state: 'error', message });
+      if (interactive) this.lastShown.delete(key);
+      this.showOnce(key, message, 'error');
+      return undefined;
+    } finally {
+      if (this.running.get(key) === controller) this.running.delete(key);
+    }
+  }
+
+  private showOnce(key: string, message: string, level: 'error' | 'warning'): void {
+    if (this.lastShown.get(key) === message) return;
+    this.lastShown.set(key, message);
+    if (level === 'error') void vscode.window.showErrorMessage(`MemLens: ${message}`);
+    else void vscode.window.showWarningMessage(`MemLens: ${message}`);
+  }
+
+  dispose(): void {
+    for (const c of this.running.values()) c.abort();
+    this.running.clear();
+  }
+}

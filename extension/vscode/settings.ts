@@ -1,0 +1,34 @@
+// The `memlens.*` configuration read into plain settings, and the budget it names (with
+// `auto` asking nvidia-smi once per session).
+import * as vscode from 'vscode';
+import { resolveBudget, type Budget, type DetectedGpu } from '../presentation/budget';
+import { detectGpu } from '../presentation/detect-gpu';
+import { readSettings, type ExtensionSettings } from '../presentation/settings';
+
+const KEYS = [
+  'mode', 'batch', 'sequenceLength', 'dtype', 'optimizer', 'executionProvider', 'budget', 'inlineDetail',
+  'profileOnSave', 'pythonPath', 'timeoutSeconds',
+] as const;
+
+export function currentSettings(scope?: vscode.Uri): ExtensionSettings {
+  const config = vscode.workspace.getConfiguration('memlens', scope);
+  const raw: Record<string, unknown> = {};
+  for (const key of KEYS) raw[key] = config.get(key);
+  if (!raw.pythonPath) raw.pythonPath = pythonExtensionInterpreter(scope);
+  return readSettings(raw);
+}
+
+/** The interpreter the Python extension selected, when it is installed and has one. */
+function pythonExtensionInterpreter(scope?: vscode.Uri): string | undefined {
+  const v = vscode.workspace.getConfiguration('python', scope).get<string>('defaultInterpreterPath');
+  return v && v !== 'python' ? v : undefined;
+}
+
+let gpu: Promise<DetectedGpu | null> | undefined;
+
+/** The budget in force; a bad setting is reported by the caller once. */
+export async function currentBudget(settings: ExtensionSettings): Promise<Budget | null> {
+  const wantsGpu = settings.budget.trim().toLowerCase() === 'auto';
+  const detected = wantsGpu ? await (gpu ??= detectGpu()) : null;
+  return resolveBudget(settings.budget, detected);
+}

@@ -1,0 +1,74 @@
+// The status bar item: the peak of the active editor's model against the budget, or what
+// MemLens is doing (profiling, failed, Restricted Mode).
+import * as vscode from 'vscode';
+import type { Budget } from '../presentation/budget';
+import { documentKind, looksLikeModel } from '../presentation/model-document';
+import { statusText } from '../presentation/summary-text';
+import type { ProfileStore } from './profile-store';
+import { RESTRICTED_MESSAGE } from './profiler';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('memlens.peak', vscode.StatusBarAlignment.Left, 100);
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly store: ProfileStore,
+    private readonly budget: () => Budget | null,
+  ) {
+    this.item.name = 'MemLens peak memory';
+    this.subscriptions.push(
+      store.onDidChange(() => this.update()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.update()),
+      vscode.window.tabGroups.onDidChangeTabs(() => this.update()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.update()),
+    );
+    this.update();
+  }
+
+  update(): void {
+    const item = this.item;
+    item.backgroundColor = undefined;
+    const editor = vscode.window.activeTextEditor;
+    // The .onnx summary is a custom editor: no text editor is active then.
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    const uri = editor?.document.uri ?? (tab instanceof vscode.TabInputCustom ? tab.uri : undefined);
+    // Focus in the timeline panel keeps the figure of the model it shows.
+    if (!uri) return tab instanceof vscode.TabInputWebview ? undefined : item.hide();
+    const text = editor?.document.getText() ?? '';
+    const kind = documentKind(uri.fsPath);
+    const status = this.store.status(uri);
+    const found = this.store.forFile(uri);
+    if (status?.state === 'busy') {
+      item.text = `$(loading~spin) MemLens: ${status.label}`;
+      item.tooltip = 'Cancel from the progress notification';
+      item.command = undefined;
+    } else if (status?.state === 'restricted' || (kind && kind !== 'onnx' && !vscode.workspace.isTrusted && looksLikeModel(kind, text))) {
+      item.text = '$(shield) MemLens: Restricted Mode';
+      item.tooltip = `MemLens: ${RESTRICTED_MESSAGE}`;
+      item.command = 'workbench.trust.manage';
+    } else if (status?.state === 'error') {
+      item.text = '$(error) MemLens: failed';
+      item.tooltip = status.message;
+      item.command = 'memlens.profile';
+      item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+    } else if (found) {
+      const s = statusText(found.profile, this.budget());
+      item.text = `$(pulse) ${s.text}`;
+      item.tooltip = s.tooltip;
+      item.command = { title: 'Show Timeline', command: 'memlens.showTimeline', arguments: [found.uri] };
+      if (s.overBudget) item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+    } else if (kind && looksLikeModel(kind, text)) {
+      item.text = '$(pulse) MemLens';
+      item.tooltip = 'Profile this model';
+      item.command = 'memlens.profile';
+    } else {
+      return item.hide();
+    }
+    item.show();
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.item.dispose();
+  }
+}

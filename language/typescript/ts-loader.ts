@@ -1,0 +1,51 @@
+// Lets a child process `require` TypeScript model files: each `.ts` is transpiled in memory
+// (TypeScript's transpileModule, no type check) with an inline source map, so stack frames and
+// traced nodes point at the original lines; `memlens/nn` resolves to the compiled model API.
+import * as fs from 'fs';
+import * as path from 'path';
+import NodeModule = require('module');
+import { ts } from 'ts-morph';
+import { MemlensError } from '../../extension/engine/errors';
+import { displayPath } from './display-path';
+
+interface LoaderInternals {
+  _extensions: Record<string, (m: NodeModule & { _compile(code: string, file: string): void }, filename: string) => void>;
+  _resolveFilename: (request: string, parent: unknown, ...rest: unknown[]) => string;
+}
+
+const API_SPECIFIERS = new Set(['memlens/nn', 'memlens/nn.js']);
+
+/** Installs the loader; returns the set of user files it has transpiled (absolute paths). */
+export function installTsLoader(apiEntry: string): Set<string> {
+  process.setSourceMapsEnabled(true);
+  const userFiles = new Set<string>();
+  const internals = NodeModule as unknown as LoaderInternals;
+  const resolve = internals._resolveFilename;
+  internals._resolveFilename = (request, parent, ...rest) => (API_SPECIFIERS.has(request) ? apiEntry : resolve.call(NodeModule, request, parent, ...rest));
+  internals._extensions['.ts'] = (m, filename) => {
+    userFiles.add(filename);
+    m._compile(transpile(fs.readFileSync(filename, 'utf8'), filename), filename);
+  };
+  return userFiles;
+}
+
+export function transpile(source: string, filename: string): string {
+  const out = ts.transpileModule(source, {
+    fileName: filename,
+    reportDiagnostics: true,
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: true,
+      inlineSourceMap: true,
+      inlineSources: true,
+      sourceRoot: path.dirname(filename),
+    },
+  });
+  const error = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (error) {
+    const where = error.file && error.start !== undefined ? error.file.getLineAndCharacterOfPosition(error.start).line + 1 : 1;
+    throw new MemlensError(`${displayPath(filename)}:${where}: ${ts.flattenDiagnosticMessageText(error.messageText, ' ')}`);
+  }
+  return out.outputText;
+}

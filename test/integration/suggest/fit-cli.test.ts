@@ -1,0 +1,80 @@
+// `memlens fit` end to end through the CLI process: an .onnx model is rewritten into a NEW file
+// that decodes and re-profiles under the budget; `--write` refuses a file changed on disk.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { analyzeModel } from '../../../extension/engine/analyze';
+import { decodeModel } from '../../../extension/engine/onnx/decode';
+import { encodeModel } from '../../../extension/engine/onnx/encode';
+import { withDefaults } from '../../../extension/engine/settings';
+import { writeIfUnchanged } from '../../../extension/cli/suggest-command';
+import { tinyDecoder } from '../../fixtures/layered-models';
+
+const CLI = path.join(__dirname, '../../../extension/cli/main.js');
+
+test('fit --out writes a new .onnx that decodes and profiles under the budget; the input is untouched', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-fit-'));
+  const input = path.join(dir, 'decoder.onnx');
+  const out = path.join(dir, 'decoder.fit.onnx');
+  fs.writeFileSync(input, encodeModel(tinyDecoder({ layers: 3, batch: 2, seq: 64, hidden: 32, heads: 4, vocab: 2048 })));
+  const before = fs.readFileSync(input);
+  const settings = withDefaults({ mode: 'train' });
+  const basePeak = analyzeModel(decodeModel(before, input), settings, { source: input, entry: null }).peak.bytes;
+  const budget = Math.floor(basePeak * 0.75);
+  const r = spawnSync(process.execPath, [CLI, 'fit', input, '--mode', 'train', '--budget', String(budget), '--out', out, '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const plan = JSON.parse(r.stdout);
+  assert.equal(plan.fits, true);
+  assert.equal(plan.written.path, out);
+  assert.deepEqual(fs.readFileSync(input), before, 'the input file is never overwritten');
+  const rewritten = decodeModel(fs.readFileSync(out), out);
+  const after = analyzeModel(rewritten, settings, { source: out, entry: null });
+  assert.ok(after.peak.bytes <= budget, `${after.peak.bytes} > ${budget}`);
+  assert.equal(after.peak.bytes, plan.chosen.verifiedPeakBytes);
+  // Human output lists the plan and the frontier.
+  const text = execFileSync(process.execPath, [CLI, 'fit', input, '--mode', 'train', '--budget', String(budget)], { encoding: 'utf8' });
+  assert.match(text, /^fits: peak .* within /);
+  assert.match(text, /frontier \(peak · recompute · accuracy\)/);
+});
+
+test('fit on .onnx with --write is refused (no overwriting), and an unreachable budget exits 3', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-fit-'));
+  const input = path.join(dir, 'decoder.onnx');
+  fs.writeFileSync(input, encodeModel(tinyDecoder({ layers: 1, batch: 1, seq: 8, hidden: 16, heads: 2, vocab: 64 })));
+  const w = spawnSync(process.execPath, [CLI, 'fit', input, '--budget', '1KiB', '--write'], { encoding: 'utf8' });
+  assert.equal(w.status, 2);
+  assert.equal(w.stderr.trim(), 'memlens: fit: .onnx models are never overwritten; use --out PATH');
+  const low = spawnSync(process.execPath, [CLI, 'fit', input, '--budget', '1KiB'], { encoding: 'utf8' });
+  assert.equal(low.status, 3);
+  assert.match(low.stdout, /cannot be met with these rewrites: the lowest reachable peak is/);
+});
+
+test('suggest prints ranked suggestions with saving and cost', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-suggest-'));
+  const input = path.join(dir, 'decoder.onnx');
+  fs.writeFileSync(input, encodeModel(tinyDecoder({ layers: 2, batch: 2, seq: 64, hidden: 32, heads: 4, vocab: 1024 })));
+  const r = spawnSync(process.execPath, [CLI, 'suggest', input, '--mode', 'train', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const json = JSON.parse(r.stdout);
+  assert.equal(json.schema, 'memlens.suggestions/1');
+  const ids = json.suggestions.map((s: { id: string }) => s.id);
+  assert.ok(ids.includes('checkpoint:h') && ids.includes('fused-attention') && ids.includes('chunked-loss:/lm_head/MatMul'), ids.join(', '));
+  for (const s of json.suggestions) assert.ok(typeof s.predicted.savingBytes === 'number' && s.title.includes('peak'));
+});
+
+test('--write refuses when the file changed on disk after it was read, and keeps the user\'s text', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-write-'));
+  const file = path.join(dir, 'model.ts');
+  fs.writeFileSync(file, 'export const a = 1;\n');
+  const original = fs.readFileSync(file);
+  fs.writeFileSync(file, 'export const a = 2; // edited meanwhile\n');
+  await assert.rejects(writeIfUnchanged(file, original, 'rewritten'), /changed on disk since it was read; not written/);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'export const a = 2; // edited meanwhile\n');
+  const now = fs.readFileSync(file);
+  await writeIfUnchanged(file, now, 'rewritten\n');
+  assert.equal(fs.readFileSync(file, 'utf8'), 'rewritten\n');
+  assert.deepEqual(fs.readdirSync(dir), ['model.ts'], 'no temp file left behind');
+});

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { inlineText, lineDecorations } from '../../../extension/presentation/line-figures';
+import { HIGH_SHARE, MEDIUM_SHARE, formatShare, shareLevel } from '../../../extension/presentation/share';
+import { MLP_FILE, mlpProfile } from './fixtures';
+
+// Inference peak 344 B at fc2: fc1's line holds x 32 + W1 128 + h 64 = 224 B, fc2's line W2 96 + y 24 = 120 B.
+test('inference: one figure per line, peak bytes and colour by share of the peak', () => {
+  const d = lineDecorations(mlpProfile(), MLP_FILE, 'compact');
+  assert.deepEqual(d.map((x) => [x.line, x.text, x.level]), [
+    [10, '224 B at peak', 'high'],
+    [11, 'makes 64 B', 'low'],
+    [12, '120 B at peak', 'high'],
+  ]);
+  assert.equal(d[0].share, 224 / 344);
+  assert.equal(d[2].share, 120 / 344);
+});
+
+test('full detail adds the share and what the line makes', () => {
+  const d = lineDecorations(mlpProfile(), MLP_FILE, 'full');
+  assert.equal(d[0].text, '224 B at peak (65%) · makes 64 B');
+  assert.equal(d[1].text, '0 B at peak (0.0%) · makes 64 B');
+});
+
+test('training: the Relu line saves its 64 B output for backward', () => {
+  const d = lineDecorations(mlpProfile({ mode: 'train' }), MLP_FILE, 'compact');
+  assert.equal(d.find((x) => x.line === 11)?.text, 'makes 64 B · saved 64 B');
+  // At the optimizer step peak (1080 B) fc1's line holds 544 B.
+  assert.equal(d.find((x) => x.line === 10)?.text, '544 B at peak');
+});
+
+test('off shows nothing, and another file gets nothing', () => {
+  assert.deepEqual(lineDecorations(mlpProfile(), MLP_FILE, 'off'), []);
+  assert.deepEqual(lineDecorations(mlpProfile(), '/ws/other.ts', 'compact'), []);
+  // The same file written differently still matches.
+  assert.equal(lineDecorations(mlpProfile(), '/ws/./sub/../mlp.ts', 'compact').length, 3);
+});
+
+test('KV bytes and repeats join the compact text', () => {
+  const f = { file: MLP_FILE, line: 3, scope: 'h.*.attn', bytes: 3 << 20, peakBytes: 2 << 20, savedBytes: 0, kvBytes: 1 << 20, repeats: 12, ops: {}, nodes: [] };
+  assert.equal(inlineText(f, 0.5, 'infer', 'compact'), '2.0 MiB at peak · KV 1.0 MiB · ×12');
+});
+
+test('share buckets and their text', () => {
+  assert.equal(shareLevel(HIGH_SHARE), 'high');
+  assert.equal(shareLevel(HIGH_SHARE - 1e-9), 'medium');
+  assert.equal(shareLevel(MEDIUM_SHARE), 'medium');
+  assert.equal(shareLevel(MEDIUM_SHARE - 1e-9), 'low');
+  assert.equal(formatShare(0.0004), '<0.1%');
+  assert.equal(formatShare(0.0512), '5.1%');
+  assert.equal(formatShare(0.651), '65%');
+});

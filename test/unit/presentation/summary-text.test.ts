@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { lineHoverMarkdown, lineMeasurement } from '../../../extension/presentation/hover';
+import { documentKind, looksLikeModel } from '../../../extension/presentation/model-document';
+import { readSettings } from '../../../extension/presentation/settings';
+import { lensTitle, statusText } from '../../../extension/presentation/summary-text';
+import { mlpProfile } from './fixtures';
+
+test('lens title: peak, mode, batch, seq (and dtype when not fp32)', () => {
+  assert.equal(lensTitle(mlpProfile()), 'Peak 344 B · inference · batch 1 · seq 128');
+  // 1080 B = 1.05 KiB
+  assert.equal(lensTitle(mlpProfile({ mode: 'train', batch: 8, seq: 2048 })), 'Peak 1.1 KiB · training · batch 8 · seq 2048');
+  assert.match(lensTitle(mlpProfile({ mode: 'train', dtype: 'bf16' })), / · training · batch 1 · seq 128 · bf16$/);
+});
+
+test('status bar: peak against the budget', () => {
+  assert.equal(statusText(mlpProfile(), null).text, 'MemLens 344 B');
+  const over = statusText(mlpProfile(), { bytes: 300, label: '300 B', source: 'setting' });
+  assert.equal(over.text, 'MemLens 344 B / 300 B');
+  assert.equal(over.overBudget, true);
+  assert.match(over.tooltip, /Budget 300 B: over by 44 B/);
+  assert.equal(statusText(mlpProfile(), { bytes: 344, label: '344 B', source: 'setting' }).overBudget, false);
+});
+
+test('hover: figures, per op, and the measurement of the line nodes', () => {
+  const p = mlpProfile({ mode: 'train' });
+  const relu = p.lines.find((l) => l.line === 11)!;
+  const md = lineHoverMarkdown(p, relu);
+  assert.match(md, /\| saved for backward \| 64 B \|/);
+  assert.match(md, /\| Relu \| 64 B \|/);
+  assert.doesNotMatch(md, /measured/);
+  p.measured = { ep: 'cpu', peakBytes: 0, arenaHeldBytes: 0, wallMs: 1, perNode: [
+    { node: 'relu', op: 'Relu', durationUs: 1500, outputBytes: 64, inUseBytes: 96, source: null },
+  ] };
+  assert.deepEqual(lineMeasurement(p, relu), { ep: 'cpu', nodes: 1, outputBytes: 64, durationUs: 1500, maxInUseBytes: 96 });
+  assert.match(lineHoverMarkdown(p, relu), /\| time \| 1\.50 ms \|/);
+  const fc1 = p.lines.find((l) => l.line === 10)!;
+  assert.match(lineHoverMarkdown(p, fc1), /reported none of this line's nodes/);
+});
+
+test('settings: defaults, values, and one problem per bad value', () => {
+  const d = readSettings({});
+  assert.deepEqual(d.analysis, { mode: 'infer', batch: 1, seq: 128, dtype: 'fp32', optimizer: 'adamw', dims: {} });
+  assert.equal(d.timeoutMs, 120_000);
+  assert.equal(d.inlineDetail, 'compact');
+  const s = readSettings({ mode: 'train', batch: 8, sequenceLength: 2048, dtype: 'bf16', timeoutSeconds: 30, inlineDetail: 'full' });
+  assert.deepEqual([s.analysis.mode, s.analysis.batch, s.analysis.seq, s.analysis.dtype, s.timeoutMs, s.inlineDetail], ['train', 8, 2048, 'bf16', 30_000, 'full']);
+  const bad = readSettings({ mode: 'eval', batch: 0 });
+  assert.equal(bad.analysis.mode, 'infer');
+  assert.equal(bad.analysis.batch, 1);
+  assert.deepEqual(bad.problems, ['memlens.mode: expected one of infer, train, got "eval"', 'memlens.batch: expected a whole number of at least 1, got 0']);
+});
+
+test('cheap model check before anything heavy loads', () => {
+  assert.equal(documentKind('/a/model.ts'), 'typescript');
+  assert.equal(documentKind('/a/types.d.ts'), null);
+  assert.equal(documentKind('/a/m.ONNX'), 'onnx');
+  assert.equal(looksLikeModel('typescript', "import { nn } from 'memlens/nn';\n"), true);
+  assert.equal(looksLikeModel('typescript', "import * as fs from 'fs';\n"), false);
+  assert.equal(looksLikeModel('python', 'import os\nimport torch.nn as nn\n'), true);
+  assert.equal(looksLikeModel('python', 'from torch import nn\n'), true);
+  assert.equal(looksLikeModel('python', '# torch is great\nimport numpy\n'), false);
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { downsampleIndices, measuredSeries, panelState, phaseSpans } from '../../../extension/presentation/timeline-state';
+import { MLP_FILE, mlpProfile } from './fixtures';
+
+test('panel state of the inference MLP: curve, peak, table by line', () => {
+  const s = panelState(mlpProfile(), { documentUri: 'file:///ws/mlp.ts', title: 'mlp.ts', budget: null });
+  assert.deepEqual(s.points.map((p) => p.liveBytes), [320, 320, 344]);
+  assert.deepEqual(s.categories, ['weights', 'activations', 'inputs', 'outputs']);
+  // Each point's stack adds up to its live bytes.
+  for (const p of s.points) assert.equal(p.stack.reduce((a, b) => a + b, 0), p.liveBytes);
+  assert.deepEqual(s.peak, {
+    index: 2, bytes: 344, bytesLabel: '344 B', phase: 'forward', op: 'MatMul', node: 'fc2',
+    source: { file: MLP_FILE, line: 12, label: 'mlp.ts:12' },
+  });
+  assert.deepEqual(s.liveAtPeak.map((r) => [r.label, r.peakBytes, r.ops]), [['mlp.ts:10', 224, 'MatMul 64 B'], ['mlp.ts:12', 120, 'MatMul 24 B']]);
+  assert.equal(s.liveAtPeak[0].share, 224 / 344);
+  assert.deepEqual(s.phases, [{ phase: 'forward', start: 0, end: 2 }]);
+  assert.equal(s.measured, null);
+  assert.equal(s.settings.mode, 'infer');
+});
+
+test('training phases: forward, backward, optimizer', () => {
+  assert.deepEqual(phaseSpans(mlpProfile({ mode: 'train' }).timeline), [
+    { phase: 'forward', start: 0, end: 2 }, { phase: 'backward', start: 3, end: 5 }, { phase: 'optimizer', start: 6, end: 6 },
+  ]);
+});
+
+test('downsampling keeps the ends, the peak and the largest point per bucket', () => {
+  const values = Array.from({ length: 10_000 }, (_, i) => (i % 100) + (i === 7_777 ? 1e6 : 0));
+  const kept = downsampleIndices(values, 200, 7_777);
+  assert.ok(kept.length <= 200);
+  assert.ok(kept.includes(0) && kept.includes(9_999) && kept.includes(7_777));
+  // n=8, at most 5: the ends and the peak (3), then 2 buckets [0,4) and [4,8) keep their largest (8 at 3, 7 at 5).
+  assert.deepEqual(downsampleIndices([1, 5, 2, 8, 3, 7, 4, 6], 5, 3), [0, 3, 5, 7]);
+  assert.deepEqual(downsampleIndices([5, 1, 9], 10, 2), [0, 1, 2]);
+});
+
+test('long timelines are drawn with at most maxPoints points and the peak among them', () => {
+  const p = mlpProfile({ mode: 'train' });
+  const s = panelState(p, { documentUri: 'u', title: 't', budget: null, maxPoints: 3 });
+  assert.ok(s.points.length <= 3);
+  assert.ok(s.points.some((x) => x.index === s.peak.index && x.liveBytes === 1080));
+  assert.equal(s.totalSteps, 7);
+});
+
+test('measured series: arena in use plus the weights and inputs of the step', () => {
+  const p = mlpProfile();
+  p.measured = {
+    ep: 'cpu', peakBytes: 128, arenaHeldBytes: 256, wallMs: 1,
+    perNode: [
+      { node: 'fc1', op: 'MatMul', durationUs: 5, outputBytes: 64, inUseBytes: 64, source: null },
+      { node: 'fc2', op: 'MatMul', durationUs: 4, outputBytes: 24, inUseBytes: 88, source: null },
+      { node: 'not-in-the-graph', op: 'X', durationUs: 1, outputBytes: 0, inUseBytes: 1, source: null },
+    ],
+  };
+  const m = measuredSeries(p)!;
+  // weights 224 + inputs 32 at both steps.
+  assert.deepEqual(m.points, [{ index: 0, bytes: 64 + 256 }, { index: 2, bytes: 88 + 256 }]);
+  assert.equal(m.peakLabel, '128 B');
+});
