@@ -100,14 +100,17 @@ describe('compareRun on resnet18 (torchvision, exported by torch 1.13)', async (
     assert.equal(run.attribution.nodes[0].outputBytes, 64 * 112 * 112 * 4);
   });
 
-  it('accounts for every node difference: planner reuse, in place, execution order', () => {
+  it('accounts for every node difference; the estimate follows the ORT order and in-place reuse', () => {
     const unexplained = c.nodes.filter((n) => !n.explained);
     assert.deepEqual(unexplained.map((n) => n.node), []);
     const kinds = new Set(c.nodes.flatMap((n) => n.notes.map((x) => x.kind)));
-    for (const k of ['planner-reuse', 'in-place', 'execution-order'] as const) assert.ok(kinds.has(k), `has a ${k} note`);
-    // ORT runs the downsample branch before the block's first convolution.
-    const down = c.nodes.find((n) => n.node === '/layer2/layer2.0/downsample/downsample.0/Conv')!;
-    assert.equal(down.notes[0].kind, 'execution-order');
+    // The engine schedules as ORT does (the downsample branch before the block's first
+    // convolution) and models Relu writing in place, so neither shows up as a difference.
+    assert.equal(kinds.has('execution-order'), false);
+    assert.equal(kinds.has('in-place'), false);
+    const names = run.attribution.nodes.map((n) => n.node);
+    assert.ok(names.indexOf('/layer2/layer2.0/downsample/downsample.0/Conv') < names.indexOf('/layer2/layer2.0/conv1/Conv'));
+    assert.ok(kinds.has('planner-reuse'), 'ORT keeps freed buffers for reuse, which the estimate does not model');
   });
 
   it('explains the peak: the arena peak is in rounded chunks over what was requested', () => {
