@@ -7,6 +7,7 @@ import { einsumRules } from './rules/einsum';
 import { elementwiseRules } from './rules/elementwise';
 import { generatorRules } from './rules/generators';
 import { indexingRules } from './rules/indexing';
+import { lossRules } from './rules/loss';
 import { matmulRules } from './rules/matmul';
 import { normalizationRules } from './rules/normalization';
 import { quantizationRules } from './rules/quantization';
@@ -18,7 +19,7 @@ import { shapeOpRules } from './rules/shape-ops';
 const TABLES: RuleTable[] = [
   elementwiseRules, matmulRules, convPoolRules, normalizationRules, shapeOpRules, generatorRules,
   indexingRules, reduceRules, attentionRules, quantizationRules, controlFlowRules, einsumRules,
-  resizeRules, recurrentRules,
+  resizeRules, recurrentRules, lossRules,
 ];
 
 const RULES = new Map<string, ShapeRule>();

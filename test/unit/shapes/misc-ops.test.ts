@@ -28,3 +28,10 @@ test('LSTM: Y [T, dirs, B, H], Y_h and Y_c [dirs, B, H]; batch-first layout', ()
   const [yb] = run('GRU', [f32(4, 35, 10), f32(1, 60, 10), f32(1, 60, 20)], { hidden_size: a.int(20), layout: a.int(1) }, { opset: 14 });
   assert.deepEqual(yb.shape, [4, 35, 1, 20]);
 });
+
+test('losses: scalar under mean/sum reduction, the target shape under none; log-probabilities like the scores', () => {
+  const [loss, logp] = run('SoftmaxCrossEntropyLoss', [f32(8, 50257, 256), t('int64', [8, 256])], {}, { outputs: 2 });
+  assert.deepEqual([loss.shape, logp.shape, loss.dtype], [[], [8, 50257, 256], 'float32']);
+  assert.deepEqual(shape1('SoftmaxCrossEntropyLoss', [f32(8, 10), t('int64', [8])], { reduction: a.string('none') }), [8]);
+  assert.deepEqual(shape1('NegativeLogLikelihoodLoss', [f32(8, 10, 4), t('int64', [8, 4])], { reduction: a.string('sum') }), []);
+});
