@@ -1,0 +1,40 @@
+// "Live at the peak": the lines holding the most memory at the peak; a row opens its line.
+import type { LiveRow, SourceLink } from '../protocol';
+import { formatPercent } from './format';
+
+export function liveTable(rows: LiveRow[], onOpen: (s: SourceLink) => void): HTMLElement {
+  const table = document.createElement('table');
+  table.className = 'live';
+  const head = table.createTHead().insertRow();
+  for (const h of ['Line', 'Scope', 'Live at peak', 'Share', 'Largest ops', 'Runs']) {
+    const th = document.createElement('th');
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const r of rows) {
+    const tr = body.insertRow();
+    const cells = [r.label, r.scope, r.peakLabel, formatPercent(r.share), r.ops, r.repeats > 1 ? `×${r.repeats}` : '1'];
+    cells.forEach((text, i) => {
+      const td = tr.insertCell();
+      td.textContent = text;
+      if (i === 2 || i === 3 || i === 5) td.className = 'num';
+    });
+    const bar = document.createElement('div');
+    bar.className = 'share-bar';
+    bar.style.width = `${Math.min(100, r.share * 100)}%`;
+    tr.cells[3].append(bar);
+    if (r.source) {
+      const source = r.source;
+      tr.tabIndex = 0;
+      tr.className = 'link';
+      tr.dataset.line = String(source.line);
+      tr.title = `Open ${source.label}`;
+      tr.addEventListener('click', () => onOpen(source));
+      tr.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') onOpen(source);
+      });
+    }
+  }
+  return table;
+}
