@@ -1,10 +1,9 @@
 // `memlens`: the engine from a terminal or a CI job. Errors are one line on stderr, exit 2;
 // a peak over --budget exits 3.
 import * as fs from 'node:fs/promises';
-import { analyzeModel } from '../engine/analyze';
 import { isMemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
-import { loadModel } from '../analysis/load-model';
+import { profileFile } from '../analysis/profile-file';
 import { parseCli, type CliRequest } from './args';
 import { chromeTrace } from './chrome-trace';
 import { formatProfile } from './format-table';
@@ -18,14 +17,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export async function profileFor(req: CliRequest): Promise<Profile> {
-  const loaded = await loadModel(req.file, {
-    entry: req.entry, settings: req.settings, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
+  const { profile } = await profileFile({
+    file: req.file, entry: req.entry, settings: req.settings, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
+    ...(req.run ? { run: { ep: req.ep, runs: req.runs } } : {}),
   });
-  const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
-  if (req.run) {
-    const { measureProfile } = await import('../analysis/measure');
-    profile.measured = await measureProfile(loaded, profile, { ep: req.ep, runs: req.runs, timeoutMs: req.timeoutMs, settings: req.settings });
-  }
   return profile;
 }
 

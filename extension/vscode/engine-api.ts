@@ -2,59 +2,28 @@
 // export), the engine, discovery and the runner. It imports no `vscode` and is loaded on first
 // use through engine-loader.ts, so start-up reads none of it (in the package it is its own file).
 import * as path from 'node:path';
-import { analyzeModel } from '../engine/analyze';
 import type { Profile } from '../engine/profile';
-import type { AnalysisSettings } from '../engine/settings';
-import { loadModel, type ModelKind } from '../analysis/load-model';
+import type { ModelKind } from '../analysis/load-model';
+import { profileFile, type ProfileOutcome, type ProfileRequest } from '../analysis/profile-file';
 import { chromeTrace } from '../cli/chrome-trace';
 import { discoverPython } from '../../language/python/discovery';
 import { chooseEntry } from '../../language/python/entry';
 import { isBuilderName } from '../../language/python/discovery';
 import { discoverEntries } from '../../language/typescript/discovery';
 import type { ModelEntry } from '../presentation/model-entries';
-import { measureProfile } from '../analysis/measure';
 import { DEFAULT_RUNS } from '../runner/run';
 import type { ProviderChoice } from '../runner/types';
 
-export interface ProfileRequest {
-  file: string;
-  entry?: string;
-  settings: AnalysisSettings;
-  trusted: boolean;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  pythonPath?: string;
-}
-
-export interface ProfileOutcome {
-  profile: Profile;
-  kind: ModelKind;
-  /** An ONNX file holding the model (the file itself for .onnx), for runs. */
-  onnxPath: string | null;
-}
-
-export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> {
-  const loaded = await loadModel(req.file, {
-    entry: req.entry, settings: req.settings, trusted: req.trusted, timeoutMs: req.timeoutMs, signal: req.signal, pythonPath: req.pythonPath,
-  });
-  const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
-  return { profile, kind: loaded.kind, onnxPath: loaded.onnxPath ?? null };
-}
+export type { ProfileOutcome, ProfileRequest };
+export { profileFile };
 
 export interface MeasureRequest extends ProfileRequest {
   ep: ProviderChoice;
 }
 
 /** Profiles the model, runs it on ONNX Runtime (in a child process) and joins the measurement. */
-export async function measureFile(req: MeasureRequest): Promise<ProfileOutcome> {
-  const loaded = await loadModel(req.file, {
-    entry: req.entry, settings: req.settings, trusted: req.trusted, timeoutMs: req.timeoutMs, signal: req.signal, pythonPath: req.pythonPath,
-  });
-  const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
-  profile.measured = await measureProfile(loaded, profile, {
-    ep: req.ep, runs: DEFAULT_RUNS, timeoutMs: req.timeoutMs, settings: req.settings, signal: req.signal,
-  });
-  return { profile, kind: loaded.kind, onnxPath: loaded.onnxPath ?? null };
+export function measureFile(req: MeasureRequest): Promise<ProfileOutcome> {
+  return profileFile({ ...req, run: { ep: req.ep, runs: DEFAULT_RUNS } });
 }
 
 export function chromeTraceJson(profile: Profile): string {
