@@ -65,7 +65,7 @@ export function lineFigures(
     const groups = [...byTemplate.values()];
     out.push({
       ...rest,
-      scope: groups.map(generalScope).join(', '),
+      scope: groups.map(generalScope).filter(Boolean).join(', '),
       repeats: Math.max(1, ...groups.map((g) => g.length)),
     });
   }
