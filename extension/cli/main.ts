@@ -34,16 +34,23 @@ async function profileCommand(req: CliRequest): Promise<number> {
 
 export function runCli(argv: string[]): void {
   main(argv).then(
-    (code) => process.exit(code),
+    (code) => exitAfterFlush(code),
     (e: unknown) => {
       if (isMemlensError(e)) {
         (e.exitCode === 0 ? process.stdout : process.stderr).write(`${e.exitCode === 0 ? '' : 'memlens: '}${e.message}\n`);
-        process.exit(e.exitCode);
+        exitAfterFlush(e.exitCode);
+        return;
       }
       process.stderr.write(`memlens: internal error: ${(e as Error)?.message ?? String(e)} (please report this with the model file)\n`);
-      process.exit(2);
+      exitAfterFlush(2);
     },
   );
+}
+
+/** Writes to a pipe are asynchronous: exit only once stdout and stderr have drained. */
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
 if (require.main === module) runCli(process.argv.slice(2));
