@@ -55,3 +55,6 @@ export async function modelEntries(kind: ModelKind, file: string, text: string):
   ];
   return entries.sort((a, b) => a.line - b.line);
 }
+
+// Suggestions, plans and rewritten copies (code actions, Fit to Budget) share this bundle.
+export * from './suggest-api';

@@ -3,17 +3,22 @@
 import * as vscode from 'vscode';
 import type { Budget } from '../presentation/budget';
 import { documentKind, looksLikeModel } from '../presentation/model-document';
+import { SuggestionCodeActions } from './code-actions';
 import { ModelCodeLensProvider } from './code-lens';
 import { registerCommands } from './commands';
 import { BudgetDiagnostics } from './diagnostics';
 import { errorLine } from './errors';
+import { registerFitBudget } from './fit-budget';
 import { LineHoverProvider } from './hover';
 import { InlineFigures } from './inline-figures';
+import { registerWriteQuantizedCopy } from './onnx-copy';
 import { ONNX_EDITOR_VIEW_TYPE, OnnxSummaryEditor } from './onnx-editor';
 import { ProfileStore } from './profile-store';
 import { Profiler } from './profiler';
+import { registerAfterRewrite } from './rewrite-edits';
 import { currentBudget, currentSettings } from './settings';
 import { StatusBar } from './status-bar';
+import { SuggestionSets } from './suggestion-sets';
 import { TimelinePanel } from './timeline-panel';
 
 const MODEL_SELECTOR: vscode.DocumentSelector = [
@@ -45,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const deps = { store, profiler, budget: budgetNow };
   const panel = new TimelinePanel(context.extensionUri, deps);
   const lenses = new ModelCodeLensProvider(store);
+  const sets = new SuggestionSets(store);
 
   /** Profiles model documents as they open or are saved (memlens.profileOnSave). */
   const autoProfile = (document: vscode.TextDocument, reason: 'open' | 'save') => {
@@ -66,6 +72,13 @@ export function activate(context: vscode.ExtensionContext): void {
       webviewOptions: { retainContextWhenHidden: false },
     }),
     ...registerCommands({ store, profiler, panel }),
+    sets,
+    vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new SuggestionCodeActions(store, sets), {
+      providedCodeActionKinds: SuggestionCodeActions.providedCodeActionKinds,
+    }),
+    registerFitBudget({ store, profiler, sets, budget: budgetNow }),
+    registerWriteQuantizedCopy({ store, profiler, sets }),
+    registerAfterRewrite(profiler),
     vscode.workspace.onDidOpenTextDocument((d) => autoProfile(d, 'open')),
     vscode.workspace.onDidSaveTextDocument((d) => autoProfile(d, 'save')),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {

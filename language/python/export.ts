@@ -17,6 +17,8 @@ import { chooseEntry } from './entry';
 import type { EntryRequest } from './entry';
 import { resolvePython } from './interpreter';
 import { lastLine, runPython } from './run-python';
+import { callIndices, writeRegions } from './regions';
+import type { ModuleRegions } from './regions';
 import { locateNodes } from './source-map';
 import type { ModuleRecord, NodeLocation } from './source-map';
 import { locationFromTorchMetadata } from './torch-stack-trace';
@@ -48,7 +50,7 @@ export interface ExportResult {
 /** ONNX opset of TorchScript exports (LayerNormalization is a single op from 17). */
 const TORCHSCRIPT_OPSET = 17;
 /** Bumped when the cached files' meaning changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 interface ResolvedInput {
   name: string;
@@ -64,6 +66,8 @@ interface BridgeSuccess {
   modules: ModuleRecord[];
   parameters: Array<{ name: string; bytes: number }>;
   buffers: Array<{ name: string; bytes: number }>;
+  /** Modules called inside checkpoint(...) or save_on_cpu(); absent from bridges before regions. */
+  regions?: ModuleRegions[];
 }
 
 interface BridgeFailure {
@@ -102,6 +106,9 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   const bridge = bridgeScript();
   const key = sha256(JSON.stringify({
     format: CACHE_FORMAT,
+    // The path too: the same text elsewhere imports other local modules (the dependency check
+    // only covers the files recorded for the cached export).
+    file: absolute,
     text,
     bridge: fs.readFileSync(bridge, 'utf8'),
     entry: choice.request,
@@ -148,6 +155,8 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
       ? locateFromTorchMetadata(model)
       : locateNodes(model.graph, result.modules, await forwardLookup(result.modules, absolute, discovery));
     writeLocations(model, located);
+    const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
+    writeRegions(model.graph, located, result.regions ?? [], calls);
     model.metadata['memlens.entry'] = choice.label;
     model.metadata['memlens.torch_version'] = result.torchVersion;
     model.metadata['memlens.exporter'] = result.exporter;

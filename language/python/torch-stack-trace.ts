@@ -17,11 +17,15 @@ export function lineFromStackTrace(trace: string): { file: string; line: number 
   return user.length ? user[user.length - 1] : frames.length ? frames[frames.length - 1] : null;
 }
 
-/** `['', 'layer1', 'layer1.0']` (JSON or Python repr) -> `layer1.0`. */
+/**
+ * The exporter writes the module paths of the node's nn_module_stack followed by the FX node's own
+ * name: `['', 'layer1', 'layer1.0', 'conv2d_3']` (Python repr) -> `layer1.0`; a node outside any
+ * module (`['add']`) -> the root ''.
+ */
 export function scopeFromNameScopes(value: string): string {
   try {
     const list = JSON.parse(value.replace(/'/g, '"')) as unknown;
-    if (Array.isArray(list) && list.length) return String(list[list.length - 1]);
+    if (Array.isArray(list)) return list.length >= 2 ? String(list[list.length - 2]) : '';
   } catch {
     // not a list: a plain dotted scope
   }

@@ -30,11 +30,16 @@ export function innermostUserFrame(trace: string): SourceLocation | null {
   return last;
 }
 
-/** torch's name_scopes is a Python-list-like string: "['', 'layer1', 'layer1.0', 'layer1.0.conv1']". */
-function torchScope(v: string | undefined): string | undefined {
+/**
+ * torch's name_scopes is a Python-list-like string of module names from the root, ending with the
+ * node's own name: "['', 'layer1', 'layer1.0', 'layer1.0.conv1', 'conv2d']". The scope is the
+ * module path before that last entry.
+ */
+export function torchScope(v: string | undefined): string | undefined {
   if (!v) return undefined;
-  const parts = [...v.matchAll(/'([^']*)'/g)].map((m) => m[1]).filter(Boolean);
-  return parts.length ? parts[parts.length - 1] : undefined;
+  const parts = [...v.matchAll(/'([^']*)'/g)].map((m) => m[1]);
+  const modules = parts.slice(0, -1).filter(Boolean);
+  return modules.length ? modules[modules.length - 1] : parts.length > 1 ? '/' : undefined;
 }
 
 /** `/encoder/layer.3/attention/MatMul_1` -> `/encoder/layer.3/attention`; `/Flatten` -> `/` (the root

@@ -16,7 +16,11 @@ export interface Step {
   phase: Phase;
 }
 
-export type BufferKind = 'tensor' | 'saved' | 'gradient' | 'workspace' | 'optimizer';
+/**
+ * `saved`: held on the device from forward to backward. `restored`: a saved tensor brought back
+ * for backward, recomputed (checkpointing) or fetched from host memory (offload).
+ */
+export type BufferKind = 'tensor' | 'saved' | 'restored' | 'gradient' | 'workspace' | 'optimizer';
 
 export interface Buffer {
   bytes: number;
@@ -138,7 +142,7 @@ export function buildBuffers(
           const back = ckpt !== undefined ? regionStart.get(ckpt) : undefined;
           if (back !== undefined) {
             buffers.push({ bytes, category: 'activations', start: pos, end: pos, owner: pos, kind: 'workspace', label, persistent: false });
-            buffers.push({ bytes, category: 'activations', start: back, end: step, owner: pos, kind: 'saved', label: `${label}, recomputed`, persistent: false });
+            buffers.push({ bytes, category: 'activations', start: back, end: step, owner: pos, kind: 'restored', label: `${label}, recomputed`, persistent: false });
           } else {
             buffers.push({ bytes, category: 'activations', start: pos, end: step, owner: pos, kind: 'saved', label, persistent: false });
           }
@@ -207,7 +211,7 @@ export function buildBuffers(
     tensorBuffer.set(t.name, buffer);
     const sp = split.get(t.name);
     if (sp) {
-      buffers.push({ ...buffer, start: sp.backStart, end: Math.max(sp.backStart, savedUntil.get(t.name) ?? sp.backStart), kind: 'saved', label: `${t.name} (${sp.how} for backward)` });
+      buffers.push({ ...buffer, start: sp.backStart, end: Math.max(sp.backStart, savedUntil.get(t.name) ?? sp.backStart), kind: 'restored', label: `${t.name} (${sp.how} for backward)` });
     }
   }
   // Members of an alias group that are graph outputs or KV give the group their category.

@@ -3,7 +3,8 @@
 Run as `python export_onnx.py REQUEST.json`. The request names the user's file, the entry that
 builds the model, the example inputs and where to write the ONNX file and the result JSON.
 The result records what only the running program knows: each submodule's path, class and the
-file and line of its forward, parameter and buffer sizes, and the exporter used. Source lines
+file and line of its forward, parameter and buffer sizes, the exporter used, and which module
+calls ran inside activation checkpointing or saved-tensor offload (see RegionRecorder). Source lines
 inside forwards are matched on the TypeScript side with the same tree-sitter parse the editor
 uses, so one set of rules (nth call, op kind to statement) serves discovery and export alike.
 
@@ -199,15 +200,206 @@ def dedupe_by_storage_only(torch):
         torch._C._jit_pass_onnx_deduplicate_initializers = original
 
 
-def export(torch, model, args, names, out_path, mode, opset):
+# Keyword arguments of torch.utils.checkpoint.checkpoint itself (torch 1.13 to 2.x); the rest go
+# to the checkpointed function, as the non-reentrant variant passes them.
+CHECKPOINT_OPTIONS = ("use_reentrant", "preserve_rng_state", "context_fn", "determinism_check", "debug")
+
+
+class RegionRecorder:
+    """Which module calls run inside checkpoint(...) or a saved-tensors-hooks context.
+
+    The exported graph is the same with or without them (tracing only runs the forward), so the
+    bridge records them itself. checkpoint and checkpoint_sequential are replaced by wrappers, and
+    saved_tensors_hooks.__enter__/__exit__ (save_on_cpu is a subclass) patched, from before the
+    user's file is imported. While the model is traced for export, a checkpoint wrapper just calls
+    the function (no recomputation games while tracing) and a hooks context installs no hooks;
+    while recording they also open a region, and a forward pre-hook on every module notes the
+    regions active at each call. Otherwise torch's own functions run. Region ids are numbered per
+    forward of the root module, so a second run of the same model gives the same ids.
+    """
+
+    def __init__(self, torch):
+        self.torch = torch
+        # None: torch's own functions; "plain": calls without regions; "record": calls in regions.
+        self.mode = None
+        self.stack = []  # (kind, id): kind "checkpoint", "offload" (save_on_cpu) or "hooks" (other saved-tensor hooks)
+        self.counters = {}
+        self.calls = {}  # module path -> [{"checkpoint": id | None, "offload": id | None}, ...] in call order
+        self.originals = {}  # torch.utils.checkpoint functions replaced by patched_regions
+
+    def open(self, kind):
+        n = self.counters.get(kind, 0)
+        self.counters[kind] = n + 1
+        region = "%s:%d" % (kind, n)
+        self.stack.append((kind, region))
+        return region
+
+    def close(self, region):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][1] == region:
+                del self.stack[i]
+                return
+
+    def active(self):
+        checkpoint = next((r for k, r in reversed(self.stack) if k == "checkpoint"), None)
+        # Only the innermost saved-tensor hooks apply (torch's rule): an offload inside other hooks is no offload.
+        hooks = next(((k, r) for k, r in reversed(self.stack) if k != "checkpoint"), None)
+        offload = hooks[1] if hooks is not None and hooks[0] == "offload" else None
+        return {"checkpoint": checkpoint, "offload": offload}
+
+    def enter_module(self, path):
+        if self.mode != "record":
+            return
+        if path == "":
+            self.counters = {}
+            self.calls = {}
+        self.calls.setdefault(path, []).append(self.active())
+
+    def records(self):
+        return [
+            {"path": path, "calls": calls}
+            for path, calls in self.calls.items()
+            if any(c["checkpoint"] is not None or c["offload"] is not None for c in calls)
+        ]
+
+    # ---- wrappers (outside the export they hand over to torch's own functions)
+
+    def checkpoint(self, function, *args, **kwargs):
+        if self.mode is None:
+            return self.originals["checkpoint"](function, *args, **kwargs)
+        for key in CHECKPOINT_OPTIONS:
+            kwargs.pop(key, None)
+        if self.mode == "plain":
+            return function(*args, **kwargs)
+        region = self.open("checkpoint")
+        try:
+            return function(*args, **kwargs)
+        finally:
+            self.close(region)
+
+    def checkpoint_sequential(self, functions, segments, input, *args, **kwargs):
+        """torch's own segmentation: every segment but the last is checkpointed."""
+        if self.mode is None:
+            return self.originals["checkpoint_sequential"](functions, segments, input, *args, **kwargs)
+        if isinstance(functions, self.torch.nn.Sequential):
+            functions = list(functions.children())
+
+        def run(start, end):
+            def forward(x):
+                for j in range(start, end + 1):
+                    x = functions[j](x)
+                return x
+            return forward
+
+        size = len(functions) // segments
+        end = -1
+        for start in range(0, size * (segments - 1), size):
+            end = start + size - 1
+            input = self.checkpoint(run(start, end), input)
+        return run(end + 1, len(functions) - 1)(input)
+
+
+@contextlib.contextmanager
+def patched_regions(torch, recorder):
+    """Installs the recorder's wrappers from before the user's file is imported (so that
+    `from torch.utils.checkpoint import checkpoint` binds the wrapper) until the export is done."""
+    import torch.utils.checkpoint as ckpt
+    import torch.autograd.graph as graph
+    hooks_class = getattr(graph, "saved_tensors_hooks", None)
+    offload_class = getattr(graph, "save_on_cpu", None)
+    saved = [(ckpt, "checkpoint", ckpt.checkpoint), (ckpt, "checkpoint_sequential", ckpt.checkpoint_sequential)]
+    recorder.originals = {"checkpoint": ckpt.checkpoint, "checkpoint_sequential": ckpt.checkpoint_sequential}
+    ckpt.checkpoint = recorder.checkpoint
+    ckpt.checkpoint_sequential = recorder.checkpoint_sequential
+    if hooks_class is not None:
+        enter, leave = hooks_class.__enter__, hooks_class.__exit__
+        saved += [(hooks_class, "__enter__", enter), (hooks_class, "__exit__", leave)]
+
+        def hooks_enter(self):
+            if recorder.mode is None:
+                return enter(self)
+            if recorder.mode == "plain":
+                return None
+            kind = "offload" if offload_class is not None and isinstance(self, offload_class) else "hooks"
+            self._memlens_region = recorder.open(kind)
+            return None
+
+        def hooks_exit(self, *exc):
+            region = self.__dict__.pop("_memlens_region", None)
+            if region is None:
+                return leave(self, *exc)
+            recorder.close(region)
+            return None
+
+        hooks_class.__enter__ = hooks_enter
+        hooks_class.__exit__ = hooks_exit
+    try:
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+@contextlib.contextmanager
+def tracing(recorder, model, record):
+    """Wrappers in plain-call mode, and with record also a forward pre-hook on every module."""
+    handles = []
+    if record:
+        for path, m in model.named_modules():
+            try:
+                handles.append(m.register_forward_pre_hook(lambda module, inputs, path=path: recorder.enter_module(path)))
+            except RuntimeError:
+                pass  # scripted submodules take no hooks: their calls go unrecorded
+    recorder.mode = "record" if record else "plain"
+    try:
+        yield
+    finally:
+        recorder.mode = None
+        for h in handles:
+            h.remove()
+
+
+def record_eagerly(torch, recorder, model, args):
+    """Regions for the dynamo exporter, from one forward outside it: torch.export does not trace
+    module hooks reliably (a pre-hook on the root fails strict export). Fake tensors make the
+    forward cost no compute; a real forward is the fallback. Failures leave no regions: the export
+    that follows reports a broken model itself."""
+    attempts = []
+    fake_mode = getattr(getattr(getattr(torch, "_subclasses", None), "fake_tensor", None), "FakeTensorMode", None)
+    if fake_mode is not None:
+        attempts.append(lambda: fake_mode(allow_non_fake_inputs=True))
+    attempts.append(contextlib.nullcontext)
+    # The forward may update buffers (BatchNorm running statistics) and draw random numbers: the
+    # export that follows sees the model as it was.
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    rng = torch.get_rng_state()
+    try:
+        for context in attempts:
+            try:
+                with torch.enable_grad(), context(), tracing(recorder, model, record=True):
+                    model(*args)
+                return
+            except Exception:
+                recorder.calls = {}
+    finally:
+        with torch.no_grad():
+            for b, value in buffers:
+                b.copy_(value)
+        torch.set_rng_state(rng)
+
+
+def export(torch, model, args, names, out_path, mode, opset, recorder):
     training = mode == "train"
     model.train(training)
     if version_tuple(torch.__version__) >= (2, 5):
-        program = torch.onnx.export(model, tuple(args), dynamo=True, input_names=names, opset_version=max(opset, 18))
+        record_eagerly(torch, recorder, model, args)
+        with tracing(recorder, model, record=False):
+            program = torch.onnx.export(model, tuple(args), dynamo=True, input_names=names, opset_version=max(opset, 18))
         program.save(out_path)
         return "dynamo"
     mode_flag = torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.PRESERVE
-    with dedupe_by_storage_only(torch):
+    # The TorchScript tracer runs the forward once in Python, module hooks included: record there.
+    with dedupe_by_storage_only(torch), tracing(recorder, model, record=True):
         torch.onnx.export(
             model, tuple(args), out_path,
             input_names=names,
@@ -227,6 +419,12 @@ def run(request):
     except ImportError as e:
         raise BridgeError("no-torch", "PyTorch is not installed for %s (%s)" % (sys.executable, last_line(e)))
     sys.argv = [path]
+    recorder = RegionRecorder(torch)
+    with patched_regions(torch, recorder):
+        return export_user_model(torch, request, path, recorder)
+
+
+def export_user_model(torch, request, path, recorder):
     module = import_user_file(path)
     model, example = build_model(torch, module, request["entry"], path)
     if example is not None:
@@ -240,7 +438,7 @@ def run(request):
     parameters = tensor_records(model.named_parameters())
     buffers = tensor_records(model.named_buffers())
     try:
-        exporter = export(torch, model, args, names, request["onnx"], request["mode"], request.get("opset", 17))
+        exporter = export(torch, model, args, names, request["onnx"], request["mode"], request.get("opset", 17), recorder)
     except BaseException as e:
         where = user_frame(e, path)
         raise BridgeError("export", "ONNX export failed%s: %s" % (" at " + where if where else "", last_line(e)))
@@ -252,6 +450,7 @@ def run(request):
         "modules": modules,
         "parameters": parameters,
         "buffers": buffers,
+        "regions": recorder.records(),
         "python": sys.executable,
     }
 

@@ -20,7 +20,7 @@ test('MemLens metadata wins, then the innermost non-torch frame of a dynamo stac
     'File "/usr/lib/python3/dist-packages/torch/nn/modules/linear.py", line 114, in forward\n    return F.linear(input, self.weight, self.bias)',
   ].join('\n');
   assert.deepEqual(innermostUserFrame(trace), { file: '/home/u/model.py', line: 21 });
-  const o = nodeOrigin(node('node_linear', { 'pkg.torch.onnx.stack_trace': trace, 'pkg.torch.onnx.name_scopes': "['', 'block', 'block.proj']" }));
+  const o = nodeOrigin(node('node_linear', { 'pkg.torch.onnx.stack_trace': trace, 'pkg.torch.onnx.name_scopes': "['', 'block', 'block.proj', 'linear']" }));
   assert.deepEqual(o, { source: { file: '/home/u/model.py', line: 21 }, scope: 'block.proj' });
   assert.deepEqual(nodeOrigin(node('/encoder/layer.3/attention/MatMul_1')), { source: null, scope: '/encoder/layer.3/attention' });
   assert.equal(scopeFromName('/Flatten'), '/');

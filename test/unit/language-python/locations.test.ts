@@ -83,7 +83,9 @@ test('node locations: call sites, nth calls, ops in a forward, constants by thei
 test('dynamo metadata: innermost frame outside torch, scope from name_scopes', () => {
   const trace = 'File "/home/u/model.py", line 31, in forward\n    q = self.qkv(x)\nFile "/usr/lib/python3/site-packages/torch/nn/modules/linear.py", line 114, in forward\n    return F.linear(input, self.weight, self.bias)';
   assert.deepEqual(lineFromStackTrace(trace), { file: '/home/u/model.py', line: 31 });
-  assert.deepEqual(locationFromTorchMetadata({ 'pkg.torch.onnx.stack_trace': trace, 'pkg.torch.onnx.name_scopes': "['', 'blocks.0', 'blocks.0.attn', 'blocks.0.attn.qkv']" }), { file: '/home/u/model.py', line: 31, scope: 'blocks.0.attn.qkv' });
+  assert.deepEqual(locationFromTorchMetadata({ 'pkg.torch.onnx.stack_trace': trace, 'pkg.torch.onnx.name_scopes': "['', 'blocks.0', 'blocks.0.attn', 'blocks.0.attn.qkv', 'linear_3']" }), { file: '/home/u/model.py', line: 31, scope: 'blocks.0.attn.qkv' });
+  // A node outside every module: the list holds only the FX node's own name.
+  assert.equal(locationFromTorchMetadata({ 'pkg.torch.onnx.name_scopes': "['add_1']" })?.scope, '');
   assert.equal(locationFromTorchMetadata({}), null);
 });
 

@@ -1,0 +1,166 @@
+// "MemLens: Fit to Budget…": asks for a budget (the configured one by default), runs the planner
+// on the model, shows the plan and its frontier (peak · recompute), and applies the chosen plan:
+// source edits through a WorkspaceEdit shown in the refactor preview first, or for an .onnx
+// model a NEW rewritten file.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { MemlensError } from '../engine/errors';
+import type { Plan, PlanTarget } from '../engine/suggest/planner';
+import { formatBytes, parseBytes } from '../engine/units';
+import type { Budget } from '../presentation/budget';
+import { documentKind } from '../presentation/model-document';
+import { planPicks, planWhat, staleReason, type PlanPick } from '../presentation/suggestion-actions';
+import { engine } from './engine-loader';
+import { errorLine, isUserError } from './errors';
+import { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor';
+import type { ModelProfile, ProfileStore } from './profile-store';
+import type { Profiler } from './profiler';
+import { AFTER_REWRITE_COMMAND, documentEdit, refuse, spanEdit, type PlainEdit } from './rewrite-edits';
+import type { PlanOutcome } from './suggest-api';
+import type { SuggestionSets } from './suggestion-sets';
+
+export const FIT_BUDGET_COMMAND = 'memlens.fitBudget';
+
+export interface FitDeps {
+  store: ProfileStore;
+  profiler: Profiler;
+  sets: SuggestionSets;
+  budget: () => Budget | null;
+}
+
+function targetUri(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active?.scheme === 'file') return active;
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return tab instanceof vscode.TabInputCustom ? tab.uri : undefined;
+}
+
+/** `24.0GiB` when that reads back as the same bytes, else the exact byte count. */
+function budgetText(bytes: number): string {
+  const short = formatBytes(bytes).replace(' ', '');
+  return parseBytes(short) === bytes ? short : String(bytes);
+}
+
+async function askBudget(current: Budget | null, peakBytes: number): Promise<number | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: 'MemLens: Fit to Budget',
+    prompt: `The memory the model must fit in (its peak now: ${formatBytes(peakBytes)})`,
+    value: current ? budgetText(current.bytes) : '',
+    placeHolder: 'e.g. 24GiB',
+    validateInput: (t) => {
+      try {
+        return parseBytes(t, 'budget') > 0 ? undefined : 'the budget must be more than 0 bytes';
+      } catch (e) {
+        return e instanceof MemlensError ? e.message : String(e);
+      }
+    },
+  });
+  return text === undefined ? undefined : parseBytes(text, 'budget');
+}
+
+export function registerFitBudget(deps: FitDeps): vscode.Disposable {
+  return vscode.commands.registerCommand(FIT_BUDGET_COMMAND, async (arg?: unknown) => {
+    const uri = targetUri(arg);
+    const kind = uri ? documentKind(uri.fsPath) : null;
+    if (!uri || !kind) {
+      refuse('open a model file first (.ts using memlens/nn, a PyTorch .py, or an .onnx file)');
+      return;
+    }
+    const found = deps.store.forFile(uri) ?? (await deps.profiler.profile(uri, { reason: 'command' }));
+    if (!found) return;
+    const budget = await askBudget(deps.budget(), found.profile.peak.bytes);
+    if (budget === undefined) return;
+    const target: PlanTarget = kind === 'onnx' ? 'onnx' : kind === 'typescript' ? 'typescript' : 'any';
+    const first = await planWithProgress(deps, found, budget, target);
+    if (!first) return;
+    const picks = planPicks(first.plan);
+    const items: (vscode.QuickPickItem & { pick?: PlanPick })[] = picks.map((p) => ({ label: p.label, description: p.description, detail: p.detail, pick: p }));
+    if (items.length > 1) items.splice(1, 0, { label: 'frontier: peak · recompute', kind: vscode.QuickPickItemKind.Separator });
+    const item = await vscode.window.showQuickPick(items, {
+      title: `MemLens: plans for ${formatBytes(budget)} (${path.basename(found.uri.fsPath)}, peak ${formatBytes(first.plan.baselinePeakBytes)})`,
+      placeHolder: 'The plan first, then the other plans on the frontier; pick one to apply it',
+      matchOnDescription: true,
+    });
+    const pick = item?.pick;
+    if (!pick) return;
+    // A frontier point is the cheapest plan under its own peak: plan again with that as the budget.
+    const chosen = pick.chosen || pick.peakBytes === null ? first : await planWithProgress(deps, found, pick.peakBytes, target);
+    if (!chosen) return;
+    if (planWhat(chosen.plan.chosen) === 'as is') {
+      void vscode.window.showInformationMessage(`MemLens: ${chosen.plan.message}; nothing to change`);
+      return;
+    }
+    if (kind === 'onnx') await writeOnnxPlan(deps, found, chosen.plan);
+    else await applySourcePlan(uri, found, chosen, kind);
+  });
+}
+
+async function planWithProgress(deps: FitDeps, found: ModelProfile, budget: number, target: PlanTarget): Promise<PlanOutcome | undefined> {
+  const controller = new AbortController();
+  try {
+    return await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `MemLens: fitting ${path.basename(found.uri.fsPath)} into ${formatBytes(budget)}`, cancellable: true },
+      async (_p, token) => {
+        const sub = token.onCancellationRequested(() => controller.abort());
+        try {
+          return await engine().fitForFile(deps.sets.request(found, controller.signal), budget, target);
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+  } catch (e) {
+    if (!controller.signal.aborted) void vscode.window.showErrorMessage(`MemLens: ${isUserError(e) ? e.message : errorLine(e)}`);
+    return undefined;
+  }
+}
+
+async function applySourcePlan(uri: vscode.Uri, found: ModelProfile, outcome: PlanOutcome, kind: 'typescript' | 'python'): Promise<void> {
+  const document = await vscode.workspace.openTextDocument(uri);
+  const text = document.getText();
+  const stale = staleReason({ name: path.basename(uri.fsPath), isDirty: document.isDirty, textHash: engine().textHash(text), analysedHash: outcome.hashes[path.resolve(uri.fsPath)] });
+  if (stale) return refuse(stale);
+  let edits: PlainEdit[];
+  let unmapped: string[];
+  if (kind === 'typescript') {
+    const r = engine().typescriptPlanEdits(uri.fsPath, text, outcome.plan);
+    edits = r.edits;
+    unmapped = r.unmapped;
+  } else {
+    const r = await engine().pythonPlanText(uri.fsPath, text, outcome.plan, found.uri.fsPath);
+    const one = spanEdit(text, r.text);
+    edits = one ? [one] : [];
+    unmapped = r.unmapped;
+  }
+  if (edits.length === 0) return refuse(`no part of the plan has a place in ${path.basename(uri.fsPath)}${unmapped.length ? `: ${unmapped.join('; ')}` : ''}`);
+  const c = outcome.plan.chosen;
+  const label = `MemLens: ${planWhat(c)} (peak ${formatBytes(c.verifiedPeakBytes)})`;
+  // needsConfirmation opens the refactor preview: the edits are applied only after the user agrees.
+  const applied = await vscode.workspace.applyEdit(documentEdit(uri, edits, { label, needsConfirmation: true }), { isRefactoring: true });
+  if (!applied) return;
+  if (unmapped.length) void vscode.window.showInformationMessage(`MemLens: applied the plan; not in ${path.basename(uri.fsPath)} (apply by hand): ${unmapped.join('; ')}`);
+  await vscode.commands.executeCommand(AFTER_REWRITE_COMMAND, uri, found.uri);
+}
+
+/** An .onnx model is never overwritten: the plan goes to a new file, which then opens. */
+async function writeOnnxPlan(deps: FitDeps, found: ModelProfile, plan: Plan): Promise<void> {
+  const base = path.basename(found.uri.fsPath, '.onnx');
+  const output = await vscode.window.showSaveDialog({
+    title: 'MemLens: write the model with the plan applied (a new file)',
+    defaultUri: vscode.Uri.file(path.join(path.dirname(found.uri.fsPath), `${base}.fit.onnx`)),
+    filters: { 'ONNX model': ['onnx'] },
+  });
+  if (!output) return;
+  await writeOnnxCopy(deps, found, output, plan.chosen.rewrites);
+}
+
+export async function writeOnnxCopy(deps: Pick<FitDeps, 'sets'>, found: ModelProfile, output: vscode.Uri, rewrites: Plan['chosen']['rewrites']): Promise<void> {
+  try {
+    const r = await engine().writeRewrittenOnnx(deps.sets.request(found), output.fsPath, rewrites);
+    void vscode.window.showInformationMessage(`MemLens: wrote ${path.basename(output.fsPath)} (peak ${formatBytes(r.peakBytes)}, was ${formatBytes(found.profile.peak.bytes)})`);
+    await vscode.commands.executeCommand('vscode.openWith', output, ONNX_EDITOR_VIEW_TYPE);
+  } catch (e) {
+    refuse(isUserError(e) ? e.message : errorLine(e));
+  }
+}

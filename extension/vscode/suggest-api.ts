@@ -1,0 +1,183 @@
+// The heavy side of code actions, Fit to Budget and quantized ONNX copies: loads the model again,
+// runs the suggestion engine or the planner on it, and turns suggestions and plans into source
+// edits (ts-morph for TypeScript, tree-sitter for Python). Imports no `vscode`; engine-api.ts
+// re-exports it, so it lives in the engine bundle that loads on first use.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { loadModel, type LoadedModel } from '../analysis/load-model';
+import { analyzeModel } from '../engine/analyze';
+import { MemlensError } from '../engine/errors';
+import { applyRewrites } from '../engine/onnx-rewrite/apply';
+import type { GraphRewrite } from '../engine/onnx-rewrite/rewrite-types';
+import { encodeModel } from '../engine/onnx/encode';
+import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner';
+import { costText, suggestRewrites } from '../engine/suggest/suggest';
+import type { Suggestion } from '../engine/suggest/types';
+import { piecesOfPlan, piecesOfSuggestion, sourceRewrite, type SourceRewrite } from '../../language/typescript/rewrites/apply-to-source';
+import { PYTHON_REWRITES, applyEdits as applyPythonEdits, type Rewrite, type RewriteKind } from '../../language/python/rewrites';
+import { pythonTarget, rewriteFits, type PythonRewriteKind, type PythonTarget } from '../presentation/suggestion-actions';
+import { writeAtomic } from '../cli/suggest-command';
+import type { ProfileRequest } from './engine-api';
+
+export interface SuggestRequest extends ProfileRequest {
+  /** Source files whose text the analysis describes (besides `file`): their hashes are kept. */
+  files: string[];
+}
+
+export interface SuggestionSet {
+  /** Best first, each with the engine's cost text. */
+  items: { suggestion: Suggestion; costLabel: string }[];
+  /** Peak of the model as loaded for the suggestions. */
+  peakBytes: number;
+  /** sha256 of each source file's text when the model was loaded (absolute paths). */
+  hashes: Record<string, string>;
+}
+
+export function textHash(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function snapshot(files: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of new Set(files.map((x) => path.resolve(x)))) {
+    const bytes = await fs.readFile(f).catch(() => null);
+    if (bytes) out[f] = textHash(bytes);
+  }
+  return out;
+}
+
+/**
+ * Loads the model with the hashes of its source files taken before and checked after, so what
+ * comes back describes one known text of each file (a save in between gives a clear error).
+ */
+async function loadPinned(req: SuggestRequest): Promise<{ loaded: LoadedModel; hashes: Record<string, string> }> {
+  const files = [req.file, ...req.files];
+  const before = await snapshot(files);
+  const loaded = await loadModel(req.file, {
+    entry: req.entry, settings: req.settings, trusted: req.trusted, timeoutMs: req.timeoutMs, signal: req.signal, pythonPath: req.pythonPath,
+  });
+  const after = await snapshot(files);
+  for (const [f, h] of Object.entries(before)) {
+    if (after[f] !== h) throw new MemlensError(`${path.basename(f)} changed while it was analysed; profile it again`);
+  }
+  return { loaded, hashes: before };
+}
+
+/** Ranked suggestions for the model in `req.file`, each re-analysed on the rewritten graph. */
+export async function suggestForFile(req: SuggestRequest): Promise<SuggestionSet> {
+  const { loaded, hashes } = await loadPinned(req);
+  const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
+  const suggestions = suggestRewrites(loaded.model, req.settings, { source: req.file, profile });
+  return { items: suggestions.map((s) => ({ suggestion: s, costLabel: costText(s.cost) })), peakBytes: profile.peak.bytes, hashes };
+}
+
+export interface PlanOutcome {
+  plan: Plan;
+  hashes: Record<string, string>;
+}
+
+/** The cheapest plan under `budgetBytes` (the planner's frontier included). */
+export async function fitForFile(req: SuggestRequest, budgetBytes: number, target: PlanTarget): Promise<PlanOutcome> {
+  const { loaded, hashes } = await loadPinned(req);
+  return { plan: fitBudget(loaded.model, req.settings, budgetBytes, { source: req.file, target }), hashes };
+}
+
+// ---------------------------------------------------------------- source edits
+
+/** Edits of a TypeScript file for one suggestion (pieces with no place in this file are listed as unmapped). */
+export function typescriptSuggestionEdits(file: string, text: string, s: Suggestion): SourceRewrite {
+  return sourceRewrite(file, text, piecesOfSuggestion(s));
+}
+
+export function typescriptPlanEdits(file: string, text: string, plan: Plan): SourceRewrite {
+  return sourceRewrite(file, text, piecesOfPlan(plan));
+}
+
+/** A Python rewrite at a 1-based line, or null where it does not apply. */
+export function pythonRewriteAt(kind: PythonRewriteKind, text: string, line: number): Promise<Rewrite | null> {
+  return PYTHON_REWRITES[kind as RewriteKind](text, line);
+}
+
+/** The first of the target's lines where its rewrite applies as the suggestion means it: that line and the edits. */
+export async function firstPythonRewrite(target: PythonTarget, text: string): Promise<{ line: number; rewrite: Rewrite } | null> {
+  for (const line of target.lines) {
+    const rewrite = await pythonRewriteAt(target.kind, text, line);
+    if (rewrite && rewriteFits(target, rewrite.edits)) return { line, rewrite };
+  }
+  return null;
+}
+
+export interface PythonPlanText {
+  text: string;
+  applied: string[];
+  unmapped: string[];
+}
+
+/**
+ * A plan on a Python file: each global choice and a whole checkpointed layer loop through its
+ * torch idiom, applied one after another (each rewrite parses the text the last one left).
+ * Layers checkpointed one by one have no loop-level form and are listed as unmapped.
+ */
+export async function pythonPlanText(file: string, text: string, plan: Plan, modelFile: string): Promise<PythonPlanText> {
+  let now = text;
+  const applied: string[] = [];
+  const unmapped: string[] = [];
+  const steps: { suggestion: Suggestion; label: string }[] = plan.chosen.globalChoices.map((g) => ({ suggestion: asSuggestion(g.action, g.id, g.detail), label: g.action }));
+  const byLoop = new Map<string, string[]>();
+  for (const scope of plan.chosen.checkpointed) {
+    const loop = scope.replace(/\.\d+$/, '');
+    byLoop.set(loop, [...(byLoop.get(loop) ?? []), scope]);
+  }
+  for (const [loop, layers] of byLoop) {
+    const total = plan.layerScopes.filter((s) => s.replace(/\.\d+$/, '') === loop).length;
+    const label = `checkpoint ${layers.length} of ${total} layers of ${loop}`;
+    if (layers.length === total) steps.push({ suggestion: asSuggestion(label, `checkpoint-loop:${loop}`, { kind: 'checkpoint', loop, child: null, layers: total }), label });
+    else unmapped.push(`${label} (${layers.join(', ')}): no loop-level form; checkpoint those blocks by hand`);
+  }
+  for (const step of steps) {
+    const target = pythonTarget(step.suggestion, now, file, modelFile);
+    const found = target ? await firstPythonRewrite(target, now) : null;
+    if (!found) {
+      unmapped.push(`${step.label}: no place for it found in ${path.basename(file)}`);
+      continue;
+    }
+    now = applyPythonEdits(now, found.rewrite.edits);
+    applied.push(found.rewrite.description);
+  }
+  return { text: now, applied, unmapped };
+}
+
+/** The parts of a Suggestion that pythonTarget reads, for a plan's choices. */
+function asSuggestion(action: string, id: string, detail: Suggestion['detail']): Suggestion {
+  const kind: Suggestion['kind'] = id.startsWith('checkpoint-loop') ? 'checkpoint-loop'
+    : detail.kind === 'quantize' ? 'quantize-weights'
+      : detail.kind === 'kv' ? 'quantize-kv'
+        : detail.kind === 'attention' ? 'fused-attention'
+          : detail.kind === 'loss' ? 'chunked-loss'
+            : detail.kind === 'precision' ? 'mixed-precision'
+              : detail.kind === 'lora' ? 'lora'
+                : detail.kind === 'offload' ? 'offload-activations' : 'checkpoint-block';
+  return {
+    id, kind, scope: 'model', action, title: action, description: action,
+    predicted: { peakBytes: 0, savingBytes: 0, formula: '' }, reanalysed: null,
+    cost: { recomputeFlops: 0, recomputeShare: 0, transferBytes: 0, transferSeconds: 0, link: null, accuracy: 'unchanged', accuracyNote: '' },
+    warnings: [], rewrites: [], settings: null, sources: [], nodes: [], detail,
+  };
+}
+
+// ---------------------------------------------------------------- ONNX copies
+
+/**
+ * Writes `input` with graph rewrites applied to a NEW file `output` (the input is never
+ * overwritten), and returns the rewritten model's peak under `req.settings`.
+ */
+export async function writeRewrittenOnnx(req: ProfileRequest, output: string, rewrites: GraphRewrite[]): Promise<{ peakBytes: number }> {
+  if (path.resolve(output) === path.resolve(req.file)) throw new MemlensError(`${path.basename(output)}: a rewritten copy never replaces the model it comes from; choose another name`);
+  const loaded = await loadModel(req.file, { settings: req.settings, trusted: req.trusted, timeoutMs: req.timeoutMs, signal: req.signal });
+  if (loaded.kind !== 'onnx') throw new MemlensError(`${path.basename(req.file)}: only .onnx models are written as rewritten copies`);
+  const rewritten = applyRewrites(loaded.model, rewrites, { checkOpset: true });
+  const peak = analyzeModel(rewritten, req.settings, { source: output, entry: null }).peak.bytes;
+  await writeAtomic(output, encodeModel(rewritten));
+  return { peakBytes: peak };
+}
