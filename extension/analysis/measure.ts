@@ -2,7 +2,9 @@
 // (extension/runner) and the per-node measurement joins the profile by node name.
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { MemlensError } from '../engine/errors';
 import { encodeModel } from '../engine/onnx/encode';
+import { formatBytes } from '../engine/units';
 import type { MeasuredFigures, Profile } from '../engine/profile';
 import type { AnalysisSettings } from '../engine/settings';
 import { compareRun } from '../runner/compare';
@@ -26,11 +28,18 @@ export interface MeasuredWithComparison extends MeasuredFigures {
 }
 
 export async function measureProfile(loaded: LoadedModel, profile: Profile, options: MeasureOptions): Promise<MeasuredWithComparison> {
+  const limit = options.memoryLimitBytes ?? defaultMemoryLimit();
+  if (profile.peak.bytes > limit) {
+    throw new MemlensError(
+      `model run refused: the estimated peak ${formatBytes(profile.peak.bytes)} (${profile.peak.phase}, at ${profile.peak.op} ${profile.peak.node}) ` +
+        `is over the run's memory limit of ${formatBytes(limit)}; lower --batch or --seq, or run on a machine with more memory`,
+    );
+  }
   // Front ends that trace in memory hand the runner the same graph the estimate analysed.
   const model = loaded.onnxPath ? { path: loaded.onnxPath } : { bytes: encodeModel(loaded.model), name: path.basename(profile.source) };
   const result = await runModel(
     { model, ep: options.ep as ProviderChoice, runs: options.runs, settings: options.settings, dims: options.settings.dims },
-    { timeoutMs: options.timeoutMs, memoryLimitBytes: options.memoryLimitBytes ?? defaultMemoryLimit(), signal: options.signal },
+    { timeoutMs: options.timeoutMs, memoryLimitBytes: limit, signal: options.signal },
   );
   const cmp = compareRun(profile, result);
   return {

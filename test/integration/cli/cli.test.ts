@@ -131,3 +131,27 @@ test('a symbolic dimension left unbound gives a warning and a partial result, no
   assert.equal(bound.unknownTensors, 0);
   assert.equal(bound.settings.dims.mystery_dim, 7);
 });
+
+test('--run measures on ONNX Runtime and prints the comparison beside the estimate', () => {
+  const r = memlens('profile', mlp, '--batch', '32', '--run', '--ep', 'cpu', '--runs', '2', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout);
+  assert.equal(p.measured.ep, 'cpu');
+  assert.deepEqual(p.measured.perNode.map((n: { node: string }) => n.node), ['/fc1/Gemm', '/relu/Relu', '/fc2/Gemm']);
+  assert.equal(p.measured.perNode[0].outputBytes, 32 * 1024 * 4);
+  assert.ok(p.measured.comparison.withinTarget, p.measured.comparison.summary.join('\n'));
+  const table = memlens('profile', mlp, '--batch', '32', '--run', '--ep', 'cpu', '--runs', '2');
+  assert.match(table.stdout, /measured on cpu: [\d.]+ ms per run/);
+  assert.match(table.stdout, /estimated [\d.]+ KiB, measured [\d.]+ KiB/);
+});
+
+test('--run refuses a model whose estimated peak is over the memory limit, before starting it', () => {
+  const big = writeModel('big.onnx', (b) => {
+    // 2^20 x 2^20 fp32 weights: 4 TiB, more than any machine this runs on.
+    const x = b.input('x', 'float32', ['batch', 1048576]);
+    b.one('MatMul', [x, b.weight('w', [1048576, 1048576])], { name: 'mm', outputs: ['y'] });
+    b.output('y', 'float32', ['batch', 1048576]);
+  });
+  const r = memlens('profile', big, '--run');
+  assertOneLineError(r, /model run refused: the estimated peak 4\.0 TiB .* is over the run's memory limit/);
+});
