@@ -6,6 +6,9 @@
 //   trace-worker.js + api/  the TypeScript tracer process and the `memlens/nn` runtime it hands
 //                 to user models (one shared copy of the API, see apiRuntimePlugin)
 //   webview.js + webview.css  the timeline panel (browser, chart.js and the toolkit bundled in)
+//   ts-plugin.js  the TypeScript server plugin that resolves `memlens/nn` to dist/api/nn.d.ts in
+//                 any workspace; vsix-node_modules/ holds the package tsserver loads it through,
+//                 which scripts/vsix-add-node-modules.mjs puts into the VSIX's node_modules/
 // and copies what is read at run time: tree-sitter wasm files, the Python export script, the
 // `memlens/nn` typings, and onnxruntime-node for one platform (dist/node_modules/).
 //
@@ -79,6 +82,20 @@ function apiRuntimeEntry() {
   return lines.join('\n');
 }
 
+/**
+ * tsserver requires a contributed plugin as <extension>/node_modules/<name>: a package whose
+ * index.js hands over to dist/ts-plugin.js (so the plugin finds the typings beside it).
+ */
+function writeTsPluginPackage() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  for (const { name } of manifest.contributes.typescriptServerPlugins) {
+    const dir = path.join(dist, 'vsix-node_modules', name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name, version: manifest.version, private: true, main: 'index.js' }, null, 2)}\n`);
+    fs.writeFileSync(path.join(dir, 'index.js'), "'use strict';\nmodule.exports = require('../../dist/ts-plugin.js');\n");
+  }
+}
+
 function copy(from, to) {
   fs.mkdirSync(path.dirname(to), { recursive: true });
   fs.cpSync(from, to, { recursive: true });
@@ -133,6 +150,7 @@ async function main() {
     esbuild.build({ ...nodeOptions, entryPoints: { engine: 'extension/vscode/engine-api.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { cli: 'extension/cli/main.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { worker: 'extension/runner/worker.ts' }, outdir: dist }),
+    esbuild.build({ ...nodeOptions, entryPoints: { 'ts-plugin': 'extension/ts-plugin/plugin.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { 'trace-worker': 'language/typescript/trace-worker.ts' }, outdir: dist, plugins: [apiRuntimePlugin] }),
     esbuild.build({
       ...nodeOptions,
@@ -156,6 +174,7 @@ async function main() {
   fs.writeFileSync(path.join(dist, 'api', 'nn.js'), "'use strict';\n// The public face of the shared API runtime (see scripts/bundle.mjs).\nmodule.exports = require('./runtime.js').nn;\n");
   copyRuntimeFiles();
   emitApiTypings();
+  writeTsPluginPackage();
   const size = (f) => `${(fs.statSync(path.join(dist, f)).size / 1024).toFixed(0)} KiB`;
   console.log(`dist/ built for ${platform}-${arch} in ${Date.now() - started} ms: extension.js ${size('extension.js')}, engine.js ${size('engine.js')}, cli.js ${size('cli.js')}, trace-worker.js ${size('trace-worker.js')}, webview.js ${size('webview.js')}`);
 }
