@@ -34,6 +34,8 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
     const m = p.measured;
     const summary = (m.comparison as { summary?: string[] } | undefined)?.summary ?? [];
     out.push(`measured on ${m.ep}: ${m.wallMs.toFixed(2)} ms per run`);
+    const skipped = (m.providersSkipped as { ep: string; reason: string }[] | undefined) ?? [];
+    for (const p of skipped) out.push(`         ${p.ep} not used: ${p.reason}`);
     for (const line of summary) out.push(`         ${line}`);
   }
   if (options.budget !== undefined) {

@@ -143,6 +143,11 @@ test('--run measures on ONNX Runtime and prints the comparison beside the estima
   const table = memlens('profile', mlp, '--batch', '32', '--run', '--ep', 'cpu', '--runs', '2');
   assert.match(table.stdout, /measured on cpu: [\d.]+ ms per run/);
   assert.match(table.stdout, /estimated [\d.]+ KiB, measured [\d.]+ KiB/);
+  // With --ep auto the table says which provider ran and why the GPU ones did not.
+  const auto = memlens('profile', mlp, '--batch', '32', '--run', '--runs', '2');
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.match(auto.stdout, /measured on (cpu|cuda|webgpu)/);
+  if (/measured on cpu/.test(auto.stdout)) assert.match(auto.stdout, /cuda not used: .+/);
 });
 
 test('--run refuses a model whose estimated peak is over the memory limit, before starting it', () => {
