@@ -11,6 +11,7 @@ import {
   actionsForLine, pythonTarget, staleReason, suggestionLines, type LineSuggestion, type PythonRewriteKind,
 } from '../presentation/suggestion-actions';
 import { engine } from './engine-loader';
+import { errorLine, isUserError } from './errors';
 import type { ProfileStore } from './profile-store';
 import type { SuggestionSet } from './suggest-api';
 import { untilCancelled, type SuggestionSets } from './suggestion-sets';
@@ -44,7 +45,7 @@ const REWRITE_KIND = vscode.CodeActionKind.RefactorRewrite.append('memlens');
 const FIX_KIND = vscode.CodeActionKind.QuickFix.append('memlens');
 const FIT_KIND = vscode.CodeActionKind.RefactorRewrite.append('memlens.fit');
 
-export class SuggestionCodeActions implements vscode.CodeActionProvider<SuggestionAction> {
+export class SuggestionCodeActions implements vscode.CodeActionProvider {
   static readonly providedCodeActionKinds = [vscode.CodeActionKind.QuickFix, vscode.CodeActionKind.RefactorRewrite];
 
   /** Per suggestion set, per document version: where each suggestion applies. */
@@ -53,9 +54,10 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider<Suggesti
   constructor(
     private readonly store: ProfileStore,
     private readonly sets: SuggestionSets,
+    private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  async provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext, token: vscode.CancellationToken): Promise<SuggestionAction[]> {
+  async provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext, token: vscode.CancellationToken): Promise<vscode.CodeAction[]> {
     if (document.uri.scheme !== 'file' || !vscode.workspace.isTrusted) return [];
     const kind = documentKind(document.uri.fsPath);
     if (kind !== 'typescript' && kind !== 'python') return [];
@@ -66,11 +68,21 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider<Suggesti
     let set: SuggestionSet | undefined;
     try {
       set = await untilCancelled(this.sets.get(found), token);
-    } catch {
-      return []; // the profile's own error is already shown; the lightbulb stays quiet
+    } catch (e) {
+      // The lightbulb stays quiet; the reason goes to the MemLens output.
+      this.log.warn(`suggestions for ${path.basename(found.uri.fsPath)}: ${errorLine(e)}`);
+      if (!isUserError(e) && e instanceof Error) this.log.error(e.stack ?? e.message);
+      return [];
     }
     if (!set || token.isCancellationRequested) return [];
-    const list = await untilCancelled(this.prepare(set, document, kind, found.uri.fsPath), token);
+    let list: Prepared[] | undefined;
+    try {
+      list = await untilCancelled(this.prepare(set, document, kind, found.uri.fsPath), token);
+    } catch (e) {
+      this.log.error(`placing suggestions in ${path.basename(document.uri.fsPath)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      return [];
+    }
+    this.log.trace(`code actions ${path.basename(document.uri.fsPath)}:${range.start.line + 1}: ${set.items.length} suggestions, ${list?.length ?? 'cancelled'} placed`);
     if (!list || token.isCancellationRequested) return [];
 
     const line = range.start.line + 1;
@@ -81,7 +93,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider<Suggesti
       textHash: engine().textHash(document.getText()),
       analysedHash: set.hashes[path.resolve(document.uri.fsPath)],
     });
-    const out: SuggestionAction[] = [];
+    const out: vscode.CodeAction[] = [];
     for (const a of actionsForLine(list, line, document.uri.fsPath, set.peakBytes, problem !== undefined)) {
       const prepared = list.find((p) => p.suggestion === a.suggestion)!;
       const actionKind = a.kind === 'quickfix' ? FIX_KIND : REWRITE_KIND;
@@ -97,12 +109,12 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider<Suggesti
     if (out.length > 0 && wants(FIT_KIND)) {
       const fit = new vscode.CodeAction('Fit the model to a memory budget…', FIT_KIND);
       fit.command = { title: 'Fit to Budget…', command: FIT_BUDGET_COMMAND, arguments: [document.uri] };
-      out.push(fit as SuggestionAction);
+      out.push(fit);
     }
     return out;
   }
 
-  async resolveCodeAction(action: SuggestionAction, token: vscode.CancellationToken): Promise<SuggestionAction> {
+  async resolveCodeAction(action: vscode.CodeAction, token: vscode.CancellationToken): Promise<vscode.CodeAction> {
     if (!(action instanceof SuggestionAction)) return action;
     const { uri, profileUri, suggestion, placement, hashes } = action.data;
     const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
@@ -135,6 +147,8 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider<Suggesti
     const key = `${document.uri.toString()}@${document.version}`;
     let p = byDoc.get(key);
     if (!p) {
+      // Only the latest version of a document is kept.
+      for (const k of byDoc.keys()) if (k.startsWith(`${document.uri.toString()}@`)) byDoc.delete(k);
       p = kind === 'typescript' ? this.prepareTypescript(set, document) : this.preparePython(set, document, modelFile);
       byDoc.set(key, p);
     }

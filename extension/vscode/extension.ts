@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const deps = { store, profiler, budget: budgetNow };
   const panel = new TimelinePanel(context.extensionUri, deps);
   const lenses = new ModelCodeLensProvider(store);
-  const sets = new SuggestionSets(store);
+  const sets = new SuggestionSets(store, log);
 
   /** Profiles model documents as they open or are saved (memlens.profileOnSave). */
   const autoProfile = (document: vscode.TextDocument, reason: 'open' | 'save') => {
@@ -73,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     ...registerCommands({ store, profiler, panel }),
     sets,
-    vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new SuggestionCodeActions(store, sets), {
+    vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new SuggestionCodeActions(store, sets, log), {
       providedCodeActionKinds: SuggestionCodeActions.providedCodeActionKinds,
     }),
     registerFitBudget({ store, profiler, sets, budget: budgetNow }),

@@ -1,7 +1,7 @@
 // "MemLens: Fit to Budget…": asks for a budget (the configured one by default), runs the planner
 // on the model, shows the plan and its frontier (peak · recompute), and applies the chosen plan:
-// source edits through a WorkspaceEdit shown in the refactor preview first, or for an .onnx
-// model a NEW rewritten file.
+// source edits through one WorkspaceEdit (applied at once or through the Refactor Preview, one
+// undo step either way), or for an .onnx model a NEW rewritten file.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MemlensError } from '../engine/errors';
@@ -9,13 +9,14 @@ import type { Plan, PlanTarget } from '../engine/suggest/planner';
 import { formatBytes, parseBytes } from '../engine/units';
 import type { Budget } from '../presentation/budget';
 import { documentKind } from '../presentation/model-document';
-import { planPicks, planWhat, staleReason, type PlanPick } from '../presentation/suggestion-actions';
+import { planPicks, planWhat, spanEdit, staleReason, type PlainEdit, type PlanPick } from '../presentation/suggestion-actions';
 import { engine } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor';
 import type { ModelProfile, ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
-import { AFTER_REWRITE_COMMAND, documentEdit, refuse, spanEdit, type PlainEdit } from './rewrite-edits';
+import { AFTER_REWRITE_COMMAND, documentEdit, refuse } from './rewrite-edits';
+import type { ProfileRequest } from './engine-api';
 import type { PlanOutcome } from './suggest-api';
 import type { SuggestionSets } from './suggestion-sets';
 
@@ -48,6 +49,7 @@ async function askBudget(current: Budget | null, peakBytes: number): Promise<num
     prompt: `The memory the model must fit in (its peak now: ${formatBytes(peakBytes)})`,
     value: current ? budgetText(current.bytes) : '',
     placeHolder: 'e.g. 24GiB',
+    ignoreFocusOut: true,
     validateInput: (t) => {
       try {
         return parseBytes(t, 'budget') > 0 ? undefined : 'the budget must be more than 0 bytes';
@@ -81,6 +83,7 @@ export function registerFitBudget(deps: FitDeps): vscode.Disposable {
       title: `MemLens: plans for ${formatBytes(budget)} (${path.basename(found.uri.fsPath)}, peak ${formatBytes(first.plan.baselinePeakBytes)})`,
       placeHolder: 'The plan first, then the other plans on the frontier; pick one to apply it',
       matchOnDescription: true,
+      ignoreFocusOut: true,
     });
     const pick = item?.pick;
     if (!pick) return;
@@ -136,11 +139,27 @@ async function applySourcePlan(uri: vscode.Uri, found: ModelProfile, outcome: Pl
   if (edits.length === 0) return refuse(`no part of the plan has a place in ${path.basename(uri.fsPath)}${unmapped.length ? `: ${unmapped.join('; ')}` : ''}`);
   const c = outcome.plan.chosen;
   const label = `MemLens: ${planWhat(c)} (peak ${formatBytes(c.verifiedPeakBytes)})`;
-  // needsConfirmation opens the refactor preview: the edits are applied only after the user agrees.
-  const applied = await vscode.workspace.applyEdit(documentEdit(uri, edits, { label, needsConfirmation: true }), { isRefactoring: true });
-  if (!applied) return;
+  const how = await vscode.window.showInformationMessage(
+    `Apply the plan to ${path.basename(uri.fsPath)}?`,
+    {
+      modal: true,
+      detail: `${planWhat(c)}: peak ${formatBytes(outcome.plan.baselinePeakBytes)} → ${formatBytes(c.verifiedPeakBytes)}, +${Math.round(100 * c.recomputeShare)}% forward compute. `
+        + `${edits.length} edit${edits.length > 1 ? 's' : ''}; Undo takes them back.`,
+    },
+    'Apply', 'Preview…',
+  );
+  if (!how) return;
+  // Preview: needsConfirmation opens the Refactor Preview, where the user ticks the edits to apply.
+  const applied = await vscode.workspace.applyEdit(documentEdit(uri, edits, { label, needsConfirmation: how === 'Preview…' }), { isRefactoring: true });
+  if (!applied || !(await changed(uri, text))) return;
   if (unmapped.length) void vscode.window.showInformationMessage(`MemLens: applied the plan; not in ${path.basename(uri.fsPath)} (apply by hand): ${unmapped.join('; ')}`);
   await vscode.commands.executeCommand(AFTER_REWRITE_COMMAND, uri, found.uri);
+}
+
+/** Whether the document's text moved on from `before` (a preview applied with nothing ticked changes nothing). */
+async function changed(uri: vscode.Uri, before: string): Promise<boolean> {
+  const document = await vscode.workspace.openTextDocument(uri);
+  return document.getText() !== before;
 }
 
 /** An .onnx model is never overwritten: the plan goes to a new file, which then opens. */
@@ -152,13 +171,13 @@ async function writeOnnxPlan(deps: FitDeps, found: ModelProfile, plan: Plan): Pr
     filters: { 'ONNX model': ['onnx'] },
   });
   if (!output) return;
-  await writeOnnxCopy(deps, found, output, plan.chosen.rewrites);
+  await writeOnnxCopy(deps.sets.request(found), found.profile.peak.bytes, output, plan.chosen.rewrites);
 }
 
-export async function writeOnnxCopy(deps: Pick<FitDeps, 'sets'>, found: ModelProfile, output: vscode.Uri, rewrites: Plan['chosen']['rewrites']): Promise<void> {
+export async function writeOnnxCopy(req: ProfileRequest, basePeakBytes: number, output: vscode.Uri, rewrites: Plan['chosen']['rewrites']): Promise<void> {
   try {
-    const r = await engine().writeRewrittenOnnx(deps.sets.request(found), output.fsPath, rewrites);
-    void vscode.window.showInformationMessage(`MemLens: wrote ${path.basename(output.fsPath)} (peak ${formatBytes(r.peakBytes)}, was ${formatBytes(found.profile.peak.bytes)})`);
+    const r = await engine().writeRewrittenOnnx(req, output.fsPath, rewrites);
+    void vscode.window.showInformationMessage(`MemLens: wrote ${path.basename(output.fsPath)} (peak ${formatBytes(r.peakBytes)}, was ${formatBytes(basePeakBytes)})`);
     await vscode.commands.executeCommand('vscode.openWith', output, ONNX_EDITOR_VIEW_TYPE);
   } catch (e) {
     refuse(isUserError(e) ? e.message : errorLine(e));

@@ -1,14 +1,16 @@
 // "MemLens: Write Quantized Copy…" for .onnx models: the weight and KV-cache formats the engine
-// suggests, with their re-analysed peaks, written to a NEW file (the input is never overwritten)
-// that then opens in the memory summary.
+// suggests for inference, with their re-analysed peaks, written to a NEW file (the input is
+// never overwritten) that then opens in the memory summary.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { actionTitle, savingOf } from '../presentation/suggestion-actions';
+import { engine } from './engine-loader';
 import { errorLine } from './errors';
 import { writeOnnxCopy } from './fit-budget';
 import type { ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
 import { refuse } from './rewrite-edits';
+import type { SuggestionSet } from './suggest-api';
 import type { SuggestionSets } from './suggestion-sets';
 
 export const WRITE_QUANTIZED_COMMAND = 'memlens.writeQuantizedCopy';
@@ -20,21 +22,23 @@ export function registerWriteQuantizedCopy(deps: { store: ProfileStore; profiler
     if (!uri || path.extname(uri.fsPath).toLowerCase() !== '.onnx') return refuse('Write Quantized Copy works on .onnx models: open or select one first');
     const found = deps.store.get(uri) ?? (await deps.profiler.profile(uri, { reason: 'command' }));
     if (!found) return;
-    let items;
+    // Quantized copies are for inference: the formats are weighed under inference settings.
+    const req = { ...deps.sets.request(found), settings: { ...found.profile.settings, mode: 'infer' as const } };
+    let set: SuggestionSet;
     try {
-      const set = await vscode.window.withProgress(
+      set = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `MemLens: weighing quantized formats for ${path.basename(uri.fsPath)}` },
-        () => deps.sets.get(found),
+        () => engine().suggestForFile(req),
       );
-      items = set.items.filter((i) => (i.suggestion.kind === 'quantize-weights' || i.suggestion.kind === 'quantize-kv') && savingOf(i.suggestion) > 0);
     } catch (e) {
       return refuse(errorLine(e));
     }
-    if (items.length === 0) return refuse(`no quantized format lowers the peak of ${path.basename(uri.fsPath)} under these settings`);
-    const base = found.profile.peak.bytes;
+    const items = set.items.filter((i) => (i.suggestion.kind === 'quantize-weights' || i.suggestion.kind === 'quantize-kv') && savingOf(i.suggestion) > 0);
+    if (items.length === 0) return refuse(`no quantized format lowers the inference peak of ${path.basename(uri.fsPath)}`);
+    const s0 = req.settings;
     const pick = await vscode.window.showQuickPick(
-      items.map((i) => ({ label: actionTitle(i.suggestion, base, i.costLabel), detail: i.suggestion.cost.accuracyNote, item: i })),
-      { title: `MemLens: quantized copy of ${path.basename(uri.fsPath)}`, placeHolder: 'Pick a format; the copy is written to a new file' },
+      items.map((i) => ({ label: actionTitle(i.suggestion, set.peakBytes, i.costLabel), detail: i.suggestion.cost.accuracyNote, item: i })),
+      { title: `MemLens: quantized copy of ${path.basename(uri.fsPath)} (inference, batch ${s0.batch}, seq ${s0.seq})`, placeHolder: 'Pick a format; the copy is written to a new file', ignoreFocusOut: true },
     );
     if (!pick) return;
     const s = pick.item.suggestion;
@@ -45,6 +49,6 @@ export function registerWriteQuantizedCopy(deps: { store: ProfileStore; profiler
       filters: { 'ONNX model': ['onnx'] },
     });
     if (!output) return;
-    await writeOnnxCopy(deps, found, output, s.rewrites);
+    await writeOnnxCopy(req, set.peakBytes, output, s.rewrites);
   });
 }

@@ -2,17 +2,11 @@
 // is one clear message, and after a rewrite lands the file is saved and profiled again so the
 // figures show the change.
 import * as vscode from 'vscode';
+import type { PlainEdit } from '../presentation/suggestion-actions';
 import type { Profiler } from './profiler';
 import { currentSettings } from './settings';
 
 export const AFTER_REWRITE_COMMAND = 'memlens.afterRewrite';
-
-/** An edit as the rewrites produce it (0-based lines and UTF-16 characters). */
-export interface PlainEdit {
-  start: { line: number; character: number };
-  end: { line: number; character: number };
-  newText: string;
-}
 
 export function documentEdit(uri: vscode.Uri, edits: readonly PlainEdit[], metadata: vscode.WorkspaceEditEntryMetadata): vscode.WorkspaceEdit {
   const edit = new vscode.WorkspaceEdit();
@@ -20,21 +14,6 @@ export function documentEdit(uri: vscode.Uri, edits: readonly PlainEdit[], metad
     edit.replace(uri, new vscode.Range(e.start.line, e.start.character, e.end.line, e.end.character), e.newText, metadata);
   }
   return edit;
-}
-
-/** The smallest single edit turning `before` into `after` (common prefix and suffix kept). */
-export function spanEdit(before: string, after: string): PlainEdit | null {
-  if (before === after) return null;
-  let start = 0;
-  while (start < before.length && start < after.length && before[start] === after[start]) start++;
-  let end = 0;
-  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
-  const pos = (offset: number) => {
-    const head = before.slice(0, offset);
-    const line = head.split('\n').length - 1;
-    return { line, character: offset - (head.lastIndexOf('\n') + 1) };
-  };
-  return { start: pos(start), end: pos(before.length - end), newText: after.slice(start, after.length - end) };
 }
 
 export function refuse(message: string): void {

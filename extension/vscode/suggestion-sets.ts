@@ -1,6 +1,7 @@
-// Suggestion sets cached per profile: computed on first ask (the model is loaded again with its
-// source files' hashes pinned), shared by every request for the same profile, and dropped when
-// the store holds a newer profile for the file.
+// Suggestion sets cached per profile: computed once (the model is loaded again with its source
+// files' hashes pinned), shortly after the profile lands when its file is on screen or else on
+// first ask, shared by every request for the same profile, and dropped when the store holds a
+// newer profile for the file.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Profile } from '../engine/profile';
@@ -10,18 +11,46 @@ import type { ModelProfile, ProfileStore } from './profile-store';
 import type { SuggestionSet } from './suggest-api';
 import { currentSettings } from './settings';
 
+const PREFETCH_DELAY_MS = 300;
+
 export class SuggestionSets implements vscode.Disposable {
   private readonly sets = new WeakMap<Profile, { promise: Promise<SuggestionSet>; controller: AbortController }>();
   private readonly latest = new Map<string, Profile>();
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly store: ProfileStore) {
+  private prefetchTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: ProfileStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.subscription = store.onDidChange((uri) => {
       const now = store.get(uri)?.profile;
       const before = this.latest.get(uri.toString());
       if (before && before !== now) this.sets.get(before)?.controller.abort();
       if (now) this.latest.set(uri.toString(), now);
+      if (now && before !== now) this.schedulePrefetch(uri);
     });
+  }
+
+  /**
+   * Loading the model again takes seconds (tracing, export), so a new profile of a source model
+   * shown in an editor gets its suggestions shortly after it lands: by the time the user asks
+   * for code actions they are ready and the lightbulb answers at once.
+   */
+  private schedulePrefetch(uri: vscode.Uri): void {
+    clearTimeout(this.prefetchTimer);
+    this.prefetchTimer = setTimeout(() => {
+      const found = this.store.get(uri);
+      if (!found || found.kind === 'onnx' || !vscode.workspace.isTrusted) return;
+      const shown = vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'file' && this.store.forFile(e.document.uri) === found);
+      if (!shown) return;
+      const started = Date.now();
+      this.get(found).then(
+        (set) => this.log.info(`suggestions for ${path.basename(uri.fsPath)}: ${set.items.length} in ${Date.now() - started} ms`),
+        (e: unknown) => this.log.warn(`suggestions for ${path.basename(uri.fsPath)}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`),
+      );
+    }, PREFETCH_DELAY_MS);
   }
 
   /** The request that loads `found`'s model again with the settings it was profiled with. */
@@ -30,7 +59,9 @@ export class SuggestionSets implements vscode.Disposable {
     const files = [...new Set(found.profile.lines.map((l) => l.file).filter((f): f is string => f !== null && path.isAbsolute(f)))];
     return {
       file: found.uri.fsPath,
-      entry: found.profile.entry ?? undefined,
+      // A named entry is asked for again by name; a label such as `GPT(GPTConfig())` (a Python
+      // `__main__` expression) is the front end's own default choice, so none is named then.
+      entry: found.profile.entry && /^[A-Za-z_$][\w$]*$/.test(found.profile.entry) ? found.profile.entry : undefined,
       settings: found.profile.settings,
       trusted: vscode.workspace.isTrusted,
       timeoutMs: s.timeoutMs,
@@ -53,6 +84,7 @@ export class SuggestionSets implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.prefetchTimer);
     this.subscription.dispose();
   }
 }

@@ -11,9 +11,10 @@ import { costText, suggestRewrites } from '../../../extension/engine/suggest/sug
 import type { Suggestion } from '../../../extension/engine/suggest/types';
 import { formatBytes } from '../../../extension/engine/units';
 import {
-  actionTitle, actionsForLine, peakChange, planPicks, pythonTarget, rewriteFits, staleReason, suggestionLines, type LineSuggestion,
+  actionTitle, actionsForLine, peakChange, planPicks, pythonTarget, rewriteFits, spanEdit, staleReason, suggestionLines, type LineSuggestion,
 } from '../../../extension/presentation/suggestion-actions';
 import { piecesOfSuggestion, sourceRewrite } from '../../../language/typescript/rewrites/apply-to-source';
+import { applyEdits } from '../../../language/typescript/rewrites/text-edit';
 import { GraphBuilder, int } from '../../fixtures/graph-builder';
 
 const FILE = '/ws/net.ts';
@@ -192,4 +193,18 @@ test('Fit to Budget picks: the plan first, then the frontier by peak and recompu
   }
   // Every frontier point but "as is" and the chosen one is offered.
   assert.equal(picks.length, plan.frontier.filter((p) => p.globals.length + p.checkpointed.length > 0).length);
+});
+
+test('a rewritten text becomes one edit covering only what changed', () => {
+  const before = 'import torch\n\nclass Net:\n    def forward(self, x):\n        return self.f(x)\n';
+  const after = 'import torch\nimport torch.utils.checkpoint\n\nclass Net:\n    def forward(self, x):\n        return checkpoint(self.f, x)\n';
+  const e = spanEdit(before, after);
+  assert.ok(e);
+  // The shared head ends after "import torch\n", the shared tail is "x)\n": the edit spans from
+  // the start of line 2 to the call's argument on line 5.
+  assert.deepEqual(e.start, { line: 1, character: 0 });
+  assert.deepEqual(e.end, { line: 4, character: 22 });
+  assert.equal(applyEdits(before, [{ file: 'x', ...e }]), after);
+  assert.equal(spanEdit(before, before), null);
+  assert.equal(applyEdits('', [{ file: 'x', ...spanEdit('', 'a\nb')! }]), 'a\nb');
 });
