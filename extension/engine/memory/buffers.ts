@@ -322,7 +322,8 @@ function addGradients(
     list.push(table.tensors.get(name)!);
     groups.set(r, list);
   }
-  const firstBackward = Math.min(...backwardStep.values(), last);
+  let firstBackward = last;
+  for (const s of backwardStep.values()) firstBackward = Math.min(firstBackward, s);
   for (const [r, members] of groups) {
     const rootRec = table.tensors.get(r)!;
     if (!requiresGrad.has(r) && rootRec.producer >= 0) continue;

@@ -156,7 +156,12 @@ function quantizeDequant(
   const sName = freshName(model, `${w}_scale`, taken);
   if (format === 'fp8') {
     let scale = 1;
-    if (values) scale = Math.max(1e-12, ...Array.from(values, Math.abs)) / 448;
+    if (values) {
+      // A loop, not a spread: weight tensors have millions of values.
+      let absMax = 1e-12;
+      for (const v of values) absMax = Math.max(absMax, Math.abs(v));
+      scale = absMax / 448;
+    }
     addInit(model, { name: qName, dtype: 'float8e4m3fn', dims: [...init.dims], raw: values ? fp8e4m3Bytes(Array.from(values, (v) => v / scale)) : undefined, external: false });
     addInit(model, { name: sName, dtype: 'float32', dims: [], raw: float32Bytes([scale]), external: false });
     nodes.push({ name: freshName(model, `${w}_DequantizeLinear`, taken), opType: 'DequantizeLinear', domain: '', inputs: [qName, sName], outputs: [deq], attributes: {}, metadata: meta });

@@ -83,3 +83,11 @@ test('no model in a TypeScript file: one clear line, exit 2', () => {
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /no model entry found in .*empty\.ts/);
 });
+
+test('suggest on a real model with stored weights (ResNet-18): ranked suggestions, no crash', () => {
+  const r = memlens('suggest', 'test/fixtures/models/resnet18.onnx', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const list = Array.isArray(out) ? out : out.suggestions;
+  assert.ok(Array.isArray(list) && list.length > 0, r.stdout.slice(0, 500));
+});
