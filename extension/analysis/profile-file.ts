@@ -1,18 +1,10 @@
 // From a file to its profile, optionally measured: the one pipeline the CLI and the editor share.
 import { analyzeModel } from '../engine/analyze';
 import type { Profile } from '../engine/profile';
-import type { AnalysisSettings } from '../engine/settings';
-import { loadModel, type ModelKind } from './load-model';
+import { loadModel, type LoadOptions, type ModelKind } from './load-model';
 
-export interface ProfileRequest {
+export interface ProfileRequest extends LoadOptions {
   file: string;
-  entry?: string;
-  settings: AnalysisSettings;
-  /** Whether user code may run (workspace trust; the CLI is trusted by the user invoking it). */
-  trusted: boolean;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  pythonPath?: string;
   /** Also run on ONNX Runtime with this execution provider and join the measurement. */
   run?: { ep: string; runs: number };
 }
@@ -25,9 +17,7 @@ export interface ProfileOutcome {
 }
 
 export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> {
-  const loaded = await loadModel(req.file, {
-    entry: req.entry, settings: req.settings, trusted: req.trusted, timeoutMs: req.timeoutMs, signal: req.signal, pythonPath: req.pythonPath,
-  });
+  const loaded = await loadModel(req.file, req);
   const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
   if (req.run) {
     // The runner (onnxruntime-node) loads only when a run is asked for.
