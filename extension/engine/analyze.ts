@@ -3,7 +3,7 @@ import type { Dim, Model, NodeOrigin } from './graph';
 import type { InferredTensor } from './shapes/types';
 import { nodeOrigin } from './attribution/origin';
 import { lineFigures } from './attribution/lines';
-import { buildBuffers, type BufferModel, type BufferOptions } from './memory/buffers';
+import { buildBuffers, type Buffer, type BufferModel, type BufferOptions } from './memory/buffers';
 import { categoriesAt, liveBytes, type LiveProfile } from './memory/live';
 import { planOffsets } from './memory/offset-plan';
 import { executionOrder } from './graph-order';
@@ -61,6 +61,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     const s = pos >= 0 ? origins[pos].source : null;
     return s ? { file: s.file, line: s.line } : null;
   };
+  const callerBytes = callerOwnedBytes(bm.buffers, table, bm.steps.length);
   const timeline: TimelinePoint[] = bm.steps.map((step, index) => ({
     index,
     node: step.node >= 0 ? table.nodes[step.node].name : 'optimizer.step',
@@ -68,6 +69,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     phase: step.phase,
     liveBytes: live.total[index],
     byCategory: categoriesAt(live, index),
+    callerBytes: callerBytes[index],
     source: sourceAt(step.node),
   }));
 
@@ -166,4 +168,14 @@ function nameList(model: Model, key: string): Set<string> | null {
   } catch {
     return null;
   }
+}
+
+/** Per step, bytes of graph inputs that are live (persistent tensor buffers that are not weights). */
+function callerOwnedBytes(buffers: Buffer[], table: TensorTable, steps: number): Float64Array {
+  const out = new Float64Array(steps);
+  for (const b of buffers) {
+    if (b.kind !== 'tensor' || !b.persistent || table.tensors.get(b.label)?.isWeight !== false) continue;
+    for (let s = b.start; s <= Math.min(b.end, steps - 1); s++) out[s] += b.bytes;
+  }
+  return out;
 }

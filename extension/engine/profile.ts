@@ -54,6 +54,8 @@ export interface TimelinePoint {
   phase: Phase;
   liveBytes: number;
   byCategory: ByCategory;
+  /** Graph inputs live here (token ids, a past KV cache): the caller allocates them, not the runtime's arena. */
+  callerBytes: number;
   source: SourceRef | null;
 }
 

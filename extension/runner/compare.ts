@@ -1,7 +1,8 @@
 // Estimate beside measurement, node by node. The arena counts what ONNX Runtime allocates while
 // the graph runs: activations and graph outputs, not the initializers (prepacking is off in the
-// attribution session) and not the inputs the caller owns. So the estimate's live bytes at a node
-// minus its weights and inputs are what the arena's in-use bytes after that node should be.
+// attribution session) and not the inputs the caller owns (a past KV cache among them). So the
+// estimate's live bytes at a node minus weights and caller-owned inputs are what the arena's
+// in-use bytes after that node should be.
 // Each difference that has a known cause gets a note with the bytes it accounts for.
 import type { Profile, SourceRef, TimelinePoint } from '../engine/profile';
 import { formatBytes } from './format';
@@ -136,7 +137,7 @@ function compareLines(estimate: Profile, position: Map<string, number>, order: N
 }
 
 function arenaShare(p: TimelinePoint): number {
-  return Math.max(0, p.liveBytes - p.byCategory.weights - p.byCategory.inputs);
+  return Math.max(0, p.liveBytes - p.byCategory.weights - p.callerBytes);
 }
 
 function tolerance(measuredBytes: number): number {
@@ -267,7 +268,7 @@ function comparePeak(estimate: Profile, forward: TimelinePoint[], s: SessionFigu
   let explainedByNodes = false;
   if (s.peakSource === 'rss-delta') {
     // Without arena figures the process grew by weights and activations alike.
-    estimatedBytes = forward.reduce((m, p) => Math.max(m, p.liveBytes - p.byCategory.inputs), 0);
+    estimatedBytes = forward.reduce((m, p) => Math.max(m, p.liveBytes - p.callerBytes), 0);
     notes.push({ kind: 'arena-rounding', bytes: 0, detail: 'no arena figures: measured is process RSS growth, which also holds runtime buffers' });
   } else {
     estimatedBytes = forward.reduce((m, p) => Math.max(m, arenaShare(p)), 0);

@@ -1,7 +1,7 @@
 // KV-cache quantization: past key/value inputs arrive quantized and are dequantized before use;
 // present key/value outputs are quantized as they are written. One scale per tensor (the
 // figure that matters for memory; per-head or per-token scales add a few bytes per row).
-import type { DType, Model } from '../graph';
+import type { DType, GraphNode, Model } from '../graph';
 import { isKvName, KV_KEY } from '../memory/kv';
 import { MemlensError } from '../errors';
 import { freshName, usedNames } from './clone';
@@ -55,13 +55,26 @@ export function quantizeKv(model: Model, format: KvFormat, options: { checkOpset
     const producer = g.nodes[pos];
     const float = freshName(model, `${name}_float`, taken);
     producer.outputs = producer.outputs.map((o) => (o === name ? float : o));
-    for (const n of g.nodes) n.inputs = n.inputs.map((x) => (x === name ? float : x));
     const meta = { ...producer.metadata };
     delete producer.metadata[KV_KEY];
-    g.nodes.splice(pos + 1, 0, {
+    const quantize: GraphNode = {
       name: freshName(model, `${name}_QuantizeLinear`, taken), opType: 'QuantizeLinear', domain: '',
       inputs: [float, scale, zero], outputs: [name], attributes: {}, metadata: meta,
-    });
+    };
+    // Attention in this step reads the cache back through DequantizeLinear, as a quantized cache
+    // does. That also puts the QuantizeLinear on the path to the logits: left as a leaf, ONNX
+    // Runtime's order runs it last and the float copy of every layer's cache lives to the end.
+    const readers = g.nodes.filter((n) => n.inputs.includes(name));
+    const added: GraphNode[] = [quantize];
+    if (readers.length > 0) {
+      const back = freshName(model, `${name}_dequantized`, taken);
+      for (const n of readers) n.inputs = n.inputs.map((x) => (x === name ? back : x));
+      added.push({
+        name: freshName(model, `${name}_DequantizeLinear`, taken), opType: 'DequantizeLinear', domain: '',
+        inputs: [name, scale, zero], outputs: [back], attributes: {}, metadata: pickSource(meta),
+      });
+    }
+    g.nodes.splice(pos + 1, 0, ...added);
     const out = g.outputs.find((o) => o.name === name)!;
     out.dtype = dtype;
   }

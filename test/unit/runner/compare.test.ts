@@ -10,7 +10,7 @@ const I = 100; // input bytes
 
 function point(index: number, node: string, op: string, arenaBytes: number): TimelinePoint {
   const byCategory = { ...emptyByCategory(), weights: W, inputs: I, activations: arenaBytes };
-  return { index, node, op, phase: 'forward', liveBytes: W + I + arenaBytes, byCategory, source: null };
+  return { index, node, op, phase: 'forward', liveBytes: W + I + arenaBytes, byCategory, callerBytes: I, source: null };
 }
 
 function profile(points: TimelinePoint[]): Profile {

@@ -109,6 +109,11 @@ test('KV cache as int8 stores a quarter of the fp32 bytes', () => {
   // present: 2 layers × (k, v) × [1, 2, 116, 32]; fp32 → int8.
   assert.equal(base.totals.kvCacheBytes, 2 * 2 * 2 * 116 * 32 * 4);
   assert.equal(after.totals.kvCacheBytes, 2 * 2 * 2 * 116 * 32);
+  // The float copy of each layer's cache is freed once quantized: the formula saving shows at the
+  // peak, less at most one layer's cache read back as floats (k and v, [1, 2, 116, 32] fp32).
+  assert.ok(s.predicted.savingBytes > 0 && s.reanalysed);
+  assert.equal(after.peak.bytes, base.peak.bytes - s.reanalysed.savingBytes);
+  assert.ok(s.reanalysed.savingBytes >= s.predicted.savingBytes - 2 * 2 * 116 * 32 * 4, `${s.reanalysed.savingBytes}`);
 });
 
 test('chunked loss: only one slice of logits at a time', () => {
