@@ -8,7 +8,7 @@ import { categoriesAt, liveBytes, type LiveProfile } from './memory/live';
 import { planOffsets } from './memory/offset-plan';
 import { executionOrder } from './graph-order';
 import { buildTensorTable, type TensorTable } from './memory/tensor-table';
-import { FROZEN_KEY, PARAMETERS_KEY } from './metadata-keys';
+import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY } from './metadata-keys';
 import { CATEGORIES, type Profile, type SourceRef, type TimelinePoint } from './profile';
 import type { AnalysisSettings } from './settings';
 import { bindDims } from './shapes/bind-dims';
@@ -142,6 +142,7 @@ export function bufferOptions(model: Model, bound: Map<string, InferredTensor>):
     frozen: nameList(model, FROZEN_KEY) ?? new Set(),
     parameters: nameList(model, PARAMETERS_KEY),
     sameStaticShape: (a, b) => sameShape(shapes.get(a)?.shape ?? null, shapes.get(b)?.shape ?? null),
+    kvOffload: model.metadata[KV_OFFLOAD_KEY] === 'layer',
   };
 }
 

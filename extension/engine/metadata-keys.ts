@@ -23,6 +23,8 @@ export const FROZEN_KEY = 'memlens.frozen';
 export const CHECKPOINT_KEY = 'memlens.checkpoint';
 /** Node metadata: id of a region whose saved activations are offloaded to host memory until backward. */
 export const OFFLOAD_KEY = 'memlens.offload';
+/** Model metadata: `layer` when the KV cache lives in host memory, streamed in one layer at a time. */
+export const KV_OFFLOAD_KEY = 'memlens.kv.offload';
 
 /** Model metadata: JSON array of the initializers that are parameters (trainable or frozen); the
  * rest are buffers and constants. Absent: every float weight counts as a parameter. */

@@ -6,6 +6,7 @@ import type { AnalysisSettings } from '../settings';
 import type { InferredTensor } from '../shapes/types';
 import { CHECKPOINT_KEY, OFFLOAD_KEY } from '../metadata-keys';
 import { MAY_INPLACE_OPS, VIEW_OPS } from './aliasing';
+import { offloadKvWindows } from './kv-offload';
 import { optimizerCost } from './optimizer';
 import { savedForBackward, type SavedDecision } from './saved-rules';
 import { effectiveBits, type TensorTable, type TensorRecord } from './tensor-table';
@@ -59,6 +60,8 @@ export interface BufferOptions {
    * the graph alone, before input dims are bound. Its planner reuses an input in place only then.
    */
   sameStaticShape?: (a: string, b: string) => boolean;
+  /** The KV cache lives in host memory and is streamed in one layer at a time (inference). */
+  kvOffload?: boolean;
 }
 
 const BN_STAT_INPUTS = new Set([3, 4]);
@@ -223,6 +226,7 @@ export function buildBuffers(
     }
   }
 
+  if (options.kvOffload && !training) offloadKvWindows(table, (name) => tensorBuffer.get(find(name)));
   if (training) {
     addGradients(table, settings, trainable, requiresGrad, backwardStep, last, buffers, find);
     const opt = optimizerCost(settings.optimizer, settings.dtype);

@@ -3,7 +3,9 @@ import type { Model } from '../graph';
 import { cloneModel } from './clone';
 import { fuseAttention } from './fused-attention';
 import { addLora } from './lora';
-import { quantizeKv } from './quantize-kv';
+import { kvTensors, quantizeKv } from './quantize-kv';
+import { KV_OFFLOAD_KEY } from '../metadata-keys';
+import { MemlensError } from '../errors';
 import { quantizeWeights } from './quantize-weights';
 import { markRegions } from './regions-meta';
 import { chunkLoss } from './chunked-loss';
@@ -26,8 +28,15 @@ function applyOne(model: Model, r: GraphRewrite, options: ApplyOptions): void {
     case 'offload': return markRegions(model, 'offload', r.regions);
     case 'quantize-weights': return quantizeWeights(model, r.weights, r.format, r.groupSize, options);
     case 'quantize-kv': return quantizeKv(model, r.format, options);
+    case 'offload-kv': return offloadKv(model);
     case 'fused-attention': return fuseAttention(model, r.sites);
     case 'chunked-loss': return chunkLoss(model, r);
     case 'lora': return addLora(model, r.weights, r.rank);
   }
+}
+
+function offloadKv(model: Model): void {
+  const { past, present } = kvTensors(model);
+  if (past.length === 0 && present.length === 0) throw new MemlensError('rewrite: the model has no KV cache (no past/present key/value tensors)');
+  model.metadata[KV_OFFLOAD_KEY] = 'layer';
 }

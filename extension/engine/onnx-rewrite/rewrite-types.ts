@@ -13,6 +13,8 @@ export type GraphRewrite =
   | { kind: 'quantize-weights'; scope: string; format: WeightFormat; groupSize: number | null; weights: string[] }
   /** The KV cache (past inputs, present outputs) stored in a narrower format. */
   | { kind: 'quantize-kv'; format: KvFormat }
+  /** The KV cache kept in host memory, one layer streamed to the device at a time (a runtime setting, recorded in the model's metadata). */
+  | { kind: 'offload-kv' }
   /** Explicit softmax(QKᵀ)V chains replaced by one fused attention op each. */
   | { kind: 'fused-attention'; sites: AttentionSite[] }
   /** The vocabulary projection and loss computed in chunks along the sequence, each recomputed in backward. */

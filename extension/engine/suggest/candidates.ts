@@ -343,7 +343,7 @@ function kvCandidates(ctx: AnalysisContext): Candidate[] {
     kind: 'offload-kv',
     scope: 'model',
     action: 'Offload the KV cache to CPU memory, one layer on the device at a time',
-    rewrites: [],
+    rewrites: [{ kind: 'offload-kv' as const }],
     settings: null,
     nodes: kvNodes,
     recomputed: [],
@@ -352,7 +352,7 @@ function kvCandidates(ctx: AnalysisContext): Candidate[] {
     note: NOTES.offloadKv,
     predictedSaving: layers > 2 ? kvAtPeak * (1 - 2 / layers) : 0,
     formula: `KV bytes at the peak × (1 - 2/L): the layer being computed and the next one (prefetched) stay on the device, L = ${layers}`,
-    verifiable: false,
+    verifiable: true,
     detail: { kind: 'kv', format: 'offload' },
   });
   return out;
