@@ -31,9 +31,8 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   if (req.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
   const writing = req.write || req.out !== undefined;
   const kind = modelKind(req.file);
-  if (writing && kind !== 'onnx' && kind !== 'typescript') throw new MemlensError(`fit: writing ${kind} models is not supported (use a .ts or .onnx model)`);
   if (req.write && kind === 'onnx') throw new MemlensError('fit: .onnx models are never overwritten; use --out PATH');
-  const target: PlanTarget = !writing ? 'any' : kind === 'onnx' ? 'onnx' : 'typescript';
+  const target: PlanTarget = !writing || kind === 'python' ? 'any' : kind === 'onnx' ? 'onnx' : 'typescript';
   const plan = fitBudget(loaded.model, req.settings, req.budget, { source: req.file, target });
   let written: { path: string; unmapped: string[] } | null = null;
   if (writing) {
@@ -45,8 +44,8 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
     } else {
       if (!original) throw new MemlensError(`${req.file}: cannot read`);
       const text = original.toString('utf8');
-      const r = sourceRewrite(req.file, text, piecesOfPlan(plan));
-      const next = applyEdits(text, r.edits.map((e) => ({ ...e, file: dest })));
+      const r = kind === 'python' ? await pythonPlan(req.file, text, plan) : typescriptPlan(req.file, text, plan);
+      const next = r.text;
       if (req.write) await writeIfUnchanged(req.file, original, next);
       else await writeAtomic(dest, next);
       written = { path: dest, unmapped: r.unmapped };
@@ -113,4 +112,15 @@ export function formatPlan(plan: Plan, written: { path: string; unmapped: string
     for (const u of written.unmapped) out.push(`  not in the file (apply by hand): ${u}`);
   }
   return out.join('\n');
+}
+
+function typescriptPlan(file: string, text: string, plan: Plan): { text: string; unmapped: string[] } {
+  const r = sourceRewrite(file, text, piecesOfPlan(plan));
+  return { text: applyEdits(text, r.edits.map((e) => ({ ...e, file }))), unmapped: r.unmapped };
+}
+
+/** A plan in torch idioms; the rewrites load tree-sitter, so only Python plans pay for it. */
+async function pythonPlan(file: string, text: string, plan: Plan): Promise<{ text: string; unmapped: string[] }> {
+  const { pythonPlanText } = await import('../presentation/python-plan');
+  return pythonPlanText(file, text, plan, file);
 }

@@ -15,8 +15,6 @@ import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner
 import { costText, suggestRewrites } from '../engine/suggest/suggest';
 import type { Suggestion } from '../engine/suggest/types';
 import { piecesOfPlan, piecesOfSuggestion, sourceRewrite, type SourceRewrite } from '../../language/typescript/rewrites/apply-to-source';
-import { PYTHON_REWRITES, applyEdits as applyPythonEdits, type Rewrite, type RewriteKind } from '../../language/python/rewrites';
-import { pythonTarget, rewriteFits, type PythonRewriteKind, type PythonTarget } from '../presentation/suggestion-actions';
 import { writeAtomic } from '../cli/suggest-command';
 import type { ProfileRequest } from './engine-api';
 
@@ -94,77 +92,7 @@ export function typescriptPlanEdits(file: string, text: string, plan: Plan): Sou
   return sourceRewrite(file, text, piecesOfPlan(plan));
 }
 
-/** A Python rewrite at a 1-based line, or null where it does not apply. */
-export function pythonRewriteAt(kind: PythonRewriteKind, text: string, line: number): Promise<Rewrite | null> {
-  return PYTHON_REWRITES[kind as RewriteKind](text, line);
-}
-
-/** The first of the target's lines where its rewrite applies as the suggestion means it: that line and the edits. */
-export async function firstPythonRewrite(target: PythonTarget, text: string): Promise<{ line: number; rewrite: Rewrite } | null> {
-  for (const line of target.lines) {
-    const rewrite = await pythonRewriteAt(target.kind, text, line);
-    if (rewrite && rewriteFits(target, rewrite.edits)) return { line, rewrite };
-  }
-  return null;
-}
-
-export interface PythonPlanText {
-  text: string;
-  applied: string[];
-  unmapped: string[];
-}
-
-/**
- * A plan on a Python file: each global choice and a whole checkpointed layer loop through its
- * torch idiom, applied one after another (each rewrite parses the text the last one left).
- * Layers checkpointed one by one have no loop-level form and are listed as unmapped.
- */
-export async function pythonPlanText(file: string, text: string, plan: Plan, modelFile: string): Promise<PythonPlanText> {
-  let now = text;
-  const applied: string[] = [];
-  const unmapped: string[] = [];
-  const steps: { suggestion: Suggestion; label: string }[] = plan.chosen.globalChoices.map((g) => ({ suggestion: asSuggestion(g.action, g.id, g.detail), label: g.action }));
-  const byLoop = new Map<string, string[]>();
-  for (const scope of plan.chosen.checkpointed) {
-    const loop = scope.replace(/\.\d+$/, '');
-    byLoop.set(loop, [...(byLoop.get(loop) ?? []), scope]);
-  }
-  for (const [loop, layers] of byLoop) {
-    const total = plan.layerScopes.filter((s) => s.replace(/\.\d+$/, '') === loop).length;
-    const label = `checkpoint ${layers.length} of ${total} layers of ${loop}`;
-    if (layers.length === total) steps.push({ suggestion: asSuggestion(label, `checkpoint-loop:${loop}`, { kind: 'checkpoint', loop, child: null, layers: total }), label });
-    else unmapped.push(`${label} (${layers.join(', ')}): no loop-level form; checkpoint those blocks by hand`);
-  }
-  for (const step of steps) {
-    const target = pythonTarget(step.suggestion, now, file, modelFile);
-    const found = target ? await firstPythonRewrite(target, now) : null;
-    if (!found) {
-      unmapped.push(`${step.label}: no place for it found in ${path.basename(file)}`);
-      continue;
-    }
-    now = applyPythonEdits(now, found.rewrite.edits);
-    applied.push(found.rewrite.description);
-  }
-  return { text: now, applied, unmapped };
-}
-
-/** The parts of a Suggestion that pythonTarget reads, for a plan's choices. */
-function asSuggestion(action: string, id: string, detail: Suggestion['detail']): Suggestion {
-  const kind: Suggestion['kind'] = id.startsWith('checkpoint-loop') ? 'checkpoint-loop'
-    : detail.kind === 'quantize' ? 'quantize-weights'
-      : detail.kind === 'kv' ? 'quantize-kv'
-        : detail.kind === 'attention' ? 'fused-attention'
-          : detail.kind === 'loss' ? 'chunked-loss'
-            : detail.kind === 'precision' ? 'mixed-precision'
-              : detail.kind === 'lora' ? 'lora'
-                : detail.kind === 'offload' ? 'offload-activations' : 'checkpoint-block';
-  return {
-    id, kind, scope: 'model', action, title: action, description: action,
-    predicted: { peakBytes: 0, savingBytes: 0, formula: '' }, reanalysed: null,
-    cost: { recomputeFlops: 0, recomputeShare: 0, transferBytes: 0, transferSeconds: 0, link: null, accuracy: 'unchanged', accuracyNote: '' },
-    warnings: [], rewrites: [], settings: null, sources: [], nodes: [], detail,
-  };
-}
+export { firstPythonRewrite, pythonPlanText, pythonRewriteAt, type PythonPlanText } from '../presentation/python-plan';
 
 // ---------------------------------------------------------------- ONNX copies
 

@@ -68,12 +68,17 @@ function outermostModuleCall(stmt: SyntaxNode): SyntaxNode | null {
   return calls.find((c) => !calls.some((o) => o !== c && o.startIndex <= c.startIndex && o.endIndex >= c.endIndex)) ?? null;
 }
 
+/** Whether a statement already calls torch's checkpoint (wholly or for some layers). */
+function callsCheckpoint(stmt: SyntaxNode): boolean {
+  return stmt.descendantsOfType('call').some((c) => /(^|\.)checkpoint$/.test(c.childForFieldName('function')?.text ?? ''));
+}
+
 /** Recompute a block in backward instead of keeping its activations. */
 export const checkpointCall: PythonRewrite = (text, line) => withTree(text, (root) => {
   let stmt = statementAt(root, line - 1);
   if (!stmt || ['function_definition', 'class_definition', 'decorated_definition', 'if_statement', 'with_statement', 'while_statement', 'try_statement'].includes(stmt.type)) return null;
   if (stmt.type === 'for_statement') stmt = stmt.childForFieldName('body'); // a layer loop: its block call
-  if (!stmt) return null;
+  if (!stmt || callsCheckpoint(stmt)) return null;
   const call = outermostModuleCall(stmt);
   if (!call) return null;
   const fn = call.childForFieldName('function')?.text ?? '';
@@ -85,6 +90,60 @@ export const checkpointCall: PythonRewrite = (text, line) => withTree(text, (roo
     edits: nonNull([ensureImport(root, 'import torch.utils.checkpoint'), replaceNode(call, wrapped)]),
   };
 });
+
+/** The condition that selects layer indices: `i < 6`, `2 <= i <= 5`, or `i in (0, 3, 7)`. */
+function layerCondition(index: string, layers: number[]): string {
+  const first = layers[0], last = layers[layers.length - 1];
+  const contiguous = last - first + 1 === layers.length;
+  if (contiguous && first === 0) return `${index} < ${last + 1}`;
+  if (contiguous) return `${first} <= ${index} <= ${last}`;
+  return `${index} in (${layers.join(', ')})`;
+}
+
+/**
+ * Checkpoint some layers of a layer loop (the cheapest set a memory budget needs): the block call
+ * becomes `checkpoint(blk, x, use_reentrant=False) if i < 6 else blk(x)`, with the loop given an
+ * index through enumerate() when it has none. `for blk in self.blocks`, `for i, blk in
+ * enumerate(self.blocks)` and `for i in range(len(self.blocks))` are recognised.
+ */
+export function checkpointLayers(text: string, line: number, layers: number[]): Promise<Rewrite | null> {
+  const sorted = [...new Set(layers)].sort((a, b) => a - b);
+  return withTree(text, (root) => {
+    const loop = statementAt(root, line - 1);
+    if (sorted.length === 0 || loop?.type !== 'for_statement') return null;
+    const left = loop.childForFieldName('left'), right = loop.childForFieldName('right'), body = loop.childForFieldName('body');
+    if (!left || !right || !body || callsCheckpoint(body)) return null;
+    const call = outermostModuleCall(body);
+    if (!call) return null;
+    const header: TextEdit[] = [];
+    let index: string;
+    const rightCall = right.type === 'call' ? right.childForFieldName('function')?.text : null;
+    if (left.type === 'identifier' && right.type === 'attribute') {
+      // `for blk in self.blocks`: enumerate, with an index name the loop body does not use.
+      const used = new Set(body.descendantsOfType('identifier').map((n) => n.text));
+      index = ['i', 'layer_index', 'layer_idx'].find((n) => !used.has(n) && n !== left.text) ?? 'memlens_layer_index';
+      header.push(replaceNode(left, `${index}, ${left.text}`), replaceNode(right, `enumerate(${right.text})`));
+    } else if ((left.type === 'pattern_list' || left.type === 'tuple_pattern') && rightCall === 'enumerate') {
+      const first = left.namedChildren[0];
+      if (first?.type !== 'identifier') return null;
+      index = first.text;
+    } else if (left.type === 'identifier' && rightCall === 'range' && /^range\(\s*len\(\s*self\.\w+\s*\)\s*\)$/.test(right.text)) {
+      index = left.text;
+    } else {
+      return null;
+    }
+    const fn = call.childForFieldName('function')?.text ?? '';
+    const args = call.childForFieldName('arguments');
+    const inner = args ? args.text.slice(1, -1).trim() : '';
+    const conditional = `torch.utils.checkpoint.checkpoint(${fn}${inner ? `, ${inner}` : ''}, use_reentrant=False) if ${layerCondition(index, sorted)} else ${call.text}`;
+    // Bare on the right of an assignment or as a statement; parenthesised inside a larger expression.
+    const alone = call.parent?.type === 'expression_statement' || (call.parent?.type === 'assignment' && call.parent.childForFieldName('right')?.id === call.id);
+    return {
+      description: `Checkpoint layers ${sorted.join(', ')} of the loop over ${right.text}: their activations are recomputed in backward (use_reentrant=False)`,
+      edits: nonNull([ensureImport(root, 'import torch.utils.checkpoint'), ...header, replaceNode(call, alone ? conditional : `(${conditional})`)]),
+    };
+  });
+}
 
 // ---------------------------------------------------------------- wrapping in a `with` block
 

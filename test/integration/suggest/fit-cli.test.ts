@@ -78,3 +78,32 @@ test('--write refuses when the file changed on disk after it was read, and keeps
   assert.equal(fs.readFileSync(file, 'utf8'), 'rewritten\n');
   assert.deepEqual(fs.readdirSync(dir), ['model.ts'], 'no temp file left behind');
 });
+
+test('fit --out on a PyTorch model checkpoints only the layers the budget needs; the copy re-profiles there and trains the same', () => {
+  const samples = path.resolve(__dirname, '../../../../samples/python');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-fit-py-'));
+  const out = path.join(dir, 'gpt_decoder.py');
+  // 4 blocks; 92 MiB needs two of them checkpointed (99.4 MiB as written).
+  const r = spawnSync(process.execPath, [CLI, 'fit', path.join(samples, 'gpt_decoder.py'), '--mode', 'train', '--budget', '92MiB', '--out', out, '--json', '--python', '/usr/bin/python3'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const plan = JSON.parse(r.stdout);
+  assert.deepEqual(plan.chosen.checkpointed, ['blocks.0', 'blocks.1']);
+  assert.deepEqual(plan.written.unmapped, []);
+  const text = fs.readFileSync(out, 'utf8');
+  assert.match(text, /for i, block in enumerate\(self\.blocks\):\n\s+x = torch\.utils\.checkpoint\.checkpoint\(block, x, use_reentrant=False\) if i < 2 else block\(x\)/);
+  const again = spawnSync(process.execPath, [CLI, 'profile', out, '--mode', 'train', '--json', '--python', '/usr/bin/python3'], { encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).peak.bytes, plan.chosen.verifiedPeakBytes);
+  // Same weights, same batch: the checkpointed copy gives the same loss and gradients.
+  fs.copyFileSync(path.join(samples, 'gpt_decoder.py'), path.join(dir, 'gpt_base.py'));
+  const check = [
+    'import torch, gpt_base, gpt_decoder',
+    'torch.manual_seed(0)',
+    'a = gpt_base.GPT(); b = gpt_decoder.GPT(); b.load_state_dict(a.state_dict()); a.train(); b.train()',
+    'idx = torch.randint(0, 4096, (2, 32))',
+    'la = a(idx).square().mean(); lb = b(idx).square().mean(); la.backward(); lb.backward()',
+    'print(torch.equal(la, lb), all(torch.allclose(p.grad, q.grad) for p, q in zip(a.parameters(), b.parameters())))',
+  ].join('\n');
+  const got = execFileSync('/usr/bin/python3', ['-c', check], { cwd: dir, encoding: 'utf8' }).trim();
+  assert.equal(got, 'True True');
+});

@@ -1,7 +1,7 @@
 // Fixture tests: input text and target line -> the exact rewritten text; a second pass changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PYTHON_REWRITES, applyEdits } from '../../../language/python/rewrites';
+import { PYTHON_REWRITES, applyEdits, checkpointLayers } from '../../../language/python/rewrites';
 import type { RewriteKind } from '../../../language/python/rewrites';
 
 const src = (...lines: string[]) => lines.join('\n');
@@ -271,4 +271,61 @@ test('chunked-cross-entropy: helper added once before the first definition, call
   ));
   const weighted = text.replace('targets.view(-1))', 'targets.view(-1), label_smoothing=0.1)');
   assert.equal(await PYTHON_REWRITES['chunked-cross-entropy'](weighted, 5), null, 'other reductions or options would change the value');
+});
+
+async function checkLayers(input: string, needle: string, layers: number[], expected: string | null): Promise<void> {
+  const line = input.split('\n').findIndex((l) => l.includes(needle)) + 1;
+  assert.ok(line > 0, `"${needle}" is in the input`);
+  const r = await checkpointLayers(input, line, layers);
+  if (expected === null) return assert.equal(r, null);
+  assert.ok(r, `checkpointLayers applies at line ${line}`);
+  const out = applyEdits(input, r.edits);
+  assert.equal(out, expected);
+  // Neither form applies again to a loop that already checkpoints some of its layers.
+  const loopLine = out.split('\n').findIndex((l) => /^\s*for /.test(l)) + 1;
+  assert.equal(await checkpointLayers(out, loopLine, layers), null);
+  assert.equal(await PYTHON_REWRITES.checkpoint(out, loopLine), null);
+}
+
+const layerLoop = (header: string, body: string) => src(
+  'import torch',
+  '',
+  '',
+  'class Net(nn.Module):',
+  '    def forward(self, x):',
+  `        ${header}`,
+  `            ${body}`,
+  '        return x',
+  '',
+);
+
+test('checkpoint some layers: the loop gains an index through enumerate; a prefix is `i < k`', async () => {
+  await checkLayers(layerLoop('for blk in self.blocks:', 'x = blk(x)'), 'for blk', [1, 0, 2], src(
+    'import torch',
+    'import torch.utils.checkpoint',
+    '',
+    '',
+    'class Net(nn.Module):',
+    '    def forward(self, x):',
+    '        for i, blk in enumerate(self.blocks):',
+    '            x = torch.utils.checkpoint.checkpoint(blk, x, use_reentrant=False) if i < 3 else blk(x)',
+    '        return x',
+    '',
+  ));
+});
+
+test('checkpoint some layers: an existing enumerate index, a range, or a list; a nested call is parenthesised', async () => {
+  const out = (header: string, body: string) => layerLoop(header, body).replace('import torch\n', 'import torch\nimport torch.utils.checkpoint\n');
+  await checkLayers(layerLoop('for n, blk in enumerate(self.layers):', 'x = x + blk(x, mask)'), 'for n', [2, 3, 4],
+    out('for n, blk in enumerate(self.layers):', 'x = x + (torch.utils.checkpoint.checkpoint(blk, x, mask, use_reentrant=False) if 2 <= n <= 4 else blk(x, mask))'));
+  await checkLayers(layerLoop('for k in range(len(self.h)):', 'x = self.h[k](x)'), 'for k', [0, 5],
+    out('for k in range(len(self.h)):', 'x = torch.utils.checkpoint.checkpoint(self.h[k], x, use_reentrant=False) if k in (0, 5) else self.h[k](x)'));
+  // `i` is taken in the body: another index name.
+  await checkLayers(layerLoop('for blk in self.blocks:', 'x = blk(x) * i'), 'for blk', [0],
+    out('for layer_index, blk in enumerate(self.blocks):', 'x = (torch.utils.checkpoint.checkpoint(blk, x, use_reentrant=False) if layer_index < 1 else blk(x)) * i'));
+});
+
+test('checkpoint some layers: loops it cannot index are left alone', async () => {
+  await checkLayers(layerLoop('for blk in reversed(self.blocks):', 'x = blk(x)'), 'for blk', [0], null);
+  await checkLayers(layerLoop('for blk in self.blocks:', 'x = torch.relu(x)'), 'for blk', [0], null);
 });
