@@ -5,7 +5,7 @@
 // in-use bytes after that node should be.
 // Each difference that has a known cause gets a note with the bytes it accounts for.
 import type { Profile, SourceRef, TimelinePoint } from '../engine/profile';
-import { formatBytes } from './format';
+import { formatBytes } from '../engine/units';
 import { sourcesByNode } from './measured';
 import type { NodeMeasurement, RunResult, SessionFigures } from './types';
 

@@ -11,7 +11,7 @@ import { decodeModel, dtypeOf, num } from '../engine/onnx/decode';
 import { UNMATERIALISED_LOCATION } from '../engine/onnx/encode';
 import { ModelProto } from '../engine/onnx/schema';
 import { MemlensError } from '../engine/errors';
-import { formatBytes } from './format';
+import { formatBytes } from '../engine/units';
 import { float16Bits, seededRng, type Rng } from './random';
 
 export const WEIGHTS_FILE = 'materialised-weights.bin';

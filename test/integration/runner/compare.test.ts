@@ -37,7 +37,7 @@ describe('compareRun on the chain model (batch 64, h 256)', async () => {
     assert.equal(c.peak.measuredBytes, 2 * T);
     assert.equal(c.peak.differencePct, 0);
     assert.equal(c.peak.withinTarget, true);
-    assert.match(c.summary[0], /^peak on cpu \(optimisations disabled\): estimated 128 KiB, measured 128 KiB \(arena-peak\), \+0\.0%: within 5%$/);
+    assert.match(c.summary[0], /^peak on cpu \(optimisations disabled\): estimated 128\.0 KiB, measured 128\.0 KiB \(arena-peak\), \+0\.0%: within 5%$/);
   });
 
   it('explains the optimised session: fusion and prepacked weights', () => {

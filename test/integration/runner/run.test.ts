@@ -151,7 +151,7 @@ describe('runModel with weights that are not here', () => {
     const h = 16384; // 16384^2 * 4 = 1 GiB of W
     await assert.rejects(
       runModel({ model: { bytes: encode(chainModel(h, false)), name: 'big' }, ep: 'cpu', dims: { batch: 1 } }, { timeoutMs: 30_000, memoryLimitBytes: 256 * 2 ** 20 }),
-      (e: unknown) => e instanceof MemlensError && e.message === `big: weights need ${h * h * 4 + h * 4} bytes (1 GiB), over the memory limit of 256 MiB; raise the limit or run a smaller configuration`,
+      (e: unknown) => e instanceof MemlensError && e.message === `big: weights need ${h * h * 4 + h * 4} bytes (1.0 GiB), over the memory limit of 256.0 MiB; raise the limit or run a smaller configuration`,
     );
   });
 });
@@ -204,7 +204,7 @@ describe('runModel stops runs that go wrong, and the caller keeps working', () =
       runModel({ model: { bytes: encode(hugeAllocationModel(2 ** 31)), name: 'huge' }, ep: 'cpu', runs: 1 }, { timeoutMs: 60_000, memoryLimitBytes: 512 * 2 ** 20, onStart: (p) => (pid = p) }),
       (e: unknown) => {
         if (!(e instanceof MemlensError)) return false;
-        const m = /^model run exceeded the memory limit of 512 MiB \(RSS ([\d.]+) MiB, while run 1 of 1 on cpu/.exec(e.message);
+        const m = /^model run exceeded the memory limit of 512\.0 MiB \(RSS ([\d.]+) MiB, while run 1 of 1 on cpu/.exec(e.message);
         return m !== null && Number(m[1]) > 512;
       },
     );

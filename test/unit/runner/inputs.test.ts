@@ -4,7 +4,7 @@ import type { Graph, GraphNode, Model } from '../../../extension/engine/graph';
 import { embeddingRows, makeInputData, planInputs } from '../../../extension/runner/inputs';
 import { float16Bits, seededRng } from '../../../extension/runner/random';
 import { parseComputeApps } from '../../../extension/runner/gpu-memory';
-import { formatBytes, formatSeconds } from '../../../extension/runner/format';
+import { formatSeconds } from '../../../extension/runner/format';
 
 const n = (name: string, opType: string, inputs: string[], outputs: string[]): GraphNode => ({ name, opType, domain: '', inputs, outputs, attributes: {}, metadata: {} });
 
@@ -81,10 +81,7 @@ describe('run inputs', () => {
     assert.equal(parseComputeApps('1234, [N/A]\n', 1234), null);
   });
 
-  it('formats bytes and seconds for messages', () => {
-    assert.equal(formatBytes(512), '512 bytes');
-    assert.equal(formatBytes(8 * 2 ** 30), '8 GiB');
-    assert.equal(formatBytes(8.3 * 2 ** 30), '8.3 GiB');
+  it('formats seconds for messages', () => {
     assert.equal(formatSeconds(60_000), '60 s');
     assert.equal(formatSeconds(2500), '2.5 s');
   });
