@@ -61,7 +61,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     const s = pos >= 0 ? origins[pos].source : null;
     return s ? { file: s.file, line: s.line } : null;
   };
-  const callerBytes = callerOwnedBytes(bm.buffers, table, bm.steps.length);
+  const callerBytes = callerOwnedBytes(bm.buffers, a.model, bm.steps.length);
   const timeline: TimelinePoint[] = bm.steps.map((step, index) => ({
     index,
     node: step.node >= 0 ? table.nodes[step.node].name : 'optimizer.step',
@@ -171,11 +171,12 @@ function nameList(model: Model, key: string): Set<string> | null {
   }
 }
 
-/** Per step, bytes of graph inputs that are live (persistent tensor buffers that are not weights). */
-function callerOwnedBytes(buffers: Buffer[], table: TensorTable, steps: number): Float64Array {
+/** Per step, bytes of the graph inputs that are live (the caller passes them in). */
+function callerOwnedBytes(buffers: Buffer[], model: Model, steps: number): Float64Array {
+  const inputs = new Set(model.graph.inputs.map((i) => i.name));
   const out = new Float64Array(steps);
   for (const b of buffers) {
-    if (b.kind !== 'tensor' || !b.persistent || table.tensors.get(b.label)?.isWeight !== false) continue;
+    if (b.kind !== 'tensor' || !inputs.has(b.label) || model.graph.initializers.has(b.label)) continue;
     for (let s = b.start; s <= Math.min(b.end, steps - 1); s++) out[s] += b.bytes;
   }
   return out;
