@@ -20,7 +20,8 @@ export function offloadKvWindows(table: TensorTable, bufferOf: (tensor: string) 
   for (const t of table.tensors.values()) {
     if (t.category !== 'kvCache' || t.bytes === 0) continue;
     const key = layerOf(t.name);
-    layers.set(key, [...(layers.get(key) ?? []), t]);
+    if (!layers.has(key)) layers.set(key, []);
+    layers.get(key)!.push(t);
   }
   const ordered = [...layers.values()]
     .map((members) => ({ members, start: Math.min(...members.map(firstUse)) }))

@@ -3,9 +3,8 @@ import type { Model } from '../graph';
 import { cloneModel } from './clone';
 import { fuseAttention } from './fused-attention';
 import { addLora } from './lora';
-import { kvTensors, quantizeKv } from './quantize-kv';
+import { quantizeKv, requireKvCache } from './quantize-kv';
 import { KV_OFFLOAD_KEY } from '../metadata-keys';
-import { MemlensError } from '../errors';
 import { quantizeWeights } from './quantize-weights';
 import { markRegions } from './regions-meta';
 import { chunkLoss } from './chunked-loss';
@@ -35,8 +34,8 @@ function applyOne(model: Model, r: GraphRewrite, options: ApplyOptions): void {
   }
 }
 
+/** A runtime choice, not a graph change: recorded for the memory model (see memory/kv-offload.ts). */
 function offloadKv(model: Model): void {
-  const { past, present } = kvTensors(model);
-  if (past.length === 0 && present.length === 0) throw new MemlensError('rewrite: the model has no KV cache (no past/present key/value tensors)');
+  requireKvCache(model);
   model.metadata[KV_OFFLOAD_KEY] = 'layer';
 }

@@ -23,13 +23,19 @@ export function kvTensors(model: Model): { past: string[]; present: string[] } {
   return { past, present };
 }
 
+/** The KV-cache tensors; a clear error when the model has none. */
+export function requireKvCache(model: Model): { past: string[]; present: string[] } {
+  const kv = kvTensors(model);
+  if (kv.past.length === 0 && kv.present.length === 0) throw new MemlensError('rewrite: the model has no KV cache (no past/present key/value tensors)');
+  return kv;
+}
+
 export function quantizeKv(model: Model, format: KvFormat, options: { checkOpset: boolean }): void {
   const opset = model.opsets[''] ?? 0;
   if (options.checkOpset && opset < KV_MIN_OPSET[format]) {
     throw new MemlensError(`${format} KV cache needs ai.onnx opset ${KV_MIN_OPSET[format]} or newer (the model imports opset ${opset})`);
   }
-  const { past, present } = kvTensors(model);
-  if (past.length === 0 && present.length === 0) throw new MemlensError('rewrite: the model has no KV cache (no past/present key/value tensors)');
+  const { past, present } = requireKvCache(model);
   const g = model.graph;
   const dtype = KV_DTYPE[format];
   const taken = usedNames(model);
