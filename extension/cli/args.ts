@@ -15,7 +15,8 @@ options:
   --entry NAME            model entry in a .ts/.py file (default: the first one)
   --mode infer|train      inference (default) or one training step
   --batch N --seq N       batch size and sequence length (defaults 1 and 128)
-  --dim name=N            bind any symbolic dimension (repeatable)
+  --dim name=N            bind any symbolic dimension (repeatable); input:axis=N sizes
+                          an axis that has no name (e.g. --dim input:0=1)
   --dtype fp32|fp16|bf16  compute precision (training: mixed precision with fp32 master weights)
   --optimizer adamw|adam|sgd|sgd-momentum|adam8bit|none   (training; default adamw)
   --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
@@ -92,7 +93,7 @@ export function parseCli(argv: string[]): CliRequest {
   const dims: Record<string, number> = {};
   for (const d of v.dim ?? []) {
     const m = /^([^=]+)=(\d+)$/.exec(d);
-    if (!m) throw new MemlensError(`--dim: expected name=N, got '${d}'`);
+    if (!m) throw new MemlensError(`--dim: expected name=N or input:axis=N, got '${d}'`);
     dims[m[1]] = positiveInt(m[2], `--dim ${m[1]}`);
   }
   if (command === 'fit' && v.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
@@ -105,6 +106,7 @@ export function parseCli(argv: string[]): CliRequest {
     ...(v.dtype !== undefined ? { dtype: v.dtype as Precision } : {}),
     ...(v.optimizer !== undefined ? { optimizer: v.optimizer as OptimizerKind } : {}),
     dims,
+    explicit: [...(v.batch !== undefined ? ['batch' as const] : []), ...(v.seq !== undefined ? ['seq' as const] : [])],
   });
   return {
     command,

@@ -4,6 +4,7 @@
 import type { DType, Graph, Model, ValueInfo } from '../engine/graph';
 import { dtypeBits } from '../engine/graph';
 import { MemlensError } from '../engine/errors';
+import { axisDimKey } from '../engine/shapes/bind-dims';
 import type { InputFill, InputSpec } from './types';
 import { float16Bits, type Rng } from './random';
 
@@ -45,8 +46,9 @@ function bindShape(input: ValueInfo, dims: Record<string, number>, where: string
   return input.shape.map((d, axis) => {
     if (typeof d === 'number') return d;
     if (typeof d === 'string' && dims[d] !== undefined) return dims[d];
+    if (d === null && dims[axisDimKey(input.name, axis)] !== undefined) return dims[axisDimKey(input.name, axis)];
     const what = typeof d === 'string' ? `symbolic dim '${d}'` : 'an unnamed dim';
-    const hint = typeof d === 'string' ? `; pass --dim ${d}=N` : '';
+    const hint = `; pass --dim ${typeof d === 'string' ? d : axisDimKey(input.name, axis)}=N`;
     throw new MemlensError(`${where}: input '${input.name}' axis ${axis} is ${what} with no value${hint}`);
   });
 }

@@ -1,7 +1,8 @@
 // Shape and dtype inference over a whole model: seeds from inputs, initializers and constants,
 // one rule per operator, declared value_info where a rule cannot tell, and constant folding of
 // shape computations. An operator without a rule never stops the analysis.
-import type { Dim, Graph, GraphNode, Model, TensorType } from '../graph';
+import type { Dim, Graph, GraphNode, Model, TensorType, ValueInfo } from '../graph';
+import { axisDimKey } from './bind-dims';
 import { MemlensError } from '../errors';
 import type { InferredTensor, ShapeResult } from './types';
 import { isKnownShape } from './dim-math';
@@ -52,9 +53,16 @@ class Inference {
     return { dtype: t.dtype, shape };
   }
 
+  /** A main-graph input: as bind, and a dim with no name sized by its `input:axis` setting. */
+  private bindInput(v: ValueInfo): InferredTensor {
+    const t = this.bind(v);
+    if (!t.shape?.includes(null)) return t;
+    return { dtype: t.dtype, shape: t.shape.map((d, axis) => (d === null ? this.dims[axisDimKey(v.name, axis)] ?? null : d)) };
+  }
+
   graph(graph: Graph, scope: Scope, seeds?: (InferredTensor | undefined)[]): void {
     graph.inputs.forEach((v, i) => {
-      const declared = this.bind(v);
+      const declared = scope.parent === null ? this.bindInput(v) : this.bind(v);
       const seed = seeds?.[i];
       scope.tensors.set(v.name, (seed && merge(seed, declared)) || declared);
     });
