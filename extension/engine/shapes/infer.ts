@@ -4,7 +4,7 @@
 import type { Dim, Graph, GraphNode, Model, TensorType, ValueInfo } from '../graph';
 import { axisDimKey } from './bind-dims';
 import { MemlensError } from '../errors';
-import type { InferredTensor, ShapeResult } from './types';
+import type { BranchChoice, InferredTensor, ShapeResult } from './types';
 import { isKnownShape } from './dim-math';
 import { tensor } from './fold';
 import { NodeRuleContext } from './rule-context';
@@ -13,6 +13,9 @@ import { ShapeError } from './shape-error';
 import { topoOrder } from '../graph-order';
 
 export type { ShapeResult } from './types';
+
+/** Rule notes kept per analysis: a model with thousands of Ifs must not flood the output. */
+const MAX_NOTES = 20;
 
 /** Opset assumed for a domain the model does not import (ai.onnx: the newest these rules know). */
 const DEFAULT_OPSET: Record<string, number> = { '': 21 };
@@ -39,6 +42,17 @@ class Inference {
   private danglingCount = 0;
   private firstDangling = '';
   readonly failedRules = new Map<string, OpTally>();
+  /** Choices rules reported (the branch an If is sized by), one line each. */
+  private readonly notes: string[] = [];
+  readonly branches = new Map<string, BranchChoice>();
+  readonly bodies = new Map<string, Map<string, InferredTensor>>();
+  private readonly reporter = {
+    warn: (node: GraphNode, message: string) => {
+      if (this.notes.length < MAX_NOTES) this.notes.push(`${opName(node)} '${node.name}': ${message}`);
+    },
+    branch: (node: GraphNode, choice: BranchChoice) => void this.branches.set(node.name, choice),
+    body: (node: GraphNode, attr: string) => this.bodies.get(`${node.name}/${attr}`),
+  };
 
   constructor(readonly model: Model, readonly dims: Record<string, number>) {}
 
@@ -72,7 +86,7 @@ class Inference {
     const declaredOutputs = new Map<string, TensorType>();
     for (const o of graph.outputs) declaredOutputs.set(o.name, o);
 
-    const ctx = new NodeRuleContext((node, attr, inputs) => this.subgraph(node, attr, scope, inputs));
+    const ctx = new NodeRuleContext((node, attr, inputs) => this.subgraph(node, attr, scope, inputs), this.reporter);
     for (const node of topoOrder(graph)) {
       const inputs = node.inputs.map((name) => (name === '' ? undefined : this.lookup(scope, name, node)));
       const rule = ruleFor(node.domain, node.opType);
@@ -120,11 +134,12 @@ class Inference {
     if (a?.kind !== 'graph') return undefined;
     const scope = new Scope(outer);
     this.graph(a.value, scope, seeds);
+    this.bodies.set(`${node.name}/${attr}`, scope.tensors);
     return a.value.outputs.map((o) => scope.get(o.name) ?? this.bind(o));
   }
 
   warnings(): string[] {
-    const out: string[] = [];
+    const out: string[] = [...this.notes];
     for (const [op, t] of this.unknownOps) {
       out.push(`unknown operator ${op} (${plural(t.nodes, 'node')}): declared shapes used where present`);
     }
@@ -189,5 +204,5 @@ export function inferShapes(model: Model, dims: Record<string, number>): ShapeRe
   inference.graph(model.graph, scope);
   const unknown: string[] = [];
   for (const [name, t] of scope.tensors) if (isUnknown(t)) unknown.push(name);
-  return { tensors: scope.tensors, unknown, warnings: inference.warnings() };
+  return { tensors: scope.tensors, unknown, warnings: inference.warnings(), branches: inference.branches, bodies: inference.bodies };
 }
