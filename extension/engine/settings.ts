@@ -21,6 +21,11 @@ export interface AnalysisSettings {
    * reported. Absent: all were given (callers that choose every setting themselves).
    */
   explicit?: readonly ('batch' | 'seq')[];
+  /**
+   * Values of one-element graph inputs (`--input sr=16000`): folded like constants, so an If on
+   * them takes its branch, and fed to measured runs.
+   */
+  inputValues?: Record<string, number>;
 }
 
 export const DEFAULT_SETTINGS: AnalysisSettings = {

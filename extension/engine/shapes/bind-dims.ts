@@ -91,6 +91,25 @@ function roleWarning(name: string, occ: Occurrence, role: DimRole, value: number
   return `${what} is taken as the ${r.what} from its position (axis ${occ.axis}): ${value}${isDefault ? ', the default' : ''}; ${fix}`;
 }
 
+/**
+ * The `--input` values, checked against the graph: each names a graph input of one element (a
+ * sample rate, a flag, a step count), which is what a value can stand for.
+ */
+export function bindInputValues(model: Model, values: Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(values ?? {})) {
+    const input = model.graph.inputs.find((i) => i.name === name);
+    if (!input) throw new MemlensError(`--input ${name}: the model has no input '${name}' (inputs: ${model.graph.inputs.map((i) => i.name).join(', ')})`);
+    const shape = input.shape;
+    if (!shape || !shape.every((d) => d === 1)) {
+      throw new MemlensError(`--input ${name}=${v}: input '${name}' has shape [${shape?.map((d) => d ?? '?').join(',') ?? '?'}]; only an input of one element takes a value`);
+    }
+    if (!Number.isFinite(v)) throw new MemlensError(`--input ${name}: expected a number, got ${v}`);
+    out[name] = v;
+  }
+  return out;
+}
+
 export function bindDims(model: Model, settings: AnalysisSettings): { dims: Record<string, number>; warnings: string[] } {
   checkSize('batch', settings.batch, 1);
   checkSize('seq', settings.seq, 1);

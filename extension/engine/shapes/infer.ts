@@ -6,7 +6,7 @@ import { axisDimKey } from './bind-dims';
 import { MemlensError } from '../errors';
 import type { BranchChoice, InferredTensor, ShapeResult } from './types';
 import { isKnownShape } from './dim-math';
-import { tensor } from './fold';
+import { castValue, tensor } from './fold';
 import { NodeRuleContext } from './rule-context';
 import { ruleFor } from './registry';
 import { ShapeError } from './shape-error';
@@ -54,7 +54,7 @@ class Inference {
     body: (node: GraphNode, attr: string) => this.bodies.get(`${node.name}/${attr}`),
   };
 
-  constructor(readonly model: Model, readonly dims: Record<string, number>) {}
+  constructor(readonly model: Model, readonly dims: Record<string, number>, readonly inputValues: Record<string, number>) {}
 
   opset(domain: string): number {
     return this.model.opsets[domain] ?? this.model.opsets[domain === '' ? 'ai.onnx' : domain] ?? DEFAULT_OPSET[domain] ?? 1;
@@ -70,8 +70,9 @@ class Inference {
   /** A main-graph input: as bind, and a dim with no name sized by its `input:axis` setting. */
   private bindInput(v: ValueInfo): InferredTensor {
     const t = this.bind(v);
-    if (!t.shape?.includes(null)) return t;
-    return { dtype: t.dtype, shape: t.shape.map((d, axis) => (d === null ? this.dims[axisDimKey(v.name, axis)] ?? null : d)) };
+    const shape = t.shape?.includes(null) ? t.shape.map((d, axis) => (d === null ? this.dims[axisDimKey(v.name, axis)] ?? null : d)) : t.shape;
+    const value = this.inputValues[v.name];
+    return value !== undefined ? tensor(t.dtype, shape, [castValue(value, t.dtype)]) : { dtype: t.dtype, shape };
   }
 
   graph(graph: Graph, scope: Scope, seeds?: (InferredTensor | undefined)[]): void {
@@ -196,10 +197,10 @@ function merge(inferred: InferredTensor | null, declared: InferredTensor | null)
 
 /**
  * Shapes and dtypes of every tensor of the model, with symbolic dims replaced from `dims`
- * (see bindDims). Throws MemlensError for a cycle or for inputs an operator cannot accept.
+ * (see bindDims) and one-element inputs given values folded (see bindInputValues). Throws MemlensError for a cycle or for inputs an operator cannot accept.
  */
-export function inferShapes(model: Model, dims: Record<string, number>): ShapeResult {
-  const inference = new Inference(model, dims);
+export function inferShapes(model: Model, dims: Record<string, number>, inputValues: Record<string, number> = {}): ShapeResult {
+  const inference = new Inference(model, dims, inputValues);
   const scope = new Scope(null);
   inference.graph(model.graph, scope);
   const unknown: string[] = [];

@@ -44,16 +44,18 @@ export interface HeldoutModel {
 
 /**
  * Settings per model where the defaults (batch 1, seq 128) do not describe a real call: the
- * silero detectors take 512-sample windows at 16 kHz, the mel front end one second of audio.
- * Unnamed input dims are set by input and axis.
+ * silero detectors take 512-sample windows at a sample rate `sr` of 16 kHz (their If picks the
+ * 16 kHz or the 8 kHz network from it), the mel front end one second of audio. Unnamed input
+ * dims are set by input and axis.
  */
+const SILERO_16K = { sr: 16000 };
 const SETTINGS: Record<string, Partial<AnalysisSettings>> = {
-  silero_vad_v4: { seq: 512 },
-  silero_vad_v5: { dims: { 'input:0': 1, 'input:1': 512, 'state:1': 1 } },
-  silero_vad_v6: { dims: { 'input:0': 1, 'input:1': 512, 'state:1': 1 } },
-  silero_vad_16k_op15: { seq: 512 },
+  silero_vad_v4: { seq: 512, inputValues: SILERO_16K },
+  silero_vad_v5: { dims: { 'input:0': 1, 'input:1': 512, 'state:1': 1 }, inputValues: SILERO_16K },
+  silero_vad_v6: { dims: { 'input:0': 1, 'input:1': 512, 'state:1': 1 }, inputValues: SILERO_16K },
+  silero_vad_16k_op15: { seq: 512, inputValues: SILERO_16K },
   silero_vad_half: { seq: 512 },
-  silero_vad_op18_ifless: { seq: 512 },
+  silero_vad_op18_ifless: { seq: 512, inputValues: SILERO_16K },
   oww_melspectrogram: { dims: { samples: 16000 } },
 };
 

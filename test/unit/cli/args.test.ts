@@ -21,3 +21,9 @@ test('memlens.dims is read by name and by input:axis; bad entries are problems, 
   assert.deepEqual(s.problems, ['memlens.dims.bad: expected a whole number, got -2', 'memlens.dims.worse: expected a whole number, got "x"']);
   assert.match(readSettings({ dims: [1] }).problems[0], /^memlens\.dims: expected an object/);
 });
+
+test('--input name=V gives a one-element input its value', () => {
+  assert.deepEqual(parseCli(['profile', 'm.onnx', '--input', 'sr=16000', '--input', 'gain=-0.5']).settings.inputValues, { sr: 16000, gain: -0.5 });
+  assert.equal(parseCli(['profile', 'm.onnx']).settings.inputValues, undefined);
+  assert.throws(() => parseCli(['profile', 'm.onnx', '--input', 'sr=fast']), /--input: expected name=V with a number V, got 'sr=fast'/);
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemlensError } from '../../../extension/engine/errors';
 import { withDefaults } from '../../../extension/engine/settings';
-import { BATCH_ALIASES, SEQUENCE_ALIASES, bindDims } from '../../../extension/engine/shapes/bind-dims';
+import { BATCH_ALIASES, SEQUENCE_ALIASES, bindDims, bindInputValues } from '../../../extension/engine/shapes/bind-dims';
 import { evaluateDimExpression } from '../../../extension/engine/shapes/dim-expression';
 import { inferShapes } from '../../../extension/engine/shapes/infer';
 import { model, node, vi } from './build';
@@ -113,6 +113,14 @@ test('input:axis on a named axis binds the name; on a fixed axis or past the ran
   assert.throws(() => bindDims(m, withDefaults({ dims: { 'x:1': 40 } })), /^MemlensError: --dim x:1=40: axis 1 of input 'x' has the fixed size 80$/);
   assert.throws(() => bindDims(m, withDefaults({ dims: { 'x:2': 1 } })), /--dim x:2: input 'x' has 2 axes \(0 to 1\)/);
   assert.throws(() => bindDims(m, withDefaults({ dims: { 'x:0': 3, frames: 4 } })), /set the same dimension differently/);
+});
+
+test('--input values are checked: an input of one element, by name', () => {
+  const m = model({ nodes: [], inputs: [vi('input', 'float32', [1, 512]), vi('sr', 'int64', []), vi('flag', 'bool', [1])] });
+  assert.deepEqual(bindInputValues(m, { sr: 16000, flag: 1 }), { sr: 16000, flag: 1 });
+  assert.deepEqual(bindInputValues(m, undefined), {});
+  assert.throws(() => bindInputValues(m, { rate: 8000 }), /^MemlensError: --input rate: the model has no input 'rate' \(inputs: input, sr, flag\)$/);
+  assert.throws(() => bindInputValues(m, { input: 0 }), /--input input=0: input 'input' has shape \[1,512\]; only an input of one element takes a value/);
 });
 
 test('bad sizes are one-line MemlensErrors', () => {

@@ -146,3 +146,21 @@ test('an unknown operator inside a Loop body is counted, and the Loop output fal
   assert.deepEqual(tensorOf(r, 'v').shape, [3]);
   assert.deepEqual(r.warnings, ['unknown operator com.foo:Mystery (1 node): declared shapes used where present']);
 });
+
+test('an If on a graph input given a value (--input sr=16000) takes that branch, with no warning', () => {
+  const then = graph({ nodes: [node('Relu', ['x'], ['t_out'])], outputs: [vi('t_out', 'float32', null)] });
+  const m = model({
+    inputs: [vi('x', 'float32', [4, 6]), vi('sr', 'int64', [])],
+    initializers: [{ name: 'k', dtype: 'int64', dims: [], values: [16000], external: false }],
+    nodes: [
+      node('Equal', ['sr', 'k'], ['c']),
+      node('If', ['c'], ['y'], { then_branch: a.graph(sliceTo(2)), else_branch: a.graph(then) }, '', 'gate'),
+    ],
+  });
+  const at16k = inferShapes(m, {}, { sr: 16000 });
+  assert.deepEqual(at16k.branches.get('gate'), { taken: 'then_branch', why: 'condition' });
+  assert.deepEqual(tensorOf(at16k, 'y').shape, [4, 2]);
+  assert.deepEqual(at16k.warnings, []);
+  assert.deepEqual(inferShapes(m, {}, { sr: 8000 }).branches.get('gate'), { taken: 'else_branch', why: 'condition' });
+  assert.deepEqual(inferShapes(m, {}).branches.get('gate'), { taken: 'else_branch', why: 'larger' });
+});
