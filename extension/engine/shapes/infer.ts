@@ -179,7 +179,8 @@ function sanitize(t: InferredTensor | null | undefined): InferredTensor | null {
 }
 
 export function isUnknown(t: InferredTensor): boolean {
-  return t.dtype === 'undefined' || !isKnownShape(t.shape);
+  if (t.sequence?.length === 0) return false; // an empty sequence holds nothing
+  return t.dtype === 'undefined' || !isKnownShape(t.shape) || (t.sequence !== undefined && typeof t.sequence.length !== 'number');
 }
 
 /** What a rule inferred, completed by what the graph declares (declared sizes fill unknown dims). */

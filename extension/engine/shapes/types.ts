@@ -10,6 +10,11 @@ export interface InferredTensor {
    * Reshape/Expand/Slice targets computed by Shape->Gather->Concat chains resolve.
    */
   value?: number[];
+  /**
+   * Set when the value is a sequence of tensors (SequenceEmpty, SequenceInsert, SplitToSequence):
+   * dtype and shape then describe each element (null where the elements differ), `length` how many.
+   */
+  sequence?: { length: Dim };
 }
 
 export interface ShapeRuleContext {

@@ -164,3 +164,48 @@ test('an If on a graph input given a value (--input sr=16000) takes that branch,
   assert.deepEqual(inferShapes(m, {}, { sr: 8000 }).branches.get('gate'), { taken: 'else_branch', why: 'condition' });
   assert.deepEqual(inferShapes(m, {}).branches.get('gate'), { taken: 'else_branch', why: 'larger' });
 });
+
+test('a Loop appending to a sequence once per iteration, then ConcatFromSequence: known length and size', () => {
+  // outs = []; for t in range(5): outs.append(proj(x)); torch.stack(outs): a scripted list append.
+  const body = graph({
+    inputs: [vi('i', 'int64', []), vi('cond_in', 'bool', []), vi('seq_in', 'float32', null)],
+    nodes: [node('Identity', ['cond_in'], ['cond_out']), node('MatMul', ['x', 'w'], ['step']), node('SequenceInsert', ['seq_in', 'step'], ['seq_out'])],
+    outputs: [vi('cond_out', 'bool', []), vi('seq_out', 'float32', null)],
+    initializers: [{ name: 'w', dtype: 'float32', dims: [8, 3], external: false }],
+  });
+  const m = model({
+    inputs: [vi('x', 'float32', [2, 8])],
+    initializers: [{ name: 'trips', dtype: 'int64', dims: [], values: [5], external: false }, { name: 'go', dtype: 'bool', dims: [], values: [1], external: false }],
+    nodes: [
+      node('SequenceEmpty', [], ['empty'], { dtype: a.int(1) }),
+      node('Loop', ['trips', 'go', 'empty'], ['list'], { body: a.graph(body) }),
+      node('ConcatFromSequence', ['list'], ['stacked'], { axis: a.int(0), new_axis: a.int(1) }),
+      node('ConcatFromSequence', ['list'], ['joined'], { axis: a.int(1) }),
+      node('SequenceLength', ['list'], ['n']),
+    ],
+  });
+  const r = inferShapes(m, {});
+  assert.deepEqual(tensorOf(r, 'list'), { dtype: 'float32', shape: [2, 3], sequence: { length: 5 } });
+  assert.deepEqual(tensorOf(r, 'stacked').shape, [5, 2, 3]);
+  assert.deepEqual(tensorOf(r, 'joined').shape, [2, 15]);
+  assert.deepEqual(tensorOf(r, 'n').value, [5]);
+  assert.deepEqual(r.unknown, []);
+});
+
+test('SequenceConstruct, SequenceAt, SplitToSequence and SequenceErase keep element types and lengths', () => {
+  const m = model({
+    inputs: [vi('a', 'float32', [4, 6]), vi('b', 'float32', [4, 6])],
+    initializers: [{ name: 'zero', dtype: 'int64', dims: [], values: [0], external: false }],
+    nodes: [
+      node('SequenceConstruct', ['a', 'b'], ['pair']),
+      node('SequenceAt', ['pair', 'zero'], ['first']),
+      node('SequenceErase', ['pair'], ['one']),
+      node('SplitToSequence', ['a'], ['rows'], { axis: a.int(0), keepdims: a.int(0) }),
+    ],
+  });
+  const r = inferShapes(m, {});
+  assert.deepEqual(tensorOf(r, 'pair'), { dtype: 'float32', shape: [4, 6], sequence: { length: 2 } });
+  assert.deepEqual(tensorOf(r, 'first'), { dtype: 'float32', shape: [4, 6] });
+  assert.deepEqual(tensorOf(r, 'one').sequence, { length: 1 });
+  assert.deepEqual(tensorOf(r, 'rows'), { dtype: 'float32', shape: [6], sequence: { length: 4 } });
+});

@@ -7,6 +7,7 @@ import { MemlensError } from '../../errors';
 import { formatBytes } from '../../units';
 import type { InferredTensor, RuleTable, ShapeRule, ShapeRuleContext } from '../types';
 import { fmtShape, normAxis } from '../dim-math';
+import { sequenceOf } from './sequence';
 import { like, scalarOf, typed } from './util';
 
 /** What is true of a value that may come from either of two places (branches, iterations). */
@@ -14,8 +15,12 @@ export function join(a: InferredTensor | null | undefined, b: InferredTensor | n
   if (!a) return b ? like(b) : null;
   if (!b) return like(a);
   const dtype = a.dtype !== 'undefined' ? a.dtype : b.dtype;
-  if (!a.shape || !b.shape || a.shape.length !== b.shape.length) return typed(dtype, null);
-  return typed(dtype, a.shape.map((d, i) => (d === b.shape![i] ? d : null)));
+  const shape = !a.shape || !b.shape || a.shape.length !== b.shape.length ? null : a.shape.map((d, i) => (d === b.shape![i] ? d : null));
+  if (a.sequence || b.sequence) {
+    const length = a.sequence && b.sequence && a.sequence.length === b.sequence.length ? a.sequence.length : null;
+    return sequenceOf(dtype, shape, length);
+  }
+  return typed(dtype, shape);
 }
 
 type Branch = 'then_branch' | 'else_branch';
@@ -103,10 +108,21 @@ const loop: ShapeRule = (node, inputs, ctx) => {
   const trips: Dim = (cond === undefined || condValue === 1) ? scalarOf(m) ?? null : null;
   return node.outputs.map((_o, i) => {
     const out = body?.[1 + i];
-    if (i < n) return join(initial[i], out);
+    if (i < n) return initial[i]?.sequence && out?.sequence ? grownSequence(initial[i]!, out, trips) : join(initial[i], out);
     return out ? typed(out.dtype, out.shape ? [trips, ...out.shape] : null) : null;
   });
 };
+
+/**
+ * A sequence a Loop carries: the body, seeded with the initial length, returns that length plus
+ * what one iteration appends, so after `trips` iterations it holds initial + trips x appended.
+ */
+function grownSequence(initial: InferredTensor, out: InferredTensor, trips: Dim): InferredTensor {
+  const [l0, l1] = [initial.sequence!.length, out.sequence!.length];
+  const length = typeof l0 === 'number' && typeof l1 === 'number' && typeof trips === 'number' ? l0 + trips * (l1 - l0) : null;
+  const shape = l0 === 0 ? out.shape : join(initial, out)?.shape ?? null;
+  return sequenceOf(out.dtype !== 'undefined' ? out.dtype : initial.dtype, shape, length);
+}
 
 /** Scan (opset >= 9): N states then M scan inputs; K scan outputs gain the sequence axis. */
 const scan: ShapeRule = (node, inputs, ctx) => {
