@@ -84,6 +84,10 @@ async function main(): Promise<void> {
   if (r.status !== 0) throw new Error(`runner bench exited with ${r.status}`);
   // Measurements are cached in .cache/accuracy/measured, so a rerun costs the analyses only.
   console.log('estimate vs ONNX Runtime on the held-out set (npm run accuracy:ort):');
+  if (!fs.existsSync(path.join(ROOT, '.cache', 'heldout', 'models'))) {
+    console.log('  no held-out set in .cache/heldout/models (run bash scripts/setup-test-env.sh)');
+    return;
+  }
   const a = spawnSync(process.execPath, [path.join(__dirname, 'accuracy-ort.js')], { stdio: 'inherit' });
   if (a.status !== 0) throw new Error(`accuracy harness exited with ${a.status}`);
 }
