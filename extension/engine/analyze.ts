@@ -11,7 +11,7 @@ import { buildTensorTable, type TensorTable } from './memory/tensor-table';
 import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY } from './metadata-keys';
 import { CATEGORIES, type Profile, type SourceRef, type TimelinePoint } from './profile';
 import type { AnalysisSettings } from './settings';
-import { bindDims } from './shapes/bind-dims';
+import { bindDims, bindInputValues } from './shapes/bind-dims';
 import { inferShapes } from './shapes/infer';
 import { validateModel } from './validate';
 
@@ -37,7 +37,7 @@ export interface Analysis {
 export function analyze(model: Model, settings: AnalysisSettings, source: string): Analysis {
   const checks = validateModel(model, source);
   const bound = bindDims(model, settings);
-  const shapes = inferShapes(model, bound.dims);
+  const shapes = inferShapes(model, bound.dims, bindInputValues(model, settings.inputValues));
   const order = executionOrder(model.graph);
   const table = buildTensorTable(model, order, shapes.tensors, settings);
   const buffers = buildBuffers(table, shapes.tensors, settings, bufferOptions(model, shapes.tensors));

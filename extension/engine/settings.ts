@@ -11,8 +11,21 @@ export interface AnalysisSettings {
   /** Compute dtype; in training fp16/bf16 means mixed precision with fp32 master weights. */
   dtype: Precision;
   optimizer: OptimizerKind;
-  /** Extra named symbolic dims (`--dim name=N`), applied before batch/seq aliases. */
+  /**
+   * Extra symbolic dims, applied before batch/seq aliases: by name (`--dim name=N`), or by input
+   * and axis (`--dim input:0=N`) for a dim that has no name.
+   */
   dims: Record<string, number>;
+  /**
+   * Which of batch and seq the user set; the others are defaults, and dims bound from them are
+   * reported. Absent: all were given (callers that choose every setting themselves).
+   */
+  explicit?: readonly ('batch' | 'seq')[];
+  /**
+   * Values of one-element graph inputs (`--input sr=16000`): folded like constants, so an If on
+   * them takes its branch, and fed to measured runs.
+   */
+  inputValues?: Record<string, number>;
 }
 
 export const DEFAULT_SETTINGS: AnalysisSettings = {

@@ -27,7 +27,29 @@ export interface ExtensionSettings {
 /** Per-document overrides from "Profile with Settings" and the timeline panel's controls. */
 export type SettingsOverride = Partial<Pick<AnalysisSettings, 'mode' | 'batch' | 'seq' | 'dtype' | 'optimizer'>>;
 
-export function readSettings(raw: Readonly<Record<string, unknown>>): ExtensionSettings {
+/**
+ * `memlens.dims`: sizes by dim name or by `input:axis`, each a whole number (0 allowed: an empty
+ * axis); bad entries are left out with one problem line each.
+ */
+function readDims(v: unknown, problems: string[]): Record<string, number> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    problems.push(`memlens.dims: expected an object such as {"sequence": 512, "input:0": 1}, got ${JSON.stringify(v)}`);
+    return {};
+  }
+  const dims: Record<string, number> = {};
+  for (const [name, size] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof size === 'number' && Number.isInteger(size) && size >= 0) dims[name] = size;
+    else problems.push(`memlens.dims.${name}: expected a whole number, got ${JSON.stringify(size)}`);
+  }
+  return dims;
+}
+
+/**
+ * `configured` names the keys the user set (the rest are defaults), so that dims bound from a
+ * default batch or sequence length are reported; without it every value counts as chosen.
+ */
+export function readSettings(raw: Readonly<Record<string, unknown>>, configured?: ReadonlySet<string>): ExtensionSettings {
   const problems: string[] = [];
   const pick = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
     const v = raw[key];
@@ -51,7 +73,8 @@ export function readSettings(raw: Readonly<Record<string, unknown>>): ExtensionS
       seq: positiveInt('sequenceLength', DEFAULT_SETTINGS.seq),
       dtype: pick('dtype', DTYPES, DEFAULT_SETTINGS.dtype),
       optimizer: pick('optimizer', OPTIMIZERS, DEFAULT_SETTINGS.optimizer),
-      dims: {},
+      dims: readDims(raw.dims, problems),
+      ...(configured ? { explicit: [...(configured.has('batch') ? ['batch' as const] : []), ...(configured.has('sequenceLength') ? ['seq' as const] : [])] } : {}),
     },
     executionProvider: pick('executionProvider', EXECUTION_PROVIDERS, 'auto'),
     budget: text('budget'),
@@ -64,5 +87,8 @@ export function readSettings(raw: Readonly<Record<string, unknown>>): ExtensionS
 }
 
 export function withOverride(base: AnalysisSettings, override: SettingsOverride | undefined): AnalysisSettings {
-  return override ? { ...base, ...override, dims: { ...base.dims } } : base;
+  if (!override) return base;
+  // A batch or sequence length chosen in "Profile with Settings" is a value the user gave.
+  const explicit = base.explicit && [...new Set([...base.explicit, ...(override.batch !== undefined ? ['batch' as const] : []), ...(override.seq !== undefined ? ['seq' as const] : [])])];
+  return { ...base, ...override, dims: { ...base.dims }, ...(explicit ? { explicit } : {}) };
 }

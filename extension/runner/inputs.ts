@@ -4,6 +4,7 @@
 import type { DType, Graph, Model, ValueInfo } from '../engine/graph';
 import { dtypeBits } from '../engine/graph';
 import { MemlensError } from '../engine/errors';
+import { axisDimKey } from '../engine/shapes/bind-dims';
 import type { InputFill, InputSpec } from './types';
 import { float16Bits, type Rng } from './random';
 
@@ -22,7 +23,7 @@ export const ORT_TENSOR_TYPE: Partial<Record<DType, string>> = {
   uint16: 'uint16', int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64', bool: 'bool',
 };
 
-export function planInputs(model: Model, dims: Record<string, number>, where: string): InputSpec[] {
+export function planInputs(model: Model, dims: Record<string, number>, where: string, values: Record<string, number> = {}): InputSpec[] {
   return model.graph.inputs.map((input) => {
     const shape = bindShape(input, dims, where);
     if (!ORT_TENSOR_TYPE[input.dtype]) {
@@ -34,6 +35,10 @@ export function planInputs(model: Model, dims: Record<string, number>, where: st
     const fill = chooseFill(model.graph, input);
     spec.fill = fill.fill;
     if (fill.idLimit !== undefined) spec.idLimit = fill.idLimit;
+    if (values[input.name] !== undefined) {
+      spec.fill = 'value';
+      spec.value = values[input.name];
+    }
     return spec;
   });
 }
@@ -45,8 +50,9 @@ function bindShape(input: ValueInfo, dims: Record<string, number>, where: string
   return input.shape.map((d, axis) => {
     if (typeof d === 'number') return d;
     if (typeof d === 'string' && dims[d] !== undefined) return dims[d];
+    if (d === null && dims[axisDimKey(input.name, axis)] !== undefined) return dims[axisDimKey(input.name, axis)];
     const what = typeof d === 'string' ? `symbolic dim '${d}'` : 'an unnamed dim';
-    const hint = typeof d === 'string' ? `; pass --dim ${d}=N` : '';
+    const hint = `; pass --dim ${typeof d === 'string' ? d : axisDimKey(input.name, axis)}=N`;
     throw new MemlensError(`${where}: input '${input.name}' axis ${axis} is ${what} with no value${hint}`);
   });
 }
@@ -92,6 +98,7 @@ export function makeInputData(spec: InputSpec, rng: Rng): InputData {
       case 'zeros': return 0;
       case 'ids': return Math.floor(rng() * (spec.idLimit ?? 1));
       case 'random': return rng() * 2 - 1;
+      case 'value': return spec.value ?? 0;
     }
   };
   const fillWith = <T extends { [i: number]: number; length: number }>(a: T): T => {

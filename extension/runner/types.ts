@@ -55,7 +55,7 @@ export interface ProviderAttempt {
   reason: string;
 }
 
-export type InputFill = 'ids' | 'ones' | 'zeros' | 'random';
+export type InputFill = 'ids' | 'ones' | 'zeros' | 'random' | 'value';
 
 export interface InputSpec {
   name: string;
@@ -64,6 +64,8 @@ export interface InputSpec {
   fill: InputFill;
   /** Exclusive upper bound of ids for inputs that index an embedding table. */
   idLimit?: number;
+  /** The value every element takes when `fill` is `value` (from `--input name=V`). */
+  value?: number;
   bytes: number;
 }
 

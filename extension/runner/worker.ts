@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { isMemlensError, MemlensError } from '../engine/errors';
 import { withDefaults } from '../engine/settings';
-import { bindDims } from '../engine/shapes/bind-dims';
+import { bindDims, bindInputValues } from '../engine/shapes/bind-dims';
 import { prepareModel } from './materialise';
 import { makeInputData, ORT_TENSOR_TYPE, planInputs } from './inputs';
 import { arenaHeld, median, nodesByRun, parseTrace, peakFromNodes } from './profile-events';
@@ -36,7 +36,7 @@ async function runWorker(req: WorkerRequest): Promise<WorkerMessage> {
   stage('preparing the model');
   const prepared = prepareModel(req);
   const settings = withDefaults({ ...req.settings, dims: { ...(req.settings.dims ?? {}), ...req.dims } });
-  const specs = planInputs(prepared.model, bindDims(prepared.model, settings).dims, req.where);
+  const specs = planInputs(prepared.model, bindDims(prepared.model, settings).dims, req.where, bindInputValues(prepared.model, settings.inputValues));
   const feeds = makeFeeds(specs, req.seed);
   const env = currentEnvironment(ort.listSupportedBackends());
   const { tryOrder, skipped } = planProviders(req.ep, env);

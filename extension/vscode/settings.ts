@@ -7,15 +7,20 @@ import { readSettings, type ExtensionSettings } from '../presentation/settings';
 
 const KEYS = [
   'mode', 'batch', 'sequenceLength', 'dtype', 'optimizer', 'executionProvider', 'budget', 'inlineDetail',
-  'profileOnSave', 'pythonPath', 'timeoutSeconds',
+  'profileOnSave', 'pythonPath', 'timeoutSeconds', 'dims',
 ] as const;
 
 export function currentSettings(scope?: vscode.Uri): ExtensionSettings {
   const config = vscode.workspace.getConfiguration('memlens', scope);
   const raw: Record<string, unknown> = {};
-  for (const key of KEYS) raw[key] = config.get(key);
+  const configured = new Set<string>();
+  for (const key of KEYS) {
+    raw[key] = config.get(key);
+    const set = config.inspect(key);
+    if (set && [set.globalValue, set.workspaceValue, set.workspaceFolderValue].some((v) => v !== undefined)) configured.add(key);
+  }
   if (!raw.pythonPath) raw.pythonPath = pythonExtensionInterpreter(scope);
-  return readSettings(raw);
+  return readSettings(raw, configured);
 }
 
 /** The interpreter the Python extension selected, when it is installed and has one. */

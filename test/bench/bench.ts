@@ -1,7 +1,8 @@
 // `npm run bench`: speed goals measured side by side in one run, printed as ratios.
 //   1. analysis of the largest bundled ONNX model vs merely decoding its file (goal <= 3x);
 //   2. an 80-layer decoder graph (10,000+ nodes, no weight data): decode + analysis time;
-//   3. the instrumented ONNX Runtime run vs a plain session run (goal <= 1.10x), when the runner is built.
+//   3. the instrumented ONNX Runtime run vs a plain session run (goal <= 1.10x), when the runner is built;
+//   4. the estimate against ONNX Runtime on the held-out set (accuracy-ort.ts), when it has been made.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -81,6 +82,14 @@ async function main(): Promise<void> {
   console.log('instrumented run vs plain ONNX Runtime session:');
   const r = spawnSync(process.execPath, [path.join(__dirname, 'runner-overhead.js')], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`runner bench exited with ${r.status}`);
+  // Measurements are cached in .cache/accuracy/measured, so a rerun costs the analyses only.
+  console.log('estimate vs ONNX Runtime on the held-out set (npm run accuracy:ort):');
+  if (!fs.existsSync(path.join(ROOT, '.cache', 'heldout', 'models'))) {
+    console.log('  no held-out set in .cache/heldout/models (run bash scripts/setup-test-env.sh)');
+    return;
+  }
+  const a = spawnSync(process.execPath, [path.join(__dirname, 'accuracy-ort.js')], { stdio: 'inherit' });
+  if (a.status !== 0) throw new Error(`accuracy harness exited with ${a.status}`);
 }
 
 main().catch((e) => {

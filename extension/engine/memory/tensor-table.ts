@@ -43,6 +43,15 @@ export function effectiveBits(dtype: InferredTensor['dtype'], settings: Analysis
   return dtypeBits(dtype);
 }
 
+/** Elements a value stores: a sequence holds `length` elements of its element shape. */
+function storedElements(t: InferredTensor): number | null {
+  if (!t.sequence) return elementCount(t.shape);
+  const { length } = t.sequence;
+  if (length === 0) return 0;
+  const each = elementCount(t.shape);
+  return typeof length === 'number' && each !== null ? length * each : null;
+}
+
 export function buildTensorTable(
   model: Model,
   order: number[],
@@ -57,7 +66,7 @@ export function buildTensorTable(
 
   const add = (name: string, producer: number, category: Category, isInitializer: boolean, isConstant = false) => {
     const t = shapes.get(name);
-    const elements = t ? elementCount(t.shape) : null;
+    const elements = t ? storedElements(t) : null;
     const isFloat = t !== undefined && FLOAT_TYPES.has(t.dtype);
     const isWeight = isInitializer || (isConstant && isFloat && (elements ?? 0) > 1);
     if (isConstant) category = isWeight ? 'weights' : 'other';

@@ -1,7 +1,9 @@
-// Gives every symbolic dim of the graph inputs a size: explicit --dim values first, then the
-// batch/sequence alias table (dim-aliases.ts), then arithmetic names over bound dims. What stays
-// unbound is reported, naming the input, so the user can set it.
-import type { DType, Model } from '../graph';
+// Gives every symbolic dim of the graph inputs a size: explicit --dim values first (by name, or by
+// input and axis for a dim that has no name), then the batch/sequence alias table (dim-aliases.ts),
+// then arithmetic names over bound dims. What stays unbound is reported, naming the input, so the
+// user can set it; a dim bound from a default batch or sequence length, or guessed by position,
+// is reported too, so no size is chosen silently.
+import type { DType, Model, ValueInfo } from '../graph';
 import { MemlensError } from '../errors';
 import type { AnalysisSettings } from '../settings';
 import { GENERATED_DIM_NAME, aliasRole, type DimRole } from './dim-aliases';
@@ -10,6 +12,11 @@ import { evaluateDimExpression, isDimExpression } from './dim-expression';
 export { BATCH_ALIASES, SEQUENCE_ALIASES } from './dim-aliases';
 
 interface Occurrence { input: string; axis: number; rank: number; dtype: DType }
+
+/** The `--dim` key that sizes an axis of an input by position: `input:0`. */
+export function axisDimKey(input: string, axis: number): string {
+  return `${input}:${axis}`;
+}
 
 /**
  * Role of an exporter-generated name from where it sits: axis 0 of a tensor of rank >= 2 is the
@@ -31,6 +38,78 @@ function checkSize(what: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new MemlensError(`${what} must be an integer >= ${min}, got ${v}`);
 }
 
+/** `input:axis` keys of the settings that name an axis of a graph input, resolved against its declared dim. */
+function bindAxisKeys(inputs: ValueInfo[], given: Record<string, number>, dims: Record<string, number>): void {
+  for (const [key, v] of Object.entries(given)) {
+    const m = /^(.+):(\d+)$/.exec(key);
+    const input = m ? inputs.find((i) => i.name === m[1]) : undefined;
+    if (!m || !input) continue;
+    const axis = Number(m[2]);
+    const rank = input.shape?.length;
+    if (rank === undefined || axis >= rank) {
+      throw new MemlensError(`--dim ${key}: input '${input.name}' has ${rank === undefined ? 'no declared shape' : `${rank} axes (0 to ${rank - 1})`}`);
+    }
+    const d = input.shape![axis];
+    if (typeof d === 'number' && d !== v) throw new MemlensError(`--dim ${key}=${v}: axis ${axis} of input '${input.name}' has the fixed size ${d}`);
+    if (typeof d === 'string') {
+      if (d in given && given[d] !== v) throw new MemlensError(`--dim ${key}=${v} and --dim ${d}=${given[d]} set the same dimension differently`);
+      dims[d] = v;
+    }
+  }
+}
+
+function occurrencesOf(inputs: ValueInfo[], dims: Record<string, number>, warnings: string[]): Map<string, Occurrence[]> {
+  const occurrences = new Map<string, Occurrence[]>();
+  for (const input of inputs) {
+    input.shape?.forEach((d, axis) => {
+      if (d === null) {
+        const key = axisDimKey(input.name, axis);
+        if (!(key in dims)) warnings.push(`dimension ${axis} of input '${input.name}' has neither a size nor a name; set it with --dim ${key}=N`);
+      } else if (typeof d === 'string') {
+        const list = occurrences.get(d) ?? [];
+        list.push({ input: input.name, axis, rank: input.shape!.length, dtype: input.dtype });
+        occurrences.set(d, list);
+      }
+    });
+  }
+  return occurrences;
+}
+
+const ROLE_TEXT: Record<DimRole, { what: string; flag: string; setting: 'batch' | 'seq' }> = {
+  batch: { what: 'batch size', flag: '--batch', setting: 'batch' },
+  sequence: { what: 'sequence length', flag: '--seq', setting: 'seq' },
+};
+
+/** Why a size bound from the batch/seq settings deserves a line: a default, or a guess by position. */
+function roleWarning(name: string, occ: Occurrence, role: DimRole, value: number, byPosition: boolean, settings: AnalysisSettings): string | null {
+  const r = ROLE_TEXT[role];
+  const isDefault = settings.explicit !== undefined && !settings.explicit.includes(r.setting);
+  if (!isDefault && !byPosition) return null;
+  const what = `dimension '${name}' of input '${occ.input}'`;
+  const fix = `set ${r.flag} N or --dim ${name}=N`;
+  if (!byPosition) return `${what} is ${value}, the default ${r.what}; ${fix}`;
+  return `${what} is taken as the ${r.what} from its position (axis ${occ.axis}): ${value}${isDefault ? ', the default' : ''}; ${fix}`;
+}
+
+/**
+ * The `--input` values, checked against the graph: each names a graph input of one element (a
+ * sample rate, a flag, a step count), which is what a value can stand for.
+ */
+export function bindInputValues(model: Model, values: Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(values ?? {})) {
+    const input = model.graph.inputs.find((i) => i.name === name);
+    if (!input) throw new MemlensError(`--input ${name}: the model has no input '${name}' (inputs: ${model.graph.inputs.map((i) => i.name).join(', ')})`);
+    const shape = input.shape;
+    if (!shape || !shape.every((d) => d === 1)) {
+      throw new MemlensError(`--input ${name}=${v}: input '${name}' has shape [${shape?.map((d) => d ?? '?').join(',') ?? '?'}]; only an input of one element takes a value`);
+    }
+    if (!Number.isFinite(v)) throw new MemlensError(`--input ${name}: expected a number, got ${v}`);
+    out[name] = v;
+  }
+  return out;
+}
+
 export function bindDims(model: Model, settings: AnalysisSettings): { dims: Record<string, number>; warnings: string[] } {
   checkSize('batch', settings.batch, 1);
   checkSize('seq', settings.seq, 1);
@@ -39,21 +118,11 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
     checkSize(`--dim ${name}`, v, 0);
     dims[name] = v;
   }
+  const inputs = model.graph.inputs;
+  bindAxisKeys(inputs, settings.dims, dims);
   const bySetting: Record<DimRole, number> = { batch: settings.batch, sequence: settings.seq };
-
-  const occurrences = new Map<string, Occurrence[]>();
   const warnings: string[] = [];
-  for (const input of model.graph.inputs) {
-    input.shape?.forEach((d, axis) => {
-      if (d === null) {
-        warnings.push(`dimension ${axis} of input '${input.name}' has neither a size nor a name; sizes that depend on it are unknown`);
-      } else if (typeof d === 'string') {
-        const list = occurrences.get(d) ?? [];
-        list.push({ input: input.name, axis, rank: input.shape!.length, dtype: input.dtype });
-        occurrences.set(d, list);
-      }
-    });
-  }
+  const occurrences = occurrencesOf(inputs, dims, warnings);
 
   const plain = (name: string): number | undefined => {
     if (name in dims) return dims[name];
@@ -63,9 +132,13 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
   const expressions: string[] = [];
   for (const [name, occ] of occurrences) {
     if (name in dims) continue;
-    const role = aliasRole(name) ?? (GENERATED_DIM_NAME.test(name) ? positionalRole(occ) : undefined);
-    if (role) dims[name] = bySetting[role];
-    else if (isDimExpression(name)) expressions.push(name);
+    const alias = aliasRole(name);
+    const role = alias ?? (GENERATED_DIM_NAME.test(name) ? positionalRole(occ) : undefined);
+    if (role) {
+      dims[name] = bySetting[role];
+      const line = roleWarning(name, occ[0], role, dims[name], alias === undefined, settings);
+      if (line) warnings.push(line);
+    } else if (isDimExpression(name)) expressions.push(name);
   }
   for (const name of expressions) {
     const v = evaluateDimExpression(name, plain);

@@ -117,6 +117,25 @@ export function pickValues(value: number[], shape: number[], picks: number[][]):
   return out;
 }
 
+/** Values of a folded tensor with its axes permuted (Transpose): output axis i is input axis perm[i]. */
+export function transposeValues(value: number[], shape: number[], perm: number[]): number[] {
+  const inStrides = rowStrides(shape);
+  const outShape = perm.map((p) => shape[p]);
+  const n = value.length;
+  const out = new Array<number>(n);
+  const idx = new Array<number>(outShape.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    for (let a = 0; a < outShape.length; a++) off += idx[a] * inStrides[perm[a]];
+    out[i] = value[off];
+    for (let a = outShape.length - 1; a >= 0; a--) {
+      if (++idx[a] < outShape[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
 export function range(n: number): number[] {
   const r = new Array<number>(n);
   for (let i = 0; i < n; i++) r[i] = i;

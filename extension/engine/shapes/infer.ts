@@ -1,17 +1,21 @@
 // Shape and dtype inference over a whole model: seeds from inputs, initializers and constants,
 // one rule per operator, declared value_info where a rule cannot tell, and constant folding of
 // shape computations. An operator without a rule never stops the analysis.
-import type { Dim, Graph, GraphNode, Model, TensorType } from '../graph';
+import type { Dim, Graph, GraphNode, Model, TensorType, ValueInfo } from '../graph';
+import { axisDimKey } from './bind-dims';
 import { MemlensError } from '../errors';
-import type { InferredTensor, ShapeResult } from './types';
+import type { BranchChoice, InferredTensor, ShapeResult } from './types';
 import { isKnownShape } from './dim-math';
-import { tensor } from './fold';
+import { castValue, tensor } from './fold';
 import { NodeRuleContext } from './rule-context';
 import { ruleFor } from './registry';
 import { ShapeError } from './shape-error';
 import { topoOrder } from '../graph-order';
 
 export type { ShapeResult } from './types';
+
+/** Rule notes kept per analysis: a model with thousands of Ifs must not flood the output. */
+const MAX_NOTES = 20;
 
 /** Opset assumed for a domain the model does not import (ai.onnx: the newest these rules know). */
 const DEFAULT_OPSET: Record<string, number> = { '': 21 };
@@ -38,8 +42,19 @@ class Inference {
   private danglingCount = 0;
   private firstDangling = '';
   readonly failedRules = new Map<string, OpTally>();
+  /** Choices rules reported (the branch an If is sized by), one line each. */
+  private readonly notes: string[] = [];
+  readonly branches = new Map<string, BranchChoice>();
+  readonly bodies = new Map<string, Map<string, InferredTensor>>();
+  private readonly reporter = {
+    warn: (node: GraphNode, message: string) => {
+      if (this.notes.length < MAX_NOTES) this.notes.push(`${opName(node)} '${node.name}': ${message}`);
+    },
+    branch: (node: GraphNode, choice: BranchChoice) => void this.branches.set(node.name, choice),
+    body: (node: GraphNode, attr: string) => this.bodies.get(`${node.name}/${attr}`),
+  };
 
-  constructor(readonly model: Model, readonly dims: Record<string, number>) {}
+  constructor(readonly model: Model, readonly dims: Record<string, number>, readonly inputValues: Record<string, number>) {}
 
   opset(domain: string): number {
     return this.model.opsets[domain] ?? this.model.opsets[domain === '' ? 'ai.onnx' : domain] ?? DEFAULT_OPSET[domain] ?? 1;
@@ -52,9 +67,17 @@ class Inference {
     return { dtype: t.dtype, shape };
   }
 
+  /** A main-graph input: as bind, and a dim with no name sized by its `input:axis` setting. */
+  private bindInput(v: ValueInfo): InferredTensor {
+    const t = this.bind(v);
+    const shape = t.shape?.includes(null) ? t.shape.map((d, axis) => (d === null ? this.dims[axisDimKey(v.name, axis)] ?? null : d)) : t.shape;
+    const value = this.inputValues[v.name];
+    return value !== undefined ? tensor(t.dtype, shape, [castValue(value, t.dtype)]) : { dtype: t.dtype, shape };
+  }
+
   graph(graph: Graph, scope: Scope, seeds?: (InferredTensor | undefined)[]): void {
     graph.inputs.forEach((v, i) => {
-      const declared = this.bind(v);
+      const declared = scope.parent === null ? this.bindInput(v) : this.bind(v);
       const seed = seeds?.[i];
       scope.tensors.set(v.name, (seed && merge(seed, declared)) || declared);
     });
@@ -64,7 +87,7 @@ class Inference {
     const declaredOutputs = new Map<string, TensorType>();
     for (const o of graph.outputs) declaredOutputs.set(o.name, o);
 
-    const ctx = new NodeRuleContext((node, attr, inputs) => this.subgraph(node, attr, scope, inputs));
+    const ctx = new NodeRuleContext((node, attr, inputs) => this.subgraph(node, attr, scope, inputs), this.reporter);
     for (const node of topoOrder(graph)) {
       const inputs = node.inputs.map((name) => (name === '' ? undefined : this.lookup(scope, name, node)));
       const rule = ruleFor(node.domain, node.opType);
@@ -112,11 +135,12 @@ class Inference {
     if (a?.kind !== 'graph') return undefined;
     const scope = new Scope(outer);
     this.graph(a.value, scope, seeds);
+    this.bodies.set(`${node.name}/${attr}`, scope.tensors);
     return a.value.outputs.map((o) => scope.get(o.name) ?? this.bind(o));
   }
 
   warnings(): string[] {
-    const out: string[] = [];
+    const out: string[] = [...this.notes];
     for (const [op, t] of this.unknownOps) {
       out.push(`unknown operator ${op} (${plural(t.nodes, 'node')}): declared shapes used where present`);
     }
@@ -155,7 +179,8 @@ function sanitize(t: InferredTensor | null | undefined): InferredTensor | null {
 }
 
 export function isUnknown(t: InferredTensor): boolean {
-  return t.dtype === 'undefined' || !isKnownShape(t.shape);
+  if (t.sequence?.length === 0) return false; // an empty sequence holds nothing
+  return t.dtype === 'undefined' || !isKnownShape(t.shape) || (t.sequence !== undefined && typeof t.sequence.length !== 'number');
 }
 
 /** What a rule inferred, completed by what the graph declares (declared sizes fill unknown dims). */
@@ -173,13 +198,13 @@ function merge(inferred: InferredTensor | null, declared: InferredTensor | null)
 
 /**
  * Shapes and dtypes of every tensor of the model, with symbolic dims replaced from `dims`
- * (see bindDims). Throws MemlensError for a cycle or for inputs an operator cannot accept.
+ * (see bindDims) and one-element inputs given values folded (see bindInputValues). Throws MemlensError for a cycle or for inputs an operator cannot accept.
  */
-export function inferShapes(model: Model, dims: Record<string, number>): ShapeResult {
-  const inference = new Inference(model, dims);
+export function inferShapes(model: Model, dims: Record<string, number>, inputValues: Record<string, number> = {}): ShapeResult {
+  const inference = new Inference(model, dims, inputValues);
   const scope = new Scope(null);
   inference.graph(model.graph, scope);
   const unknown: string[] = [];
   for (const [name, t] of scope.tensors) if (isUnknown(t)) unknown.push(name);
-  return { tensors: scope.tensors, unknown, warnings: inference.warnings() };
+  return { tensors: scope.tensors, unknown, warnings: inference.warnings(), branches: inference.branches, bodies: inference.bodies };
 }

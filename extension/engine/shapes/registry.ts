@@ -14,12 +14,13 @@ import { quantizationRules } from './rules/quantization';
 import { recurrentRules } from './rules/recurrent';
 import { reduceRules } from './rules/reduce';
 import { resizeRules } from './rules/resize';
+import { sequenceRules } from './rules/sequence';
 import { shapeOpRules } from './rules/shape-ops';
 
 const TABLES: RuleTable[] = [
   elementwiseRules, matmulRules, convPoolRules, normalizationRules, shapeOpRules, generatorRules,
   indexingRules, reduceRules, attentionRules, quantizationRules, controlFlowRules, einsumRules,
-  resizeRules, recurrentRules, lossRules,
+  resizeRules, recurrentRules, lossRules, sequenceRules,
 ];
 
 const RULES = new Map<string, ShapeRule>();

@@ -1,6 +1,6 @@
 // The attribute and subgraph accessors a rule sees; one object per graph, pointed at each node in turn.
 import type { GraphNode, Initializer } from '../graph';
-import type { InferredTensor, ShapeRuleContext } from './types';
+import type { BranchChoice, InferredTensor, ShapeRuleContext } from './types';
 
 export type SubgraphInference = (
   node: GraphNode,
@@ -12,7 +12,14 @@ export class NodeRuleContext implements ShapeRuleContext {
   opset = 0;
   private node: GraphNode | null = null;
 
-  constructor(private readonly inferSubgraph: SubgraphInference) {}
+  constructor(
+    private readonly inferSubgraph: SubgraphInference,
+    private readonly notes: {
+      warn(node: GraphNode, message: string): void;
+      branch(node: GraphNode, choice: BranchChoice): void;
+      body(node: GraphNode, attr: string): ReadonlyMap<string, InferredTensor> | undefined;
+    },
+  ) {}
 
   at(node: GraphNode, opset: number): this {
     this.node = node;
@@ -59,5 +66,17 @@ export class NodeRuleContext implements ShapeRuleContext {
 
   subgraphOutputs(attr: string, inputs?: (InferredTensor | undefined)[]): InferredTensor[] | undefined {
     return this.node ? this.inferSubgraph(this.node, attr, inputs) : undefined;
+  }
+
+  subgraphTensors(attr: string): ReadonlyMap<string, InferredTensor> | undefined {
+    return this.node ? this.notes.body(this.node, attr) : undefined;
+  }
+
+  warn(message: string): void {
+    if (this.node) this.notes.warn(this.node, message);
+  }
+
+  chooseBranch(choice: BranchChoice): void {
+    if (this.node) this.notes.branch(this.node, choice);
   }
 }

@@ -10,6 +10,11 @@ export interface InferredTensor {
    * Reshape/Expand/Slice targets computed by Shape->Gather->Concat chains resolve.
    */
   value?: number[];
+  /**
+   * Set when the value is a sequence of tensors (SequenceEmpty, SequenceInsert, SplitToSequence):
+   * dtype and shape then describe each element (null where the elements differ), `length` how many.
+   */
+  sequence?: { length: Dim };
 }
 
 export interface ShapeRuleContext {
@@ -28,6 +33,23 @@ export interface ShapeRuleContext {
    * `inputs` seeds the subgraph's formal inputs where their declared types say less.
    */
   subgraphOutputs(attr: string, inputs?: (InferredTensor | undefined)[]): InferredTensor[] | undefined;
+  /** Tensors of a subgraph attribute of this node, once subgraphOutputs has inferred it. */
+  subgraphTensors(attr: string): ReadonlyMap<string, InferredTensor> | undefined;
+  /** A choice the rule made for this node that the user should know of (one warning line). */
+  warn(message: string): void;
+  /** Which branch of an If the shapes follow, and why (read by the memory model). */
+  chooseBranch(choice: BranchChoice): void;
+}
+
+/**
+ * The branch of an If that shapes follow: the one a folded condition selects; the only one whose
+ * shapes fit the inputs; or, when the condition is not known statically, the one whose tensors
+ * (outputs and everything its nodes make) take more bytes (`larger`), so the estimate is not below
+ * what either branch needs.
+ */
+export interface BranchChoice {
+  taken: 'then_branch' | 'else_branch';
+  why: 'condition' | 'only-valid' | 'larger';
 }
 
 /**
@@ -50,4 +72,11 @@ export interface ShapeResult {
   /** Tensor names whose bytes cannot be known (unknown dtype, rank or a non-numeric dim). */
   unknown: string[];
   warnings: string[];
+  /** If nodes (of any graph, by node name) and the branch their output shapes follow. */
+  branches: Map<string, BranchChoice>;
+  /**
+   * Tensors of every subgraph body (If branches, Loop and Scan bodies, nested ones too), keyed
+   * `node/attribute`: the formal inputs, the body's own initializers and node outputs.
+   */
+  bodies: Map<string, Map<string, InferredTensor>>;
 }

@@ -56,6 +56,18 @@ describe('run inputs', () => {
     ]);
   });
 
+  it('feeds an input its --input value, and an unnamed axis its input:axis size', () => {
+    const m: Model = {
+      ...model(),
+      graph: { ...model().graph, inputs: [{ name: 'sr', dtype: 'int64', shape: [] }, { name: 'audio', dtype: 'float32', shape: [null, null] }], nodes: [] },
+    };
+    const [sr, audio] = planInputs(m, { 'audio:0': 1, 'audio:1': 512 }, 'm', { sr: 16000 });
+    assert.deepEqual([sr.fill, sr.value, sr.shape], ['value', 16000, []]);
+    assert.deepEqual(makeInputData(sr, seededRng(1)), new BigInt64Array([16000n]));
+    assert.deepEqual(audio.shape, [1, 512]);
+    assert.throws(() => planInputs(m, { 'audio:0': 1 }, 'm'), /input 'audio' axis 1 is an unnamed dim with no value; pass --dim audio:1=N/);
+  });
+
   it('makes ids inside the table, deterministic per seed', () => {
     const spec = planInputs(model(), { batch: 4, seq: 256 }, 'm')[0];
     const a = makeInputData(spec, seededRng(7)) as BigInt64Array;

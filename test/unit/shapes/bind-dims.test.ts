@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemlensError } from '../../../extension/engine/errors';
 import { withDefaults } from '../../../extension/engine/settings';
-import { BATCH_ALIASES, SEQUENCE_ALIASES, bindDims } from '../../../extension/engine/shapes/bind-dims';
+import { BATCH_ALIASES, SEQUENCE_ALIASES, bindDims, bindInputValues } from '../../../extension/engine/shapes/bind-dims';
 import { evaluateDimExpression } from '../../../extension/engine/shapes/dim-expression';
-import { model, vi } from './build';
+import { inferShapes } from '../../../extension/engine/shapes/infer';
+import { model, node, vi } from './build';
 
 const settings = withDefaults({ batch: 4, seq: 256 });
 
@@ -53,7 +54,13 @@ test('exporter-generated names bind by position: axis 0 batch, axis 1 of ids seq
   });
   const { dims, warnings } = bindDims(m, settings);
   assert.deepEqual(dims, { s0: 4, s1: 256, s2: 256, x_dynamic_axes_1: 4 });
-  assert.deepEqual(warnings, []);
+  // A size guessed from a position is never chosen silently.
+  assert.deepEqual(warnings, [
+    "dimension 's0' of input 'input_ids' is taken as the batch size from its position (axis 0): 4; set --batch N or --dim s0=N",
+    "dimension 's1' of input 'input_ids' is taken as the sequence length from its position (axis 1): 256; set --seq N or --dim s1=N",
+    "dimension 's2' of input 'past_key_values.0.key' is taken as the sequence length from its position (axis 2): 256; set --seq N or --dim s2=N",
+    "dimension 'x_dynamic_axes_1' of input 'x' is taken as the batch size from its position (axis 0): 4; set --batch N or --dim x_dynamic_axes_1=N",
+  ]);
 });
 
 test('unbound dims are reported with the input they belong to and how to set them', () => {
@@ -61,9 +68,59 @@ test('unbound dims are reported with the input they belong to and how to set the
   const { dims, warnings } = bindDims(m, settings);
   assert.deepEqual(dims, { batch: 4 });
   assert.deepEqual(warnings, [
-    "dimension 2 of input 'x' has neither a size nor a name; sizes that depend on it are unknown",
+    "dimension 2 of input 'x' has neither a size nor a name; set it with --dim x:2=N",
     "dimension 'foo' of input 'x' is symbolic; set it with --dim foo=N",
   ]);
+});
+
+test('a dim bound from a default batch or sequence length is reported; one the user gave is not', () => {
+  const m = model({ nodes: [], inputs: [vi('ids', 'int64', ['batch', 'sequence']), vi('pos', 'int64', ['unk__3', 'unk__4'])] });
+  const defaults = bindDims(m, withDefaults({ explicit: [] }));
+  assert.deepEqual(defaults.dims, { batch: 1, sequence: 128, unk__3: 1, unk__4: 128 });
+  assert.deepEqual(defaults.warnings, [
+    "dimension 'batch' of input 'ids' is 1, the default batch size; set --batch N or --dim batch=N",
+    "dimension 'sequence' of input 'ids' is 128, the default sequence length; set --seq N or --dim sequence=N",
+    "dimension 'unk__3' of input 'pos' is taken as the batch size from its position (axis 0): 1, the default; set --batch N or --dim unk__3=N",
+    "dimension 'unk__4' of input 'pos' is taken as the sequence length from its position (axis 1): 128, the default; set --seq N or --dim unk__4=N",
+  ]);
+  const given = bindDims(m, withDefaults({ batch: 2, seq: 64, explicit: ['batch', 'seq'] }));
+  assert.deepEqual(given.warnings.filter((w) => w.includes("'batch'") || w.includes("'sequence'")), []);
+  assert.equal(given.warnings.length, 2, 'the positional guesses are still reported');
+});
+
+test('an axis with neither a size nor a name is sized by input and axis (--dim input:0=N)', () => {
+  const m = model({
+    inputs: [vi('input', 'float32', [null, null]), vi('state', 'float32', [2, null, 128])],
+    outputs: [vi('y', 'float32', null)],
+    nodes: [node('Add', ['input', 'input'], ['y'])],
+  });
+  const bound = bindDims(m, withDefaults({ dims: { 'input:0': 1, 'input:1': 512, 'state:1': 1 } }));
+  assert.deepEqual(bound.warnings, []);
+  const r = inferShapes(m, bound.dims);
+  assert.deepEqual(r.tensors.get('input')?.shape, [1, 512]);
+  assert.deepEqual(r.tensors.get('state')?.shape, [2, 1, 128]);
+  assert.deepEqual(r.tensors.get('y')?.shape, [1, 512]);
+  assert.deepEqual(r.unknown, []);
+  // Left unset, the warning says how to set it.
+  assert.deepEqual(bindDims(m, withDefaults({ dims: { 'input:0': 1, 'input:1': 512 } })).warnings, [
+    "dimension 1 of input 'state' has neither a size nor a name; set it with --dim state:1=N",
+  ]);
+});
+
+test('input:axis on a named axis binds the name; on a fixed axis or past the rank it is an error', () => {
+  const m = model({ nodes: [], inputs: [vi('x', 'float32', ['frames', 80])] });
+  assert.equal(bindDims(m, withDefaults({ dims: { 'x:0': 300 } })).dims.frames, 300);
+  assert.throws(() => bindDims(m, withDefaults({ dims: { 'x:1': 40 } })), /^MemlensError: --dim x:1=40: axis 1 of input 'x' has the fixed size 80$/);
+  assert.throws(() => bindDims(m, withDefaults({ dims: { 'x:2': 1 } })), /--dim x:2: input 'x' has 2 axes \(0 to 1\)/);
+  assert.throws(() => bindDims(m, withDefaults({ dims: { 'x:0': 3, frames: 4 } })), /set the same dimension differently/);
+});
+
+test('--input values are checked: an input of one element, by name', () => {
+  const m = model({ nodes: [], inputs: [vi('input', 'float32', [1, 512]), vi('sr', 'int64', []), vi('flag', 'bool', [1])] });
+  assert.deepEqual(bindInputValues(m, { sr: 16000, flag: 1 }), { sr: 16000, flag: 1 });
+  assert.deepEqual(bindInputValues(m, undefined), {});
+  assert.throws(() => bindInputValues(m, { rate: 8000 }), /^MemlensError: --input rate: the model has no input 'rate' \(inputs: input, sr, flag\)$/);
+  assert.throws(() => bindInputValues(m, { input: 0 }), /--input input=0: input 'input' has shape \[1,512\]; only an input of one element takes a value/);
 });
 
 test('bad sizes are one-line MemlensErrors', () => {

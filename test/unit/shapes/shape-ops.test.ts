@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { a, f32, i64, run, shape1, t } from './build';
+import { a, f32, i64, init, model, node, run, shape1, t, vi } from './build';
+import { inferShapes } from '../../../extension/engine/shapes/infer';
 
 test('Reshape with 0 (copy) and -1 (inferred)', () => {
   assert.deepEqual(shape1('Reshape', [f32(2, 128, 768), i64(0, 0, 12, -1)]), [2, 128, 12, 64]);
@@ -74,4 +75,36 @@ test('ConstantOfShape and Range fold; Range counts ceil((limit-start)/delta)', (
   assert.deepEqual(r, { dtype: 'int64', shape: [4], value: [0, 3, 6, 9] });
   assert.deepEqual(run('Range', [t('int64', [], [5]), t('int64', [], [1]), t('int64', [], [1])])[0].shape, [0]);
   assert.deepEqual(run('Range', [t('int64', [], [0]), t('int64', []), t('int64', [], [1])])[0].shape, [null]);
+});
+
+test('Transpose folds the values of a small constant of any rank', () => {
+  const out = run('Transpose', [t('int64', [2, 3], [1, 2, 3, 4, 5, 6])], { perm: a.ints([1, 0]) })[0];
+  assert.deepEqual(out, { dtype: 'int64', shape: [3, 2], value: [1, 4, 2, 5, 3, 6] });
+  const cube = run('Transpose', [t('int64', [2, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7])], { perm: a.ints([2, 0, 1]) })[0];
+  assert.deepEqual(cube.value, [0, 2, 4, 6, 1, 3, 5, 7]);
+});
+
+test("PyTorch's pad export (pads reshaped to pairs, reversed, transposed, flattened) gives Pad a known size", () => {
+  // The exporter lays pads out as (begin, end) pairs from the last axis back, reshapes them to
+  // [4, 2], reverses the rows with a Slice of step -1, transposes to [2, 4] and flattens the result
+  // to ONNX's begins-then-ends order.
+  const m = model({
+    inputs: [vi('x', 'float32', [1, 5, 5, 8])],
+    initializers: [
+      init('pads', 'int64', [8], [0, 0, 0, 1, 0, 3, 0, 0]), init('pairs', 'int64', [2], [-1, 2]),
+      init('s', 'int64', [1], [-1]), init('e', 'int64', [1], [-9223372036854775807]), init('ax', 'int64', [1], [0]),
+      init('st', 'int64', [1], [-1]), init('flat', 'int64', [1], [-1]),
+    ],
+    nodes: [
+      node('Reshape', ['pads', 'pairs'], ['p2']),
+      node('Slice', ['p2', 's', 'e', 'ax', 'st'], ['rev']),
+      node('Transpose', ['rev'], ['tr'], { perm: a.ints([1, 0]) }),
+      node('Reshape', ['tr', 'flat'], ['onnxPads']),
+      node('Pad', ['x', 'onnxPads'], ['y'], { mode: a.string('constant') }),
+    ],
+  });
+  const r = inferShapes(m, {});
+  assert.deepEqual(r.tensors.get('onnxPads')?.value, [0, 0, 0, 0, 0, 3, 1, 0]);
+  assert.deepEqual(r.tensors.get('y')?.shape, [1, 8, 6, 8]);
+  assert.deepEqual(r.unknown, []);
 });

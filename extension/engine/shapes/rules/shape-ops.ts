@@ -3,7 +3,7 @@
 import type { Dim } from '../../graph';
 import type { RuleTable, ShapeRule } from '../types';
 import { broadcast, fmtShape, isKnownShape, mulDim, normAxis, productDims, unknownDims } from '../dim-math';
-import { count, mapBroadcast, tensor } from '../fold';
+import { count, mapBroadcast, tensor, transposeValues } from '../fold';
 import { ShapeError } from '../shape-error';
 import { like, listParam, normAxes, typed } from './util';
 
@@ -122,8 +122,10 @@ const transpose: ShapeRule = (_node, [x], ctx) => {
   const rank = x.shape.length;
   const perm = ctx.ints('perm') ?? x.shape.map((_d, i) => rank - 1 - i);
   if (perm.length !== rank) throw new ShapeError(`perm [${perm.join(',')}] does not match rank ${rank}`);
-  const shape = perm.map((p) => x.shape![normAxis(p, rank, 'perm entry')]);
-  return [tensor(x.dtype, shape, rank <= 1 ? x.value : undefined)];
+  const axes = perm.map((p) => normAxis(p, rank, 'perm entry'));
+  const shape = axes.map((a) => x.shape![a]);
+  const value = x.value && isKnownShape(x.shape) ? (rank <= 1 ? x.value : transposeValues(x.value, x.shape, axes)) : undefined;
+  return [tensor(x.dtype, shape, value)];
 };
 
 const expand: ShapeRule = (_node, [x, s]) => {

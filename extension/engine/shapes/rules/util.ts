@@ -7,9 +7,10 @@ import { ShapeError } from '../shape-error';
 export type Inputs = (InferredTensor | undefined)[];
 export type Outputs = (InferredTensor | null)[];
 
-/** Same type as the input, without folded values. */
+/** Same type as the input (a sequence stays a sequence), without folded values. */
 export function like(t: InferredTensor | undefined): InferredTensor | null {
-  return t ? { dtype: t.dtype, shape: t.shape } : null;
+  if (!t) return null;
+  return t.sequence ? { dtype: t.dtype, shape: t.shape, sequence: t.sequence } : { dtype: t.dtype, shape: t.shape };
 }
 
 /** Type of a tensor; null shape when rank is unknown. */

@@ -1,0 +1,126 @@
+// One row per held-out model: each estimated figure beside the figure it is tested against, and
+// the error as (estimate - measured) / measured. No residual is booked as an explanation here: a
+// difference is reported with its size, whatever its cause.
+import type { EstimatedFigures } from './estimate-figures';
+import type { Measurement } from './measure';
+
+/** A node's requested bytes count as matching within this many bytes (issue 12's acceptance). */
+export const NODE_TOLERANCE_BYTES = 1024;
+
+export interface FigurePair {
+  estimate: number;
+  measured: number;
+  /** (estimate - measured) / measured in percent; 0 when both are 0. */
+  errorPct: number;
+}
+
+export interface NodeMatch {
+  /** ORT node events with a requested-in-use figure. */
+  measured: number;
+  /** Of those, how many the estimate has within NODE_TOLERANCE_BYTES. */
+  within: number;
+  /** Of those, how many have no estimated figure at all (subgraph bodies, nodes ORT added). */
+  missing: number;
+  share: number;
+}
+
+export interface ModelRow {
+  name: string;
+  origin: string;
+  ok: boolean;
+  error?: string;
+  weights?: FigurePair & { differenceBytes: number };
+  arena?: FigurePair;
+  optimised?: FigurePair | null;
+  nodes?: NodeMatch;
+  unknownTensors?: number;
+  warnings?: string[];
+}
+
+export function pair(estimate: number, measured: number): FigurePair {
+  const errorPct = measured === 0 ? (estimate === 0 ? 0 : 100) : ((estimate - measured) / measured) * 100;
+  return { estimate, measured, errorPct };
+}
+
+export function matchNodes(est: EstimatedFigures, m: Measurement): NodeMatch {
+  let measured = 0, within = 0, missing = 0;
+  for (const n of m.attribution.nodes) {
+    if (n.requestedInUseBytes === null) continue;
+    measured++;
+    const e = est.requestedAfterNode.get(n.node);
+    if (e === undefined) missing++;
+    else if (Math.abs(e - n.requestedInUseBytes) <= NODE_TOLERANCE_BYTES) within++;
+  }
+  return { measured, within, missing, share: measured > 0 ? within / measured : 0 };
+}
+
+export function compareModel(name: string, origin: string, est: EstimatedFigures, referenceWeights: number, m: Measurement, warnings: string[]): ModelRow {
+  const weights = { ...pair(est.weightBytes, referenceWeights), differenceBytes: est.weightBytes - referenceWeights };
+  return {
+    name,
+    origin,
+    ok: true,
+    weights,
+    arena: pair(est.arenaPeakBytes, m.attribution.peakBytes),
+    optimised: m.optimised ? pair(est.optimisedPeakBytes, m.optimised.peakBytes) : null,
+    nodes: matchNodes(est, m),
+    unknownTensors: est.unknownTensors,
+    warnings,
+  };
+}
+
+export interface ColumnSummary {
+  models: number;
+  medianAbsErrorPct: number;
+  maxAbsErrorPct: number;
+  below: number;
+  above: number;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function summarise(pairs: FigurePair[]): ColumnSummary {
+  const abs = pairs.map((p) => Math.abs(p.errorPct));
+  return {
+    models: pairs.length,
+    medianAbsErrorPct: median(abs),
+    maxAbsErrorPct: abs.length ? Math.max(...abs) : 0,
+    below: pairs.filter((p) => p.errorPct < 0).length,
+    above: pairs.filter((p) => p.errorPct > 0).length,
+  };
+}
+
+export interface Summary {
+  models: number;
+  failed: number;
+  weightsExact: number;
+  weights: ColumnSummary;
+  arena: ColumnSummary;
+  optimised: ColumnSummary;
+  /** Nodes within tolerance over all measured nodes of all models. */
+  nodesWithinShare: number;
+  medianModelNodeShare: number;
+  unknownTensors: number;
+}
+
+export function summariseRows(rows: ModelRow[]): Summary {
+  const ok = rows.filter((r) => r.ok);
+  const nodes = ok.map((r) => r.nodes!);
+  const measured = nodes.reduce((s, n) => s + n.measured, 0);
+  return {
+    models: rows.length,
+    failed: rows.length - ok.length,
+    weightsExact: ok.filter((r) => r.weights!.differenceBytes === 0).length,
+    weights: summarise(ok.map((r) => r.weights!)),
+    arena: summarise(ok.map((r) => r.arena!)),
+    optimised: summarise(ok.flatMap((r) => (r.optimised ? [r.optimised] : []))),
+    nodesWithinShare: measured > 0 ? nodes.reduce((s, n) => s + n.within, 0) / measured : 0,
+    medianModelNodeShare: median(nodes.map((n) => n.share)),
+    unknownTensors: ok.reduce((s, r) => s + (r.unknownTensors ?? 0), 0),
+  };
+}
