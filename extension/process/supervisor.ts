@@ -88,9 +88,12 @@ export function defaultMemoryLimit(): number {
   return Math.floor(os.totalmem() * 0.75);
 }
 
-/** The V8 old-space limit of a Node child: below the memory limit, so the heap runs out first with a clear cause. */
+/**
+ * The V8 old-space limit of a Node child: half the memory limit, so a heap that grows without end
+ * runs out with V8's own clear cause before the process (code, buffers, new space) reaches the limit.
+ */
 export function heapLimitBytes(memoryBytes: number): number {
-  return Math.max(64, Math.floor((memoryBytes * 0.75) / MIB)) * MIB;
+  return Math.max(64, Math.floor((memoryBytes * 0.5) / MIB)) * MIB;
 }
 
 export function superviseChild<M = never>(spec: ChildSpec<M>): Promise<ChildRun<M>> {
@@ -168,7 +171,7 @@ class Supervision<M> {
     const [markerName, markerValue] = this.marker.split('=');
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.spec.env, TMPDIR: temp, TMP: temp, TEMP: temp, [markerName]: markerValue };
     const program = this.spec.program;
-    const common = { cwd: this.spec.cwd, env, detached: true };
+    const common = { cwd: this.spec.cwd, env, detached: true, windowsHide: true };
     if (program.kind === 'exec') return spawn(program.command, program.args, { ...common, stdio: ['ignore', 'pipe', 'pipe'] });
     return fork(program.module, [], {
       ...common,

@@ -103,7 +103,12 @@ function handle(req: TraceRequest): TraceReply {
 // Orphaned (the caller went away): nothing is waiting for the trace.
 process.on('disconnect', () => process.exit(1));
 
+/** Exits once what the model printed has reached the caller (writes to a pipe are queued, and exit drops the queue). */
+function exitFlushed(): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(0)));
+}
+
 process.once('message', (req: TraceRequest) => {
   const reply = handle(req);
-  process.send?.(reply, () => process.exit(0));
+  process.send?.(reply, exitFlushed);
 });
