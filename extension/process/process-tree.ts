@@ -66,6 +66,7 @@ export interface TreeMemory {
 export class ProcessTree {
   static readonly supported = fs.existsSync('/proc/self/stat');
   private readonly members = new Map<number, string>();
+  private readonly rootStart: string | null;
 
   /**
    * `root` leads its own process group; `marker` is an environment entry (`NAME=value`) given
@@ -74,6 +75,7 @@ export class ProcessTree {
    */
   constructor(readonly root: number, private readonly marker: string | null) {
     const st = readStat(root);
+    this.rootStart = st?.start ?? null;
     if (st) this.members.set(root, st.start);
   }
 
@@ -119,11 +121,16 @@ export class ProcessTree {
   /** Sends `sig` to the group and to every process of the run found now; returns how many were signalled. */
   signal(sig: NodeJS.Signals, sweep: boolean): number {
     let sent = 0;
-    try {
-      process.kill(-this.root, sig);
-      sent++;
-    } catch {
-      // the group is empty (or was never made)
+    // The group outlives its leader while members remain; a live process with the leader's pid
+    // but another start time is not ours, nor is the group it may lead.
+    const leader = readStat(this.root);
+    if (leader === null || leader.start === this.rootStart) {
+      try {
+        process.kill(-this.root, sig);
+        sent++;
+      } catch {
+        // the group is empty (or was never made)
+      }
     }
     const stats = sweep ? this.scan() : null;
     if (stats) this.addDescendants(stats);
@@ -139,16 +146,6 @@ export class ProcessTree {
       }
     }
     return sent;
-  }
-
-  /** Whether any process of the run is still alive (by the group, the members and the marker). */
-  alive(): boolean {
-    const stats = this.scan();
-    for (const [pid, st] of stats) {
-      if (st.pgid === this.root || this.members.get(pid) === st.start) return true;
-      if (this.marker && this.carriesMarker(pid)) return true;
-    }
-    return false;
   }
 
   private scan(): Map<number, Stat> {

@@ -1,6 +1,6 @@
 // The run process: loads onnxruntime-node, runs the model instrumented and sends back plain
-// figures. It is started by run.ts with child_process.fork and never shares its fate with the
-// caller: a native crash, an out-of-memory or a hang ends this process only.
+// figures. It is started by run.ts under the supervisor (process/supervisor.ts) and never shares
+// its fate with the caller: a native crash, an out-of-memory or a hang ends this process only.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
