@@ -18,7 +18,7 @@ import { discoverPython } from './discovery';
 import { chooseEntry } from './entry';
 import type { EntryRequest } from './entry';
 import { resolvePython } from './interpreter';
-import { checkBridgeResult, checkProbe, type Exporter } from './bridge-result';
+import { checkBridgeResult, checkProbe, type BridgeSuccess, type Exporter } from './bridge-result';
 import { runPython, runPythonJson } from './run-python';
 import { callIndices, writeRegions } from './regions';
 import { locateNodes } from './source-map';
@@ -134,16 +134,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`));
 
     const model = decodeModel(fs.readFileSync(rawOnnx), `${label} (exported ONNX)`);
-    const located = result.exporter === 'dynamo'
-      ? locateFromTorchMetadata(model)
-      : locateNodes(model.graph, result.modules, await forwardLookup(result.modules, absolute, discovery));
-    writeLocations(model, located);
-    const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
-    writeRegions(model.graph, located, result.regions ?? [], calls);
-    model.metadata['memlens.entry'] = choice.label;
-    model.metadata['memlens.torch_version'] = result.torchVersion;
-    model.metadata['memlens.exporter'] = result.exporter;
-
+    await annotate(model, result, choice.label, absolute, discovery);
     const meta: CacheMeta = {
       entry: choice.label,
       torchVersion: result.torchVersion,
@@ -156,6 +147,19 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Source lines, regions and provenance of the exported model, as node and model metadata. */
+async function annotate(model: Model, result: BridgeSuccess, entry: string, file: string, discovery: PythonDiscovery): Promise<void> {
+  const located = result.exporter === 'dynamo'
+    ? locateFromTorchMetadata(model)
+    : locateNodes(model.graph, result.modules, await forwardLookup(result.modules, file, discovery));
+  writeLocations(model, located);
+  const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
+  writeRegions(model.graph, located, result.regions, calls);
+  model.metadata['memlens.entry'] = entry;
+  model.metadata['memlens.torch_version'] = result.torchVersion;
+  model.metadata['memlens.exporter'] = result.exporter;
 }
 
 /** Symbolic dims from directives and examples take their values from the settings. */
