@@ -1,10 +1,10 @@
 // Measured figures beside the estimate: the model runs on ONNX Runtime in a child process
 // (extension/runner) and the per-node measurement joins the profile by node name.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MemlensError } from '../engine/errors';
 import { encodeModel } from '../engine/onnx/encode';
 import { formatBytes } from '../engine/units';
+import { defaultMemoryLimit } from '../process/supervisor';
 import type { MeasuredFigures, Profile } from '../engine/profile';
 import type { AnalysisSettings } from '../engine/settings';
 import { compareRun } from '../runner/compare';
@@ -53,9 +53,4 @@ export async function measureProfile(loaded: LoadedModel, profile: Profile, opti
       summary: cmp.summary,
     },
   };
-}
-
-/** Three quarters of the machine's memory: a run that grows past it is stopped, not the machine. */
-function defaultMemoryLimit(): number {
-  return Math.floor(os.totalmem() * 0.75);
 }

@@ -1,6 +1,6 @@
 // Device memory of a process on NVIDIA GPUs, from nvidia-smi when it is installed. CUDA's
 // allocations live outside the process RSS and outside ORT's CPU arena figures.
-import { execFile } from 'child_process';
+import { toolOutput } from '../process/run-tool';
 
 const QUERY = ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'];
 
@@ -16,10 +16,7 @@ export function parseComputeApps(text: string, pid: number): number | null {
 }
 
 /** Used device memory of `pid` in bytes; null when nvidia-smi is missing or lists no such process. */
-export function queryDeviceMemory(pid: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    execFile('nvidia-smi', QUERY, { timeout: 5000 }, (err, stdout) => {
-      resolve(err ? null : parseComputeApps(stdout, pid));
-    });
-  });
+export async function queryDeviceMemory(pid: number): Promise<number | null> {
+  const out = await toolOutput('nvidia-smi', QUERY, 5000);
+  return out === null ? null : parseComputeApps(out, pid);
 }

@@ -1,20 +1,22 @@
-// Runs a model on ONNX Runtime in a child process and watches it from outside: a time limit,
-// a memory limit on the child's RSS and cancellation end it (SIGTERM, then SIGKILL after a grace
-// period), and a crash of the runtime ends only the child. Every ending becomes one MemlensError.
-import { fork } from 'child_process';
+// Runs a model on ONNX Runtime in a child process (worker.ts) under the supervisor: a time limit,
+// a memory limit on the resident memory of the process and cancellation end it, and a crash of the
+// runtime ends only the child. Every ending becomes one MemlensError line.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MemlensError } from '../engine/errors';
-import { formatBytes } from '../engine/units';
-import { formatSeconds } from './format';
+import { endingError, lastLine, oneLine } from '../process/ending';
+import { defaultMemoryLimit, superviseChild, type ChildRun } from '../process/supervisor';
 import { queryDeviceMemory } from './gpu-memory';
-import { readProcMemory } from './proc-memory';
+import { checkWorkerMessage } from './messages';
 import { PROVIDER_CHOICES, type ProviderChoice, type RunRequest, type RunResult, type WorkerMessage, type WorkerRequest, type WorkerStart } from './types';
 
 export interface RunOptions {
   timeoutMs: number;
-  /** Kill the run when its RSS goes over this, and refuse up front when the weights alone do. */
+  /**
+   * Kill the run when its RSS goes over this, and refuse up front when the weights alone do;
+   * default three quarters of the machine's memory.
+   */
   memoryLimitBytes?: number;
   signal?: AbortSignal;
   /** Between SIGTERM and SIGKILL when stopping a run; 2 s by default. */
@@ -25,11 +27,8 @@ export interface RunOptions {
 
 export const DEFAULT_RUNS = 3;
 const DEFAULT_SEED = 1234;
-const RSS_POLL_MS = 25;
 const GPU_POLL_MS = 500;
 const STDERR_TAIL = 4096;
-
-type Stop = { kind: 'timeout' } | { kind: 'memory'; rss: number } | { kind: 'cancelled' };
 
 export async function runModel(request: RunRequest, options: RunOptions): Promise<RunResult> {
   const ep = request.ep ?? 'auto';
@@ -83,7 +82,7 @@ function makeWorkerRequest(
     dims: request.dims ?? {},
     seed: request.seed ?? DEFAULT_SEED,
     optimised: request.optimised ?? true,
-    memoryLimitBytes: options.memoryLimitBytes ?? null,
+    memoryLimitBytes: options.memoryLimitBytes ?? defaultMemoryLimit(),
     workDir,
   };
 }
@@ -94,113 +93,74 @@ function workerPath(): string {
   return file;
 }
 
-function supervise(req: WorkerRequest, options: RunOptions): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(workerPath(), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] });
-    let stage = 'starting';
-    let stop: Stop | null = null;
-    let message: WorkerMessage | null = null;
-    let stderr = '';
-    let peakRss: number | null = null;
-    let rssReadable = false;
-    let devicePeak: number | null = null;
-    const timers: NodeJS.Timeout[] = [];
-
-    const kill = (why: Stop, immediately: boolean) => {
-      if (stop) return;
-      stop = why;
-      child.kill(immediately ? 'SIGKILL' : 'SIGTERM');
-      if (!immediately) timers.push(setTimeout(() => child.kill('SIGKILL'), options.killGraceMs ?? 2000));
-    };
-
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL);
-    });
-    child.on('message', (m: WorkerMessage) => {
+async function supervise(req: WorkerRequest, options: RunOptions): Promise<RunResult> {
+  let stage = 'starting';
+  const device = new DevicePeak(req.ep === 'auto' || req.ep === 'cuda');
+  const start: WorkerStart = { type: 'run', request: req };
+  const run = await superviseChild<WorkerMessage>({
+    what: 'model run',
+    program: { kind: 'node', module: workerPath(), request: start },
+    limits: { timeoutMs: options.timeoutMs, memoryBytes: req.memoryLimitBytes ?? undefined, killGraceMs: options.killGraceMs, outputBytes: STDERR_TAIL },
+    // ONNX Runtime's telemetry writes `.ses` and `mat-debug-<pid>.log` into TMPDIR and a device
+    // id under ~/.cache on every run; it is off, and TMPDIR is the run's own directory anyway.
+    env: { ORT_DISABLE_TELEMETRY: '1' },
+    tempDir: req.workDir,
+    signal: options.signal,
+    messages: checkWorkerMessage,
+    onMessage: (m) => {
       if (m.type === 'stage') stage = m.stage;
-      else message = m;
-    });
-
-    const pid = child.pid;
-    if (pid !== undefined) {
+    },
+    onStart: (pid) => {
       options.onStart?.(pid);
-      timers.push(setInterval(() => {
-        const mem = readProcMemory(pid);
-        if (!mem) return;
-        rssReadable = true;
-        peakRss = Math.max(peakRss ?? 0, mem.peakRssBytes);
-        if (options.memoryLimitBytes !== undefined && mem.rssBytes > options.memoryLimitBytes) {
-          kill({ kind: 'memory', rss: mem.rssBytes }, true);
-        }
-      }, RSS_POLL_MS));
-      if (req.ep === 'auto' || req.ep === 'cuda') {
-        timers.push(setInterval(() => {
-          void queryDeviceMemory(pid).then((b) => {
-            if (b !== null) devicePeak = Math.max(devicePeak ?? 0, b);
-          });
-        }, GPU_POLL_MS));
-      }
-    }
-    timers.push(setTimeout(() => kill({ kind: 'timeout' }, false), options.timeoutMs));
-    const onAbort = () => kill({ kind: 'cancelled' }, false);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    let settled = false;
-    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (settled) return;
-      settled = true;
-      for (const t of timers) clearTimeout(t);
-      options.signal?.removeEventListener('abort', onAbort);
-      const outcome = settle(stop, message, code, signal, stage, stderr, options);
-      if (outcome instanceof Error) return reject(outcome);
-      const warnings = [...outcome.warnings];
-      if (options.memoryLimitBytes !== undefined && !rssReadable) {
-        warnings.push(`the memory limit was not enforced: /proc/${pid}/status could not be read on ${process.platform}`);
-      }
-      resolve({ ...outcome, warnings, rssPeakBytes: peakRss, deviceMemory: devicePeak === null ? null : { peakBytes: devicePeak, source: 'nvidia-smi' } });
-    };
-    child.on('exit', finish);
-    child.on('error', (e) => {
-      // Only a failed start leaves no exit event to wait for.
-      stderr += `\n${e.message}`;
-      if (child.pid === undefined) finish(null, null);
-    });
-
-    const start: WorkerStart = { type: 'run', request: req };
-    child.send(start, (err) => {
-      if (err) stderr += `\ncannot start the run: ${err.message}`;
-    });
+      device.watch(pid);
+    },
   });
+  device.stop();
+  const outcome = settle(run, stage);
+  const warnings = [...outcome.warnings];
+  if (options.memoryLimitBytes !== undefined && run.peakRssBytes === null) {
+    warnings.push(`the memory limit was not enforced: /proc/${run.pid}/status could not be read on ${process.platform}`);
+  }
+  return { ...outcome, warnings, rssPeakBytes: run.peakRssBytes, deviceMemory: device.figures() };
 }
 
-function settle(
-  stop: Stop | null,
-  message: WorkerMessage | null,
-  code: number | null,
-  signal: NodeJS.Signals | null,
-  stage: string,
-  stderr: string,
-  options: RunOptions,
-): Omit<RunResult, 'rssPeakBytes' | 'deviceMemory'> | Error {
-  if (stop?.kind === 'timeout') return new MemlensError(`model run timed out after ${formatSeconds(options.timeoutMs)} (while ${stage})`);
-  if (stop?.kind === 'cancelled') return new MemlensError(`model run cancelled (while ${stage})`);
-  if (stop?.kind === 'memory') {
-    return new MemlensError(
-      `model run exceeded the memory limit of ${formatBytes(options.memoryLimitBytes ?? 0)} (RSS ${formatBytes(stop.rss)}, while ${stage})`,
-    );
+/** Device memory of the run process, polled from nvidia-smi while it runs (CUDA allocations are outside its RSS). */
+class DevicePeak {
+  private peak: number | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly wanted: boolean) {}
+
+  watch(pid: number): void {
+    if (!this.wanted) return;
+    this.timer = setInterval(() => {
+      void queryDeviceMemory(pid).then((b) => {
+        if (b !== null) this.peak = Math.max(this.peak ?? 0, b);
+      });
+    }, GPU_POLL_MS);
   }
-  if (message?.type === 'result') return message.result;
-  if (message?.type === 'error') return message.userError ? new MemlensError(message.message) : new Error(message.message);
-  if (signal === 'SIGKILL') {
-    return new MemlensError(`model run was killed (signal SIGKILL, most likely out of memory) while ${stage}`);
+
+  stop(): void {
+    clearInterval(this.timer);
   }
-  if (signal) return new MemlensError(`model run crashed (signal ${signal}) while ${stage}`);
-  const last = lastLine(stderr);
-  return new MemlensError(`model run exited with code ${code} while ${stage}${last ? `: ${last}` : ''}`);
+
+  figures(): RunResult['deviceMemory'] {
+    return this.peak === null ? null : { peakBytes: this.peak, source: 'nvidia-smi' };
+  }
 }
 
-function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter(Boolean);
-  const line = lines[lines.length - 1] ?? '';
-  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+/** The worker's figures, or the one line that says why there are none. */
+function settle(run: ChildRun<WorkerMessage>, stage: string): Omit<RunResult, 'rssPeakBytes' | 'deviceMemory'> {
+  const detail = { context: `while ${stage}`, lastError: lastLine(run.stderr.text) };
+  const stopped = run.ending.kind !== 'exited' && run.ending.kind !== 'signalled';
+  if (stopped) throw endingError('model run', run.ending, detail);
+  const reply = run.reply;
+  if (reply?.type === 'result') return reply.result;
+  if (reply?.type === 'error') {
+    throw new MemlensError(oneLine(reply.userError ? reply.message : `model run failed with an internal error: ${reply.message}`));
+  }
+  if (run.ending.kind === 'exited' && run.ending.code === 0) {
+    throw new MemlensError(`model run exited with code 0 without sending its figures (while ${stage})`);
+  }
+  throw endingError('model run', run.ending, detail);
 }

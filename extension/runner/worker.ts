@@ -1,6 +1,6 @@
 // The run process: loads onnxruntime-node, runs the model instrumented and sends back plain
-// figures. It is started by run.ts with child_process.fork and never shares its fate with the
-// caller: a native crash, an out-of-memory or a hang ends this process only.
+// figures. It is started by run.ts under the supervisor (process/supervisor.ts) and never shares
+// its fate with the caller: a native crash, an out-of-memory or a hang ends this process only.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
@@ -11,7 +11,7 @@ import { prepareModel } from './materialise';
 import { makeInputData, ORT_TENSOR_TYPE, planInputs } from './inputs';
 import { arenaHeld, median, nodesByRun, parseTrace, peakFromNodes } from './profile-events';
 import { currentEnvironment, planProviders } from './providers';
-import { readProcMemory } from './proc-memory';
+import { readProcMemory } from '../process/proc-memory';
 import { seededRng } from './random';
 import type {
   InputSpec, NodeMeasurement, OptimisationLevel, ProviderAttempt, ProviderName, SessionFigures, WorkerMessage,
@@ -213,13 +213,15 @@ export function ortMessage(e: unknown): string {
 // Orphaned (the caller went away): nothing is waiting for the figures.
 process.on('disconnect', () => process.exit(1));
 
+/** The message only: a stack trace is for developers, and the caller shows one line. */
+function failure(e: unknown): WorkerMessage {
+  const text = e instanceof Error ? e.message : String(e);
+  return { type: 'error', message: text.split('\n')[0].trim(), userError: isMemlensError(e) };
+}
+
 process.once('message', (m: WorkerStart) => {
   runWorker(m.request)
-    .catch((e: unknown): WorkerMessage => ({
-      type: 'error',
-      message: isMemlensError(e) ? e.message : `internal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
-      userError: isMemlensError(e),
-    }))
+    .catch(failure)
     .then(send)
     .then(() => process.exit(0));
 });

@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Dim, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
+import { lastLine, oneLine } from '../../extension/process/ending';
+import { runCheck } from '../../extension/process/check';
 import { MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE } from '../../extension/engine/metadata-keys';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import { encodeModel } from '../../extension/engine/onnx/encode';
@@ -16,9 +18,9 @@ import { discoverPython } from './discovery';
 import { chooseEntry } from './entry';
 import type { EntryRequest } from './entry';
 import { resolvePython } from './interpreter';
-import { lastLine, runPython } from './run-python';
+import { checkBridgeResult, checkProbe, type BridgeSuccess, type Exporter } from './bridge-result';
+import { runPython, runPythonJson } from './run-python';
 import { callIndices, writeRegions } from './regions';
-import type { ModuleRegions } from './regions';
 import { locateNodes } from './source-map';
 import type { ModuleRecord, NodeLocation } from './source-map';
 import { locationFromTorchMetadata } from './torch-stack-trace';
@@ -32,12 +34,12 @@ export interface ExportOptions {
   /** `memlens.pythonPath`, else the Python extension's interpreter; default /usr/bin/python3, then python3. */
   pythonPath?: string;
   timeoutMs: number;
+  /** Resident bytes of the export (Python and what it starts); default three quarters of the machine's memory. */
+  memoryLimitBytes?: number;
   /** Default: os.tmpdir()/memlens-export-cache. */
   cacheDir?: string;
   signal?: AbortSignal;
 }
-
-export type Exporter = 'dynamo' | 'torchscript';
 
 export interface ExportResult {
   onnxPath: string;
@@ -56,24 +58,6 @@ interface ResolvedInput {
   name: string;
   shape: number[];
   dtype: InputSpec['dtype'];
-}
-
-interface BridgeSuccess {
-  ok: true;
-  torchVersion: string;
-  exporter: Exporter;
-  inputs: ResolvedInput[];
-  modules: ModuleRecord[];
-  parameters: Array<{ name: string; bytes: number }>;
-  buffers: Array<{ name: string; bytes: number }>;
-  /** Modules called inside checkpoint(...) or save_on_cpu(); absent from bridges before regions. */
-  regions?: ModuleRegions[];
-}
-
-interface BridgeFailure {
-  ok: false;
-  kind: string;
-  error: string;
 }
 
 interface CacheMeta {
@@ -143,24 +127,14 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     };
     const requestPath = path.join(work, 'request.json');
     fs.writeFileSync(requestPath, JSON.stringify(request));
-    const run = await runPython(python, [bridge, requestPath], { timeoutMs: options.timeoutMs, cwd, signal: options.signal, what: `${label}: export` });
-    const result = readResult(resultPath);
-    if (!result) {
-      throw new MemlensError(`${label}: export failed (Python exited with ${run.code ?? 'a signal'}): ${lastLine(run.stderrTail) || 'no output'}`);
-    }
-    if (!result.ok) throw new MemlensError(`${label}: ${result.error}`);
+    const { result } = await runPythonJson(python, bridge, [requestPath], {
+      what: `${label}: export`, cwd, timeoutMs: options.timeoutMs, memoryLimitBytes: options.memoryLimitBytes, signal: options.signal,
+      tempDir: work, resultFile: resultPath, check: checkBridgeResult,
+    });
+    if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`));
 
     const model = decodeModel(fs.readFileSync(rawOnnx), `${label} (exported ONNX)`);
-    const located = result.exporter === 'dynamo'
-      ? locateFromTorchMetadata(model)
-      : locateNodes(model.graph, result.modules, await forwardLookup(result.modules, absolute, discovery));
-    writeLocations(model, located);
-    const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
-    writeRegions(model.graph, located, result.regions ?? [], calls);
-    model.metadata['memlens.entry'] = choice.label;
-    model.metadata['memlens.torch_version'] = result.torchVersion;
-    model.metadata['memlens.exporter'] = result.exporter;
-
+    await annotate(model, result, choice.label, absolute, discovery);
     const meta: CacheMeta = {
       entry: choice.label,
       torchVersion: result.torchVersion,
@@ -173,6 +147,19 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Source lines, regions and provenance of the exported model, as node and model metadata. */
+async function annotate(model: Model, result: BridgeSuccess, entry: string, file: string, discovery: PythonDiscovery): Promise<void> {
+  const located = result.exporter === 'dynamo'
+    ? locateFromTorchMetadata(model)
+    : locateNodes(model.graph, result.modules, await forwardLookup(result.modules, file, discovery));
+  writeLocations(model, located);
+  const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
+  writeRegions(model.graph, located, result.regions, calls);
+  model.metadata['memlens.entry'] = entry;
+  model.metadata['memlens.torch_version'] = result.torchVersion;
+  model.metadata['memlens.exporter'] = result.exporter;
 }
 
 /** Symbolic dims from directives and examples take their values from the settings. */
@@ -219,17 +206,22 @@ print(json.dumps({"torch": v, "python": sys.executable}))
 /** The torch version without importing torch (fast); a clear error when Python or torch is missing. */
 async function probeTorch(python: string, cwd: string, options: ExportOptions): Promise<string> {
   const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch' });
-  let parsed: { torch: string | null; python: string } | null = null;
-  try {
-    parsed = JSON.parse(lastLine(run.stdout)) as { torch: string | null; python: string };
-  } catch {
-    parsed = null;
-  }
+  const parsed = readProbe(run.stdout);
   if (!parsed) throw new MemlensError(`${python} is not a working Python 3: ${lastLine(run.stderrTail) || `exit code ${run.code}`}`);
   if (!parsed.torch) {
     throw new MemlensError(`PyTorch is not installed for ${parsed.python}; install torch there or set memlens.pythonPath to a Python that has it`);
   }
   return parsed.torch;
+}
+
+function readProbe(stdout: string): { torch: string | null; python: string } | null {
+  const lines = stdout.trim().split('\n');
+  try {
+    const checked = runCheck(checkProbe, JSON.parse(lines[lines.length - 1]));
+    return checked.ok ? checked.value : null;
+  } catch {
+    return null; // not JSON: not the probe speaking
+  }
 }
 
 const COMPILE = 'import sys\nsrc = open(sys.argv[1], encoding="utf-8").read()\ntry:\n    compile(src, sys.argv[1], "exec")\nexcept SyntaxError as e:\n    print("%s: %s" % (e.lineno, e.msg))\n';
@@ -242,14 +234,6 @@ async function checkSyntax(python: string, file: string, label: string, discover
   if (run.code !== 0) {
     const first = discovery.syntaxErrors[0];
     throw new MemlensError(`${label}:${first.line}:${first.column}: syntax error`);
-  }
-}
-
-function readResult(resultPath: string): BridgeSuccess | BridgeFailure | null {
-  try {
-    return JSON.parse(fs.readFileSync(resultPath, 'utf8')) as BridgeSuccess | BridgeFailure;
-  } catch {
-    return null;
   }
 }
 

@@ -1,80 +1,105 @@
-// Runs a Python process with a time limit. The child leads its own process group so that a
-// timeout or a cancel kills everything the user's code started, not just the interpreter.
-import { spawn } from 'node:child_process';
+// Runs Python under the supervisor: a time limit, a memory limit on the interpreter and all it
+// starts, bounded output, its own temp directory. The interpreter leads its own process group, and
+// what the user's code leaves behind (subprocesses, `start_new_session` daemons) is killed when it
+// exits; a daemon holding the pipes open does not keep a finished run waiting.
+//
+// runPythonJson is the form for scripts that answer with a JSON file: it checks the answer
+// before anyone reads it.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { MemlensError } from '../../extension/engine/errors';
+import { runCheck, type Check } from '../../extension/process/check';
+import { endingError, lastLine, oneLine } from '../../extension/process/ending';
+import { superviseChild } from '../../extension/process/supervisor';
+
+export interface PythonOptions {
+  /** Names the run in messages: `model.py: export`, `checking for PyTorch`. */
+  what: string;
+  cwd: string;
+  timeoutMs: number;
+  /** Resident bytes of the interpreter and its descendants; default three quarters of the machine's memory. */
+  memoryLimitBytes?: number;
+  signal?: AbortSignal;
+  /** The interpreter's TMPDIR (the caller removes it); default a directory made and removed for the run. */
+  tempDir?: string;
+  env?: Record<string, string>;
+}
 
 export interface PythonRun {
-  code: number | null;
+  /** Exit code; runs that end any other way reject. */
+  code: number;
+  /** The last STREAM_TAIL_BYTES of stdout. */
   stdout: string;
   /** The last lines of stderr (the user's prints and the exporter's warnings go there). */
   stderrTail: string;
 }
 
-const TAIL_BYTES = 16 * 1024;
+const STREAM_TAIL_BYTES = 16 * 1024;
 
-export function runPython(
-  python: string,
-  args: string[],
-  options: { timeoutMs: number; cwd: string; signal?: AbortSignal; what: string },
-): Promise<PythonRun> {
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) {
-      reject(new MemlensError(`${options.what}: cancelled`));
-      return;
-    }
-    const child = spawn(python, args, {
-      cwd: options.cwd,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    let settled = false;
-    child.stdout.on('data', (b: Buffer) => {
-      stdout = (stdout + b.toString('utf8')).slice(-TAIL_BYTES);
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      stderr = (stderr + b.toString('utf8')).slice(-TAIL_BYTES);
-    });
-    const killGroup = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL'); // the group is gone already, or was never made
-      }
-    };
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const timer = setTimeout(() => {
-      killGroup();
-      finish(() => reject(new MemlensError(`${options.what}: stopped after ${formatSeconds(options.timeoutMs)} (time limit); the model's code did not finish`)));
-    }, options.timeoutMs);
-    const onAbort = () => {
-      killGroup();
-      finish(() => reject(new MemlensError(`${options.what}: cancelled`)));
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      finish(() => reject(e.code === 'ENOENT'
-        ? new MemlensError(`Python interpreter not found: ${python} (set memlens.pythonPath to a Python with torch installed)`)
-        : new MemlensError(`cannot start ${python}: ${e.message}`)));
-    });
-    child.on('close', (code) => finish(() => resolve({ code, stdout, stderrTail: stderr })));
+/** Runs `python args...`; rejects with one line when it cannot start, times out, runs out of memory, is cancelled or crashes. */
+export async function runPython(python: string, args: string[], options: PythonOptions): Promise<PythonRun> {
+  const run = await superviseChild({
+    what: options.what,
+    program: { kind: 'exec', command: python, args },
+    limits: { timeoutMs: options.timeoutMs, memoryBytes: options.memoryLimitBytes, outputBytes: STREAM_TAIL_BYTES },
+    cwd: options.cwd,
+    env: { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', ...options.env },
+    tempDir: options.tempDir,
+    userCode: true,
+    signal: options.signal,
   });
+  const ending = run.ending;
+  if (ending.kind === 'not-started' && ending.notFound) {
+    throw new MemlensError(`Python interpreter not found: ${python} (set memlens.pythonPath to a Python with torch installed)`);
+  }
+  if (ending.kind !== 'exited') throw endingError(options.what, ending, { lastError: lastLine(run.stderr.text) });
+  return { code: ending.code, stdout: run.stdout.text, stderrTail: run.stderr.text };
 }
 
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+export interface PythonJsonOptions<T> extends PythonOptions {
+  /** Reads the script's JSON answer; an answer it refuses is one error line. */
+  check: Check<T>;
+  /** Where the script writes its answer; default `result.json` in the run's temp directory. */
+  resultFile?: string;
 }
 
-/** The last non-empty line of a process's stderr, for errors that left no structured result. */
-export function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.length ? lines[lines.length - 1] : '';
+export interface PythonJsonRun<T> extends PythonRun {
+  result: T;
+}
+
+/**
+ * Runs `python script args...`, which writes its JSON answer to the file named by the
+ * environment variable MEMLENS_RESULT (also `resultFile` when the caller gave one). The answer
+ * counts whatever the exit code: a script may report its own failure in it.
+ */
+export async function runPythonJson<T>(python: string, script: string, args: string[], options: PythonJsonOptions<T>): Promise<PythonJsonRun<T>> {
+  const ownTemp = options.tempDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-py-'));
+  const tempDir = options.tempDir ?? ownTemp!;
+  const resultFile = options.resultFile ?? path.join(tempDir, 'result.json');
+  try {
+    const run = await runPython(python, [script, ...args], { ...options, tempDir, env: { ...options.env, MEMLENS_RESULT: resultFile } });
+    return { ...run, result: readAnswer(resultFile, run, options) };
+  } finally {
+    if (ownTemp) fs.rmSync(ownTemp, { recursive: true, force: true });
+  }
+}
+
+function readAnswer<T>(file: string, run: PythonRun, options: PythonJsonOptions<T>): T {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    const last = lastLine(run.stderrTail);
+    throw new MemlensError(oneLine(`${options.what} exited with code ${run.code} without a result${last ? `: ${last}` : ''}`));
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new MemlensError(oneLine(`${options.what} wrote a result that is not JSON (${path.basename(file)})`));
+  }
+  const checked = runCheck(options.check, value);
+  if (!checked.ok) throw new MemlensError(oneLine(`${options.what} wrote an invalid result: ${checked.reason}`));
+  return checked.value;
 }

@@ -1,7 +1,12 @@
-// Messages between traceFile (parent) and the trace worker (child process).
+// Messages between traceFile (parent) and the trace worker (child process), and the check of the
+// reply: the worker runs the user's code, which can send anything on the same channel.
 import type { Config } from './api/entry';
 import type { EntryDescription } from './api/trace-model';
-import type { DType } from '../../extension/engine/graph';
+import type { Dim, DType } from '../../extension/engine/graph';
+import { DATA_TYPES } from '../../extension/engine/onnx/schema';
+import {
+  anyObject, arrayOf, bytes, count, CheckError, nullable, num, object, oneOf, optional, str, tagged, variant, type Check,
+} from '../../extension/process/check';
 
 export interface TraceRequest {
   file: string;
@@ -18,3 +23,32 @@ export interface TraceRequest {
 export type TraceReply =
   | { ok: true; model: Uint8Array; description: EntryDescription; entries: string[] }
   | { ok: false; message: string };
+
+const dtype = oneOf(DATA_TYPES);
+
+/** Dims as the model declared them; whether they make sense is the engine's question, not the channel's. */
+const dim: Check<Dim> = (v, at) => (v === null || typeof v === 'string' ? v : num(v, at));
+
+const range: Check<[number, number]> = (v, at) => {
+  const pair = arrayOf(num)(v, at);
+  if (pair.length !== 2) throw new CheckError(at, 'a [low, high) pair', v);
+  return [pair[0], pair[1]];
+};
+
+const valueInfo = { name: str, dtype, shape: nullable(arrayOf(dim)) };
+
+const description = object({
+  name: str,
+  description: str,
+  mode: oneOf(['infer', 'train'] as const),
+  config: anyObject,
+  inputs: arrayOf(object({ ...valueInfo, range: optional(range) })),
+  outputs: arrayOf(object(valueInfo)),
+  parameterCount: count,
+  kvCache: arrayOf(object({ layer: count, kind: oneOf(['key', 'value'] as const), past: nullable(str), present: str, dtype })),
+});
+
+export const checkTraceReply: Check<TraceReply> = tagged('ok', {
+  true: variant('ok', true, { model: bytes, description, entries: arrayOf(str) }),
+  false: variant('ok', false, { message: str }),
+});

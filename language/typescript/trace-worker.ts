@@ -1,5 +1,6 @@
 // Child process of traceFile: loads a TypeScript model file, finds the entry, traces it and
 // sends back the ONNX bytes. User-code errors become one line pointing at the user's file.
+import * as fs from 'fs';
 import * as path from 'path';
 import { MemlensError } from '../../extension/engine/errors';
 import { encodeModel } from '../../extension/engine/onnx/encode';
@@ -76,7 +77,9 @@ function handle(req: TraceRequest): TraceReply {
   try {
     exports = require(file) as Record<string, unknown>;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && (e as Error).message.includes(file)) {
+    // MODULE_NOT_FOUND for an import of the file names the file in its require stack: only a
+    // file that is not there is "not found".
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && !fs.existsSync(file)) {
       return { ok: false, message: `${displayPath(file)}: file not found` };
     }
     return { ok: false, message: userMessage(e) };
@@ -97,7 +100,15 @@ function handle(req: TraceRequest): TraceReply {
   }
 }
 
+// Orphaned (the caller went away): nothing is waiting for the trace.
+process.on('disconnect', () => process.exit(1));
+
+/** Exits once what the model printed has reached the caller (writes to a pipe are queued, and exit drops the queue). */
+function exitFlushed(): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(0)));
+}
+
 process.once('message', (req: TraceRequest) => {
   const reply = handle(req);
-  process.send?.(reply, () => process.exit(0));
+  process.send?.(reply, exitFlushed);
 });

@@ -1,14 +1,16 @@
 // traceFile: traces one entry of a TypeScript model file in a child process (the user's code
-// runs there, under a time limit) and returns the ONNX Model with the entry's description.
-import { fork } from 'child_process';
+// runs there, under the supervisor's time and memory limits) and returns the ONNX Model with the
+// entry's description.
 import * as path from 'path';
 import type { DType, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
 import { decodeModel } from '../../extension/engine/onnx/decode';
+import { endingError, lastLine, oneLine } from '../../extension/process/ending';
+import { superviseChild } from '../../extension/process/supervisor';
 import type { Config } from './api/entry';
 import type { EntryDescription } from './api/trace-model';
 import { displayPath } from './display-path';
-import type { TraceReply, TraceRequest } from './trace-protocol';
+import { checkTraceReply, type TraceReply, type TraceRequest } from './trace-protocol';
 
 export interface TraceFileOptions {
   /** Kill the trace after this long (default 30 000 ms). */
@@ -24,6 +26,8 @@ export interface TraceFileOptions {
   weights?: string;
   /** Cancels the trace: the child is killed and the promise rejects. */
   signal?: AbortSignal;
+  /** Resident bytes the tracer and what it starts may hold; default three quarters of the machine's memory. */
+  memoryLimitBytes?: number;
 }
 
 export interface TraceResult {
@@ -32,16 +36,16 @@ export interface TraceResult {
   entry: EntryDescription;
   /** Every entry the file exports, by name. */
   entries: string[];
-  /** What the model file printed. */
+  /** What the model file printed: the last OUTPUT_TAIL_BYTES of it. */
   output: string;
   elapsedMs: number;
 }
 
 export const DEFAULT_TRACE_TIMEOUT_MS = 30_000;
+export const OUTPUT_TAIL_BYTES = 64 * 1024;
 
-export function traceFile(file: string, entry: string | undefined, options: TraceFileOptions = {}): Promise<TraceResult> {
+export async function traceFile(file: string, entry: string | undefined, options: TraceFileOptions = {}): Promise<TraceResult> {
   const absolute = path.resolve(file);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TRACE_TIMEOUT_MS;
   const request: TraceRequest = {
     file: absolute,
     ...(entry !== undefined ? { entry } : {}),
@@ -51,69 +55,27 @@ export function traceFile(file: string, entry: string | undefined, options: Trac
     ...(options.config ? { config: options.config } : {}),
     ...(options.weights ? { weights: path.resolve(options.weights) } : {}),
   };
-  const started = Date.now();
-  return new Promise<TraceResult>((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'trace-worker.js'), [], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      execArgv: [],
-    });
-    let output = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      fn();
-    };
-    const onAbort = () => finish(() => reject(new MemlensError(`tracing ${path.basename(absolute)} was cancelled`)));
-    if (options.signal?.aborted) {
-      onAbort();
-      return;
-    }
-    options.signal?.addEventListener('abort', onAbort);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(() => reject(new MemlensError(`tracing ${path.basename(absolute)} timed out after ${formatSeconds(timeoutMs)} s`)));
-    }, timeoutMs);
-    child.on('message', (reply: TraceReply) => {
-      finish(() => {
-        if (!reply.ok) {
-          reject(new MemlensError(reply.message));
-          return;
-        }
-        try {
-          resolve({
-            file: absolute,
-            model: decodeModel(reply.model, displayPath(absolute)),
-            entry: reply.description,
-            entries: reply.entries,
-            output,
-            elapsedMs: Date.now() - started,
-          });
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
-    child.on('error', (e) => finish(() => reject(new MemlensError(`tracing ${displayPath(absolute)}: cannot start the tracer (${e.message})`))));
-    child.on('exit', (code, signal) => {
-      finish(() => {
-        const last = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
-        const why = signal ? `was killed (${signal})` : `exited with code ${code}`;
-        reject(new MemlensError(`tracing ${displayPath(absolute)}: the tracer ${why}${last ? `: ${last}` : ''}`));
-      });
-    });
-    child.send(request);
+  const what = `tracing ${path.basename(absolute)}`;
+  const run = await superviseChild<TraceReply>({
+    what,
+    program: { kind: 'node', module: path.join(__dirname, 'trace-worker.js'), request, serialization: 'advanced' },
+    limits: { timeoutMs: options.timeoutMs ?? DEFAULT_TRACE_TIMEOUT_MS, memoryBytes: options.memoryLimitBytes, outputBytes: OUTPUT_TAIL_BYTES },
+    userCode: true,
+    signal: options.signal,
+    messages: checkTraceReply,
   });
-}
-
-function formatSeconds(ms: number): string {
-  const s = ms / 1000;
-  return Number.isInteger(s) ? String(s) : s.toFixed(1);
+  const reply = run.reply;
+  // The worker exits once it has replied; a reply stands unless a limit stopped the run.
+  if (!reply || !(run.ending.kind === 'exited' || run.ending.kind === 'signalled')) {
+    throw endingError(what, run.ending, { lastError: lastLine(run.stderr.text) });
+  }
+  if (!reply.ok) throw new MemlensError(oneLine(reply.message));
+  return {
+    file: absolute,
+    model: decodeModel(reply.model, displayPath(absolute)),
+    entry: reply.description,
+    entries: reply.entries,
+    output: run.stdout.text,
+    elapsedMs: run.elapsedMs,
+  };
 }

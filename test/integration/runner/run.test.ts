@@ -204,7 +204,7 @@ describe('runModel stops runs that go wrong, and the caller keeps working', () =
       runModel({ model: { bytes: encode(hugeAllocationModel(2 ** 31)), name: 'huge' }, ep: 'cpu', runs: 1 }, { timeoutMs: 60_000, memoryLimitBytes: 512 * 2 ** 20, onStart: (p) => (pid = p) }),
       (e: unknown) => {
         if (!(e instanceof MemlensError)) return false;
-        const m = /^model run exceeded the memory limit of 512\.0 MiB \(RSS ([\d.]+) MiB, while run 1 of 1 on cpu/.exec(e.message);
+        const m = /^model run ran out of memory: RSS ([\d.]+) MiB over the limit of 512\.0 MiB \(while run 1 of 1 on cpu/.exec(e.message);
         return m !== null && Number(m[1]) > 512;
       },
     );
@@ -218,7 +218,7 @@ describe('runModel stops runs that go wrong, and the caller keeps working', () =
     // Wait until the Loop is running (the process is then busy inside ORT's native code).
     await new Promise((r) => setTimeout(r, 1500));
     process.kill(pid, 'SIGSEGV');
-    await assert.rejects(run, (e: unknown) => e instanceof MemlensError && /^model run crashed \(signal SIGSEGV\) while run 1 of 1 on cpu/.test(e.message));
+    await assert.rejects(run, (e: unknown) => e instanceof MemlensError && /^model run crashed with signal SIGSEGV \(while run 1 of 1 on cpu/.test(e.message));
     assert.ok(!alive(pid));
     await chainStillRuns();
   });

@@ -4,7 +4,7 @@ import type { Graph, GraphNode, Model } from '../../../extension/engine/graph';
 import { embeddingRows, makeInputData, planInputs } from '../../../extension/runner/inputs';
 import { float16Bits, seededRng } from '../../../extension/runner/random';
 import { parseComputeApps } from '../../../extension/runner/gpu-memory';
-import { formatSeconds } from '../../../extension/runner/format';
+import { formatSeconds } from '../../../extension/process/format';
 
 const n = (name: string, opType: string, inputs: string[], outputs: string[]): GraphNode => ({ name, opType, domain: '', inputs, outputs, attributes: {}, metadata: {} });
 
