@@ -1,10 +1,16 @@
 // An opcode-level pickle reader that executes nothing. It accepts protocols 2 to 5 and builds only
 // plain data (None, bool, int, float, str, bytes, list, tuple, dict); any opcode that would import,
-// call or construct Python objects is refused with its offset and name. Limits on input size,
-// nesting depth, memo size, stack size and integer length bound the work a hostile file can cause.
+// call or construct Python objects is refused with its offset and name. Limits on input size, memo
+// size, stack size, nesting depth and integer length bound the work a hostile file can cause.
+//
+// Memo references can also build cycles, which no snapshot has and which would make any later walk
+// endless. Two rules exclude them, and CPython's pickler never breaks either for data without
+// cycles (it fills each container before placing it in its parent): a container already placed
+// inside another is never filled again, and no container is placed inside itself. Under them the
+// last edge added to any would-be cycle is refused, and each container's nesting height is final
+// once it is placed, so depth is exact as it is counted.
 import { MemlensError } from '../errors';
 import { hex, OP, refusal } from './pickle-opcodes';
-import { checkAcyclic, containerHeight } from './pickle-walk';
 import { isPickleKey, pickleTypeName, PickleTuple, type PickleDict, type PickleList, type PickleValue } from './pickle-value';
 
 export interface PickleLimits {
@@ -12,7 +18,7 @@ export interface PickleLimits {
   readonly maxBytes: number;
   /** Deepest nesting of lists, tuples and dicts. */
   readonly maxDepth: number;
-  /** Most memo entries. */
+  /** Most memo entries, and the largest memo index. */
   readonly maxMemo: number;
   /** Most values and marks on the stack at once. */
   readonly maxStack: number;
@@ -34,10 +40,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function readPickle(data: Uint8Array, limits: Partial<PickleLimits> = {}): PickleValue {
   const lim = { ...DEFAULT_PICKLE_LIMITS, ...limits };
   if (data.length > lim.maxBytes) throw new MemlensError(`pickle: ${data.length} bytes is over the limit of ${lim.maxBytes}`);
-  const r = new PickleReader(data, lim);
-  const value = r.run();
-  checkAcyclic(value, lim.maxDepth);
-  return value;
+  return new PickleReader(data, lim).run();
 }
 
 class PickleReader {
@@ -47,8 +50,11 @@ class PickleReader {
   private readonly view: DataView;
   private readonly stack: PickleValue[] = [];
   private readonly marks: number[] = [];
-  private readonly memo = new Map<number, PickleValue>();
-  private readonly heights = new WeakMap<object, number>();
+  /** Indexed by memo key; CPython's memo is a dict, so MEMOIZE uses the entry count, kept apart. */
+  private readonly memo: (PickleValue | undefined)[] = [];
+  private memoCount = 0;
+  /** Nesting height of containers built so far (absent: 1); negative once placed inside another container. */
+  private readonly heights = new Map<object, number>();
 
   constructor(private readonly data: Uint8Array, private readonly lim: PickleLimits) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -86,68 +92,53 @@ class PickleReader {
   }
 
   private step(op: number): void {
-    if (this.scalar(op) || this.container(op) || this.control(op)) return;
+    const s = this.stack;
+    switch (op) {
+      case OP.NONE: s.push(null); return;
+      case OP.NEWTRUE: s.push(true); return;
+      case OP.NEWFALSE: s.push(false); return;
+      case OP.BININT1: s.push(this.u8('BININT1')); return;
+      case OP.BININT2: s.push(this.uint(2, 'BININT2')); return;
+      case OP.BININT: s.push(this.view.getInt32(this.take(4, 'BININT'), true)); return;
+      case OP.LONG1: s.push(this.long(this.u8('LONG1 length'))); return;
+      case OP.LONG4: s.push(this.long(this.view.getInt32(this.take(4, 'LONG4 length'), true))); return;
+      case OP.BINFLOAT: s.push(this.view.getFloat64(this.take(8, 'BINFLOAT'), false)); return;
+      case OP.SHORT_BINUNICODE: s.push(this.text(this.u8('SHORT_BINUNICODE length'), 'SHORT_BINUNICODE')); return;
+      case OP.BINUNICODE: s.push(this.text(this.uint(4, 'BINUNICODE length'), 'BINUNICODE')); return;
+      case OP.BINUNICODE8: s.push(this.text(this.uint(8, 'BINUNICODE8 length'), 'BINUNICODE8')); return;
+      case OP.SHORT_BINBYTES: s.push(this.bytes(this.u8('SHORT_BINBYTES length'), 'SHORT_BINBYTES')); return;
+      case OP.BINBYTES: s.push(this.bytes(this.uint(4, 'BINBYTES length'), 'BINBYTES')); return;
+      case OP.BINBYTES8: s.push(this.bytes(this.uint(8, 'BINBYTES8 length'), 'BINBYTES8')); return;
+      case OP.BYTEARRAY8: s.push(this.bytes(this.uint(8, 'BYTEARRAY8 length'), 'BYTEARRAY8')); return;
+      case OP.EMPTY_LIST: s.push([]); return;
+      case OP.EMPTY_DICT: s.push(new Map()); return;
+      case OP.EMPTY_TUPLE: s.push(new PickleTuple([])); return;
+      case OP.TUPLE: s.push(this.tuple(this.popToMark())); return;
+      case OP.TUPLE1: s.push(this.tuple(this.popN(1, 'TUPLE1'))); return;
+      case OP.TUPLE2: s.push(this.tuple(this.popN(2, 'TUPLE2'))); return;
+      case OP.TUPLE3: s.push(this.tuple(this.popN(3, 'TUPLE3'))); return;
+      case OP.APPEND: this.append(s.length - 1, 'APPEND'); return;
+      case OP.APPENDS: this.append(this.mark(), 'APPENDS'); return;
+      case OP.SETITEM: this.setItems(s.length - 2, 'SETITEM'); return;
+      case OP.SETITEMS: this.setItems(this.mark(), 'SETITEMS'); return;
+      case OP.MARK: this.marks.push(s.length); return;
+      case OP.POP: this.popOne(); return;
+      case OP.POP_MARK: s.length = this.mark(); return;
+      case OP.BINPUT: this.memoize(this.u8('BINPUT index')); return;
+      case OP.LONG_BINPUT: this.memoize(this.uint(4, 'LONG_BINPUT index')); return;
+      case OP.MEMOIZE: this.memoize(this.memoCount); return;
+      case OP.BINGET: this.recall(this.u8('BINGET index')); return;
+      case OP.LONG_BINGET: this.recall(this.uint(4, 'LONG_BINGET index')); return;
+      case OP.FRAME: this.frame(this.uint(8, 'FRAME length')); return;
+      case OP.PROTO: this.fail('PROTO after the start of the pickle');
+      default: this.refuse(op);
+    }
+  }
+
+  private refuse(op: number): never {
     const refused = refusal(op);
     if (refused) this.fail(`opcode ${refused.name} (${hex(op)}) is refused: ${refused.reason}`);
     this.fail(`unknown opcode ${hex(op)}`);
-  }
-
-  /** Opcodes that push one scalar, string or bytes value. */
-  private scalar(op: number): boolean {
-    switch (op) {
-      case OP.NONE: this.push(null); return true;
-      case OP.NEWTRUE: this.push(true); return true;
-      case OP.NEWFALSE: this.push(false); return true;
-      case OP.BININT1: this.push(this.u8('BININT1')); return true;
-      case OP.BININT2: this.push(this.uint(2, 'BININT2')); return true;
-      case OP.BININT: this.push(this.view.getInt32(this.take(4, 'BININT'), true)); return true;
-      case OP.LONG1: this.push(this.long(this.u8('LONG1 length'))); return true;
-      case OP.LONG4: this.push(this.long(this.view.getInt32(this.take(4, 'LONG4 length'), true))); return true;
-      case OP.BINFLOAT: this.push(this.view.getFloat64(this.take(8, 'BINFLOAT'), false)); return true;
-      case OP.SHORT_BINUNICODE: this.push(this.text(this.u8('SHORT_BINUNICODE length'), 'SHORT_BINUNICODE')); return true;
-      case OP.BINUNICODE: this.push(this.text(this.uint(4, 'BINUNICODE length'), 'BINUNICODE')); return true;
-      case OP.BINUNICODE8: this.push(this.text(this.uint(8, 'BINUNICODE8 length'), 'BINUNICODE8')); return true;
-      case OP.SHORT_BINBYTES: this.push(this.bytes(this.u8('SHORT_BINBYTES length'), 'SHORT_BINBYTES')); return true;
-      case OP.BINBYTES: this.push(this.bytes(this.uint(4, 'BINBYTES length'), 'BINBYTES')); return true;
-      case OP.BINBYTES8: this.push(this.bytes(this.uint(8, 'BINBYTES8 length'), 'BINBYTES8')); return true;
-      case OP.BYTEARRAY8: this.push(this.bytes(this.uint(8, 'BYTEARRAY8 length'), 'BYTEARRAY8')); return true;
-      default: return false;
-    }
-  }
-
-  /** Opcodes that build or fill lists, tuples and dicts. */
-  private container(op: number): boolean {
-    switch (op) {
-      case OP.EMPTY_LIST: this.pushContainer([]); return true;
-      case OP.EMPTY_DICT: this.pushContainer(new Map()); return true;
-      case OP.EMPTY_TUPLE: this.pushContainer(new PickleTuple([])); return true;
-      case OP.TUPLE: this.pushContainer(new PickleTuple(this.popMark())); return true;
-      case OP.TUPLE1: this.pushContainer(new PickleTuple(this.popN(1, 'TUPLE1'))); return true;
-      case OP.TUPLE2: this.pushContainer(new PickleTuple(this.popN(2, 'TUPLE2'))); return true;
-      case OP.TUPLE3: this.pushContainer(new PickleTuple(this.popN(3, 'TUPLE3'))); return true;
-      case OP.APPEND: this.append(this.popN(1, 'APPEND'), 'APPEND'); return true;
-      case OP.APPENDS: this.append(this.popMark(), 'APPENDS'); return true;
-      case OP.SETITEM: this.setItems(this.popN(2, 'SETITEM'), 'SETITEM'); return true;
-      case OP.SETITEMS: this.setItems(this.popMark(), 'SETITEMS'); return true;
-      default: return false;
-    }
-  }
-
-  /** Marks, memo, framing and stack housekeeping. */
-  private control(op: number): boolean {
-    switch (op) {
-      case OP.MARK: this.marks.push(this.stack.length); return true;
-      case OP.POP: this.popOne(); return true;
-      case OP.POP_MARK: this.popMark(); return true;
-      case OP.BINPUT: this.memoize(this.u8('BINPUT index')); return true;
-      case OP.LONG_BINPUT: this.memoize(this.uint(4, 'LONG_BINPUT index')); return true;
-      case OP.MEMOIZE: this.memoize(this.memo.size); return true;
-      case OP.BINGET: this.recall(this.u8('BINGET index')); return true;
-      case OP.LONG_BINGET: this.recall(this.uint(4, 'LONG_BINGET index')); return true;
-      case OP.FRAME: this.frame(this.uint(8, 'FRAME length')); return true;
-      case OP.PROTO: this.fail('PROTO after the start of the pickle');
-      default: return false;
-    }
   }
 
   // ---- reading bytes -------------------------------------------------------------------------
@@ -178,14 +169,19 @@ class PickleReader {
     return Number(v);
   }
 
-  /** LONG1/LONG4 payload: little-endian two's complement. */
+  /** LONG1/LONG4 payload: little-endian two's complement; up to 6 bytes exactly in a number. */
   private long(n: number): number | bigint {
     if (n < 0) this.fail(`LONG4 with negative length ${n}`);
     if (n > this.lim.maxIntBytes) this.fail(`integer of ${n} bytes is over the limit of ${this.lim.maxIntBytes}`);
-    const at = this.take(n, 'LONG payload');
+    const at = this.take(n, 'LONG payload'), d = this.data;
+    if (n <= 6) {
+      let v = 0;
+      for (let i = n - 1; i >= 0; i--) v = v * 256 + d[at + i];
+      return n > 0 && d[at + n - 1] & 0x80 ? v - 2 ** (8 * n) : v;
+    }
     let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.data[at + i]);
-    if (n > 0 && this.data[at + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
+    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(d[at + i]);
+    if (d[at + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
 
@@ -217,35 +213,24 @@ class PickleReader {
 
   // ---- the stack -----------------------------------------------------------------------------
 
-  private push(v: PickleValue): void {
-    this.stack.push(v);
-  }
-
-  private pushContainer(c: PickleList | PickleTuple | PickleDict): void {
-    let h = 1;
-    if (c instanceof PickleTuple) for (const item of c.items) h = Math.max(h, 1 + containerHeight(item, this.heights));
-    this.setHeight(c, h);
-    this.stack.push(c);
-  }
-
-  private setHeight(c: object, h: number): void {
-    if (h > this.lim.maxDepth) this.fail(`nesting deeper than ${this.lim.maxDepth} levels`);
-    this.heights.set(c, h);
-  }
-
   private floor(): number {
     return this.marks.length ? this.marks[this.marks.length - 1] : 0;
+  }
+
+  /** Pops the innermost MARK and returns the stack index it recorded. */
+  private mark(): number {
+    const mark = this.marks.pop();
+    if (mark === undefined) this.fail('no MARK to pop to');
+    return mark;
+  }
+
+  private popToMark(): PickleValue[] {
+    return this.stack.splice(this.mark());
   }
 
   private popN(n: number, what: string): PickleValue[] {
     if (this.stack.length - this.floor() < n) this.fail(`${what} needs ${n} value(s) on the stack`);
     return this.stack.splice(this.stack.length - n, n);
-  }
-
-  private popMark(): PickleValue[] {
-    const mark = this.marks.pop();
-    if (mark === undefined) this.fail('no MARK to pop to');
-    return this.stack.splice(mark, this.stack.length - mark);
   }
 
   /** POP drops the top value, or the innermost MARK when nothing lies above it (as CPython does). */
@@ -255,44 +240,76 @@ class PickleReader {
     else this.fail('POP on an empty stack');
   }
 
-  private top(what: string): PickleValue {
-    if (this.stack.length <= this.floor()) this.fail(`${what} on an empty stack`);
-    return this.stack[this.stack.length - 1];
+  /** The container just below stack index `from`, which must lie within the current mark. */
+  private target(from: number, what: string): PickleValue {
+    if (from - 1 < this.floor() || from > this.stack.length) this.fail(`${what} needs a container and values on the stack`);
+    return this.stack[from - 1];
   }
 
-  private append(items: PickleValue[], what: string): void {
-    const list = this.top(what);
+  /** Appends stack[from..] to the list below them. */
+  private append(from: number, what: string): void {
+    const s = this.stack, list = this.target(from, what);
     if (!Array.isArray(list)) this.fail(`${what} to a ${pickleTypeName(list)} (expected a list)`);
-    for (const item of items) list.push(item);
-    this.grow(list, items);
-  }
-
-  private setItems(items: PickleValue[], what: string): void {
-    const dict = this.top(what);
-    if (!(dict instanceof Map)) this.fail(`${what} on a ${pickleTypeName(dict)} (expected a dict)`);
-    if (items.length % 2) this.fail(`${what} with an odd number of values (${items.length})`);
-    for (let i = 0; i < items.length; i += 2) {
-      const key = items[i];
-      if (!isPickleKey(key)) this.fail(`dict key of type ${pickleTypeName(key)} (a memory snapshot's keys are str or int)`);
-      dict.set(key, items[i + 1]);
+    let h = this.openHeight(list, what);
+    for (let i = from; i < s.length; i++) {
+      h = this.place(s[i], list, h);
+      list.push(s[i]);
     }
-    this.grow(dict, items);
+    this.heights.set(list, h);
+    s.length = from;
   }
 
-  private grow(c: PickleList | PickleDict, added: PickleValue[]): void {
-    let h = this.heights.get(c) ?? 1;
-    for (const v of added) h = Math.max(h, 1 + containerHeight(v, this.heights));
-    this.setHeight(c, h);
+  private tuple(items: PickleValue[]): PickleTuple {
+    const t = new PickleTuple(items);
+    let h = 1;
+    for (const item of items) h = this.place(item, t, h);
+    this.heights.set(t, h);
+    return t;
+  }
+
+  /** The height of a container about to be filled, refusing one already placed inside another. */
+  private openHeight(c: object, what: string): number {
+    const h = this.heights.get(c) ?? 1;
+    if (h < 0) this.fail(`${what} into a container already placed inside another: a recursive structure, which a memory snapshot never is`);
+    return h;
+  }
+
+  /** Records that `item` goes inside `parent` (of height `h` so far) and returns the parent's new height. */
+  private place(item: PickleValue, parent: object, h: number): number {
+    if (item === null || typeof item !== 'object' || item instanceof Uint8Array) return h;
+    if (item === parent) this.fail('a container placed inside itself: a recursive structure, which a memory snapshot never is');
+    const ih = Math.abs(this.heights.get(item) ?? 1);
+    this.heights.set(item, -ih);
+    if (ih + 1 > this.lim.maxDepth) this.fail(`nesting deeper than ${this.lim.maxDepth} levels`);
+    return Math.max(h, ih + 1);
+  }
+
+  /** Sets the key/value pairs stack[from..] in the dict below them. */
+  private setItems(from: number, what: string): void {
+    const s = this.stack, dict = this.target(from, what);
+    if (!(dict instanceof Map)) this.fail(`${what} on a ${pickleTypeName(dict)} (expected a dict)`);
+    if ((s.length - from) % 2) this.fail(`${what} with an odd number of values (${s.length - from})`);
+    let h = this.openHeight(dict, what);
+    for (let i = from; i < s.length; i += 2) {
+      const key = s[i];
+      if (!isPickleKey(key)) this.fail(`dict key of type ${pickleTypeName(key)} (a memory snapshot's keys are str or int)`);
+      h = this.place(s[i + 1], dict, h);
+      dict.set(key, s[i + 1]);
+    }
+    this.heights.set(dict, h);
+    s.length = from;
   }
 
   private memoize(index: number): void {
-    const v = this.top('memo store');
-    if (!this.memo.has(index) && this.memo.size >= this.lim.maxMemo) this.fail(`more than ${this.lim.maxMemo} memo entries`);
-    this.memo.set(index, v);
+    if (this.stack.length <= this.floor()) this.fail('memo store on an empty stack');
+    if (index >= this.lim.maxMemo) this.fail(`memo index ${index} is over the limit of ${this.lim.maxMemo} entries`);
+    if (this.memo[index] === undefined) this.memoCount++;
+    this.memo[index] = this.stack[this.stack.length - 1];
   }
 
   private recall(index: number): void {
-    if (!this.memo.has(index)) this.fail(`memo entry ${index} is missing`);
-    this.push(this.memo.get(index) as PickleValue);
+    const v = this.memo[index];
+    if (v === undefined) this.fail(`memo entry ${index} is missing`);
+    this.stack.push(v);
   }
 }

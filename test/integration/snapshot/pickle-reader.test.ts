@@ -101,7 +101,8 @@ const hostile: [string, RegExp][] = [
   ['huge-unicode', /^pickle offset 2: truncated: BINUNICODE string needs 4294967295 bytes, 2 remain$/],
   ['huge-frame', /^pickle offset 2: truncated: FRAME declares 1099511627776 bytes, 2 remain$/],
   ['huge-long4', /^pickle offset 2: integer of 1000000 bytes is over the limit of 1024$/],
-  ['cycle', /^pickle: a container contains itself/],
+  ['cycle', /^pickle offset 6: a container placed inside itself: a recursive structure/],
+  ['cycle-2', /^pickle offset \d+: APPEND into a container already placed inside another: a recursive structure/],
   ['bad-utf8', /^pickle offset 2: SHORT_BINUNICODE string is not valid UTF-8$/],
   ['surrogate', /^pickle offset \d+: SHORT_BINUNICODE string is not valid UTF-8$/],
   ['protocol0', /^pickle offset 0: not a pickle of protocol 2 to 5 \(first byte 0x28;/],
@@ -127,7 +128,7 @@ test('every truncation of a real pickle fails with one line naming the offset', 
 test('limits on input size, memo entries and depth are enforced', () => {
   const data = load('large-p4.pickle');
   assert.throws(() => readPickle(data, { maxBytes: 1000 }), /pickle: \d+ bytes is over the limit of 1000/);
-  assert.throws(() => readPickle(data, { maxMemo: 100 }), /more than 100 memo entries/);
+  assert.throws(() => readPickle(data, { maxMemo: 100 }), /memo index 100 is over the limit of 100 entries/);
   assert.throws(() => readPickle(load('nested-p4.pickle'), { maxDepth: 3 }), /nesting deeper than 3 levels/);
   assert.doesNotThrow(() => readPickle(load('nested-p4.pickle'), { maxDepth: 5 }));
 });

@@ -134,6 +134,8 @@ def main():
         "huge-frame": b"\x80\x04\x95" + struct.pack("<Q", 2**40) + b"N.",
         "huge-long4": b"\x80\x02\x8b" + struct.pack("<i", 1_000_000) + b"\x01" * 1_000_000 + b".",
         "cycle": b"\x80\x04]\x94h\x00a.",
+        # a = []; b = [a]; then a.append(b): EMPTY_LIST MEMOIZE(0) EMPTY_LIST MEMOIZE(1) BINGET 0 APPEND (b=[a]) BINGET 0 BINGET 1 APPEND
+        "cycle-2": b"\x80\x04]\x94]\x94h\x00ah\x00h\x01a0.",
         "bad-utf8": b"\x80\x04\x8c\x02\xff\xfe\x94.",
         "surrogate": pickle.dumps("\ud800", protocol=4),
         "protocol0": pickle.dumps([1], protocol=0),
