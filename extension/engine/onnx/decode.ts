@@ -4,22 +4,22 @@ import Long from 'long';
 import type { AttributeValue, DType, Dim, Graph, GraphNode, Initializer, Model, TensorType, ValueInfo } from '../graph';
 import { dtypeBits } from '../graph';
 import { MemlensError } from '../errors';
-import { ATTRIBUTE_TYPES, DATA_TYPES, ModelProto } from './schema';
+import { dtypeFromCode } from './dtype-codes';
+import { decodeValues } from './raw-data';
+import { ATTRIBUTE_TYPES, ModelProto } from './schema';
 
 type Pb = Record<string, any>; // decoded protobuf message (protobufjs reflection objects)
 
 /** Integer tensors up to this many elements get their values decoded (shape constants). */
 const MAX_FOLDED_ELEMENTS = 1024;
+/** Element types whose raw values are decoded for folding (narrow floats stay opaque). */
+const FOLDED_DTYPES: ReadonlySet<DType> = new Set<DType>(['int64', 'int32', 'int8', 'uint8', 'bool', 'float32', 'float64']);
 
 export function num(v: unknown): number {
   if (typeof v === 'number') return v;
   if (Long.isLong(v)) return (v as Long).toNumber();
   if (v === undefined || v === null) return 0;
   return Number(v);
-}
-
-export function dtypeOf(code: number): DType {
-  return (DATA_TYPES[code] as DType | undefined) ?? 'undefined';
 }
 
 export function decodeModel(bytes: Uint8Array, where = 'model'): Model {
@@ -98,7 +98,7 @@ function decodeAttribute(a: Pb): AttributeValue {
 export function decodeType(t: Pb | undefined): TensorType {
   const tensor = t?.tensorType ?? t?.sparseTensorType;
   if (!tensor) return { dtype: 'undefined', shape: null };
-  const dtype = dtypeOf(tensor.elemType ?? 0);
+  const dtype = dtypeFromCode(tensor.elemType ?? 0);
   if (!tensor.shape) return { dtype, shape: null };
   const shape: Dim[] = ((tensor.shape.dim ?? []) as Pb[]).map((d) => {
     if (d.dimValue !== undefined && d.dimValue !== null && d.value === 'dimValue') return num(d.dimValue);
@@ -109,7 +109,7 @@ export function decodeType(t: Pb | undefined): TensorType {
 }
 
 export function decodeTensor(t: Pb): Initializer {
-  const dtype = dtypeOf(t.dataType ?? 0);
+  const dtype = dtypeFromCode(t.dataType ?? 0);
   const dims = ((t.dims ?? []) as unknown[]).map(num);
   const external = t.dataLocation === 1;
   const raw: Uint8Array | undefined = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
@@ -126,22 +126,10 @@ export function decodeTensor(t: Pb): Initializer {
 /** Values of small numeric tensors, for constant folding of shape computations. */
 function intValues(t: Pb, dtype: DType, raw: Uint8Array | undefined, count: number): number[] | undefined {
   if (raw) {
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const bytes = dtypeBits(dtype) / 8;
-    if (raw.byteLength < count * bytes) return undefined;
-    const out: number[] = [];
-    for (let i = 0; i < count; i++) {
-      switch (dtype) {
-        case 'int64': out.push(Number(view.getBigInt64(i * 8, true))); break;
-        case 'int32': out.push(view.getInt32(i * 4, true)); break;
-        case 'int8': out.push(view.getInt8(i)); break;
-        case 'uint8': case 'bool': out.push(view.getUint8(i)); break;
-        case 'float32': out.push(view.getFloat32(i * 4, true)); break;
-        case 'float64': out.push(view.getFloat64(i * 8, true)); break;
-        default: return undefined;
-      }
-    }
-    return out;
+    const bytes = (count * dtypeBits(dtype)) / 8;
+    if (raw.byteLength < bytes) return undefined;
+    if (count === 0) return [];
+    return FOLDED_DTYPES.has(dtype) ? Array.from(decodeValues(dtype, raw.subarray(0, bytes))) : undefined;
   }
   if (t.int64Data?.length) return (t.int64Data as unknown[]).map(num);
   if (t.int32Data?.length) return [...t.int32Data];

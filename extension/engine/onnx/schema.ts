@@ -137,13 +137,6 @@ const root = protobuf.Root.fromJSON(descriptor);
 export const ModelProto = root.lookupType('onnx.ModelProto');
 export const TensorProtoType = root.lookupType('onnx.TensorProto');
 
-/** TensorProto.DataType enum values. */
-export const DATA_TYPES = [
-  'undefined', 'float32', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool',
-  'float16', 'float64', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16',
-  'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1',
-] as const;
-
 export const ATTRIBUTE_TYPES = {
   FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9, GRAPHS: 10,
 } as const;

@@ -6,7 +6,7 @@ import { MemlensError } from '../../../extension/engine/errors';
 import { Module, Parameter, sample } from './module';
 import { Tensor } from './tensor';
 import { attr, TraceGraph } from './trace-graph';
-import { encodeValues } from './dtypes';
+import { encodeValues } from '../../../extension/engine/onnx/raw-data';
 import { TRACE_QUANT, TRACE_QUANT_PARAM } from './trace-keys';
 
 export type QuantKind = 'int8' | 'int4' | 'fp8';

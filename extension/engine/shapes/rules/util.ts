@@ -1,6 +1,5 @@
 // Small helpers shared by the rule families.
 import type { DType, Dim } from '../../graph';
-import { DATA_TYPES } from '../../onnx/schema';
 import type { InferredTensor, ShapeRuleContext } from '../types';
 import { ShapeError } from '../shape-error';
 
@@ -20,11 +19,6 @@ export function typed(dtype: DType | undefined, shape: Dim[] | null): InferredTe
 /** Folded integer values of an input, when known. */
 export function valuesOf(t: InferredTensor | undefined): number[] | undefined {
   return t?.value;
-}
-
-/** DType of an ONNX TensorProto.DataType code (Cast's `to`). */
-export function dtypeFromCode(code: number): DType {
-  return (DATA_TYPES[code] as DType | undefined) ?? 'undefined';
 }
 
 /**
