@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { loadModel, modelKind } from '../analysis/load-model';
+import { loadModel } from '../analysis/load-model';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import { applyRewrites } from '../engine/onnx-rewrite/apply';
@@ -30,7 +30,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   }
   if (req.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
   const writing = req.write || req.out !== undefined;
-  const kind = modelKind(req.file);
+  const kind = loaded.kind;
   if (req.write && kind === 'onnx') throw new MemlensError('fit: .onnx models are never overwritten; use --out PATH');
   const target: PlanTarget = !writing || kind === 'python' ? 'any' : kind === 'onnx' ? 'onnx' : 'typescript';
   const plan = fitBudget(loaded.model, req.settings, req.budget, { source: req.file, target });

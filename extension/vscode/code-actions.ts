@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Suggestion } from '../engine/suggest/types';
-import { documentKind } from '../presentation/model-document';
+import { modelKind } from '../analysis/model-kind';
 import { OVER_BUDGET_CODE } from '../presentation/over-budget';
 import {
   actionsForLine, pythonTarget, staleReason, suggestionLines, type LineSuggestion, type PythonRewriteKind,
@@ -59,7 +59,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
 
   async provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext, token: vscode.CancellationToken): Promise<vscode.CodeAction[]> {
     if (document.uri.scheme !== 'file' || !vscode.workspace.isTrusted) return [];
-    const kind = documentKind(document.uri.fsPath);
+    const kind = modelKind(document.uri.fsPath);
     if (kind !== 'typescript' && kind !== 'python') return [];
     const wants = (k: vscode.CodeActionKind) => !context.only || context.only.contains(k) || k.contains(context.only);
     if (!wants(FIX_KIND) && !wants(REWRITE_KIND)) return [];

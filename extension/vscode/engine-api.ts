@@ -3,7 +3,7 @@
 // use through engine-loader.ts, so start-up reads none of it (in the package it is its own file).
 import * as path from 'node:path';
 import type { Profile } from '../engine/profile';
-import type { ModelKind } from '../analysis/load-model';
+import type { ModelKind } from '../analysis/model-kind';
 import { profileFile, type ProfileOutcome, type ProfileRequest } from '../analysis/profile-file';
 import { chromeTrace } from '../cli/chrome-trace';
 import { discoverPython } from '../../language/python/discovery';
