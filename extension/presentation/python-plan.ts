@@ -4,7 +4,8 @@
 import * as path from 'node:path';
 import type { Plan } from '../engine/suggest/planner';
 import type { Suggestion } from '../engine/suggest/types';
-import { PYTHON_REWRITES, applyEdits as applyPythonEdits, checkpointLayers, type Rewrite, type RewriteKind } from '../../language/python/rewrites';
+import { PYTHON_REWRITES, checkpointLayers, type Rewrite, type RewriteKind } from '../../language/python/rewrites';
+import { applyEdits as applyPythonEdits } from '../../language/python/text-edits';
 import { pythonTarget, rewriteFits, type PythonRewriteKind, type PythonTarget } from './suggestion-actions';
 
 /** A Python rewrite at a 1-based line, or null where it does not apply. */

@@ -13,7 +13,7 @@ import {
 import { engine } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import type { ProfileStore } from './profile-store';
-import type { SuggestionSet } from './suggest-api';
+import type { SuggestionSet } from '../analysis/suggest-file';
 import { untilCancelled, type SuggestionSets } from './suggestion-sets';
 import { FIT_BUDGET_COMMAND } from './fit-budget';
 import { documentEdit, refuse, AFTER_REWRITE_COMMAND } from './rewrite-edits';

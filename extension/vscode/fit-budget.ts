@@ -16,8 +16,8 @@ import { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor';
 import type { ModelProfile, ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
 import { AFTER_REWRITE_COMMAND, documentEdit, refuse } from './rewrite-edits';
-import type { ProfileRequest } from './engine-api';
-import type { PlanOutcome } from './suggest-api';
+import type { ProfileRequest } from '../analysis/profile-file';
+import type { PlanOutcome } from '../analysis/suggest-file';
 import type { SuggestionSets } from './suggestion-sets';
 
 export const FIT_BUDGET_COMMAND = 'memlens.fitBudget';

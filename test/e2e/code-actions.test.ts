@@ -93,7 +93,7 @@ function mlp() {
 const BUDGET = '1GiB';
 
 function engineApi(): EngineApi {
-  return require('../../extension/vscode/engine-api') as EngineApi;
+  return require('../../extension/presentation/editor-api') as EngineApi;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

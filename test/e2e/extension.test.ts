@@ -103,7 +103,7 @@ function makeWorkspace(): string {
 
 /** The engine as the extension loads it (compiled sources; the same code the bundle holds). */
 function engineApi(): EngineApi {
-  return require('../../extension/vscode/engine-api') as EngineApi;
+  return require('../../extension/presentation/editor-api') as EngineApi;
 }
 
 let vsix: string;

@@ -11,7 +11,6 @@ import { ruleFor } from './registry';
 import { ShapeError } from './shape-error';
 import { topoOrder } from '../graph-order';
 
-export type { ShapeResult } from './types';
 
 /** Opset assumed for a domain the model does not import (ai.onnx: the newest these rules know). */
 const DEFAULT_OPSET: Record<string, number> = { '': 21 };

@@ -10,7 +10,7 @@ import { analyzeModel } from '../../../extension/engine/analyze';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { withDefaults } from '../../../extension/engine/settings';
-import { writeIfUnchanged } from '../../../extension/cli/suggest-command';
+import { writeIfUnchanged } from '../../../extension/analysis/write-file';
 import { tinyDecoder } from '../../fixtures/layered-models';
 
 const CLI = path.join(__dirname, '../../../extension/cli/main.js');

@@ -13,8 +13,8 @@ import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { GraphBuilder } from '../../fixtures/graph-builder';
 import { withDefaults } from '../../../extension/engine/settings';
 import { pythonTarget, savingOf } from '../../../extension/presentation/suggestion-actions';
-import * as api from '../../../extension/vscode/engine-api';
-import { applyEdits as applyPythonEdits } from '../../../language/python/rewrites';
+import * as api from '../../../extension/presentation/editor-api';
+import { applyEdits as applyPythonEdits } from '../../../language/python/text-edits';
 import { applyEdits } from '../../../language/typescript/rewrites/text-edit';
 import { repoRoot } from '../../fixtures/repo-root';
 

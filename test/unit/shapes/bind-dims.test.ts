@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemlensError } from '../../../extension/engine/errors';
 import { withDefaults } from '../../../extension/engine/settings';
-import { BATCH_ALIASES, SEQUENCE_ALIASES, bindDims } from '../../../extension/engine/shapes/bind-dims';
+import { bindDims } from '../../../extension/engine/shapes/bind-dims';
+import { BATCH_ALIASES, SEQUENCE_ALIASES } from '../../../extension/engine/shapes/dim-aliases';
 import { evaluateDimExpression } from '../../../extension/engine/shapes/dim-expression';
 import { model, vi } from './build';
 
