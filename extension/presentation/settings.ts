@@ -40,7 +40,7 @@ export function readSettings(raw: Readonly<Record<string, unknown>>): ExtensionS
     problems.push(`memlens.${key}: expected a whole number of at least 1, got ${JSON.stringify(v)}`);
     return fallback;
   };
-  const text = (key: string): string => (typeof raw[key] === 'string' ? (raw[key] as string) : '');
+  const text = (key: string): string => (typeof raw[key] === 'string' ? raw[key] : '');
   return {
     analysis: {
       mode: pick('mode', MODES, DEFAULT_SETTINGS.mode),

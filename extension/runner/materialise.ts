@@ -10,7 +10,7 @@ import { dtypeBits, isFloatDType } from '../engine/graph';
 import { decodeModel, num } from '../engine/onnx/decode';
 import { dtypeFromCode } from '../engine/onnx/dtype-codes';
 import { UNMATERIALISED_LOCATION } from '../engine/onnx/encode';
-import { ModelProto } from '../engine/onnx/schema';
+import { ModelProto, type PbModel, type PbTensor } from '../engine/onnx/schema';
 import { MemlensError } from '../engine/errors';
 import { encodeValues } from '../engine/onnx/raw-data';
 import { seededRng, type Rng } from '../engine/seeded-random';
@@ -39,15 +39,6 @@ export interface PrepareOptions {
   workDir: string;
 }
 
-interface PbEntry { key: string; value: string }
-interface PbTensor {
-  name?: string;
-  dims?: unknown[];
-  dataType?: number;
-  dataLocation?: number;
-  externalData?: PbEntry[];
-}
-
 export function prepareModel(o: PrepareOptions): PreparedModel {
   const bytes = fs.readFileSync(o.modelPath);
   const model = decodeModel(bytes, o.where);
@@ -59,8 +50,8 @@ export function prepareModel(o: PrepareOptions): PreparedModel {
         `${formatBytes(o.memoryLimitBytes)}; raise the limit or run a smaller configuration`,
     );
   }
-  const pb = ModelProto.decode(bytes) as unknown as { graph: { initializer?: PbTensor[] } };
-  const tensors = pb.graph.initializer ?? [];
+  const pb = ModelProto.decode(bytes) as unknown as PbModel;
+  const tensors = pb.graph?.initializer ?? [];
   const missing = tensors.filter((t) => t.dataLocation === 1 && !externalFileExists(t, o.baseDir));
   if (missing.length === 0) return { path: o.modelPath, model, weightBytes, materialised: null };
 
@@ -88,7 +79,7 @@ export function prepareModel(o: PrepareOptions): PreparedModel {
   }
   linkPresentExternalFiles(tensors, o.baseDir, o.workDir);
   const out = path.join(o.workDir, 'materialised.onnx');
-  fs.writeFileSync(out, ModelProto.encode(pb as never).finish());
+  fs.writeFileSync(out, ModelProto.encode(pb).finish());
   return { path: out, model, weightBytes, materialised: { tensors: missing.length, bytes: filled } };
 }
 

@@ -200,6 +200,7 @@ function settle(
 }
 
 function lastLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes (ESC [ ... m) of child output
   const lines = text.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter(Boolean);
   const line = lines[lines.length - 1] ?? '';
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;

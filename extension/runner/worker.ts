@@ -214,7 +214,7 @@ export function ortMessage(e: unknown): string {
 process.on('disconnect', () => process.exit(1));
 
 process.once('message', (m: WorkerStart) => {
-  runWorker(m.request)
+  void runWorker(m.request)
     .catch((e: unknown): WorkerMessage => ({
       type: 'error',
       message: isMemlensError(e) ? e.message : `internal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,

@@ -143,7 +143,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
   /** Where each suggestion of `set` applies in this version of the document (computed once per version). */
   private prepare(set: SuggestionSet, document: vscode.TextDocument, kind: 'typescript' | 'python', modelFile: string): Promise<Prepared[]> {
     let byDoc = this.prepared.get(set);
-    if (!byDoc) this.prepared.set(set, (byDoc = new Map()));
+    if (!byDoc) this.prepared.set(set, (byDoc = new Map<string, Promise<Prepared[]>>()));
     const key = `${document.uri.toString()}@${document.version}`;
     let p = byDoc.get(key);
     if (!p) {

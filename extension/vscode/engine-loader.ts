@@ -14,6 +14,7 @@ export function engine(): EngineApi {
     const file = candidates.find((c) => fs.existsSync(c));
     if (!file) throw new Error(`MemLens engine not found (looked for ${candidates.join(', ')})`);
     // A computed path, so the bundler leaves the engine out of the start-up bundle.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
     loaded = require(file) as EngineApi;
   }
   return loaded;

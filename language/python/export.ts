@@ -14,7 +14,6 @@ import type { InputSpec } from './directives';
 import type { ForwardInfo, PythonDiscovery } from './discovery';
 import { discoverPython } from './discovery';
 import { chooseEntry } from './entry';
-import type { EntryRequest } from './entry';
 import { resolvePython } from './interpreter';
 import { lastLine, runPython } from './run-python';
 import { callIndices, writeRegions } from './regions';

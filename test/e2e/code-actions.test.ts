@@ -93,6 +93,7 @@ function mlp() {
 const BUDGET = '1GiB';
 
 function engineApi(): EngineApi {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- typed as the loader types it
   return require('../../extension/presentation/editor-api') as EngineApi;
 }
 

@@ -19,11 +19,7 @@ class Scope {
   readonly tensors = new Map<string, InferredTensor>();
   constructor(readonly parent: Scope | null) {}
   get(name: string): InferredTensor | undefined {
-    for (let s: Scope | null = this; s; s = s.parent) {
-      const t = s.tensors.get(name);
-      if (t) return t;
-    }
-    return undefined;
+    return this.tensors.get(name) ?? this.parent?.get(name);
   }
 }
 

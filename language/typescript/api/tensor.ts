@@ -56,6 +56,7 @@ export class Tensor {
 
   private binary(op: string, label: string, other: Tensor | number): Tensor {
     const g = this.graph;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the left operand, cast in place below
     let a: Tensor = this;
     let b: Tensor;
     if (typeof other === 'number') {
@@ -109,6 +110,7 @@ export class Tensor {
   // ---- linear algebra ----
 
   matmul(other: Tensor): Tensor {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- named as the maths names it (a x b)
     const a = this;
     const b = other.dtype === a.dtype ? other : other.to(promote(a.dtype, other.dtype));
     const a2 = b.dtype === a.dtype ? a : a.to(b.dtype);
@@ -324,7 +326,7 @@ export function shapeTensor(g: TraceGraph, dims: readonly Dim[], ref: Tensor, re
       else throw new MemlensError(`reshape: cannot resolve symbolic size ${d} of ${formatShape(dims)} from ${formatShape(ref.shape)}`);
     } else throw new MemlensError(`reshape: unknown size in ${formatShape(dims)}`);
   });
-  if (pieces.every((p) => typeof p === 'number')) return g.int64s(pieces as number[]);
+  if (pieces.every((p) => typeof p === 'number')) return g.int64s(pieces);
   const parts: Tensor[] = [];
   let run: number[] = [];
   for (const p of pieces) {

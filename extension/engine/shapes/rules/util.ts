@@ -16,11 +16,6 @@ export function typed(dtype: DType | undefined, shape: Dim[] | null): InferredTe
   return { dtype: dtype ?? 'undefined', shape };
 }
 
-/** Folded integer values of an input, when known. */
-export function valuesOf(t: InferredTensor | undefined): number[] | undefined {
-  return t?.value;
-}
-
 /**
  * A list parameter that moved from an attribute to an input across opsets (axes, split, pads,
  * starts/ends). `absent` when neither is given, `unknown` when an input gives it but its values
