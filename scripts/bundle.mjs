@@ -147,7 +147,7 @@ async function main() {
   const started = Date.now();
   await Promise.all([
     esbuild.build({ ...nodeOptions, entryPoints: { extension: 'extension/vscode/extension.ts' }, outdir: dist }),
-    esbuild.build({ ...nodeOptions, entryPoints: { engine: 'extension/vscode/engine-api.ts' }, outdir: dist }),
+    esbuild.build({ ...nodeOptions, entryPoints: { engine: 'extension/presentation/editor-api.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { cli: 'extension/cli/main.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { worker: 'extension/runner/worker.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { 'ts-plugin': 'extension/ts-plugin/plugin.ts' }, outdir: dist }),

@@ -2,11 +2,11 @@
 // execute user code (TypeScript tracing, Python export) are loaded on first use and run in a
 // child process with a time limit; the ONNX path reads the file and nothing else.
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import type { Model } from '../engine/graph';
 import { MemlensError } from '../engine/errors';
 import { decodeModel } from '../engine/onnx/decode';
 import type { AnalysisSettings } from '../engine/settings';
+import { modelKind, type ModelKind } from './model-kind';
 
 export interface LoadOptions {
   entry?: string;
@@ -22,19 +22,9 @@ export interface LoadedModel {
   model: Model;
   /** The entry that was analysed (TypeScript/Python), null for ONNX files. */
   entry: string | null;
-  kind: 'onnx' | 'typescript' | 'python';
+  kind: ModelKind;
   /** Path of an ONNX file holding the model, when the front end wrote one (for the runner). */
   onnxPath?: string;
-}
-
-export type ModelKind = LoadedModel['kind'];
-
-export function modelKind(file: string): ModelKind | null {
-  const ext = path.extname(file).toLowerCase();
-  if (ext === '.onnx') return 'onnx';
-  if (ext === '.ts' || ext === '.mts' || ext === '.cts') return 'typescript';
-  if (ext === '.py') return 'python';
-  return null;
 }
 
 export async function loadModel(file: string, options: LoadOptions): Promise<LoadedModel> {

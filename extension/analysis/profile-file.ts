@@ -1,7 +1,8 @@
 // From a file to its profile, optionally measured: the one pipeline the CLI and the editor share.
 import { analyzeModel } from '../engine/analyze';
 import type { Profile } from '../engine/profile';
-import { loadModel, type LoadOptions, type ModelKind } from './load-model';
+import { loadModel, type LoadOptions } from './load-model';
+import type { ModelKind } from './model-kind';
 
 export interface ProfileRequest extends LoadOptions {
   file: string;

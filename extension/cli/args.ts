@@ -1,8 +1,9 @@
 // Command-line arguments -> a typed request. Usage errors are MemlensErrors (exit 2).
 import { parseArgs } from 'node:util';
 import { MemlensError } from '../engine/errors';
-import { withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
+import { MODES, OPTIMIZERS, PRECISIONS, withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
 import { parseBytes } from '../engine/units';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../runner/types';
 
 export const USAGE = `usage: memlens <command> <file> [options]
 
@@ -13,19 +14,19 @@ commands:
 
 options:
   --entry NAME            model entry in a .ts/.py file (default: the first one)
-  --mode infer|train      inference (default) or one training step
+  --mode ${MODES.join('|')}      inference (default) or one training step
   --batch N --seq N       batch size and sequence length (defaults 1 and 128)
   --dim name=N            bind any symbolic dimension (repeatable); input:axis=N sizes
                           an axis that has no name (e.g. --dim input:0=1)
   --input name=V          the value of a one-element input (e.g. --input sr=16000): folded
                           like a constant, so an If on it takes its branch; fed to --run
-  --dtype fp32|fp16|bf16  compute precision (training: mixed precision with fp32 master weights)
-  --optimizer adamw|adam|sgd|sgd-momentum|adam8bit|none   (training; default adamw)
+  --dtype ${PRECISIONS.join('|')}  compute precision (training: mixed precision with fp32 master weights)
+  --optimizer ${OPTIMIZERS.join('|')}   (training; default adamw)
   --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
   --json                  print the profile as JSON (schema memlens.profile/1)
   --trace FILE            write the memory timeline as Chrome trace / Perfetto JSON
   --run                   also run the model on ONNX Runtime and measure it
-  --ep auto|cpu|cuda|webgpu|dml|coreml   execution provider for --run (default auto)
+  --ep ${PROVIDER_CHOICES.join('|')}   execution provider for --run (default auto)
   --runs N                measured runs (default 3)
   --timeout SECONDS       time limit for tracing, export and runs (default 120)
   --write | --out PATH    (fit) apply the plan in place, or write the rewritten model to PATH
@@ -44,7 +45,7 @@ export interface CliRequest {
   json: boolean;
   trace?: string;
   run: boolean;
-  ep: string;
+  ep: ProviderChoice;
   runs: number;
   timeoutMs: number;
   write: boolean;
@@ -52,10 +53,14 @@ export interface CliRequest {
   python?: string;
 }
 
-const MODES: Record<string, Mode> = { infer: 'infer', inference: 'infer', train: 'train', training: 'train' };
-const DTYPES: Precision[] = ['fp32', 'fp16', 'bf16'];
-const OPTIMIZERS: OptimizerKind[] = ['adamw', 'adam', 'sgd', 'sgd-momentum', 'adam8bit', 'none'];
-const EPS = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+/** `--mode` also takes the long words. */
+const MODE_WORDS = new Map<string, Mode>([...MODES.map((m): [string, Mode] => [m, m]), ['inference', 'infer'], ['training', 'train']]);
+
+/** `value` when it is one of `allowed`, else the usage error that lists them. */
+function oneOf<T extends string>(flag: string, allowed: readonly T[], value: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new MemlensError(`${flag}: expected one of ${allowed.join(', ')}, got '${value}'`);
+}
 
 function positiveInt(v: string, flag: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new MemlensError(`${flag}: expected a positive whole number, got '${v}'`);
@@ -87,11 +92,11 @@ export function parseCli(argv: string[]): CliRequest {
   if (command !== 'profile' && command !== 'suggest' && command !== 'fit') throw new MemlensError(`unknown command '${command}'\n${USAGE}`);
   if (extra.length) throw new MemlensError(`unexpected argument '${extra[0]}'`);
 
-  const mode = v.mode === undefined ? 'infer' : MODES[v.mode];
+  const mode = v.mode === undefined ? 'infer' : MODE_WORDS.get(v.mode);
   if (!mode) throw new MemlensError(`--mode: expected infer or train, got '${v.mode}'`);
-  if (v.dtype !== undefined && !DTYPES.includes(v.dtype as Precision)) throw new MemlensError(`--dtype: expected one of ${DTYPES.join(', ')}, got '${v.dtype}'`);
-  if (v.optimizer !== undefined && !OPTIMIZERS.includes(v.optimizer as OptimizerKind)) throw new MemlensError(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, got '${v.optimizer}'`);
-  if (v.ep !== undefined && !EPS.includes(v.ep)) throw new MemlensError(`--ep: expected one of ${EPS.join(', ')}, got '${v.ep}'`);
+  const dtype: Precision | undefined = v.dtype === undefined ? undefined : oneOf('--dtype', PRECISIONS, v.dtype);
+  const optimizer: OptimizerKind | undefined = v.optimizer === undefined ? undefined : oneOf('--optimizer', OPTIMIZERS, v.optimizer);
+  const ep = v.ep === undefined ? 'auto' : oneOf('--ep', PROVIDER_CHOICES, v.ep);
   const dims: Record<string, number> = {};
   for (const d of v.dim ?? []) {
     const m = /^([^=]+)=(\d+)$/.exec(d);
@@ -111,8 +116,8 @@ export function parseCli(argv: string[]): CliRequest {
     mode,
     ...(v.batch !== undefined ? { batch: positiveInt(v.batch, '--batch') } : {}),
     ...(v.seq !== undefined ? { seq: positiveInt(v.seq, '--seq') } : {}),
-    ...(v.dtype !== undefined ? { dtype: v.dtype as Precision } : {}),
-    ...(v.optimizer !== undefined ? { optimizer: v.optimizer as OptimizerKind } : {}),
+    ...(dtype !== undefined ? { dtype } : {}),
+    ...(optimizer !== undefined ? { optimizer } : {}),
     dims,
     ...(Object.keys(inputValues).length > 0 ? { inputValues } : {}),
     explicit: [...(v.batch !== undefined ? ['batch' as const] : []), ...(v.seq !== undefined ? ['seq' as const] : [])],
@@ -126,7 +131,7 @@ export function parseCli(argv: string[]): CliRequest {
     json: v.json ?? false,
     trace: v.trace,
     run: v.run ?? false,
-    ep: v.ep ?? 'auto',
+    ep,
     runs: v.runs !== undefined ? positiveInt(v.runs, '--runs') : 3,
     timeoutMs: (v.timeout !== undefined ? positiveInt(v.timeout, '--timeout') : 120) * 1000,
     write: v.write ?? false,

@@ -5,7 +5,7 @@ import { isMemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { profileFile } from '../analysis/profile-file';
 import { parseCli, type CliRequest } from './args';
-import { chromeTrace } from './chrome-trace';
+import { chromeTrace } from '../analysis/chrome-trace';
 import { formatProfile } from './format-table';
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,9 +1,8 @@
 // `memlens suggest` (ranked memory-saving rewrites) and `memlens fit` (the cheapest plan under a
 // budget, its frontier, and with --out/--write the rewritten model file).
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
-import { loadModel, modelKind } from '../analysis/load-model';
+import { loadModel } from '../analysis/load-model';
+import { writeAtomic, writeIfUnchanged } from '../analysis/write-file';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import { applyRewrites } from '../engine/onnx-rewrite/apply';
@@ -30,7 +29,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   }
   if (req.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
   const writing = req.write || req.out !== undefined;
-  const kind = modelKind(req.file);
+  const kind = loaded.kind;
   if (req.write && kind === 'onnx') throw new MemlensError('fit: .onnx models are never overwritten; use --out PATH');
   const target: PlanTarget = !writing || kind === 'python' ? 'any' : kind === 'onnx' ? 'onnx' : 'typescript';
   const plan = fitBudget(loaded.model, req.settings, req.budget, { source: req.file, target });
@@ -54,29 +53,6 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   if (req.json) process.stdout.write(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
   else process.stdout.write(formatPlan(plan, written) + '\n');
   return plan.fits ? 0 : 3;
-}
-
-/** In-place write that refuses when the file on disk is no longer `original` (never loses user text). */
-export async function writeIfUnchanged(file: string, original: Uint8Array, next: string): Promise<void> {
-  const now = await fs.readFile(file).catch(() => null);
-  if (!now || hash(now) !== hash(original)) throw new MemlensError(`${file}: changed on disk since it was read; not written (run fit again)`);
-  await writeAtomic(file, next);
-}
-
-function hash(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
-/** Temp file in the same folder, then rename: readers never see half a file. */
-export async function writeAtomic(dest: string, data: string | Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, dest);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw new MemlensError(`${dest}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
 }
 
 const pct = (x: number) => `${Math.round(100 * x)}%`;

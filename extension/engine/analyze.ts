@@ -164,7 +164,7 @@ function nameList(model: Model, key: string): Set<string> | null {
   const raw = model.metadata[key];
   if (!raw) return null;
   try {
-    const list = JSON.parse(raw);
+    const list = JSON.parse(raw) as unknown;
     return Array.isArray(list) ? new Set(list.filter((x): x is string => typeof x === 'string')) : null;
   } catch {
     return null;

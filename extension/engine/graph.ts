@@ -9,6 +9,12 @@ export type DType =
   | 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz'
   | 'int4' | 'uint4' | 'float4e2m1' | 'undefined';
 
+export type FloatDType = 'float32' | 'float16' | 'bfloat16' | 'float64';
+
+export function isFloatDType(d: DType): d is FloatDType {
+  return d === 'float32' || d === 'float16' || d === 'bfloat16' || d === 'float64';
+}
+
 /** A dimension: a known size, or a symbolic name (`batch`, `sequence`) or null when unknown. */
 export type Dim = number | string | null;
 

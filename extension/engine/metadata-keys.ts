@@ -10,7 +10,6 @@ export const MEMLENS_SCOPE = 'memlens.scope';
 /** Written by torch.onnx.export(dynamo=True) in torch >= 2.5. */
 export const TORCH_STACK_TRACE = 'pkg.torch.onnx.stack_trace';
 export const TORCH_NAME_SCOPES = 'pkg.torch.onnx.name_scopes';
-export const TORCH_CLASS_HIERARCHY = 'pkg.torch.onnx.class_hierarchy';
 
 /** Model metadata: JSON array of initializer names that are frozen (no gradient, no optimizer state). */
 export const FROZEN_KEY = 'memlens.frozen';

@@ -1,8 +1,14 @@
 // Analysis settings: what the user asks for (CLI flags, editor settings), normalised once.
 
-export type Mode = 'infer' | 'train';
-export type Precision = 'fp32' | 'fp16' | 'bf16';
-export type OptimizerKind = 'adamw' | 'adam' | 'sgd' | 'sgd-momentum' | 'adam8bit' | 'none';
+// The value lists are the one source for the CLI's flags, the editor's settings and the
+// manifest's enums (a test holds package.json to them).
+export const MODES = ['infer', 'train'] as const;
+export const PRECISIONS = ['fp32', 'fp16', 'bf16'] as const;
+export const OPTIMIZERS = ['adamw', 'adam', 'sgd', 'sgd-momentum', 'adam8bit', 'none'] as const;
+
+export type Mode = (typeof MODES)[number];
+export type Precision = (typeof PRECISIONS)[number];
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
 
 export interface AnalysisSettings {
   mode: Mode;

@@ -1,4 +1,5 @@
-// Byte sizes as people write and read them. Binary units (KiB = 1024 B), as GPU memory is sold.
+// Byte sizes and shares as people write and read them. Binary units (KiB = 1024 B), as GPU memory
+// is sold. The host and the timeline webview both format with these.
 import { MemlensError } from './errors';
 
 const UNITS: Record<string, number> = {
@@ -35,4 +36,11 @@ export function formatCount(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
   return String(n);
+}
+
+/** A share (0..1) as a percentage: one decimal under 10%, `<0.1%` for a sliver that is not zero. */
+export function formatShare(share: number): string {
+  const pct = share * 100;
+  if (pct > 0 && pct < 0.1) return '<0.1%';
+  return `${pct < 10 ? pct.toFixed(1) : pct.toFixed(0)}%`;
 }

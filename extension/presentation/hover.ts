@@ -1,9 +1,9 @@
 // The hover of a line: its full breakdown as Markdown (figures, per op, per kind, and the
 // measurement of the line's nodes when a run exists).
 import type { LineFigures, Profile } from '../engine/profile';
-import { formatBytes } from '../engine/units';
+import { formatBytes, formatShare } from '../engine/units';
 import { sourceLabel } from './source-label';
-import { formatShare, shareOfPeak } from './share';
+import { shareOfPeak } from './share';
 
 export interface LineMeasurement {
   ep: string;

@@ -1,11 +1,12 @@
 // Per-line inline figures for one file: what each line holds at the peak, saves for backward,
 // writes to the KV cache, and how often it ran. Plain data; the editor adapter draws it.
 import type { LineFigures, Profile } from '../engine/profile';
-import { formatBytes } from '../engine/units';
+import { formatBytes, formatShare } from '../engine/units';
 import { sameFile } from './source-label';
-import { formatShare, shareLevel, shareOfPeak, type ShareLevel } from './share';
+import { shareLevel, shareOfPeak, type ShareLevel } from './share';
 
-export type InlineDetail = 'off' | 'compact' | 'full';
+export const INLINE_DETAILS = ['off', 'compact', 'full'] as const;
+export type InlineDetail = (typeof INLINE_DETAILS)[number];
 
 export interface LineDecoration {
   /** 1-based line in the file. */

@@ -1,17 +1,9 @@
 // A cheap look at a document before anything heavy loads: is this a model MemLens should profile?
 // TypeScript models import the model API; Python models import torch.
-import type { ModelKind } from '../analysis/load-model';
+import type { ModelKind } from '../analysis/model-kind';
 
 /** How much of a file the check reads; imports sit at the top. */
 const HEAD_CHARS = 20_000;
-
-export function documentKind(fileName: string): ModelKind | null {
-  const lower = fileName.toLowerCase();
-  if (lower.endsWith('.onnx')) return 'onnx';
-  if (/\.(c|m)?ts$/.test(lower) && !lower.endsWith('.d.ts')) return 'typescript';
-  if (lower.endsWith('.py')) return 'python';
-  return null;
-}
 
 export function looksLikeModel(kind: ModelKind, text: string): boolean {
   const head = text.slice(0, HEAD_CHARS);

@@ -1,5 +1,10 @@
 // Where a model file's entries are (for CodeLens): plain data from the language front ends'
 // static discovery; nothing here runs the user's code.
+import * as path from 'node:path';
+import type { ModelKind } from '../analysis/model-kind';
+import { discoverPython, isBuilderName } from '../../language/python/discovery';
+import { chooseEntry } from '../../language/python/entry';
+import { discoverEntries } from '../../language/typescript/discovery';
 
 export interface ModelEntry {
   name: string;
@@ -7,4 +12,30 @@ export interface ModelEntry {
   line: number;
   /** Whether profiling without an explicit entry picks this one. */
   isDefault: boolean;
+}
+
+/** Entries of a model file from static discovery (no user code runs). */
+export async function modelEntries(kind: ModelKind, file: string, text: string): Promise<ModelEntry[]> {
+  const fileLabel = path.basename(file);
+  // The tracer profiles the first entry the file declares when none is named.
+  if (kind === 'typescript') return discoverEntries(file, text).entries.map((e, i) => ({ name: e.name, line: e.startLine, isDefault: i === 0 }));
+  if (kind !== 'python') return [];
+  const d = await discoverPython(text);
+  let chosen: string | null = null;
+  let mainEntry: ModelEntry | null = null;
+  try {
+    const c = chooseEntry(d, fileLabel);
+    if (c.request.kind === 'name') chosen = c.request.name;
+    // The `__main__` block builds the model with an expression: its lens goes on that line.
+    else if (d.main?.model) mainEntry = { name: c.label, line: d.main.model.line, isDefault: true };
+  } catch {
+    // no buildable entry: the lenses still mark the modules
+  }
+  const entries: ModelEntry[] = [
+    ...d.classes.filter((c) => c.forward !== null).map((c) => ({ name: c.name, line: c.line, isDefault: c.name === chosen })),
+    ...d.functions.filter((f) => f.requiredArgs.length === 0 && (isBuilderName(f.name) || f.name === chosen))
+      .map((f) => ({ name: f.name, line: f.line, isDefault: f.name === chosen })),
+    ...(mainEntry ? [mainEntry] : []),
+  ];
+  return entries.sort((a, b) => a.line - b.line);
 }

@@ -1,8 +1,8 @@
 // Which lines push the peak over the budget: the lines with the largest share of the peak,
 // taken until together they cover the excess (peak - budget). These get diagnostics.
 import type { LineFigures, Profile } from '../engine/profile';
-import { formatBytes } from '../engine/units';
-import { formatShare, shareOfPeak } from './share';
+import { formatBytes, formatShare } from '../engine/units';
+import { shareOfPeak } from './share';
 
 export const OVER_BUDGET_CODE = 'memlens.overBudget';
 

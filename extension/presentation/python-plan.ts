@@ -4,12 +4,13 @@
 import * as path from 'node:path';
 import type { Plan } from '../engine/suggest/planner';
 import type { Suggestion } from '../engine/suggest/types';
-import { PYTHON_REWRITES, applyEdits as applyPythonEdits, checkpointLayers, type Rewrite, type RewriteKind } from '../../language/python/rewrites';
+import { PYTHON_REWRITES, checkpointLayers, type Rewrite } from '../../language/python/rewrites';
+import { applyEdits as applyPythonEdits } from '../../language/python/text-edits';
 import { pythonTarget, rewriteFits, type PythonRewriteKind, type PythonTarget } from './suggestion-actions';
 
 /** A Python rewrite at a 1-based line, or null where it does not apply. */
 export function pythonRewriteAt(kind: PythonRewriteKind, text: string, line: number): Promise<Rewrite | null> {
-  return PYTHON_REWRITES[kind as RewriteKind](text, line);
+  return PYTHON_REWRITES[kind](text, line);
 }
 
 /** The first of the target's lines where its rewrite applies as the suggestion means it: that line and the edits. */

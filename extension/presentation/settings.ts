@@ -1,16 +1,13 @@
 // The `memlens.*` settings as plain data: validated once, with one message per bad value. The
 // editor adapter reads the configuration into a plain object and passes it here.
-import type { AnalysisSettings, Mode, OptimizerKind, Precision } from '../engine/settings';
-import { DEFAULT_SETTINGS } from '../engine/settings';
+import type { AnalysisSettings } from '../engine/settings';
+import { DEFAULT_SETTINGS, MODES, OPTIMIZERS, PRECISIONS } from '../engine/settings';
+import { INLINE_DETAILS } from './line-figures';
 import type { InlineDetail } from './line-figures';
 
 export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
 export type ExecutionProviderSetting = (typeof EXECUTION_PROVIDERS)[number];
 
-const MODES: readonly Mode[] = ['infer', 'train'];
-const DTYPES: readonly Precision[] = ['fp32', 'fp16', 'bf16'];
-const OPTIMIZERS: readonly OptimizerKind[] = ['adamw', 'adam', 'sgd', 'sgd-momentum', 'adam8bit', 'none'];
-const DETAILS: readonly InlineDetail[] = ['off', 'compact', 'full'];
 
 export interface ExtensionSettings {
   analysis: AnalysisSettings;
@@ -65,20 +62,20 @@ export function readSettings(raw: Readonly<Record<string, unknown>>, configured?
     problems.push(`memlens.${key}: expected a whole number of at least 1, got ${JSON.stringify(v)}`);
     return fallback;
   };
-  const text = (key: string): string => (typeof raw[key] === 'string' ? (raw[key] as string) : '');
+  const text = (key: string): string => (typeof raw[key] === 'string' ? raw[key] : '');
   return {
     analysis: {
       mode: pick('mode', MODES, DEFAULT_SETTINGS.mode),
       batch: positiveInt('batch', DEFAULT_SETTINGS.batch),
       seq: positiveInt('sequenceLength', DEFAULT_SETTINGS.seq),
-      dtype: pick('dtype', DTYPES, DEFAULT_SETTINGS.dtype),
+      dtype: pick('dtype', PRECISIONS, DEFAULT_SETTINGS.dtype),
       optimizer: pick('optimizer', OPTIMIZERS, DEFAULT_SETTINGS.optimizer),
       dims: readDims(raw.dims, problems),
       ...(configured ? { explicit: [...(configured.has('batch') ? ['batch' as const] : []), ...(configured.has('sequenceLength') ? ['seq' as const] : [])] } : {}),
     },
     executionProvider: pick('executionProvider', EXECUTION_PROVIDERS, 'auto'),
     budget: text('budget'),
-    inlineDetail: pick('inlineDetail', DETAILS, 'compact'),
+    inlineDetail: pick('inlineDetail', INLINE_DETAILS, 'compact'),
     profileOnSave: raw.profileOnSave === undefined ? true : raw.profileOnSave === true,
     pythonPath: text('pythonPath'),
     timeoutMs: positiveInt('timeoutSeconds', 120) * 1000,

@@ -16,9 +16,3 @@ export function shareLevel(share: number): ShareLevel {
   if (share >= MEDIUM_SHARE) return 'medium';
   return 'low';
 }
-
-export function formatShare(share: number): string {
-  const pct = share * 100;
-  if (pct > 0 && pct < 0.1) return '<0.1%';
-  return `${pct < 10 ? pct.toFixed(1) : pct.toFixed(0)}%`;
-}

@@ -1,7 +1,7 @@
 // From suggestions (plain data from the engine) to what the editor offers on a line: titles with
 // the re-analysed saving, the lines each suggestion belongs to, which one is preferred, which tie
 // to an over-budget problem, and whether the file still is the text the figures describe.
-import type { Suggestion, SuggestionKind } from '../engine/suggest/types';
+import type { Suggestion } from '../engine/suggest/types';
 import type { Plan, PlanPoint } from '../engine/suggest/planner';
 import { formatBytes } from '../engine/units';
 import { sameFile } from './source-label';
@@ -155,7 +155,7 @@ function linesMatching(text: string, re: RegExp): number[] {
 export function pythonTarget(s: Suggestion, text: string, file: string, modelFile: string): PythonTarget | null {
   const d = s.detail;
   const own = s.sources.filter((r) => sameFile(r.file, file)).map((r) => r.line);
-  switch (s.kind as SuggestionKind) {
+  switch (s.kind) {
     case 'checkpoint-loop':
     case 'checkpoint-block':
     case 'offload-activations': {

@@ -6,7 +6,8 @@ import { dtypeBits } from '../engine/graph';
 import { MemlensError } from '../engine/errors';
 import { axisDimKey } from '../engine/shapes/bind-dims';
 import type { InputFill, InputSpec } from './types';
-import { float16Bits, type Rng } from './random';
+import { FLOAT16, encodeFloat } from '../engine/onnx/float-formats';
+import type { Rng } from '../engine/seeded-random';
 
 /** Ops that pass integer ids through unchanged in value, on the way to a Gather. */
 const ID_PASS_THROUGH = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
@@ -110,7 +111,7 @@ export function makeInputData(spec: InputSpec, rng: Rng): InputData {
     case 'float64': return fillWith(new Float64Array(n));
     case 'float16': {
       const a = new Uint16Array(n);
-      for (let i = 0; i < n; i++) a[i] = float16Bits(value());
+      for (let i = 0; i < n; i++) a[i] = encodeFloat(FLOAT16, value());
       return a;
     }
     case 'int8': return fillWith(new Int8Array(n));

@@ -6,13 +6,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DType, Model } from '../engine/graph';
-import { dtypeBits } from '../engine/graph';
-import { decodeModel, dtypeOf, num } from '../engine/onnx/decode';
+import { dtypeBits, isFloatDType } from '../engine/graph';
+import { decodeModel, num } from '../engine/onnx/decode';
+import { dtypeFromCode } from '../engine/onnx/dtype-codes';
 import { UNMATERIALISED_LOCATION } from '../engine/onnx/encode';
-import { ModelProto } from '../engine/onnx/schema';
+import { ModelProto, type PbModel, type PbTensor } from '../engine/onnx/schema';
 import { MemlensError } from '../engine/errors';
+import { encodeValues } from '../engine/onnx/raw-data';
+import { seededRng, type Rng } from '../engine/seeded-random';
 import { formatBytes } from '../engine/units';
-import { float16Bits, seededRng, type Rng } from './random';
 
 export const WEIGHTS_FILE = 'materialised-weights.bin';
 const CHUNK_ELEMENTS = 1 << 20;
@@ -37,15 +39,6 @@ export interface PrepareOptions {
   workDir: string;
 }
 
-interface PbEntry { key: string; value: string }
-interface PbTensor {
-  name?: string;
-  dims?: unknown[];
-  dataType?: number;
-  dataLocation?: number;
-  externalData?: PbEntry[];
-}
-
 export function prepareModel(o: PrepareOptions): PreparedModel {
   const bytes = fs.readFileSync(o.modelPath);
   const model = decodeModel(bytes, o.where);
@@ -57,8 +50,8 @@ export function prepareModel(o: PrepareOptions): PreparedModel {
         `${formatBytes(o.memoryLimitBytes)}; raise the limit or run a smaller configuration`,
     );
   }
-  const pb = ModelProto.decode(bytes) as unknown as { graph: { initializer?: PbTensor[] } };
-  const tensors = pb.graph.initializer ?? [];
+  const pb = ModelProto.decode(bytes) as unknown as PbModel;
+  const tensors = pb.graph?.initializer ?? [];
   const missing = tensors.filter((t) => t.dataLocation === 1 && !externalFileExists(t, o.baseDir));
   if (missing.length === 0) return { path: o.modelPath, model, weightBytes, materialised: null };
 
@@ -69,7 +62,7 @@ export function prepareModel(o: PrepareOptions): PreparedModel {
   let filled = 0;
   try {
     for (const t of missing) {
-      const dtype = dtypeOf(t.dataType ?? 0);
+      const dtype = dtypeFromCode(t.dataType ?? 0);
       const dims = (t.dims ?? []).map(num);
       const length = tensorByteSize(dtype, dims);
       writeRandom(fd, offset, dtype, dims.reduce((a, b) => a * b, 1), length, rng);
@@ -86,7 +79,7 @@ export function prepareModel(o: PrepareOptions): PreparedModel {
   }
   linkPresentExternalFiles(tensors, o.baseDir, o.workDir);
   const out = path.join(o.workDir, 'materialised.onnx');
-  fs.writeFileSync(out, ModelProto.encode(pb as never).finish());
+  fs.writeFileSync(out, ModelProto.encode(pb).finish());
   return { path: out, model, weightBytes, materialised: { tensors: missing.length, bytes: filled } };
 }
 
@@ -119,8 +112,7 @@ function linkPresentExternalFiles(tensors: PbTensor[], baseDir: string | null, w
 }
 
 function writeRandom(fd: number, offset: number, dtype: DType, count: number, length: number, rng: Rng): void {
-  const isFloat = dtype === 'float32' || dtype === 'float16' || dtype === 'bfloat16' || dtype === 'float64';
-  if (!isFloat) {
+  if (!isFloatDType(dtype)) {
     // Integer and boolean weights (indices, quantised values) stay zero: always in range.
     const zeros = Buffer.alloc(Math.min(length, CHUNK_ELEMENTS * 8));
     for (let at = 0; at < length; at += zeros.length) fs.writeSync(fd, zeros, 0, Math.min(zeros.length, length - at), offset + at);
@@ -137,32 +129,7 @@ function writeRandom(fd: number, offset: number, dtype: DType, count: number, le
 }
 
 function randomChunk(dtype: DType, n: number, rng: Rng): Uint8Array {
-  const v = () => (rng() * 2 - 1) * WEIGHT_RANGE;
-  switch (dtype) {
-    case 'float64': {
-      const a = new Float64Array(n);
-      for (let i = 0; i < n; i++) a[i] = v();
-      return new Uint8Array(a.buffer);
-    }
-    case 'float16': {
-      const a = new Uint16Array(n);
-      for (let i = 0; i < n; i++) a[i] = float16Bits(v());
-      return new Uint8Array(a.buffer);
-    }
-    case 'bfloat16': {
-      const f = new Float32Array(1);
-      const u = new Uint32Array(f.buffer);
-      const a = new Uint16Array(n);
-      for (let i = 0; i < n; i++) {
-        f[0] = v();
-        a[i] = u[0] >>> 16;
-      }
-      return new Uint8Array(a.buffer);
-    }
-    default: {
-      const a = new Float32Array(n);
-      for (let i = 0; i < n; i++) a[i] = v();
-      return new Uint8Array(a.buffer);
-    }
-  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = (rng() * 2 - 1) * WEIGHT_RANGE;
+  return encodeValues(dtype, values);
 }

@@ -1,6 +1,6 @@
 // Checks of what the run process sends back (types.ts): every figure a finite number, every
 // name a string, every kind one of its closed set, before the caller reads any of it.
-import { DATA_TYPES } from '../engine/onnx/schema';
+import { DATA_TYPES } from '../engine/onnx/dtype-codes';
 import {
   arrayOf, bool, count, nullable, num, object, oneOf, optional, str, tagged, variant, type Check,
 } from '../process/check';
@@ -44,8 +44,9 @@ const inputSpec = object({
   name: str,
   dtype: oneOf(DATA_TYPES),
   shape: arrayOf(count),
-  fill: oneOf(['ids', 'ones', 'zeros', 'random'] as const),
+  fill: oneOf(['ids', 'ones', 'zeros', 'random', 'value'] as const),
   idLimit: optional(count),
+  value: optional(num),
   bytes: count,
 });
 

@@ -89,7 +89,8 @@ function maxOrNull(a: number | null, b: number | null): number | null {
 }
 
 function str(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 }
 
 function optNum(v: unknown): number | null {

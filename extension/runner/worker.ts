@@ -6,13 +6,13 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { isMemlensError, MemlensError } from '../engine/errors';
 import { withDefaults } from '../engine/settings';
+import { seededRng } from '../engine/seeded-random';
 import { bindDims, bindInputValues } from '../engine/shapes/bind-dims';
 import { prepareModel } from './materialise';
 import { makeInputData, ORT_TENSOR_TYPE, planInputs } from './inputs';
 import { arenaHeld, median, nodesByRun, parseTrace, peakFromNodes } from './profile-events';
 import { currentEnvironment, planProviders } from './providers';
 import { readProcMemory } from '../process/proc-memory';
-import { seededRng } from './random';
 import type {
   InputSpec, NodeMeasurement, OptimisationLevel, ProviderAttempt, ProviderName, SessionFigures, WorkerMessage,
   WorkerRequest, WorkerStart,
@@ -220,7 +220,7 @@ function failure(e: unknown): WorkerMessage {
 }
 
 process.once('message', (m: WorkerStart) => {
-  runWorker(m.request)
+  void runWorker(m.request)
     .catch(failure)
     .then(send)
     .then(() => process.exit(0));

@@ -46,7 +46,7 @@ function defaultLiteralResolver(ts: Typescript, host: TS.LanguageServiceHost): L
     getDirectories: host.getDirectories?.bind(host),
     realpath: host.realpath?.bind(host),
     getCurrentDirectory: () => host.getCurrentDirectory(),
-    useCaseSensitiveFileNames: typeof host.useCaseSensitiveFileNames === 'function' ? host.useCaseSensitiveFileNames() : host.useCaseSensitiveFileNames,
+    useCaseSensitiveFileNames: host.useCaseSensitiveFileNames?.(),
   };
   return (moduleLiterals, containingFile, redirectedReference, options, containingSourceFile) =>
     moduleLiterals.map((literal) =>

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Suggestion } from '../engine/suggest/types';
-import { documentKind } from '../presentation/model-document';
+import { modelKind } from '../analysis/model-kind';
 import { OVER_BUDGET_CODE } from '../presentation/over-budget';
 import {
   actionsForLine, pythonTarget, staleReason, suggestionLines, type LineSuggestion, type PythonRewriteKind,
@@ -13,7 +13,7 @@ import {
 import { engine } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import type { ProfileStore } from './profile-store';
-import type { SuggestionSet } from './suggest-api';
+import type { SuggestionSet } from '../analysis/suggest-file';
 import { untilCancelled, type SuggestionSets } from './suggestion-sets';
 import { FIT_BUDGET_COMMAND } from './fit-budget';
 import { documentEdit, refuse, AFTER_REWRITE_COMMAND } from './rewrite-edits';
@@ -59,7 +59,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
 
   async provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext, token: vscode.CancellationToken): Promise<vscode.CodeAction[]> {
     if (document.uri.scheme !== 'file' || !vscode.workspace.isTrusted) return [];
-    const kind = documentKind(document.uri.fsPath);
+    const kind = modelKind(document.uri.fsPath);
     if (kind !== 'typescript' && kind !== 'python') return [];
     const wants = (k: vscode.CodeActionKind) => !context.only || context.only.contains(k) || k.contains(context.only);
     if (!wants(FIX_KIND) && !wants(REWRITE_KIND)) return [];
@@ -143,7 +143,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
   /** Where each suggestion of `set` applies in this version of the document (computed once per version). */
   private prepare(set: SuggestionSet, document: vscode.TextDocument, kind: 'typescript' | 'python', modelFile: string): Promise<Prepared[]> {
     let byDoc = this.prepared.get(set);
-    if (!byDoc) this.prepared.set(set, (byDoc = new Map()));
+    if (!byDoc) this.prepared.set(set, (byDoc = new Map<string, Promise<Prepared[]>>()));
     const key = `${document.uri.toString()}@${document.version}`;
     let p = byDoc.get(key);
     if (!p) {

@@ -1,7 +1,8 @@
 // CodeLens on each model entry: the peak with the settings it was computed for, and Profile,
 // Run on GPU and Timeline. In Restricted Mode the lens says why nothing runs.
 import * as vscode from 'vscode';
-import { documentKind, looksLikeModel, runsUserCode } from '../presentation/model-document';
+import { modelKind } from '../analysis/model-kind';
+import { looksLikeModel, runsUserCode } from '../presentation/model-document';
 import type { ModelEntry } from '../presentation/model-entries';
 import { lensTitle } from '../presentation/summary-text';
 import { engine } from './engine-loader';
@@ -20,7 +21,7 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
   }
 
   async provideCodeLenses(document: vscode.TextDocument, token: vscode.CancellationToken): Promise<vscode.CodeLens[]> {
-    const kind = documentKind(document.uri.fsPath);
+    const kind = modelKind(document.uri.fsPath);
     if (!kind || kind === 'onnx' || !looksLikeModel(kind, document.getText())) return [];
     let entries: ModelEntry[] = [];
     try {

@@ -2,8 +2,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MemlensError } from '../engine/errors';
+import { PRECISIONS } from '../engine/settings';
 import { parseBytes } from '../engine/units';
-import { documentKind } from '../presentation/model-document';
+import { modelKind } from '../analysis/model-kind';
 import { engine } from './engine-loader';
 import type { ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
@@ -29,7 +30,7 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
 
 function requireModel(arg: unknown): vscode.Uri | undefined {
   const uri = targetUri(arg);
-  if (!uri || !documentKind(uri.fsPath)) {
+  if (!uri || !modelKind(uri.fsPath)) {
     void vscode.window.showWarningMessage('MemLens: open a model file first (.ts using memlens/nn, a PyTorch .py, or an .onnx file)');
     return undefined;
   }
@@ -71,7 +72,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const seq = await pickNumber('MemLens: sequence length (3/4)', base.seq);
       if (seq === undefined) return;
       const dtype = await vscode.window.showQuickPick(
-        (['fp32', 'fp16', 'bf16'] as const).map((d) => ({ label: d, value: d, description: d === base.dtype ? 'current' : undefined })),
+        PRECISIONS.map((d) => ({ label: d, value: d, description: d === base.dtype ? 'current' : undefined })),
         { title: 'MemLens: precision (4/4)', placeHolder: `now: ${base.dtype}` },
       );
       if (!dtype) return;

@@ -1,18 +1,20 @@
-// Loads engine-api on first use. In the package it is a separate bundle (dist/engine.js) next to
-// dist/extension.js; compiled with tsc it is the module beside this one.
+// Loads the editor's heavy half (presentation/editor-api.ts) on first use. In the package it is a
+// separate bundle (dist/engine.js) next to dist/extension.js; compiled with tsc it is
+// out/extension/presentation/editor-api.js.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export type EngineApi = typeof import('./engine-api');
+export type EngineApi = typeof import('../presentation/editor-api');
 
 let loaded: EngineApi | undefined;
 
 export function engine(): EngineApi {
   if (!loaded) {
-    const candidates = [path.join(__dirname, 'engine.js'), path.join(__dirname, 'engine-api.js')];
+    const candidates = [path.join(__dirname, 'engine.js'), path.join(__dirname, '..', 'presentation', 'editor-api.js')];
     const file = candidates.find((c) => fs.existsSync(c));
     if (!file) throw new Error(`MemLens engine not found (looked for ${candidates.join(', ')})`);
     // A computed path, so the bundler leaves the engine out of the start-up bundle.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
     loaded = require(file) as EngineApi;
   }
   return loaded;

@@ -2,7 +2,8 @@
 // loads on the first profile (engine-loader.ts).
 import * as vscode from 'vscode';
 import type { Budget } from '../presentation/budget';
-import { documentKind, looksLikeModel } from '../presentation/model-document';
+import { modelKind } from '../analysis/model-kind';
+import { looksLikeModel } from '../presentation/model-document';
 import { SuggestionCodeActions } from './code-actions';
 import { ModelCodeLensProvider } from './code-lens';
 import { registerCommands } from './commands';
@@ -55,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
   /** Profiles model documents as they open or are saved (memlens.profileOnSave). */
   const autoProfile = (document: vscode.TextDocument, reason: 'open' | 'save') => {
     if (document.uri.scheme !== 'file') return;
-    const kind = documentKind(document.uri.fsPath);
+    const kind = modelKind(document.uri.fsPath);
     if (!kind || kind === 'onnx' || !looksLikeModel(kind, document.getText())) return;
     if (!currentSettings(document.uri).profileOnSave) return;
     if (reason === 'open' && (store.get(document.uri) || store.status(document.uri)?.state === 'busy')) return;

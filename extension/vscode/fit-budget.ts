@@ -8,7 +8,7 @@ import { MemlensError } from '../engine/errors';
 import type { Plan, PlanTarget } from '../engine/suggest/planner';
 import { formatBytes, parseBytes } from '../engine/units';
 import type { Budget } from '../presentation/budget';
-import { documentKind } from '../presentation/model-document';
+import { modelKind } from '../analysis/model-kind';
 import { planPicks, planWhat, spanEdit, staleReason, type PlainEdit, type PlanPick } from '../presentation/suggestion-actions';
 import { engine } from './engine-loader';
 import { errorLine, isUserError } from './errors';
@@ -16,8 +16,8 @@ import { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor';
 import type { ModelProfile, ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
 import { AFTER_REWRITE_COMMAND, documentEdit, refuse } from './rewrite-edits';
-import type { ProfileRequest } from './engine-api';
-import type { PlanOutcome } from './suggest-api';
+import type { ProfileRequest } from '../analysis/profile-file';
+import type { PlanOutcome } from '../analysis/suggest-file';
 import type { SuggestionSets } from './suggestion-sets';
 
 export const FIT_BUDGET_COMMAND = 'memlens.fitBudget';
@@ -64,7 +64,7 @@ async function askBudget(current: Budget | null, peakBytes: number): Promise<num
 export function registerFitBudget(deps: FitDeps): vscode.Disposable {
   return vscode.commands.registerCommand(FIT_BUDGET_COMMAND, async (arg?: unknown) => {
     const uri = targetUri(arg);
-    const kind = uri ? documentKind(uri.fsPath) : null;
+    const kind = uri ? modelKind(uri.fsPath) : null;
     if (!uri || !kind) {
       refuse('open a model file first (.ts using memlens/nn, a PyTorch .py, or an .onnx file)');
       return;

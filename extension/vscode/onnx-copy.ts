@@ -10,7 +10,7 @@ import { writeOnnxCopy } from './fit-budget';
 import type { ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
 import { refuse } from './rewrite-edits';
-import type { SuggestionSet } from './suggest-api';
+import type { SuggestionSet } from '../analysis/suggest-file';
 import type { SuggestionSets } from './suggestion-sets';
 
 export const WRITE_QUANTIZED_COMMAND = 'memlens.writeQuantizedCopy';

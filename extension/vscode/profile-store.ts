@@ -1,7 +1,7 @@
 // Profiles of model files in this window, their status (busy, failed, restricted) and the
 // per-file settings overrides. Features listen to onDidChange and redraw from here.
 import * as vscode from 'vscode';
-import type { ModelKind } from '../analysis/load-model';
+import type { ModelKind } from '../analysis/model-kind';
 import type { Profile } from '../engine/profile';
 import { linesOfFile } from '../presentation/line-figures';
 import type { SettingsOverride } from '../presentation/settings';

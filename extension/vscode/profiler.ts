@@ -2,7 +2,8 @@
 // trusted workspaces), then progress with cancellation, one clear message on failure.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { documentKind, runsUserCode } from '../presentation/model-document';
+import { modelKind } from '../analysis/model-kind';
+import { runsUserCode } from '../presentation/model-document';
 import { withOverride } from '../presentation/settings';
 import { engine } from './engine-loader';
 import { errorLine, isCancellation, isUserError } from './errors';
@@ -33,7 +34,7 @@ export class Profiler implements vscode.Disposable {
 
   /** Profiles `uri` (or runs it when reason is 'run'); resolves to the new profile, or undefined when it failed or was refused. */
   async profile(uri: vscode.Uri, options: ProfileOptions): Promise<ModelProfile | undefined> {
-    const kind = documentKind(uri.fsPath);
+    const kind = modelKind(uri.fsPath);
     const name = path.basename(uri.fsPath);
     if (!kind) {
       void vscode.window.showErrorMessage(`MemLens: ${name} is not a model file MemLens reads (.onnx, .ts or .py)`);

@@ -2,7 +2,8 @@
 // MemLens is doing (profiling, failed, Restricted Mode).
 import * as vscode from 'vscode';
 import type { Budget } from '../presentation/budget';
-import { documentKind, looksLikeModel } from '../presentation/model-document';
+import { modelKind } from '../analysis/model-kind';
+import { looksLikeModel } from '../presentation/model-document';
 import { statusText } from '../presentation/summary-text';
 import type { ProfileStore } from './profile-store';
 import { RESTRICTED_MESSAGE } from './profiler';
@@ -35,7 +36,7 @@ export class StatusBar implements vscode.Disposable {
     // Focus in the timeline panel keeps the figure of the model it shows.
     if (!uri) return tab instanceof vscode.TabInputWebview ? undefined : item.hide();
     const text = editor?.document.getText() ?? '';
-    const kind = documentKind(uri.fsPath);
+    const kind = modelKind(uri.fsPath);
     const status = this.store.status(uri);
     const found = this.store.forFile(uri);
     if (status?.state === 'busy') {

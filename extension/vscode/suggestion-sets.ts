@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Profile } from '../engine/profile';
 import { engine } from './engine-loader';
-import type { ProfileRequest } from './engine-api';
+import type { ProfileRequest } from '../analysis/profile-file';
 import type { ModelProfile, ProfileStore } from './profile-store';
-import type { SuggestionSet } from './suggest-api';
+import type { SuggestionSet } from '../analysis/suggest-file';
 import { currentSettings } from './settings';
 
 const PREFETCH_DELAY_MS = 300;

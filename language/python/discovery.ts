@@ -13,8 +13,6 @@ import { parsePython } from './parser';
 import type { SyntaxNode } from './parser';
 import { opsOfCall, opsOfOperator, SUBSCRIPT_OPS } from './op-kinds';
 
-export type { InputSpec } from './directives';
-
 /** Lines are 1-based, columns 0-based (editor convention for text edits). */
 export interface Span {
   startLine: number;

@@ -16,7 +16,6 @@ import type { InputSpec } from './directives';
 import type { ForwardInfo, PythonDiscovery } from './discovery';
 import { discoverPython } from './discovery';
 import { chooseEntry } from './entry';
-import type { EntryRequest } from './entry';
 import { resolvePython } from './interpreter';
 import { checkBridgeResult, checkProbe, type BridgeSuccess, type Exporter } from './bridge-result';
 import { runPython, runPythonJson } from './run-python';

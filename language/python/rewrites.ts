@@ -9,9 +9,6 @@ import {
 } from './text-edits';
 import type { TextEdit } from './text-edits';
 
-export type { TextEdit, Position } from './text-edits';
-export { applyEdits } from './text-edits';
-
 export interface Rewrite {
   description: string;
   edits: TextEdit[];

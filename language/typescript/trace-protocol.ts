@@ -3,7 +3,7 @@
 import type { Config } from './api/entry';
 import type { EntryDescription } from './api/trace-model';
 import type { Dim, DType } from '../../extension/engine/graph';
-import { DATA_TYPES } from '../../extension/engine/onnx/schema';
+import { DATA_TYPES } from '../../extension/engine/onnx/dtype-codes';
 import {
   anyObject, arrayOf, bytes, count, CheckError, nullable, num, object, oneOf, optional, str, tagged, variant, type Check,
 } from '../../extension/process/check';

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MemlensError } from '../../extension/engine/errors';
 import { encodeModel } from '../../extension/engine/onnx/encode';
-import { Config, Entry, EntrySpec, InputSpec, isEntry } from './api/entry';
+import { Config, EntrySpec, InputSpec, isEntry } from './api/entry';
 import { Module } from './api/module';
 import { traceEntry } from './api/trace-model';
 import { parseFrames } from './api/source-location';
@@ -42,7 +42,7 @@ function resolveEntry(file: string, exports: Record<string, unknown>, name: stri
     const known = entries.length ? entries.join(', ') : 'none';
     throw new MemlensError(`no entry "${name}" in ${shown} (entries: ${known})`);
   }
-  if (isEntry(value)) return [name, value as Entry<Config, Module>];
+  if (isEntry(value)) return [name, value];
   if (isModuleClass(value)) {
     const cls = value;
     if (!cls.inputs) throw new MemlensError(`${shown}: class ${name} declares no inputs: add \`static inputs = { x: nn.input([...]) }\``);
@@ -75,6 +75,7 @@ function handle(req: TraceRequest): TraceReply {
   const file = path.resolve(req.file);
   let exports: Record<string, unknown>;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's model file, through ts-loader's hook
     exports = require(file) as Record<string, unknown>;
   } catch (e) {
     // MODULE_NOT_FOUND for an import of the file names the file in its require stack: only a

@@ -93,7 +93,8 @@ function mlp() {
 const BUDGET = '1GiB';
 
 function engineApi(): EngineApi {
-  return require('../../extension/vscode/engine-api') as EngineApi;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- typed as the loader types it
+  return require('../../extension/presentation/editor-api') as EngineApi;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

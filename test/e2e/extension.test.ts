@@ -103,7 +103,8 @@ function makeWorkspace(): string {
 
 /** The engine as the extension loads it (compiled sources; the same code the bundle holds). */
 function engineApi(): EngineApi {
-  return require('../../extension/vscode/engine-api') as EngineApi;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- typed as the loader types it
+  return require('../../extension/presentation/editor-api') as EngineApi;
 }
 
 let vsix: string;

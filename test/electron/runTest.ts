@@ -1,6 +1,6 @@
-// Desktop VS Code through @vscode/test-electron, for machines that can download VS Code (this
-// one cannot: CI runs the code-server suite in test/e2e instead). Build first (npm run build &&
-// npm run bundle), then: node out/test/electron/runTest.js
+// Desktop VS Code through @vscode/test-electron, for machines that can download VS Code (`npm run
+// test:electron` builds, bundles and runs it). Machines without internet cannot download VS Code:
+// CI runs the code-server suite in test/e2e instead, and this is no part of .ci/run.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -5,7 +5,7 @@ import {
   type ChartDataset, type Plugin,
 } from 'chart.js';
 import type { ChartPoint, PanelState } from '../protocol';
-import { formatBytes } from './format';
+import { formatBytes } from '../../extension/engine/units';
 import { categoryColor, themeColors, withAlpha, type ThemeColors } from './theme';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);

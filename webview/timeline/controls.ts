@@ -47,7 +47,7 @@ export function settingsControls(settings: PanelSettings, onProfile: (s: PanelSe
   const error = el('span', { class: 'control-error', role: 'alert' });
   const button = el('vscode-button', { id: 'profile', appearance: 'primary' }, 'Profile');
   button.addEventListener('click', () => {
-    const value = (id: string) => (form.querySelector(`#${id}`) as ValueElement | null)?.value ?? '';
+    const value = (id: string) => form.querySelector<ValueElement>(`#${id}`)?.value ?? '';
     const batch = Number(value('batch')), seq = Number(value('seq'));
     if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(seq) || seq < 1) {
       error.textContent = 'batch and sequence must be whole numbers of at least 1';

@@ -22,7 +22,7 @@ export class Host {
 
   send(request: Request): number {
     const requestId = this.nextId++;
-    this.api.postMessage({ ...request, requestId } as WebviewMessage);
+    this.api.postMessage({ ...request, requestId });
     return requestId;
   }
 

@@ -1,6 +1,6 @@
 // "Live at the peak": the lines holding the most memory at the peak; a row opens its line.
 import type { LiveRow, SourceLink } from '../protocol';
-import { formatPercent } from './format';
+import { formatShare } from '../../extension/engine/units';
 
 export function liveTable(rows: LiveRow[], onOpen: (s: SourceLink) => void): HTMLElement {
   const table = document.createElement('table');
@@ -14,7 +14,7 @@ export function liveTable(rows: LiveRow[], onOpen: (s: SourceLink) => void): HTM
   const body = table.createTBody();
   for (const r of rows) {
     const tr = body.insertRow();
-    const cells = [r.label, r.scope, r.peakLabel, formatPercent(r.share), r.ops, r.repeats > 1 ? `×${r.repeats}` : '1'];
+    const cells = [r.label, r.scope, r.peakLabel, formatShare(r.share), r.ops, r.repeats > 1 ? `×${r.repeats}` : '1'];
     cells.forEach((text, i) => {
       const td = tr.insertCell();
       td.textContent = text;

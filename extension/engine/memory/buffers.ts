@@ -103,7 +103,7 @@ export function buildBuffers(
   }
 
   // Steps.
-  const steps: Step[] = table.nodes.map((_, i) => ({ node: i, phase: 'forward' as Phase }));
+  const steps: Step[] = table.nodes.map((_, i) => ({ node: i, phase: 'forward' }));
   const requiresGrad = training ? gradientFlow(table, trainable) : new Set<string>();
   const backwardStep = new Map<number, number>(); // forward position -> step index
   if (training) {
@@ -359,7 +359,7 @@ function addGradients(
 }
 
 /** Parameter gradients are kept in the compute precision (bf16/fp16 under mixed precision). */
-function gradBits(rec: TensorRecord, settings: AnalysisSettings): number {
+function gradBits(_rec: TensorRecord, settings: AnalysisSettings): number {
   return settings.dtype === 'fp32' ? 32 : 16;
 }
 

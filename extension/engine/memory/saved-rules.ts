@@ -95,7 +95,7 @@ const RULES: Record<string, Rule> = {
   GroupNormalization: (node, ctx) => {
     const x = ctx.tensor(node.inputs[0]);
     const groups = intAttr(node, 'num_groups', 1);
-    const n = typeof x?.shape?.[0] === 'number' ? (x.shape[0] as number) : 0;
+    const n = typeof x?.shape?.[0] === 'number' ? x.shape[0] : 0;
     return {
       rule: 'GroupNorm saves its input and per-(N,group) mean and inverse std',
       saved: [...ref(node.inputs[0]), { kind: 'extra', label: 'mean, rstd', dtype: 'float32', elements: 2 * n * groups }],
@@ -189,8 +189,4 @@ export function savedForBackward(node: GraphNode, ctx: SavedContext): SavedDecis
   const rule = RULES[node.opType];
   if (rule) return rule(node, ctx);
   return { rule: `${node.opType}: no backward rule known; assumed to save its inputs`, saved: node.inputs.filter(Boolean).flatMap(ref), backwardWorkspace: 0 };
-}
-
-export function hasSavedRule(opType: string): boolean {
-  return opType in RULES;
 }

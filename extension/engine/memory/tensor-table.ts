@@ -75,7 +75,7 @@ export function buildTensorTable(
     const bits = t ? effectiveBits(t.dtype, settings) : 0;
     tensors.set(name, {
       name,
-      bytes: known ? Math.ceil(((elements as number) * bits) / 8) : 0,
+      bytes: known ? Math.ceil((elements * bits) / 8) : 0,
       known,
       elements: elements ?? 0,
       producer,

@@ -7,7 +7,7 @@ import type { GraphNode, Model } from '../graph';
 import { CHECKPOINT_KEY } from '../metadata-keys';
 import { MemlensError } from '../errors';
 import { freshName, usedNames } from './clone';
-import { float32Bytes, int64Bytes } from './values';
+import { encodeValues } from '../onnx/raw-data';
 
 const ROWWISE = new Set(['Reshape', 'Flatten', 'Cast', 'LogSoftmax', 'Softmax', 'Identity']);
 const LOSSES = new Set(['SoftmaxCrossEntropyLoss', 'NegativeLogLikelihoodLoss']);
@@ -56,7 +56,7 @@ export function chunkLoss(model: Model, r: { chunks: number; head: string; loss:
   });
   const konst = (values: number[], dtype: 'int64' | 'float32', dims: number[]) => {
     const name = freshName(model, `${head.name}_chunk_const`, taken);
-    g.initializers.set(name, { name, dtype, dims, values: dtype === 'int64' ? values : undefined, raw: dtype === 'int64' ? int64Bytes(values) : float32Bytes(values), external: false });
+    g.initializers.set(name, { name, dtype, dims, values: dtype === 'int64' ? values : undefined, raw: encodeValues(dtype, values), external: false });
     return name;
   };
   const weight = head.inputs[1];

@@ -5,7 +5,7 @@
 import type { GraphNode, Model } from '../graph';
 import { MemlensError } from '../errors';
 import { freshName, usedNames } from './clone';
-import { int64Bytes } from './values';
+import { encodeValues } from '../onnx/raw-data';
 import type { AttentionSite } from './rewrite-types';
 
 const int = (value: number) => ({ kind: 'int' as const, value });
@@ -31,7 +31,7 @@ function fuseOne(model: Model, site: AttentionSite, taken: Set<string>): void {
   });
   const shapeConst = (values: number[]) => {
     const name = freshName(model, `${first.name}_shape`, taken);
-    g.initializers.set(name, { name, dtype: 'int64', dims: [values.length], values, raw: int64Bytes(values), external: false });
+    g.initializers.set(name, { name, dtype: 'int64', dims: [values.length], values, raw: encodeValues('int64', values), external: false });
     return name;
   };
   const added: GraphNode[] = [];

@@ -42,7 +42,7 @@ export function addLora(model: Model, weights: string[], rank: number): void {
 
 function existingFrozen(model: Model): string[] {
   try {
-    const v = JSON.parse(model.metadata[FROZEN_KEY] ?? '[]');
+    const v = JSON.parse(model.metadata[FROZEN_KEY] ?? '[]') as unknown;
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   } catch {
     return [];

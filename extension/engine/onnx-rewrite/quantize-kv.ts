@@ -6,7 +6,7 @@ import { isKvName, KV_KEY } from '../memory/kv';
 import { MemlensError } from '../errors';
 import { freshName, usedNames } from './clone';
 import type { KvFormat } from './rewrite-types';
-import { float32Bytes } from './values';
+import { encodeValues } from '../onnx/raw-data';
 
 export const KV_DTYPE: Record<KvFormat, DType> = { int8: 'int8', fp8: 'float8e4m3fn', int4: 'int4' };
 /** ai.onnx opset that first allows (De)QuantizeLinear on the format. */
@@ -42,7 +42,7 @@ export function quantizeKv(model: Model, format: KvFormat, options: { checkOpset
   const scale = freshName(model, 'kv_cache_scale', taken);
   const zero = freshName(model, 'kv_cache_zero_point', taken);
   // A fixed per-tensor scale; real deployments calibrate it (or keep one per head).
-  g.initializers.set(scale, { name: scale, dtype: 'float32', dims: [], raw: float32Bytes([1 / 16]), external: false });
+  g.initializers.set(scale, { name: scale, dtype: 'float32', dims: [], raw: encodeValues('float32', [1 / 16]), external: false });
   g.initializers.set(zero, { name: zero, dtype, dims: [], raw: new Uint8Array(1), external: false });
   for (const name of past) {
     const input = g.inputs.find((i) => i.name === name)!;

@@ -8,7 +8,8 @@ import type { DType, GraphNode, Initializer, Model } from '../graph';
 import { MemlensError } from '../errors';
 import { freshName, usedNames } from './clone';
 import type { WeightFormat } from './rewrite-types';
-import { float32Bytes, floatValues, fp8e4m3Bytes, int64Bytes, int8Bytes, packNibbles } from './values';
+import { encodeValues } from '../onnx/raw-data';
+import { floatValues, packNibbles } from './values';
 
 /** Node metadata: the quantization a node applies (`int8`, `int8/g128`, `int4/g32`, `fp8`). */
 export const QUANT_KEY = 'memlens.quant';
@@ -119,7 +120,7 @@ function quantizeInt4(model: Model, taken: Set<string>, w: string, uses: WeightU
     packed = packNibbles(padded);
   }
   addInit(model, { name: qName, dtype: 'uint8', dims: [n, blocks, block / 2], raw: packed, external: false });
-  addInit(model, { name: sName, dtype: 'float32', dims: [n * blocks], raw: q ? float32Bytes(q.scales) : undefined, external: false });
+  addInit(model, { name: sName, dtype: 'float32', dims: [n * blocks], raw: q ? encodeValues('float32', q.scales) : undefined, external: false });
   for (const u of uses) {
     const node = u.node;
     const tag = { ...node.metadata, [QUANT_KEY]: `int4/g${block}`, [QUANT_PARAM_KEY]: w };
@@ -162,8 +163,8 @@ function quantizeDequant(
       for (const v of values) absMax = Math.max(absMax, Math.abs(v));
       scale = absMax / 448;
     }
-    addInit(model, { name: qName, dtype: 'float8e4m3fn', dims: [...init.dims], raw: values ? fp8e4m3Bytes(Array.from(values, (v) => v / scale)) : undefined, external: false });
-    addInit(model, { name: sName, dtype: 'float32', dims: [], raw: float32Bytes([scale]), external: false });
+    addInit(model, { name: qName, dtype: 'float8e4m3fn', dims: [...init.dims], raw: values ? encodeValues('float8e4m3fn', Array.from(values, (v) => v / scale)) : undefined, external: false });
+    addInit(model, { name: sName, dtype: 'float32', dims: [], raw: encodeValues('float32', [scale]), external: false });
     nodes.push({ name: freshName(model, `${w}_DequantizeLinear`, taken), opType: 'DequantizeLinear', domain: '', inputs: [qName, sName], outputs: [deq], attributes: {}, metadata: meta });
   } else if (!groupSize || groupSize >= k) {
     const q = blockQuant(values, k, n, k, 127, at);
@@ -174,12 +175,12 @@ function quantizeDequant(
       for (let nn = 0; nn < n; nn++) for (let kk = 0; kk < k; kk++) codes[at(kk, nn)] = q.codes[nn * k + kk];
     }
     const axis = layout === 'KN' ? 1 : 0;
-    addInit(model, { name: qName, dtype: 'int8', dims: [...init.dims], raw: codes ? int8Bytes(codes) : undefined, external: false });
+    addInit(model, { name: qName, dtype: 'int8', dims: [...init.dims], raw: codes ? encodeValues('int8', codes) : undefined, external: false });
     if (opset >= 13) {
-      addInit(model, { name: sName, dtype: 'float32', dims: [n], raw: q ? float32Bytes(q.scales) : undefined, external: false });
+      addInit(model, { name: sName, dtype: 'float32', dims: [n], raw: q ? encodeValues('float32', q.scales) : undefined, external: false });
       nodes.push({ name: freshName(model, `${w}_DequantizeLinear`, taken), opType: 'DequantizeLinear', domain: '', inputs: [qName, sName], outputs: [deq], attributes: { axis: { kind: 'int', value: axis } }, metadata: meta });
     } else {
-      addInit(model, { name: sName, dtype: 'float32', dims: axis === 1 ? [1, n] : [n, 1], raw: q ? float32Bytes(q.scales) : undefined, external: false });
+      addInit(model, { name: sName, dtype: 'float32', dims: axis === 1 ? [1, n] : [n, 1], raw: q ? encodeValues('float32', q.scales) : undefined, external: false });
       const cast = freshName(model, `${w}_cast`, taken);
       nodes.push({ name: freshName(model, `${w}_Cast`, taken), opType: 'Cast', domain: '', inputs: [qName], outputs: [cast], attributes: { to: { kind: 'int', value: 1 } }, metadata: meta });
       nodes.push({ name: freshName(model, `${w}_Mul`, taken), opType: 'Mul', domain: '', inputs: [cast, sName], outputs: [deq], attributes: {}, metadata: meta });
@@ -201,10 +202,10 @@ function quantizeDequant(
         for (let b = 0; b < g; b++) scales[layout === 'NK' ? nn * g + b : b * n + nn] = q.scales[nn * g + b];
       }
     }
-    addInit(model, { name: qName, dtype: 'int8', dims, raw: codes ? int8Bytes(codes) : undefined, external: false });
-    addInit(model, { name: sName, dtype: 'float32', dims: sdims, raw: scales ? float32Bytes(scales) : undefined, external: false });
+    addInit(model, { name: qName, dtype: 'int8', dims, raw: codes ? encodeValues('int8', codes) : undefined, external: false });
+    addInit(model, { name: sName, dtype: 'float32', dims: sdims, raw: scales ? encodeValues('float32', scales) : undefined, external: false });
     const shapeName = freshName(model, `${w}_shape`, taken);
-    addInit(model, { name: shapeName, dtype: 'int64', dims: [2], values: [...init.dims], raw: int64Bytes(init.dims), external: false });
+    addInit(model, { name: shapeName, dtype: 'int64', dims: [2], values: [...init.dims], raw: encodeValues('int64', init.dims), external: false });
     const cast = freshName(model, `${w}_cast`, taken);
     const prod = freshName(model, `${w}_grouped`, taken);
     nodes.push({ name: freshName(model, `${w}_Cast`, taken), opType: 'Cast', domain: '', inputs: [qName], outputs: [cast], attributes: { to: { kind: 'int', value: 1 } }, metadata: meta });

@@ -2,8 +2,9 @@
 // rewritten graphs). Initializers without bytes are written as external data placeholders that
 // the runner materialises; they are never allocated here.
 import type { AttributeValue, DType, Graph, GraphNode, Initializer, Model, TensorType, ValueInfo } from '../graph';
-import { dtypeBits } from '../graph';
-import { ATTRIBUTE_TYPES, DATA_TYPES, ModelProto } from './schema';
+import { dtypeCode } from './dtype-codes';
+import { encodeValues } from './raw-data';
+import { ATTRIBUTE_TYPES, ModelProto } from './schema';
 
 export const UNMATERIALISED_LOCATION = 'memlens:unmaterialised';
 
@@ -59,8 +60,8 @@ function encodeAttribute(name: string, a: AttributeValue): Record<string, unknow
 }
 
 export function encodeTensor(t: Initializer): Record<string, unknown> {
-  const base = { name: t.name, dims: t.dims, dataType: dtypeCode(t.dtype) };
-  const raw = t.raw ?? (t.values ? rawFromValues(t.dtype, t.values) : undefined);
+  const base = { name: t.name, dims: t.dims, dataType: onnxCode(t.dtype) };
+  const raw = t.raw ?? (t.values ? encodeValues(t.dtype, t.values) : undefined);
   if (raw) return { ...base, rawData: raw };
   return { ...base, dataLocation: 1, externalData: [{ key: 'location', value: UNMATERIALISED_LOCATION }] };
 }
@@ -70,7 +71,7 @@ function encodeValueInfo(v: ValueInfo): Record<string, unknown> {
 }
 
 function encodeType(t: TensorType): Record<string, unknown> {
-  const tensorType: Record<string, unknown> = { elemType: dtypeCode(t.dtype) };
+  const tensorType: Record<string, unknown> = { elemType: onnxCode(t.dtype) };
   if (t.shape) {
     tensorType.shape = {
       dim: t.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})),
@@ -79,26 +80,9 @@ function encodeType(t: TensorType): Record<string, unknown> {
   return { tensorType };
 }
 
-export function dtypeCode(d: DType): number {
-  const i = (DATA_TYPES as readonly string[]).indexOf(d);
-  if (i < 0) throw new Error(`internal: no ONNX code for dtype ${d}`);
-  return i;
+function onnxCode(d: DType): number {
+  const code = dtypeCode(d);
+  if (code === null) throw new Error(`internal: no ONNX code for dtype ${d}`);
+  return code;
 }
 
-export function rawFromValues(dtype: DType, values: number[]): Uint8Array {
-  const size = dtypeBits(dtype) / 8;
-  const buf = new ArrayBuffer(values.length * size);
-  const view = new DataView(buf);
-  values.forEach((v, i) => {
-    switch (dtype) {
-      case 'int64': view.setBigInt64(i * 8, BigInt(Math.trunc(v)), true); break;
-      case 'int32': view.setInt32(i * 4, v, true); break;
-      case 'int8': view.setInt8(i, v); break;
-      case 'uint8': case 'bool': view.setUint8(i, v); break;
-      case 'float32': view.setFloat32(i * 4, v, true); break;
-      case 'float64': view.setFloat64(i * 8, v, true); break;
-      default: throw new Error(`internal: cannot write ${dtype} values`);
-    }
-  });
-  return new Uint8Array(buf);
-}

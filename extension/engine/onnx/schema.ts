@@ -1,6 +1,7 @@
 // The ONNX protobuf messages MemLens reads and writes, as a protobufjs reflection root.
 // Field numbers follow the ONNX IR specification (onnx.proto, IR version 10/11); only the
 // messages and fields the engine uses are declared, so unknown fields are skipped on decode.
+import type Long from 'long';
 import * as protobuf from 'protobufjs';
 
 const str = (id: number) => ({ type: 'string', id });
@@ -135,14 +136,66 @@ const descriptor = {
 
 const root = protobuf.Root.fromJSON(descriptor);
 export const ModelProto = root.lookupType('onnx.ModelProto');
-export const TensorProtoType = root.lookupType('onnx.TensorProto');
 
-/** TensorProto.DataType enum values. */
-export const DATA_TYPES = [
-  'undefined', 'float32', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool',
-  'float16', 'float64', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16',
-  'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1',
-] as const;
+// What ModelProto.decode gives back for the fields declared above (every field may be absent).
+// int64 fields come as a Long or a number.
+export type PbInt64 = number | Long;
+export interface PbEntry { key?: string; value?: string }
+export interface PbOpset { domain?: string; version?: PbInt64 }
+export interface PbDimension { dimValue?: PbInt64 | null; dimParam?: string; value?: 'dimValue' | 'dimParam' }
+export interface PbTensorType { elemType?: number; shape?: { dim?: PbDimension[] } }
+export interface PbType { tensorType?: PbTensorType; sparseTensorType?: PbTensorType }
+export interface PbValueInfo { name?: string; type?: PbType }
+export interface PbTensor {
+  name?: string;
+  dims?: PbInt64[];
+  dataType?: number;
+  rawData?: Uint8Array;
+  dataLocation?: number;
+  externalData?: PbEntry[];
+  int64Data?: PbInt64[];
+  int32Data?: number[];
+  floatData?: number[];
+  doubleData?: number[];
+}
+export interface PbAttribute {
+  name?: string;
+  type?: number;
+  f?: number;
+  i?: PbInt64;
+  s?: Uint8Array;
+  t?: PbTensor;
+  g?: PbGraph;
+  floats?: number[];
+  ints?: PbInt64[];
+  strings?: Uint8Array[];
+  graphs?: PbGraph[];
+}
+export interface PbNode {
+  name?: string;
+  opType?: string;
+  domain?: string;
+  input?: string[];
+  output?: string[];
+  attribute?: PbAttribute[];
+  metadataProps?: PbEntry[];
+}
+export interface PbGraph {
+  name?: string;
+  node?: PbNode[];
+  initializer?: PbTensor[];
+  input?: PbValueInfo[];
+  output?: PbValueInfo[];
+  valueInfo?: PbValueInfo[];
+}
+export interface PbModel {
+  irVersion?: PbInt64;
+  producerName?: string;
+  producerVersion?: string;
+  graph?: PbGraph;
+  opsetImport?: PbOpset[];
+  metadataProps?: PbEntry[];
+}
 
 export const ATTRIBUTE_TYPES = {
   FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9, GRAPHS: 10,

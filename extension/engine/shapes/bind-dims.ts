@@ -9,8 +9,6 @@ import type { AnalysisSettings } from '../settings';
 import { GENERATED_DIM_NAME, aliasRole, type DimRole } from './dim-aliases';
 import { evaluateDimExpression, isDimExpression } from './dim-expression';
 
-export { BATCH_ALIASES, SEQUENCE_ALIASES } from './dim-aliases';
-
 interface Occurrence { input: string; axis: number; rank: number; dtype: DType }
 
 /** The `--dim` key that sizes an axis of an input by position: `input:0`. */

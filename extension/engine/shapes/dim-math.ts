@@ -17,7 +17,7 @@ export function normAxis(axis: number, rank: number, what = 'axis'): number {
 /** Numpy broadcasting of two shapes; a named dim against 1 or itself keeps its name. */
 export function broadcast(a: Dim[], b: Dim[]): Dim[] {
   const rank = Math.max(a.length, b.length);
-  const out: Dim[] = new Array(rank);
+  const out = new Array<Dim>(rank);
   for (let i = 0; i < rank; i++) {
     const x = i < rank - a.length ? 1 : a[i - (rank - a.length)];
     const y = i < rank - b.length ? 1 : b[i - (rank - b.length)];

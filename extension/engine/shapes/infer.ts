@@ -12,7 +12,6 @@ import { ruleFor } from './registry';
 import { ShapeError } from './shape-error';
 import { topoOrder } from '../graph-order';
 
-export type { ShapeResult } from './types';
 
 /** Rule notes kept per analysis: a model with thousands of Ifs must not flood the output. */
 const MAX_NOTES = 20;
@@ -24,11 +23,7 @@ class Scope {
   readonly tensors = new Map<string, InferredTensor>();
   constructor(readonly parent: Scope | null) {}
   get(name: string): InferredTensor | undefined {
-    for (let s: Scope | null = this; s; s = s.parent) {
-      const t = s.tensors.get(name);
-      if (t) return t;
-    }
-    return undefined;
+    return this.tensors.get(name) ?? this.parent?.get(name);
   }
 }
 

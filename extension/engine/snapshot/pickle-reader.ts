@@ -11,7 +11,7 @@
 // once it is placed, so depth is exact as it is counted.
 import { MemlensError } from '../errors';
 import { hex, OP, refusal } from './pickle-opcodes';
-import { isPickleKey, pickleTypeName, PickleTuple, type PickleDict, type PickleList, type PickleValue } from './pickle-value';
+import { isPickleKey, pickleTypeName, PickleTuple, type PickleValue } from './pickle-value';
 
 export interface PickleLimits {
   /** Largest input accepted, in bytes. */

@@ -2,7 +2,7 @@
 // trace entry with the same stack (the pickle memoizes it); the cache decodes each list once and
 // hands out the same array, so sharing survives and the work stays linear in the file.
 import type { PickleList, PickleValue } from './pickle-value';
-import { asDict, asInt, asList, asSize, asStr, fail, opt, req } from './snapshot-fields';
+import { asDict, asInt, asList, asSize, asStr, opt, req } from './snapshot-fields';
 import { TRACE_ACTIONS, type SnapshotFrame, type SnapshotTraceEntry, type TraceAction } from './snapshot-types';
 
 export class FrameCache {

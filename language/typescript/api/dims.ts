@@ -9,10 +9,6 @@ export function formatShape(shape: readonly Dim[]): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
 }
 
-export function dimEqual(a: Dim, b: Dim): boolean {
-  return a === b;
-}
-
 function wrap(d: Dim): string {
   const s = String(d);
   return /[+*/-]/.test(s) ? `(${s})` : s;
@@ -39,13 +35,6 @@ export function product(dims: readonly Dim[]): Dim {
 }
 
 /** Divides when exact (numbers) or when the divisor is 1; otherwise null (unknown). */
-export function divDims(a: Dim, b: Dim): Dim {
-  if (b === 1) return a;
-  if (typeof a === 'number' && typeof b === 'number' && b !== 0 && a % b === 0) return a / b;
-  if (a === b && a !== null) return 1;
-  return null;
-}
-
 /**
  * Evaluates a dim under symbol bindings (`{batch: 1, sequence: 1024}`); supports the `+ * ( )`
  * expressions this module writes. Returns null when a symbol is unbound.

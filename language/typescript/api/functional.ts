@@ -1,5 +1,4 @@
 // Functional ops (PyTorch's torch.* / F.*) over symbolic tensors.
-import type { DType } from '../../../extension/engine/graph';
 import { MemlensError } from '../../../extension/engine/errors';
 import { addDims, formatShape, normAxis } from './dims';
 import { lowestFinite, Tensor } from './tensor';
@@ -126,8 +125,4 @@ export function repeatKv(x: Tensor, n: number): Tensor {
   if (n === 1) return x;
   const [b, h, s, d] = x.shape;
   return x.unsqueeze(2).expand(1, 1, n, 1, 1).reshape(b, typeof h === 'number' ? h * n : -1, s, d);
-}
-
-export function castTo(x: Tensor, dtype: DType): Tensor {
-  return x.to(dtype);
 }

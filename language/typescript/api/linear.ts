@@ -6,7 +6,7 @@ import { MemlensError } from '../../../extension/engine/errors';
 import { Module, Parameter, sample } from './module';
 import { Tensor } from './tensor';
 import { attr, TraceGraph } from './trace-graph';
-import { encodeValues } from './dtypes';
+import { encodeValues } from '../../../extension/engine/onnx/raw-data';
 import { TRACE_QUANT, TRACE_QUANT_PARAM } from './trace-keys';
 
 export type QuantKind = 'int8' | 'int4' | 'fp8';
@@ -141,7 +141,7 @@ function declare(g: TraceGraph, name: string, dtype: DType, dims: number[], raw:
  */
 function quantizeBlocks(w: Float64Array | null, n: number, k: number, block: number, qmax: number): { codes: number[]; scales: number[] } | null {
   if (!w) return null;
-  const codes: number[] = new Array(n * k);
+  const codes = new Array<number>(n * k);
   const scales: number[] = [];
   for (let r = 0; r < n; r++) {
     for (let b = 0; b < k / block; b++) {

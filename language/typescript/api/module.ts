@@ -5,7 +5,7 @@ import type { DType } from '../../../extension/engine/graph';
 import { MemlensError } from '../../../extension/engine/errors';
 import { Tensor } from './tensor';
 import { activeGraph, TraceGraph } from './trace-graph';
-import type { Rng } from './dtypes';
+import type { Rng } from '../../../extension/engine/seeded-random';
 
 /** How a weight is initialised when a trace materialises weights. */
 export type Init =
@@ -24,12 +24,18 @@ export function setDefaultDtype(d: DType): void {
   defaultDtype = d;
 }
 
+/** Standard normal by Box-Muller (two uniforms per value). */
+function standardNormal(rng: Rng): number {
+  const u = Math.max(rng(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
 export function sample(init: Init, count: number, rng: Rng): Float64Array {
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     switch (init.kind) {
-      case 'normal': out[i] = (init.mean ?? 0) + init.std * rng.normal(); break;
-      case 'uniform': out[i] = (init.center ?? 0) + (rng.uniform() * 2 - 1) * init.bound; break;
+      case 'normal': out[i] = (init.mean ?? 0) + init.std * standardNormal(rng); break;
+      case 'uniform': out[i] = (init.center ?? 0) + (rng() * 2 - 1) * init.bound; break;
       case 'constant': out[i] = init.value;
     }
   }

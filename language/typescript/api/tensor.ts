@@ -3,7 +3,9 @@
 import type { DType, Dim } from '../../../extension/engine/graph';
 import { MemlensError } from '../../../extension/engine/errors';
 import { broadcastShapes, divideProducts, formatShape, normAxis, product } from './dims';
-import { isFloat, promote } from './dtypes';
+import { isFloatDType } from '../../../extension/engine/graph';
+import { dtypeCode } from '../../../extension/engine/onnx/dtype-codes';
+import { promote } from './dtypes';
 import type { TraceGraph } from './trace-graph';
 
 const INT64_MAX_SLICE = Number.MAX_SAFE_INTEGER;
@@ -54,10 +56,11 @@ export class Tensor {
 
   private binary(op: string, label: string, other: Tensor | number): Tensor {
     const g = this.graph;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the left operand, cast in place below
     let a: Tensor = this;
     let b: Tensor;
     if (typeof other === 'number') {
-      if (!isFloat(a.dtype) && !Number.isInteger(other)) a = a.to('float32');
+      if (!isFloatDType(a.dtype) && !Number.isInteger(other)) a = a.to('float32');
       b = g.scalar(other, a.dtype);
     } else {
       b = other;
@@ -101,12 +104,13 @@ export class Tensor {
   /** Cast; a no-op when the dtype already matches. */
   to(dtype: DType): Tensor {
     if (dtype === this.dtype) return this;
-    return this.graph.op('Cast', [this], { dtype, shape: [...this.shape] }, { to: attrInt(dtypeCodeOf(dtype)) });
+    return this.graph.op('Cast', [this], { dtype, shape: [...this.shape] }, { to: attrInt(castCode(dtype)) });
   }
 
   // ---- linear algebra ----
 
   matmul(other: Tensor): Tensor {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- named as the maths names it (a x b)
     const a = this;
     const b = other.dtype === a.dtype ? other : other.to(promote(a.dtype, other.dtype));
     const a2 = b.dtype === a.dtype ? a : a.to(b.dtype);
@@ -322,7 +326,7 @@ export function shapeTensor(g: TraceGraph, dims: readonly Dim[], ref: Tensor, re
       else throw new MemlensError(`reshape: cannot resolve symbolic size ${d} of ${formatShape(dims)} from ${formatShape(ref.shape)}`);
     } else throw new MemlensError(`reshape: unknown size in ${formatShape(dims)}`);
   });
-  if (pieces.every((p) => typeof p === 'number')) return g.int64s(pieces as number[]);
+  if (pieces.every((p) => typeof p === 'number')) return g.int64s(pieces);
   const parts: Tensor[] = [];
   let run: number[] = [];
   for (const p of pieces) {
@@ -337,20 +341,9 @@ export function shapeTensor(g: TraceGraph, dims: readonly Dim[], ref: Tensor, re
   return g.op('Concat', parts, { dtype: 'int64', shape: [dims.length] }, { axis: attrInt(0) });
 }
 
-/** Dynamic size of axis `i` of `t` as a 1-element int64 tensor. */
-export function dimTensor(t: Tensor, i: number): Tensor {
-  const a = normAxis(i, t.rank, 'size');
-  if (typeof t.shape[a] === 'number') return t.graph.int64s([t.shape[a] as number]);
-  return t.graph.op('Shape', [t], { dtype: 'int64', shape: [1] }, { start: attrInt(a), end: attrInt(a + 1) });
-}
-
-const DTYPE_CODES: Partial<Record<DType, number>> = {
-  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11,
-  uint32: 12, uint64: 13, bfloat16: 16, float8e4m3fn: 17,
-};
-
-export function dtypeCodeOf(d: DType): number {
-  const c = DTYPE_CODES[d];
-  if (c === undefined) throw new MemlensError(`unsupported dtype ${d}`);
+/** Cast's `to` for a dtype; strings and the 'undefined' placeholder are no cast target. */
+function castCode(d: DType): number {
+  const c = d === 'string' || d === 'undefined' ? null : dtypeCode(d);
+  if (c === null) throw new MemlensError(`unsupported dtype ${d}`);
   return c;
 }

@@ -3,7 +3,8 @@
 import type { AttributeValue, DType, Dim, GraphNode, Initializer, Model, ValueInfo } from '../../../extension/engine/graph';
 import { MEMLENS_COLUMN, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE } from '../../../extension/engine/metadata-keys';
 import { MemlensError } from '../../../extension/engine/errors';
-import { encodeValues, Rng } from './dtypes';
+import { encodeValues } from '../../../extension/engine/onnx/raw-data';
+import { seededRng, type Rng } from '../../../extension/engine/seeded-random';
 import { callerLocation } from './source-location';
 import { Tensor } from './tensor';
 import type { KvRecord } from './kv-cache';
@@ -70,7 +71,7 @@ export class TraceGraph {
   readonly quantizedState: string[] = [];
 
   constructor(readonly options: TraceGraphOptions) {
-    this.rng = options.materialize ? new Rng(options.seed) : null;
+    this.rng = options.materialize ? seededRng(options.seed) : null;
     this.training = options.training;
   }
 

@@ -1,7 +1,7 @@
 // Runs an entry's forward on symbolic inputs and returns the traced ONNX Model.
 import type { DType, Model, ValueInfo } from '../../../extension/engine/graph';
 import { MemlensError } from '../../../extension/engine/errors';
-import { encodeValues } from './dtypes';
+import { encodeValues } from '../../../extension/engine/onnx/raw-data';
 import { Config, Entry, EntrySpec, ForwardResult, InputSpec, Mode } from './entry';
 import type { KvRecord } from './kv-cache';
 import { Linear } from './linear';

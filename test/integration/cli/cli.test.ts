@@ -6,6 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
+import type { Profile } from '../../../extension/engine/profile';
+import type { chromeTrace } from '../../../extension/analysis/chrome-trace';
+import type { MeasuredWithComparison } from '../../../extension/analysis/measure';
 import { GraphBuilder } from '../../fixtures/graph-builder';
 
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -38,7 +41,7 @@ const PARAMS = 1024 * 256 + 1024 + 10 * 1024 + 10;
 test('profile --json follows schema memlens.profile/1 with exact parameter and weight figures', () => {
   const r = memlens('profile', mlp, '--batch', '32', '--json');
   assert.equal(r.code, 0, r.stderr);
-  const p = JSON.parse(r.stdout);
+  const p = JSON.parse(r.stdout) as Profile;
   assert.equal(p.schema, 'memlens.profile/1');
   assert.equal(p.params, PARAMS);
   assert.equal(p.totals.weightBytes, PARAMS * 4);
@@ -46,7 +49,7 @@ test('profile --json follows schema memlens.profile/1 with exact parameter and w
   assert.equal(p.unknownTensors, 0);
   // Peak at fc2: weights + input 32x256 + h/relu 32x1024 (shared buffer) + logits 32x10, all fp32.
   assert.equal(p.peak.bytes, PARAMS * 4 + (32 * 256 + 32 * 1024 + 32 * 10) * 4);
-  for (const key of ['weights', 'activations', 'kvCache', 'gradients', 'optimizerState', 'inputs', 'outputs', 'other']) assert.equal(typeof p.breakdown[key], 'number');
+  for (const key of ['weights', 'activations', 'kvCache', 'gradients', 'optimizerState', 'inputs', 'outputs', 'other'] as const) assert.equal(typeof p.breakdown[key], 'number');
   assert.ok(p.lines.every((l: { scope: string; line: number | null }) => l.scope !== '' || l.line !== null), 'every line has a scope or a line');
 });
 
@@ -68,7 +71,7 @@ test('--budget: exit 3 when the peak is over it, 0 when under', () => {
 test('--trace writes a Chrome trace with one counter per category', () => {
   const out = path.join(tmp, 'trace.json');
   assert.equal(memlens('profile', mlp, '--trace', out).code, 0);
-  const trace = JSON.parse(fs.readFileSync(out, 'utf8'));
+  const trace = JSON.parse(fs.readFileSync(out, 'utf8')) as ReturnType<typeof chromeTrace>;
   const counters = trace.traceEvents.filter((e: { ph: string }) => e.ph === 'C');
   assert.equal(counters.length, 3);
   assert.equal(typeof counters[0].args.weights, 'number');
@@ -77,7 +80,7 @@ test('--trace writes a Chrome trace with one counter per category', () => {
 test('training mode: gradients equal trainable weight bytes, AdamW state twice that', () => {
   const r = memlens('profile', mlp, '--mode', 'train', '--batch', '8', '--json');
   assert.equal(r.code, 0, r.stderr);
-  const p = JSON.parse(r.stdout);
+  const p = JSON.parse(r.stdout) as Profile;
   assert.equal(p.totals.gradientBytes, PARAMS * 4);
   assert.equal(p.totals.optimizerStateBytes, PARAMS * 8);
 });
@@ -124,10 +127,10 @@ test('a symbolic dimension left unbound gives a warning and a partial result, no
   });
   const r = memlens('profile', f, '--json');
   assert.equal(r.code, 0, r.stderr);
-  const p = JSON.parse(r.stdout);
+  const p = JSON.parse(r.stdout) as Profile;
   assert.ok(p.unknownTensors > 0);
   assert.ok(p.warnings.some((w: string) => /mystery_dim/.test(w)), p.warnings.join('\n'));
-  const bound = JSON.parse(memlens('profile', f, '--dim', 'mystery_dim=7', '--json').stdout);
+  const bound = JSON.parse(memlens('profile', f, '--dim', 'mystery_dim=7', '--json').stdout) as Profile;
   assert.equal(bound.unknownTensors, 0);
   assert.equal(bound.settings.dims.mystery_dim, 7);
 });
@@ -135,11 +138,12 @@ test('a symbolic dimension left unbound gives a warning and a partial result, no
 test('--run measures on ONNX Runtime and prints the comparison beside the estimate', () => {
   const r = memlens('profile', mlp, '--batch', '32', '--run', '--ep', 'cpu', '--runs', '2', '--json');
   assert.equal(r.code, 0, r.stderr);
-  const p = JSON.parse(r.stdout);
-  assert.equal(p.measured.ep, 'cpu');
-  assert.deepEqual(p.measured.perNode.map((n: { node: string }) => n.node), ['/fc1/Gemm', '/relu/Relu', '/fc2/Gemm']);
-  assert.equal(p.measured.perNode[0].outputBytes, 32 * 1024 * 4);
-  assert.ok(p.measured.comparison.withinTarget, p.measured.comparison.summary.join('\n'));
+  const m = (JSON.parse(r.stdout) as Profile).measured as MeasuredWithComparison | undefined;
+  assert.ok(m, 'the profile has measured figures');
+  assert.equal(m.ep, 'cpu');
+  assert.deepEqual(m.perNode.map((n) => n.node), ['/fc1/Gemm', '/relu/Relu', '/fc2/Gemm']);
+  assert.equal(m.perNode[0].outputBytes, 32 * 1024 * 4);
+  assert.ok(m.comparison.withinTarget, m.comparison.summary.join('\n'));
   const table = memlens('profile', mlp, '--batch', '32', '--run', '--ep', 'cpu', '--runs', '2');
   assert.match(table.stdout, /measured on cpu: [\d.]+ ms per run/);
   assert.match(table.stdout, /estimated [\d.]+ KiB, measured [\d.]+ KiB/);

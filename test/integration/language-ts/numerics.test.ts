@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import type { Model } from '../../../extension/engine/graph';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
 import * as nn from '../../../language/typescript/api/nn';
-import { decodeValues } from '../../../language/typescript/api/dtypes';
+import { decodeValues } from '../../../extension/engine/onnx/raw-data';
 import { traceModel } from '../../../language/typescript/api/trace-model';
 import * as ref from './reference';
 

@@ -66,7 +66,7 @@ describe('compareRun on the chain model (batch 64, h 256)', async () => {
     assert.equal(m.optimised?.level, 'all');
     assert.equal(m.weightBytes, 256 * 256 * 4 + 256 * 4);
     assert.equal(m.inputBytes, T);
-    assert.deepEqual(JSON.parse(JSON.stringify(m)).perNode.length, 4);
+    assert.deepEqual((JSON.parse(JSON.stringify(m)) as typeof m).perNode.length, 4);
   });
 });
 

@@ -1,6 +1,7 @@
 // Small real ONNX models for the runner tests, built as plain Models and encoded with encodeModel.
 import type { AttributeValue, Graph, GraphNode, Initializer, Model, ValueInfo } from '../../../extension/engine/graph';
-import { encodeModel, rawFromValues } from '../../../extension/engine/onnx/encode';
+import { encodeModel } from '../../../extension/engine/onnx/encode';
+import { encodeValues } from '../../../extension/engine/onnx/raw-data';
 import { MEMLENS_FILE, MEMLENS_LINE } from '../../../extension/engine/metadata-keys';
 
 function node(
@@ -65,7 +66,7 @@ export function embeddingModel(vocab: number, d: number): Model {
 }
 
 const int64 = (name: string, values: number[], dims: number[]): Initializer => ({
-  name, dtype: 'int64', dims, raw: rawFromValues('int64', values), external: false,
+  name, dtype: 'int64', dims, raw: encodeValues('int64', values), external: false,
 });
 
 /** A Loop whose trip count is 2^53 - 1: runs until it is stopped. */

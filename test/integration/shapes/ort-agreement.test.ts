@@ -64,7 +64,7 @@ const opCases: ReadonlyArray<readonly [string, Model, Record<string, number[]>?]
     inputs: [vi('x', 'float32', [2, 3, 16]), vi('mask', 'int32', [2, 5]), vi('past', 'float32', [2, 2, 4, 2, 4])],
     initializers: [init('w', 'float32', [16, 48], new Array(16 * 48).fill(0)), init('bias', 'float32', [48], new Array(48).fill(0))],
     nodes: [node('Attention', ['x', 'w', 'bias', 'mask', 'past'], ['y', 'present'], { num_heads: a.int(4), unidirectional: a.int(1) }, 'com.microsoft')],
-  }, { '': 17, 'com.microsoft': 1 }), { mask: new Array(10).fill(1) }],
+  }, { '': 17, 'com.microsoft': 1 }), { mask: new Array<number>(10).fill(1) }],
   ['MultiHeadAttention with past', single('MultiHeadAttention', [['q', 'float32', [1, 3, 16]], ['k', 'float32', [1, 3, 16]], ['v', 'float32', [1, 3, 16]]], [], ['y', 'pk', 'pv'], { num_heads: a.int(2) }, 'com.microsoft')],
   ['GroupQueryAttention with past', model({
     inputs: [vi('q', 'float32', [1, 2, 64]), vi('k', 'float32', [1, 2, 32]), vi('v', 'float32', [1, 2, 32]), vi('pk', 'float32', [1, 2, 5, 16]), vi('pv', 'float32', [1, 2, 5, 16]), vi('seqlens', 'int32', [1])],

@@ -10,10 +10,16 @@ import { analyzeModel } from '../../../extension/engine/analyze';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { withDefaults } from '../../../extension/engine/settings';
-import { writeIfUnchanged } from '../../../extension/cli/suggest-command';
+import type { Profile } from '../../../extension/engine/profile';
+import type { Plan } from '../../../extension/engine/suggest/planner';
+import type { Suggestion } from '../../../extension/engine/suggest/types';
+import { writeIfUnchanged } from '../../../extension/analysis/write-file';
 import { tinyDecoder } from '../../fixtures/layered-models';
 
 const CLI = path.join(__dirname, '../../../extension/cli/main.js');
+
+/** What `memlens fit --json` prints. */
+type PlanJson = Plan & { schema: string; written: { path: string; unmapped: string[] } | null };
 
 test('fit --out writes a new .onnx that decodes and profiles under the budget; the input is untouched', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-fit-'));
@@ -26,9 +32,9 @@ test('fit --out writes a new .onnx that decodes and profiles under the budget; t
   const budget = Math.floor(basePeak * 0.75);
   const r = spawnSync(process.execPath, [CLI, 'fit', input, '--mode', 'train', '--budget', String(budget), '--out', out, '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const plan = JSON.parse(r.stdout);
+  const plan = JSON.parse(r.stdout) as PlanJson;
   assert.equal(plan.fits, true);
-  assert.equal(plan.written.path, out);
+  assert.equal(plan.written?.path, out);
   assert.deepEqual(fs.readFileSync(input), before, 'the input file is never overwritten');
   const rewritten = decodeModel(fs.readFileSync(out), out);
   const after = analyzeModel(rewritten, settings, { source: out, entry: null });
@@ -58,7 +64,7 @@ test('suggest prints ranked suggestions with saving and cost', () => {
   fs.writeFileSync(input, encodeModel(tinyDecoder({ layers: 2, batch: 2, seq: 64, hidden: 32, heads: 4, vocab: 1024 })));
   const r = spawnSync(process.execPath, [CLI, 'suggest', input, '--mode', 'train', '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const json = JSON.parse(r.stdout);
+  const json = JSON.parse(r.stdout) as { schema: string; suggestions: Suggestion[] };
   assert.equal(json.schema, 'memlens.suggestions/1');
   const ids = json.suggestions.map((s: { id: string }) => s.id);
   assert.ok(ids.includes('checkpoint:h') && ids.includes('fused-attention') && ids.includes('chunked-loss:/lm_head/MatMul'), ids.join(', '));
@@ -86,14 +92,14 @@ test('fit --out on a PyTorch model checkpoints only the layers the budget needs;
   // 4 blocks; 92 MiB needs two of them checkpointed (99.4 MiB as written).
   const r = spawnSync(process.execPath, [CLI, 'fit', path.join(samples, 'gpt_decoder.py'), '--mode', 'train', '--budget', '92MiB', '--out', out, '--json', '--python', '/usr/bin/python3'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const plan = JSON.parse(r.stdout);
+  const plan = JSON.parse(r.stdout) as PlanJson;
   assert.deepEqual(plan.chosen.checkpointed, ['blocks.0', 'blocks.1']);
-  assert.deepEqual(plan.written.unmapped, []);
+  assert.deepEqual(plan.written?.unmapped, []);
   const text = fs.readFileSync(out, 'utf8');
   assert.match(text, /for i, block in enumerate\(self\.blocks\):\n\s+x = torch\.utils\.checkpoint\.checkpoint\(block, x, use_reentrant=False\) if i < 2 else block\(x\)/);
   const again = spawnSync(process.execPath, [CLI, 'profile', out, '--mode', 'train', '--json', '--python', '/usr/bin/python3'], { encoding: 'utf8' });
   assert.equal(again.status, 0, again.stderr);
-  assert.equal(JSON.parse(again.stdout).peak.bytes, plan.chosen.verifiedPeakBytes);
+  assert.equal((JSON.parse(again.stdout) as Profile).peak.bytes, plan.chosen.verifiedPeakBytes);
   // Same weights, same batch: the checkpointed copy gives the same loss and gradients.
   fs.copyFileSync(path.join(samples, 'gpt_decoder.py'), path.join(dir, 'gpt_base.py'));
   const check = [

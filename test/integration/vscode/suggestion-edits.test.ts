@@ -13,8 +13,8 @@ import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { GraphBuilder } from '../../fixtures/graph-builder';
 import { withDefaults } from '../../../extension/engine/settings';
 import { pythonTarget, savingOf } from '../../../extension/presentation/suggestion-actions';
-import * as api from '../../../extension/vscode/engine-api';
-import { applyEdits as applyPythonEdits } from '../../../language/python/rewrites';
+import * as api from '../../../extension/presentation/editor-api';
+import { applyEdits as applyPythonEdits } from '../../../language/python/text-edits';
 import { applyEdits } from '../../../language/typescript/rewrites/text-edit';
 import { repoRoot } from '../../fixtures/repo-root';
 
@@ -133,7 +133,7 @@ test('PyTorch: checkpointing the layer loop in the imported module lowers the ex
   // The loop `for block in self.blocks:` is on line 82; its body calls the block.
   assert.equal(found.line, 82);
   const rewritten = applyPythonEdits(text, found.rewrite.edits);
-  assert.match(rewritten, /\n            x = torch\.utils\.checkpoint\.checkpoint\(block, x, use_reentrant=False\)\n/);
+  assert.match(rewritten, /\n {12}x = torch\.utils\.checkpoint\.checkpoint\(block, x, use_reentrant=False\)\n/);
   fs.writeFileSync(lib, rewritten);
   const { profile } = await api.profileFile({ ...py, file: model, settings });
   assert.ok(profile.peak.bytes < set.peakBytes, `peak ${profile.peak.bytes} after, ${set.peakBytes} before`);

@@ -1,7 +1,8 @@
 // Fixture tests: input text and target line -> the exact rewritten text; a second pass changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PYTHON_REWRITES, applyEdits, checkpointLayers } from '../../../language/python/rewrites';
+import { PYTHON_REWRITES, checkpointLayers } from '../../../language/python/rewrites';
+import { applyEdits } from '../../../language/python/text-edits';
 import type { RewriteKind } from '../../../language/python/rewrites';
 
 const src = (...lines: string[]) => lines.join('\n');

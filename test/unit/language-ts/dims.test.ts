@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addDims, broadcastShapes, divideProducts, evaluateDim, mulDims } from '../../../language/typescript/api/dims';
-import { decodeValues, encodeValues, fromHalfBits, toFloat8E4M3Bits, toHalfBits, fromFloat8E4M3Bits } from '../../../language/typescript/api/dtypes';
+import { FLOAT16, FLOAT8E4M3FN, decodeFloat, encodeFloat } from '../../../extension/engine/onnx/float-formats';
+import { decodeValues, encodeValues } from '../../../extension/engine/onnx/raw-data';
 
 test('symbolic dims combine and evaluate', () => {
   assert.equal(addDims('past_sequence', 'sequence'), 'past_sequence+sequence');
@@ -26,14 +27,14 @@ test('broadcasting follows numpy, with symbols', () => {
 });
 
 test('half, bfloat16 and float8 encodings', () => {
-  assert.equal(toHalfBits(1), 0x3c00);
-  assert.equal(toHalfBits(-2), 0xc000);
-  assert.equal(toHalfBits(65504), 0x7bff);
-  assert.equal(toHalfBits(1e6), 0x7c00);
-  assert.equal(toHalfBits(2 ** -24), 0x0001);
-  assert.equal(fromHalfBits(0x3555), 0.333251953125);
+  assert.equal(encodeFloat(FLOAT16, 1), 0x3c00);
+  assert.equal(encodeFloat(FLOAT16, -2), 0xc000);
+  assert.equal(encodeFloat(FLOAT16, 65504), 0x7bff);
+  assert.equal(encodeFloat(FLOAT16, 1e6), 0x7c00);
+  assert.equal(encodeFloat(FLOAT16, 2 ** -24), 0x0001);
+  assert.equal(decodeFloat(FLOAT16, 0x3555), 0.333251953125);
   assert.deepEqual(Array.from(decodeValues('bfloat16', encodeValues('bfloat16', [1, -3.5]))), [1, -3.5]);
-  assert.equal(toFloat8E4M3Bits(448), 0x7e);
-  assert.equal(fromFloat8E4M3Bits(toFloat8E4M3Bits(-1.5)), -1.5);
-  assert.equal(fromFloat8E4M3Bits(toFloat8E4M3Bits(1000)), 448);
+  assert.equal(encodeFloat(FLOAT8E4M3FN, 448), 0x7e);
+  assert.equal(decodeFloat(FLOAT8E4M3FN, encodeFloat(FLOAT8E4M3FN, -1.5)), -1.5);
+  assert.equal(decodeFloat(FLOAT8E4M3FN, encodeFloat(FLOAT8E4M3FN, 1000)), 448);
 });

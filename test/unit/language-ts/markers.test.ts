@@ -106,7 +106,7 @@ test('tied weights are one parameter; frozen parameters are listed', () => {
       return this.out.forward(this.emb.forward(ids));
     }
   }
-  const model = traceModel(new Tied(), { ids: nn.input(['batch', 'sequence'], 'int64') }, (m, xs) => (m as Tied).forward(xs.ids)).model;
+  const model = traceModel(new Tied(), { ids: nn.input(['batch', 'sequence'], 'int64') }, (m, xs) => m.forward(xs.ids)).model;
   assert.deepEqual(json(model, MODEL_PARAMETERS), ['emb.weight']);
   assert.deepEqual(json(model, MODEL_TIED), { 'out.weight': 'emb.weight' });
   assert.deepEqual(json(model, MODEL_FROZEN), ['emb.weight']);
@@ -151,10 +151,10 @@ test('training mode keeps Dropout with its mask and names the loss', () => {
     }
   }
   const inputs = { x: nn.input(['batch', 'sequence', 64]), labels: nn.input(['batch', 'sequence'], 'int64') };
-  const train = traceModel(new Net(), inputs, (m, xs) => (m as Net).forward(xs.x, xs.labels), { mode: 'train' }).model;
+  const train = traceModel(new Net(), inputs, (m, xs) => m.forward(xs.x, xs.labels), { mode: 'train' }).model;
   assert.equal(train.graph.nodes.filter((n) => n.opType === 'Dropout').length, 1);
   assert.equal(train.metadata[MODEL_LOSS], 'loss');
-  const infer = traceModel(new Net(), inputs, (m, xs) => (m as Net).forward(xs.x, xs.labels)).model;
+  const infer = traceModel(new Net(), inputs, (m, xs) => m.forward(xs.x, xs.labels)).model;
   assert.equal(infer.graph.nodes.filter((n) => n.opType === 'Dropout').length, 0);
 });
 

@@ -6,7 +6,7 @@ import { analyzeModel } from '../../../extension/engine/analyze';
 import type { Model } from '../../../extension/engine/graph';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
-import { ModelProto } from '../../../extension/engine/onnx/schema';
+import { ModelProto, type PbTensor } from '../../../extension/engine/onnx/schema';
 import { withDefaults } from '../../../extension/engine/settings';
 
 function sample(): Model {
@@ -57,8 +57,8 @@ test('weights without bytes become external-data placeholders, sized from their 
 });
 
 test('external data written by other tools (location + offset) is sized, never read', () => {
-  const pb = ModelProto.toObject(ModelProto.decode(encodeModel(sample())), { longs: Number }) as Record<string, any>;
-  const w = pb.graph.initializer.find((t: { name: string }) => t.name === 'w');
+  const pb = ModelProto.toObject(ModelProto.decode(encodeModel(sample())), { longs: Number }) as { graph: { initializer: PbTensor[] } };
+  const w = pb.graph.initializer.find((t) => t.name === 'w')!;
   w.externalData = [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '4096' }, { key: 'length', value: '8192' }];
   const bytes = ModelProto.encode(ModelProto.fromObject(pb)).finish();
   const m = decodeModel(bytes, 'ext.onnx');

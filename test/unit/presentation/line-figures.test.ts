@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inlineText, lineDecorations } from '../../../extension/presentation/line-figures';
-import { HIGH_SHARE, MEDIUM_SHARE, formatShare, shareLevel } from '../../../extension/presentation/share';
+import { formatShare } from '../../../extension/engine/units';
+import { HIGH_SHARE, MEDIUM_SHARE, shareLevel } from '../../../extension/presentation/share';
 import { MLP_FILE, mlpProfile } from './fixtures';
 
 // Inference peak 344 B at fc2: fc1's line holds x 32 + W1 128 + h 64 = 224 B, fc2's line W2 96 + y 24 = 120 B.

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { lineHoverMarkdown, lineMeasurement } from '../../../extension/presentation/hover';
-import { documentKind, looksLikeModel } from '../../../extension/presentation/model-document';
+import { modelKind } from '../../../extension/analysis/model-kind';
+import { looksLikeModel } from '../../../extension/presentation/model-document';
 import { readSettings } from '../../../extension/presentation/settings';
 import { lensTitle, statusText } from '../../../extension/presentation/summary-text';
 import { mlpProfile } from './fixtures';
@@ -52,9 +53,13 @@ test('settings: defaults, values, and one problem per bad value', () => {
 });
 
 test('cheap model check before anything heavy loads', () => {
-  assert.equal(documentKind('/a/model.ts'), 'typescript');
-  assert.equal(documentKind('/a/types.d.ts'), null);
-  assert.equal(documentKind('/a/m.ONNX'), 'onnx');
+  assert.equal(modelKind('/a/model.ts'), 'typescript');
+  assert.equal(modelKind('/a/types.d.ts'), null);
+  assert.equal(modelKind('/a/m.ONNX'), 'onnx');
+  assert.equal(modelKind('/a/m.mts'), 'typescript');
+  assert.equal(modelKind('/a/m.d.mts'), null);
+  assert.equal(modelKind('/a/m.py'), 'python');
+  assert.equal(modelKind('/a/m.pyi'), null);
   assert.equal(looksLikeModel('typescript', "import { nn } from 'memlens/nn';\n"), true);
   assert.equal(looksLikeModel('typescript', "import * as fs from 'fs';\n"), false);
   assert.equal(looksLikeModel('python', 'import os\nimport torch.nn as nn\n'), true);

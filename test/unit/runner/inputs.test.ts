@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph, GraphNode, Model } from '../../../extension/engine/graph';
 import { embeddingRows, makeInputData, planInputs } from '../../../extension/runner/inputs';
-import { float16Bits, seededRng } from '../../../extension/runner/random';
+import { FLOAT16, encodeFloat } from '../../../extension/engine/onnx/float-formats';
+import { seededRng } from '../../../extension/engine/seeded-random';
 import { parseComputeApps } from '../../../extension/runner/gpu-memory';
 import { formatSeconds } from '../../../extension/process/format';
 
@@ -78,12 +79,12 @@ describe('run inputs', () => {
   });
 
   it('writes float16 bits', () => {
-    assert.equal(float16Bits(1), 0x3c00);
-    assert.equal(float16Bits(-2), 0xc000);
-    assert.equal(float16Bits(65504), 0x7bff);
-    assert.equal(float16Bits(1e6), 0x7c00);
-    assert.equal(float16Bits(0.1), 0x2e66);
-    assert.equal(float16Bits(2 ** -24), 0x0001);
+    assert.equal(encodeFloat(FLOAT16, 1), 0x3c00);
+    assert.equal(encodeFloat(FLOAT16, -2), 0xc000);
+    assert.equal(encodeFloat(FLOAT16, 65504), 0x7bff);
+    assert.equal(encodeFloat(FLOAT16, 1e6), 0x7c00);
+    assert.equal(encodeFloat(FLOAT16, 0.1), 0x2e66);
+    assert.equal(encodeFloat(FLOAT16, 2 ** -24), 0x0001);
   });
 
   it('parses nvidia-smi compute apps for one pid', () => {

@@ -84,7 +84,7 @@ export function run(
     if (!o) return '';
     const name = `in${i}`;
     if (o.value && o.shape && o.shape.every((d) => typeof d === 'number')) {
-      initializers.push(init(name, o.dtype, o.shape as number[], o.value));
+      initializers.push(init(name, o.dtype, o.shape, o.value));
     } else inputs.push(vi(name, o.dtype, o.shape));
     return name;
   });

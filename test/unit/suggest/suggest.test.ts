@@ -134,5 +134,5 @@ test('mixed precision halves fp32 figures and adds fp32 master weights to the op
   assert.deepEqual(s.settings, { dtype: 'bf16' });
   const base = analyzeModel(m, train, { source: 'm', entry: null });
   assert.equal(s.reanalysed?.peakBytes, analyzeModel(m, { ...train, dtype: 'bf16' }, { source: 'm', entry: null }).peak.bytes);
-  assert.ok(s.reanalysed!.peakBytes < base.peak.bytes);
+  assert.ok(s.reanalysed.peakBytes < base.peak.bytes);
 });

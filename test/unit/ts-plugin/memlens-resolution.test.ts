@@ -51,7 +51,7 @@ function makeService(files: Record<string, string>, options: ts.CompilerOptions,
     getDirectories: () => [],
     useCaseSensitiveFileNames: () => true,
   };
-  const resolutionHost: ts.ModuleResolutionHost = { fileExists: host.fileExists, readFile: host.readFile, directoryExists: host.directoryExists, getCurrentDirectory: () => '/ws' };
+  const resolutionHost: ts.ModuleResolutionHost = { fileExists: (f) => host.fileExists(f), readFile: (f) => host.readFile(f), directoryExists: (d) => host.directoryExists?.(d) ?? false, getCurrentDirectory: () => '/ws' };
   if (hook === 'literals') {
     host.resolveModuleNameLiterals = (literals, containingFile, redirected, opts, sourceFile) =>
       literals.map((l) => ts.resolveModuleName(l.text, containingFile, opts, resolutionHost, undefined, redirected, ts.getModeForUsageLocation(sourceFile, l, opts)));

@@ -4,7 +4,8 @@ import type { DType } from '../../graph';
 import type { InferredTensor, RuleTable, ShapeRule } from '../types';
 import { broadcastAll } from '../dim-math';
 import { castValue, isIntegerDType, mapBroadcast, tensor } from '../fold';
-import { dtypeFromCode, like, typed, type Inputs } from './util';
+import { dtypeFromCode } from '../../onnx/dtype-codes';
+import { like, typed, type Inputs } from './util';
 
 type Fold = (args: number[], dtype: DType) => number;
 

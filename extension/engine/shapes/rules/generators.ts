@@ -5,7 +5,8 @@ import type { RuleTable, ShapeRule } from '../types';
 import { unknownDims } from '../dim-math';
 import { MAX_FOLDED_ELEMENTS, count, tensor } from '../fold';
 import { ShapeError } from '../shape-error';
-import { dtypeFromCode, scalarOf, typed } from './util';
+import { dtypeFromCode } from '../../onnx/dtype-codes';
+import { scalarOf, typed } from './util';
 
 const constant: ShapeRule = (node, _inputs, ctx) => {
   const t = ctx.tensor('value');

@@ -2,7 +2,8 @@
 // std-dev, running mean/var) have the reduced shapes each operator defines.
 import type { DType, Dim } from '../../graph';
 import type { RuleTable, ShapeRule } from '../types';
-import { dtypeFromCode, like, typed } from './util';
+import { dtypeFromCode } from '../../onnx/dtype-codes';
+import { like, typed } from './util';
 import { normAxis } from '../dim-math';
 
 /**

@@ -3,7 +3,8 @@ import type { DType } from '../../graph';
 import type { RuleTable, ShapeRule } from '../types';
 import { broadcast } from '../dim-math';
 import { matmulShape } from './matmul';
-import { dtypeFromCode, typed } from './util';
+import { dtypeFromCode } from '../../onnx/dtype-codes';
+import { typed } from './util';
 
 /** QuantizeLinear: the zero point's dtype, else output_dtype (opset 21), else uint8. */
 const quantizeLinear: ShapeRule = (_node, [x, _scale, zeroPoint], ctx) => {

@@ -4,7 +4,8 @@
 import type { Dim } from '../../graph';
 import type { InferredTensor, RuleTable, ShapeRule } from '../types';
 import { addDim, mulDim, normAxis } from '../dim-math';
-import { dtypeFromCode, scalarOf, typed } from './util';
+import { dtypeFromCode } from '../../onnx/dtype-codes';
+import { scalarOf, typed } from './util';
 
 export function sequenceOf(dtype: InferredTensor['dtype'], shape: Dim[] | null, length: Dim): InferredTensor {
   return { dtype, shape, sequence: { length } };

@@ -1,6 +1,5 @@
 // Small helpers shared by the rule families.
 import type { DType, Dim } from '../../graph';
-import { DATA_TYPES } from '../../onnx/schema';
 import type { InferredTensor, ShapeRuleContext } from '../types';
 import { ShapeError } from '../shape-error';
 
@@ -16,16 +15,6 @@ export function like(t: InferredTensor | undefined): InferredTensor | null {
 /** Type of a tensor; null shape when rank is unknown. */
 export function typed(dtype: DType | undefined, shape: Dim[] | null): InferredTensor {
   return { dtype: dtype ?? 'undefined', shape };
-}
-
-/** Folded integer values of an input, when known. */
-export function valuesOf(t: InferredTensor | undefined): number[] | undefined {
-  return t?.value;
-}
-
-/** DType of an ONNX TensorProto.DataType code (Cast's `to`). */
-export function dtypeFromCode(code: number): DType {
-  return (DATA_TYPES[code] as DType | undefined) ?? 'undefined';
 }
 
 /**

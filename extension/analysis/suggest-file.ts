@@ -1,11 +1,8 @@
-// The heavy side of code actions, Fit to Budget and quantized ONNX copies: loads the model again,
-// runs the suggestion engine or the planner on it, and turns suggestions and plans into source
-// edits (ts-morph for TypeScript, tree-sitter for Python). Imports no `vscode`; engine-api.ts
-// re-exports it, so it lives in the engine bundle that loads on first use.
-import { createHash } from 'node:crypto';
+// Suggestions, plans and rewritten ONNX copies for a model file: loads the model with its source
+// files pinned by hash, then runs the suggestion engine or the planner on it. The editor's code
+// actions, Fit to Budget and quantized copies call these (through the engine bundle).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { loadModel, type LoadedModel } from '../analysis/load-model';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import { applyRewrites } from '../engine/onnx-rewrite/apply';
@@ -14,9 +11,9 @@ import { encodeModel } from '../engine/onnx/encode';
 import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner';
 import { costText, suggestRewrites } from '../engine/suggest/suggest';
 import type { Suggestion } from '../engine/suggest/types';
-import { piecesOfPlan, piecesOfSuggestion, sourceRewrite, type SourceRewrite } from '../../language/typescript/rewrites/apply-to-source';
-import { writeAtomic } from '../cli/suggest-command';
-import type { ProfileRequest } from './engine-api';
+import { loadModel, type LoadedModel } from './load-model';
+import type { ProfileRequest } from './profile-file';
+import { textHash, writeAtomic } from './write-file';
 
 export interface SuggestRequest extends ProfileRequest {
   /** Source files whose text the analysis describes (besides `file`): their hashes are kept. */
@@ -32,8 +29,9 @@ export interface SuggestionSet {
   hashes: Record<string, string>;
 }
 
-export function textHash(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex');
+export interface PlanOutcome {
+  plan: Plan;
+  hashes: Record<string, string>;
 }
 
 async function snapshot(files: string[]): Promise<Record<string, string>> {
@@ -70,31 +68,11 @@ export async function suggestForFile(req: SuggestRequest): Promise<SuggestionSet
   return { items: suggestions.map((s) => ({ suggestion: s, costLabel: costText(s.cost) })), peakBytes: profile.peak.bytes, hashes };
 }
 
-export interface PlanOutcome {
-  plan: Plan;
-  hashes: Record<string, string>;
-}
-
 /** The cheapest plan under `budgetBytes` (the planner's frontier included). */
 export async function fitForFile(req: SuggestRequest, budgetBytes: number, target: PlanTarget): Promise<PlanOutcome> {
   const { loaded, hashes } = await loadPinned(req);
   return { plan: fitBudget(loaded.model, req.settings, budgetBytes, { source: req.file, target }), hashes };
 }
-
-// ---------------------------------------------------------------- source edits
-
-/** Edits of a TypeScript file for one suggestion (pieces with no place in this file are listed as unmapped). */
-export function typescriptSuggestionEdits(file: string, text: string, s: Suggestion): SourceRewrite {
-  return sourceRewrite(file, text, piecesOfSuggestion(s));
-}
-
-export function typescriptPlanEdits(file: string, text: string, plan: Plan): SourceRewrite {
-  return sourceRewrite(file, text, piecesOfPlan(plan));
-}
-
-export { firstPythonRewrite, pythonPlanText, pythonRewriteAt, type PythonPlanText } from '../presentation/python-plan';
-
-// ---------------------------------------------------------------- ONNX copies
 
 /**
  * Writes `input` with graph rewrites applied to a NEW file `output` (the input is never
