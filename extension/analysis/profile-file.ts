@@ -18,7 +18,9 @@ export interface ProfileOutcome {
 
 export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> {
   const loaded = await loadModel(req.file, req);
-  const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
+  const settings = { ...req.settings, ...loaded.settings };
+  const profile = analyzeModel(loaded.model, settings, { source: req.file, entry: loaded.entry });
+  profile.warnings.push(...(loaded.warnings ?? []));
   if (req.run) {
     // The runner (onnxruntime-node) loads only when a run is asked for.
     const { measureProfile } = await import('./measure');

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { MemlensError } from '../engine/errors';
 import { withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
 import { parseBytes } from '../engine/units';
+import type { GivenSettings } from '../analysis/load-model';
 
 export const USAGE = `usage: memlens <command> <file> [options]
 
@@ -37,6 +38,8 @@ export interface CliRequest {
   file: string;
   entry?: string;
   settings: AnalysisSettings;
+  /** The settings given as flags; a Python script decides the others for itself. */
+  given: GivenSettings;
   budget?: number;
   json: boolean;
   trace?: string;
@@ -111,6 +114,7 @@ export function parseCli(argv: string[]): CliRequest {
     file,
     entry: v.entry,
     settings,
+    given: { batch: v.batch !== undefined, seq: v.seq !== undefined, optimizer: v.optimizer !== undefined },
     budget: v.budget !== undefined ? parseBytes(v.budget, '--budget') : undefined,
     json: v.json ?? false,
     trace: v.trace,

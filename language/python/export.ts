@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Dim, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
-import { MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE } from '../../extension/engine/metadata-keys';
+import { FROZEN_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY } from '../../extension/engine/metadata-keys';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import { encodeModel } from '../../extension/engine/onnx/encode';
 import type { AnalysisSettings } from '../../extension/engine/settings';
@@ -14,13 +14,14 @@ import type { InputSpec } from './directives';
 import type { ForwardInfo, PythonDiscovery } from './discovery';
 import { discoverPython } from './discovery';
 import { chooseEntry } from './entry';
-import type { EntryRequest } from './entry';
+import type { EntryChoice } from './entry';
 import { resolvePython } from './interpreter';
 import { lastLine, runPython } from './run-python';
 import { callIndices, writeRegions } from './regions';
 import type { ModuleRegions } from './regions';
 import { locateNodes } from './source-map';
 import type { ModuleRecord, NodeLocation } from './source-map';
+import type { CapturedCall, ScriptOptimizer, ScriptStep } from './script-step';
 import { locationFromTorchMetadata } from './torch-stack-trace';
 
 export interface ExportOptions {
@@ -35,6 +36,9 @@ export interface ExportOptions {
   /** Default: os.tmpdir()/memlens-export-cache. */
   cacheDir?: string;
   signal?: AbortSignal;
+  /** Which of the batch size and sequence length the user set. The others come from the call
+   * the script makes, when the model is found by running it. Default: both set. */
+  given?: { batch: boolean; seq: boolean };
 }
 
 export type Exporter = 'dynamo' | 'torchscript';
@@ -45,27 +49,46 @@ export interface ExportResult {
   entry: string;
   torchVersion: string;
   exporter: Exporter;
+  /** The graph's inputs as exported (the captured call's shapes, with a set batch applied). */
+  inputs: ResolvedInput[];
+  /** What the script does in its first step, when the model was found by running it. */
+  step: ScriptStep | null;
+  /** One line each: what the front end did that the user should know (shown as warnings). */
+  notes: string[];
 }
 
 /** ONNX opset of TorchScript exports (LayerNormalization is a single op from 17). */
 const TORCHSCRIPT_OPSET = 17;
 /** Bumped when the cached files' meaning changes. */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 
-interface ResolvedInput {
+export interface ResolvedInput {
   name: string;
   shape: number[];
   dtype: InputSpec['dtype'];
+}
+
+interface TensorRecord {
+  /** First name in module order; tied tensors list their other names in aliases. */
+  name: string;
+  aliases: string[];
+  bytes: number;
 }
 
 interface BridgeSuccess {
   ok: true;
   torchVersion: string;
   exporter: Exporter;
+  /** The entry's name, the main block's expression, or the class of the captured module. */
+  label: string;
   inputs: ResolvedInput[];
+  captured: CapturedCall | null;
+  optimizer: ScriptOptimizer | null;
+  loss: ScriptStep['loss'];
+  notes: string[];
   modules: ModuleRecord[];
-  parameters: Array<{ name: string; bytes: number }>;
-  buffers: Array<{ name: string; bytes: number }>;
+  parameters: Array<TensorRecord & { requiresGrad: boolean }>;
+  buffers: Array<TensorRecord & { persistent: boolean }>;
   /** Modules called inside checkpoint(...) or save_on_cpu(); absent from bridges before regions. */
   regions?: ModuleRegions[];
 }
@@ -80,6 +103,9 @@ interface CacheMeta {
   entry: string;
   torchVersion: string;
   exporter: Exporter;
+  inputs: ResolvedInput[];
+  step: ScriptStep | null;
+  notes: string[];
   /** Local source files the model's classes came from besides the exported file, with content hashes. */
   dependencies: Array<{ file: string; sha256: string }>;
 }
@@ -102,7 +128,8 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   const torchVersion = await probeTorch(python, cwd, options);
   if (discovery.syntaxErrors.length) await checkSyntax(python, absolute, label, discovery, options);
   const choice = chooseEntry(discovery, label, options.entry);
-  const inputs = choice.inputs ? resolveInputs(choice.inputs, options.settings, label) : null;
+  const inputs = choice.inputs ? declaredInputs(choice, options.settings, label) : null;
+  const given = options.given ?? { batch: true, seq: true };
   const bridge = bridgeScript();
   const key = sha256(JSON.stringify({
     format: CACHE_FORMAT,
@@ -111,8 +138,9 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     file: absolute,
     text,
     bridge: fs.readFileSync(bridge, 'utf8'),
-    entry: choice.request,
+    entry: bridgeEntry(choice),
     inputs,
+    given,
     mode: options.settings.mode,
     batch: options.settings.batch,
     seq: options.settings.seq,
@@ -132,10 +160,12 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     const resultPath = path.join(work, 'result.json');
     const request = {
       file: absolute,
-      entry: choice.request,
+      ...bridgeEntry(choice),
       inputs,
       batch: options.settings.batch,
       seq: options.settings.seq,
+      batchGiven: given.batch,
+      seqGiven: given.seq,
       mode: options.settings.mode,
       onnx: rawOnnx,
       result: resultPath,
@@ -157,19 +187,25 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     writeLocations(model, located);
     const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
     writeRegions(model.graph, located, result.regions ?? [], calls);
-    model.metadata['memlens.entry'] = choice.label;
+    const step = scriptStep(result);
+    writeTensorKinds(model, result);
+    model.metadata['memlens.entry'] = result.label;
     model.metadata['memlens.torch_version'] = result.torchVersion;
     model.metadata['memlens.exporter'] = result.exporter;
+    if (step) model.metadata[SCRIPT_STEP_KEY] = JSON.stringify(step);
 
     const meta: CacheMeta = {
-      entry: choice.label,
+      entry: result.label,
       torchVersion: result.torchVersion,
       exporter: result.exporter,
+      inputs: result.inputs,
+      step,
+      notes: result.notes,
       dependencies: localDependencies(result.modules, absolute),
     };
     writeAtomically(onnxPath, encodeModel(model));
     writeAtomically(metaPath(onnxPath), JSON.stringify(meta));
-    return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter };
+    return resultOf(onnxPath, model, meta);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -185,6 +221,44 @@ export function resolveInputs(specs: InputSpec[], settings: AnalysisSettings, la
     throw new MemlensError(`${label}:${spec.line}: input ${spec.name} has a dimension "${d ?? '?'}" with no value; give it with --dim ${d ?? 'NAME'}=N`);
   };
   return specs.map((s) => ({ name: s.name, shape: s.shape.map((d) => value(d, s)), dtype: s.dtype }));
+}
+
+/** A script's fallback inputs are used only if the script calls no model: unresolvable ones are
+ * left to the bridge's inference rather than failing a run that may not need them. */
+function declaredInputs(choice: EntryChoice, settings: AnalysisSettings, label: string): ResolvedInput[] | null {
+  if (!choice.inputs) return null;
+  if (choice.source !== 'script') return resolveInputs(choice.inputs, settings, label);
+  try {
+    return resolveInputs(choice.inputs, settings, label);
+  } catch {
+    return null;
+  }
+}
+
+/** The request's entry fields: what to run, the label to keep, and the fallback for scripts. */
+function bridgeEntry(choice: EntryChoice): { entry: EntryChoice['request']; label: string | null; fallback: EntryChoice['request'] | null } {
+  return { entry: choice.request, label: choice.label, fallback: choice.source === 'script' ? choice.fallback?.request ?? null : null };
+}
+
+function scriptStep(result: BridgeSuccess): ScriptStep | null {
+  return result.captured ? { call: result.captured, optimizer: result.optimizer, loss: result.loss } : null;
+}
+
+/** Which initializers are parameters (any of a tied tensor's names) and which of those are
+ * frozen (requires_grad False); buffers and constants are neither. */
+function writeTensorKinds(model: Model, result: BridgeSuccess): void {
+  const initializers = model.graph.initializers;
+  const parameters: string[] = [];
+  const frozen: string[] = [];
+  for (const p of result.parameters) {
+    for (const name of [p.name, ...p.aliases]) {
+      if (!initializers.has(name)) continue;
+      parameters.push(name);
+      if (!p.requiresGrad) frozen.push(name);
+    }
+  }
+  model.metadata[PARAMETERS_KEY] = JSON.stringify(parameters.sort());
+  model.metadata[FROZEN_KEY] = JSON.stringify(frozen.sort());
 }
 
 /** Where the bridge script lies: next to this file (tsc output keeps the source tree beside it). */
@@ -325,7 +399,11 @@ function readCache(onnxPath: string, label: string): ExportResult | null {
   }
   if (meta.dependencies.some((d) => fileHash(d.file) !== d.sha256)) return null;
   const model = decodeModel(bytes, `${label} (cached ONNX export)`);
-  return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter };
+  return resultOf(onnxPath, model, meta);
+}
+
+function resultOf(onnxPath: string, model: Model, meta: CacheMeta): ExportResult {
+  return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter, inputs: meta.inputs, step: meta.step, notes: meta.notes };
 }
 
 const metaPath = (onnxPath: string) => onnxPath.replace(/\.onnx$/, '.json');
