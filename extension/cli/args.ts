@@ -4,6 +4,7 @@ import { MemlensError } from '../engine/errors';
 import { withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
 import { parseBytes } from '../engine/units';
 import type { GivenSettings } from '../analysis/load-model';
+import type { MeasureRuntime } from '../analysis/profile-file';
 
 export const USAGE = `usage: memlens <command> <file> [options]
 
@@ -22,9 +23,11 @@ options:
   --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
   --json                  print the profile as JSON (schema memlens.profile/1)
   --trace FILE            write the memory timeline as Chrome trace / Perfetto JSON
-  --run                   also run the model on ONNX Runtime and measure it
-  --ep auto|cpu|cuda|webgpu|dml|coreml   execution provider for --run (default auto)
-  --runs N                measured runs (default 3)
+  --run                   also run the model and measure it: .py models in PyTorch (training
+                          steps in --mode train), others on ONNX Runtime
+  --runtime torch|onnxruntime   what --run runs on (default: torch for .py, else onnxruntime)
+  --ep auto|cpu|cuda|webgpu|dml|coreml   execution provider (PyTorch: auto, cpu, cuda; default auto)
+  --runs N                measured runs or steps (default 3)
   --timeout SECONDS       time limit for tracing, export and runs (default 120)
   --write | --out PATH    (fit) apply the plan in place, or write the rewritten model to PATH
   --python PATH           Python interpreter for .py models
@@ -44,6 +47,7 @@ export interface CliRequest {
   json: boolean;
   trace?: string;
   run: boolean;
+  runtime?: MeasureRuntime;
   ep: string;
   runs: number;
   timeoutMs: number;
@@ -73,7 +77,7 @@ export function parseCli(argv: string[]): CliRequest {
         entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
         dim: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
         budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
-        ep: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
+        ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
         out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -91,6 +95,7 @@ export function parseCli(argv: string[]): CliRequest {
   if (!mode) throw new MemlensError(`--mode: expected infer or train, got '${v.mode}'`);
   if (v.dtype !== undefined && !DTYPES.includes(v.dtype as Precision)) throw new MemlensError(`--dtype: expected one of ${DTYPES.join(', ')}, got '${v.dtype}'`);
   if (v.optimizer !== undefined && !OPTIMIZERS.includes(v.optimizer as OptimizerKind)) throw new MemlensError(`--optimizer: expected one of ${OPTIMIZERS.join(', ')}, got '${v.optimizer}'`);
+  if (v.runtime !== undefined && v.runtime !== 'torch' && v.runtime !== 'onnxruntime') throw new MemlensError(`--runtime: expected torch or onnxruntime, got '${v.runtime}'`);
   if (v.ep !== undefined && !EPS.includes(v.ep)) throw new MemlensError(`--ep: expected one of ${EPS.join(', ')}, got '${v.ep}'`);
   const dims: Record<string, number> = {};
   for (const d of v.dim ?? []) {
@@ -119,6 +124,7 @@ export function parseCli(argv: string[]): CliRequest {
     json: v.json ?? false,
     trace: v.trace,
     run: v.run ?? false,
+    ...(v.runtime !== undefined ? { runtime: v.runtime as MeasureRuntime } : {}),
     ep: v.ep ?? 'auto',
     runs: v.runs !== undefined ? positiveInt(v.runs, '--runs') : 3,
     timeoutMs: (v.timeout !== undefined ? positiveInt(v.timeout, '--timeout') : 120) * 1000,

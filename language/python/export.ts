@@ -60,7 +60,7 @@ export interface ExportResult {
 /** ONNX opset of TorchScript exports (LayerNormalization is a single op from 17). */
 const TORCHSCRIPT_OPSET = 17;
 /** Bumped when the cached files' meaning changes. */
-const CACHE_FORMAT = 3;
+const CACHE_FORMAT = 4;
 
 export interface ResolvedInput {
   name: string;
@@ -110,10 +110,25 @@ interface CacheMeta {
   dependencies: Array<{ file: string; sha256: string }>;
 }
 
-export async function exportPythonModel(file: string, options: ExportOptions): Promise<ExportResult> {
+/** What both bridges (export, measured run) need before they run: the file read and discovered,
+ * the interpreter checked, the entry chosen. */
+export interface PreparedRun {
+  absolute: string;
+  label: string;
+  text: string;
+  discovery: PythonDiscovery;
+  cwd: string;
+  python: string;
+  torchVersion: string;
+  choice: EntryChoice;
+  inputs: ResolvedInput[] | null;
+  given: { batch: boolean; seq: boolean };
+}
+
+export async function prepareRun(file: string, options: Omit<ExportOptions, 'cacheDir'>, what: string): Promise<PreparedRun> {
   const label = path.basename(file);
   if (!options.trusted) {
-    throw new MemlensError(`${label}: exporting a Python model runs its code; trust this workspace first (or open an exported .onnx file)`);
+    throw new MemlensError(`${label}: ${what} a Python model runs its code; trust this workspace first (or open an exported .onnx file)`);
   }
   const absolute = path.resolve(file);
   let text: string;
@@ -129,15 +144,34 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   if (discovery.syntaxErrors.length) await checkSyntax(python, absolute, label, discovery, options);
   const choice = chooseEntry(discovery, label, options.entry);
   const inputs = choice.inputs ? declaredInputs(choice, options.settings, label) : null;
-  const given = options.given ?? { batch: true, seq: true };
-  const bridge = bridgeScript();
+  return { absolute, label, text, discovery, cwd, python, torchVersion, choice, inputs, given: options.given ?? { batch: true, seq: true } };
+}
+
+/** The request fields both bridges read: how to find the model, its inputs and sizes. */
+export function modelRequest(run: PreparedRun, settings: AnalysisSettings): Record<string, unknown> {
+  return {
+    file: run.absolute,
+    ...bridgeEntry(run.choice),
+    inputs: run.inputs,
+    batch: settings.batch,
+    seq: settings.seq,
+    batchGiven: run.given.batch,
+    seqGiven: run.given.seq,
+    mode: settings.mode,
+  };
+}
+
+export async function exportPythonModel(file: string, options: ExportOptions): Promise<ExportResult> {
+  const prepared = await prepareRun(file, options, 'exporting');
+  const { absolute, label, text, cwd, python, torchVersion, choice, inputs, given, discovery } = prepared;
+  const bridge = bridgeScript('export_onnx.py');
   const key = sha256(JSON.stringify({
     format: CACHE_FORMAT,
     // The path too: the same text elsewhere imports other local modules (the dependency check
     // only covers the files recorded for the cached export).
     file: absolute,
     text,
-    bridge: fs.readFileSync(bridge, 'utf8'),
+    bridge: [bridge, bridgeScript('memlens_user_code.py')].map((f) => fs.readFileSync(f, 'utf8')),
     entry: bridgeEntry(choice),
     inputs,
     given,
@@ -158,19 +192,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   try {
     const rawOnnx = path.join(work, 'model.onnx');
     const resultPath = path.join(work, 'result.json');
-    const request = {
-      file: absolute,
-      ...bridgeEntry(choice),
-      inputs,
-      batch: options.settings.batch,
-      seq: options.settings.seq,
-      batchGiven: given.batch,
-      seqGiven: given.seq,
-      mode: options.settings.mode,
-      onnx: rawOnnx,
-      result: resultPath,
-      opset: TORCHSCRIPT_OPSET,
-    };
+    const request = { ...modelRequest(prepared, options.settings), onnx: rawOnnx, result: resultPath, opset: TORCHSCRIPT_OPSET };
     const requestPath = path.join(work, 'request.json');
     fs.writeFileSync(requestPath, JSON.stringify(request));
     const run = await runPython(python, [bridge, requestPath], { timeoutMs: options.timeoutMs, cwd, signal: options.signal, what: `${label}: export` });
@@ -188,6 +210,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
     writeRegions(model.graph, located, result.regions ?? [], calls);
     const step = scriptStep(result);
+    if (step) locateAtCall(model, step.call);
     writeTensorKinds(model, result);
     model.metadata['memlens.entry'] = result.label;
     model.metadata['memlens.torch_version'] = result.torchVersion;
@@ -244,6 +267,17 @@ function scriptStep(result: BridgeSuccess): ScriptStep | null {
   return result.captured ? { call: result.captured, optimizer: result.optimizer, loss: result.loss } : null;
 }
 
+/** Nodes no forward of model code owns (a torch.nn container called at the top, such as an
+ * nn.Sequential built in the script) belong to the line where the script called the model. */
+function locateAtCall(model: Model, call: CapturedCall): void {
+  if (call.file === null || call.line === null) return;
+  for (const node of model.graph.nodes) {
+    if (node.metadata[MEMLENS_LINE] !== undefined) continue;
+    node.metadata[MEMLENS_FILE] = call.file;
+    node.metadata[MEMLENS_LINE] = String(call.line);
+  }
+}
+
 /** Which initializers are parameters (any of a tied tensor's names) and which of those are
  * frozen (requires_grad False); buffers and constants are neither. */
 function writeTensorKinds(model: Model, result: BridgeSuccess): void {
@@ -262,14 +296,14 @@ function writeTensorKinds(model: Model, result: BridgeSuccess): void {
 }
 
 /** Where the bridge script lies: next to this file (tsc output keeps the source tree beside it). */
-function bridgeScript(): string {
+export function bridgeScript(name: 'export_onnx.py' | 'measure_torch.py' | 'memlens_user_code.py'): string {
   const candidates = [
-    path.join(__dirname, 'bridge', 'export_onnx.py'),
-    path.join(__dirname, 'python-bridge', 'export_onnx.py'),
-    path.resolve(__dirname, '..', '..', '..', 'language', 'python', 'bridge', 'export_onnx.py'),
+    path.join(__dirname, 'bridge', name),
+    path.join(__dirname, 'python-bridge', name),
+    path.resolve(__dirname, '..', '..', '..', 'language', 'python', 'bridge', name),
   ];
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new MemlensError(`cannot find the export script export_onnx.py (looked in ${candidates.join(', ')})`);
+  if (!found) throw new MemlensError(`cannot find the bridge script ${name} (looked in ${candidates.join(', ')})`);
   return found;
 }
 
@@ -291,7 +325,7 @@ print(json.dumps({"torch": v, "python": sys.executable}))
 `;
 
 /** The torch version without importing torch (fast); a clear error when Python or torch is missing. */
-async function probeTorch(python: string, cwd: string, options: ExportOptions): Promise<string> {
+async function probeTorch(python: string, cwd: string, options: Pick<ExportOptions, 'timeoutMs' | 'signal'>): Promise<string> {
   const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch' });
   let parsed: { torch: string | null; python: string } | null = null;
   try {
@@ -309,7 +343,7 @@ async function probeTorch(python: string, cwd: string, options: ExportOptions): 
 const COMPILE = 'import sys\nsrc = open(sys.argv[1], encoding="utf-8").read()\ntry:\n    compile(src, sys.argv[1], "exec")\nexcept SyntaxError as e:\n    print("%s: %s" % (e.lineno, e.msg))\n';
 
 /** Python's own message for a syntax error tree-sitter found; tree-sitter alone may lag new syntax. */
-async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: ExportOptions): Promise<void> {
+async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: Pick<ExportOptions, 'timeoutMs' | 'signal'>): Promise<void> {
   const run = await runPython(python, ['-c', COMPILE, file], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd: path.dirname(file), signal: options.signal, what: `${label}: syntax check` });
   const message = lastLine(run.stdout);
   if (message) throw new MemlensError(`${label}:${message.replace(/^(\d+): /, '$1: syntax error: ')}`);

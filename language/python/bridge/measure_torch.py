@@ -491,18 +491,20 @@ def measure_cuda(torch, recorder, steps):
     top = max(per_step, key=lambda s: s["peakBytes"])
     snapshot = torch.cuda.memory._snapshot()
     record_cuda_history(torch, False)
-    at_peak = cuda_attribution(snapshot, top["peakBytes"])
-    at_peak["buckets"]["before the run"] = base
+    at_peak = cuda_attribution(snapshot, top["peakBytes"] - base)
+    for bucket, value in recorder.baseline.items():
+        at_peak["buckets"][bucket] = at_peak["buckets"].get(bucket, 0) + value
     known = sum(r["bytes"] for r in at_peak["lines"]) + sum(at_peak["buckets"].values())
     at_peak["buckets"]["other"] = at_peak["buckets"].get("other", 0) + max(0, top["peakBytes"] - known)
     return per_step, top, at_peak
 
 
 def cuda_attribution(snapshot, peak):
-    """Lines of the blocks live when the traced allocations reach their maximum (torch >= 2.1)."""
+    """Lines of the blocks live when the traced allocations (those made during the run) reach
+    their maximum (torch >= 2.1 records device traces; without them everything is "other")."""
     traces = snapshot.get("device_traces") if isinstance(snapshot, dict) else None
     if not traces:
-        return {"lines": [], "buckets": {"unattributed (this torch has no device traces)": 0}}
+        return {"lines": [], "buckets": {}}
     live, total, best, best_live = {}, 0, -1, {}
     for ev in traces[0] if traces else []:
         action, addr, size = ev.get("action"), ev.get("addr"), ev.get("size", 0)
@@ -517,7 +519,8 @@ def cuda_attribution(snapshot, peak):
     for size, frames in best_live.values():
         frame = next((f for f in frames if is_model_code(f.get("filename"))), None)
         if frame is None:
-            buckets["backward or other (no Python frame)"] = buckets.get("backward or other (no Python frame)", 0) + size
+            # CUDA's backward runs on the autograd engine's device thread: no Python frames.
+            buckets["backward"] = buckets.get("backward", 0) + size
             continue
         key = (os.path.abspath(frame["filename"]), frame["line"])
         rec = lines.setdefault(key, {"file": key[0], "line": key[1], "bytes": 0, "forwardBytes": 0, "backwardBytes": 0})
@@ -577,9 +580,11 @@ def run(request):
         if request.get("batchGiven") and resolved.captured and resolved.captured["batch"] not in (None, request["batch"]):
             raise BridgeError("run", "the script's own training loop runs at batch %d; --run measures it as written, so drop --batch %d (or give --batch %d)" % (resolved.captured["batch"], request["batch"], resolved.captured["batch"]))
         optimizer = capture.optimizer_of_model()
+        model = resolved.model
         step["optimizer"] = type(optimizer).__name__ if optimizer is not None else None
         step["loss"] = "the script's own (%s)" % (capture.loss or {}).get("gradFn")
     else:
+        optimizer = None
         recorder = Recorder(torch, choose_device(torch, request, resolved.model))
         model, args, kwargs = on_device(torch, resolved, recorder.device)
         if training:
@@ -589,6 +594,7 @@ def run(request):
             step["loss"] = synthetic_training(torch, recorder, model, args, kwargs, optimizer, steps)
         else:
             inference(torch, recorder, model, args, kwargs, steps)
+    totals = final_totals(torch, model, optimizer)
     if recorder.device == "cuda":
         per_step, top, at_peak = measure_cuda(torch, recorder, steps)
     else:
@@ -606,9 +612,23 @@ def run(request):
         "measuredSteps": measured_steps,
         "peak": {"bytes": top["peakBytes"], "step": top["step"], "phase": top["phase"], "reservedBytes": top.get("reservedBytes")},
         "baseline": recorder.baseline,
+        "totals": totals,
         "atPeak": at_peak,
         "wallMs": 1000.0 * recorder.wall / max(1, measured_steps),
         "notes": resolved.notes,
+    }
+
+
+def final_totals(torch, model, optimizer):
+    """What the run leaves: gradients, optimizer state (per-element moments, and the scalar step
+    counters apart), parameters and buffers, each storage once."""
+    state = state_tensors(torch, optimizer)
+    return {
+        "parameterBytes": unique_bytes(list(model.parameters())),
+        "bufferBytes": unique_bytes(list(model.buffers())),
+        "gradientBytes": unique_bytes([p.grad for p in model.parameters()]),
+        "optimizerStateBytes": unique_bytes([t for t in state if t.numel() > 1]),
+        "optimizerStepCounterBytes": unique_bytes([t for t in state if t.numel() <= 1]),
     }
 
 
