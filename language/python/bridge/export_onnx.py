@@ -18,10 +18,11 @@ import contextlib
 import inspect
 import json
 import os
+import re
 import sys
 import traceback
 
-from memlens_user_code import BridgeError, ExportPolicy, exception_reason, failure, resolve_model, set_torch
+from memlens_user_code import BridgeError, ExportPolicy, exception_reason, failure, resolve_model, set_torch, source_frames
 
 
 def source_of(obj):
@@ -386,6 +387,24 @@ def tensor_call(torch, model, args, kwargs):
         del model.forward
 
 
+def unsupported_op_frames(torch, model, resolved, exc):
+    """Where an operator the exporter has no symbolic for was called: its message names the op
+    (`Exporting the operator 'aten::fft_rfft' ... is not supported`) but not the line, so the
+    model is traced once more and the op's node gives its source stack."""
+    match = re.search(r"operator '?(aten::\w+)", exception_reason(exc))
+    if not match or not hasattr(torch.jit, "_get_trace_graph"):
+        return []
+    try:
+        with tensor_call(torch, model, resolved.args, resolved.kwargs) as args:
+            graph, _ = torch.jit._get_trace_graph(model, tuple(args))
+    except BaseException:
+        return []
+    for node in graph.nodes():
+        if node.kind() == match.group(1):
+            return source_frames(node.sourceRange())
+    return []
+
+
 def export_user_model(torch, request, path, recorder):
     resolved, capture = resolve_model(torch, request, path, ExportPolicy())
     capture.uninstall()
@@ -399,7 +418,7 @@ def export_user_model(torch, request, path, recorder):
         with tensor_call(torch, model, resolved.args, resolved.kwargs) as args:
             exporter = export(torch, model, args, names, request["onnx"], request["mode"], request.get("opset", 17), recorder)
     except BaseException as e:
-        raise failure("export", "ONNX export failed", e, path)
+        raise failure("export", "ONNX export failed", e, path, unsupported_op_frames(torch, model, resolved, e))
     return {
         "ok": True,
         "torchVersion": torch.__version__,

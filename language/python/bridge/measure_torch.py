@@ -36,6 +36,8 @@ from memlens_user_code import (
 )
 
 BACKWARD_PREFIX = "autograd::engine::evaluate_function: "
+# Python calls of the profiler's own module (record_function's __init__ and __enter__ make tensors).
+PROFILER_CODE = "torch/autograd/profiler.py("
 PHASES = ("zero_grad", "forward", "loss", "backward", "optimizer")
 
 
@@ -343,20 +345,22 @@ class Attributor:
         self.memo = {}
 
     def context(self, e):
-        """(line or None, backward sequence number or None) for event e, memoised by event id."""
+        """(line or None, backward sequence number or None, inside the profiler's own code) for
+        event e, memoised by event id."""
         chain = []
         cur = e
         while cur is not None and cur.id not in self.memo:
             chain.append(cur)
             cur = cur.parent
-        line, seq = self.memo[cur.id] if cur is not None else (None, None)
+        line, seq, own = self.memo[cur.id] if cur is not None else (None, None, False)
         for ev in reversed(chain):
             tag = str(ev.tag)
             if tag.endswith("PyCall") or tag.endswith("PyCCall"):
                 line = frame_line(ev) or line
+                own = own or ev.name.startswith(PROFILER_CODE)
             elif tag.endswith("TorchOp") and ev.name.startswith(BACKWARD_PREFIX):
                 seq, line = ev.extra_fields.sequence_number, None
-            self.memo[ev.id] = (line, seq)
+            self.memo[ev.id] = (line, seq, own)
         return self.memo[e.id]
 
 
@@ -368,7 +372,9 @@ def cpu_profile(prof):
     for e in walk(prof.profiler.kineto_results.experimental_event_tree()):
         tag = str(e.tag)
         if tag.endswith("Allocation"):
-            line, seq = attributor.context(e.parent) if e.parent is not None else (None, None)
+            line, seq, own = attributor.context(e.parent) if e.parent is not None else (None, None, False)
+            if own:
+                continue  # record_function's handles: the measurement's bookkeeping, not the model's
             allocations.append((e.start_time_ns, e.id, e.extra_fields.ptr, e.extra_fields.alloc_size, line, seq))
         elif tag.endswith("TorchOp"):
             if e.name.startswith("memlens."):
@@ -376,7 +382,7 @@ def cpu_profile(prof):
                 continue
             seq = e.extra_fields.sequence_number
             if seq >= 0 and not e.name.startswith(BACKWARD_PREFIX):
-                line, in_backward = attributor.context(e)
+                line, in_backward, _ = attributor.context(e)
                 if in_backward is None and line is not None and seq not in forward_lines:
                     forward_lines[seq] = line
     allocations.sort(key=lambda a: (a[0], a[1]))

@@ -96,32 +96,32 @@ def exception_reason(exc):
     return type(exc).__name__
 
 
-def traced_frames(exc):
-    """(file, line) of the TorchScript node's source stack that the exporter puts in its message
-    ("node defined in ... file.py(40): fn"), innermost first."""
+def source_frames(text):
+    """(file, line) of a TorchScript source stack ("file.py(40): fn" per line), innermost first."""
     frames = []
-    for e in exception_chain(exc):
-        text = str(e)
-        if "defined in" not in text:
+    for line in str(text).splitlines():
+        line = line.strip().lstrip("(").strip()
+        if line.startswith("node defined in"):
+            line = line[len("node defined in"):].strip()
+        head, sep, _ = line.partition("): ")
+        if not sep or "(" not in head:
             continue
-        for line in text.splitlines():
-            line = line.strip().lstrip("(").strip()
-            if line.startswith("node defined in"):
-                line = line[len("node defined in"):].strip()
-            head, sep, _ = line.partition("): ")
-            if not sep or "(" not in head:
-                continue
-            file, _, number = head.rpartition("(")
-            if number.isdigit():
-                frames.append((file.strip(), int(number)))
+        file, _, number = head.rpartition("(")
+        if number.isdigit():
+            frames.append((file.strip(), int(number)))
     return frames
 
 
-def where(exc, user_file):
+def traced_frames(exc):
+    """The source stack of the TorchScript node the exporter names in its message."""
+    return [f for e in exception_chain(exc) if "defined in" in str(e) for f in source_frames(e)]
+
+
+def where(exc, user_file, extra_frames=()):
     """`file:line` of the user's line that led to the exception: the innermost frame in the user's
     file, else the innermost frame of model code (a library model's own file)."""
     frames = [(f.filename, f.lineno) for f in reversed(traceback.extract_tb(exc.__traceback__))]
-    frames = traced_frames(exc) + frames
+    frames = list(extra_frames) + traced_frames(exc) + frames
     for file, line in frames:
         if os.path.abspath(file) == user_file:
             return "%s:%d" % (os.path.basename(file), line)
@@ -131,8 +131,8 @@ def where(exc, user_file):
     return None
 
 
-def failure(kind, what, exc, user_file):
-    at = where(exc, user_file)
+def failure(kind, what, exc, user_file, extra_frames=()):
+    at = where(exc, user_file, extra_frames)
     return BridgeError(kind, "%s%s: %s" % (what, " at " + at if at else "", exception_reason(exc)))
 
 
@@ -601,9 +601,9 @@ def from_script(torch, request, path, module, capture, error):
         if instance is not None:
             fallback = {"kind": "name", "name": instance}
         elif error is not None:
-            raise failure("script", "%s failed before it called a model" % label, error, path)
+            raise failure("script", "the script failed before it called a model", error, path)
         else:
-            raise BridgeError("entry", "%s ran to its end without calling an nn.Module that has parameters, and defines none at module level; name the model with '# memlens: entry NAME'" % label)
+            raise BridgeError("entry", "the script ran to its end without calling an nn.Module that has parameters, and defines none at module level; name the model with '# memlens: entry NAME'")
     resolved = from_entry(torch, request, path, module, capture, fallback)
     if error is not None:
         at = where(error, path)
