@@ -17,7 +17,17 @@ export async function loadPython(file: string, options: LoadOptions): Promise<Lo
     signal: options.signal,
     given: { batch: given.batch, seq: given.seq },
   });
-  return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath, settings: scriptSettings(r, given), warnings: r.notes, step: r.step };
+  const warnings = [...r.notes, ...optimizerWarnings(r, given, options.settings)];
+  return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath, settings: scriptSettings(r, given), warnings, step: r.step };
+}
+
+/** A training profile whose optimizer is not the one the script builds says so. */
+function optimizerWarnings(r: ExportResult, given: GivenSettings, settings: LoadOptions['settings']): string[] {
+  const built = r.step?.optimizer;
+  if (!built || settings.mode !== 'train') return [];
+  if (built.kind === null) return [`the script builds torch.optim.${built.class}, which MemLens has no state rule for; its state is counted as ${settings.optimizer}'s`];
+  if (given.optimizer && built.kind !== settings.optimizer) return [`the script builds torch.optim.${built.class} (${built.kind}); profiled with ${settings.optimizer} as asked`];
+  return [];
 }
 
 /** The script's own batch size, sequence length and optimizer where the user set none. */
