@@ -20,7 +20,7 @@ export interface TorchMeasureOptions {
 
 export async function measureTorchProfile(file: string, loaded: LoadedModel, profile: Profile, load: LoadOptions, options: TorchMeasureOptions): Promise<TorchMeasuredFigures> {
   const device = options.ep === 'auto' || options.ep === 'cpu' || options.ep === 'cuda' ? options.ep : null;
-  if (device === null) throw new MemlensError(`--ep ${options.ep} is an ONNX Runtime provider; a PyTorch run takes --ep auto, cpu or cuda (or --runtime onnxruntime)`);
+  if (device === null) throw new MemlensError(`execution provider ${options.ep} is ONNX Runtime's; a PyTorch run takes auto, cpu or cuda (or run on ONNX Runtime with --runtime onnxruntime)`);
   if (profile.settings.dtype !== 'fp32') {
     throw new MemlensError(`the PyTorch run measures the model as it is (fp32); the estimate is for ${profile.settings.dtype} mixed precision, so profile with --dtype fp32 to compare`);
   }
