@@ -106,8 +106,11 @@ function copyRuntimeFiles() {
   // tree-sitter: language/python/parser.ts looks next to the bundle first.
   copy(path.join(nm, 'web-tree-sitter', 'web-tree-sitter.wasm'), path.join(dist, 'web-tree-sitter.wasm'));
   copy(path.join(nm, 'tree-sitter-python', 'tree-sitter-python.wasm'), path.join(dist, 'tree-sitter-python.wasm'));
-  // The Python export script runs as a file: language/python/export.ts looks in dist/python-bridge/.
-  copy(path.join(root, 'language', 'python', 'bridge', 'export_onnx.py'), path.join(dist, 'python-bridge', 'export_onnx.py'));
+  // The Python bridge scripts run as files: language/python/export.ts and measure.ts look in
+  // dist/python-bridge/ (export_onnx.py, measure_torch.py and the memlens_user_code.py they share).
+  for (const file of fs.readdirSync(path.join(root, 'language', 'python', 'bridge')).filter((f) => f.endsWith('.py'))) {
+    copy(path.join(root, 'language', 'python', 'bridge', file), path.join(dist, 'python-bridge', file));
+  }
   // onnxruntime-node stays external (native); vsce packages no node_modules with --no-dependencies,
   // so this platform's binaries and the JS they need go to dist/node_modules/.
   const ort = path.join(nm, 'onnxruntime-node');

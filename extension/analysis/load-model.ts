@@ -3,10 +3,19 @@
 // child process with a time limit; the ONNX path reads the file and nothing else.
 import * as fs from 'node:fs/promises';
 import type { Model } from '../engine/graph';
+import type { ScriptStep } from '../../language/python/script-step';
 import { MemlensError } from '../engine/errors';
 import { decodeModel } from '../engine/onnx/decode';
 import type { AnalysisSettings } from '../engine/settings';
 import { modelKind, type ModelKind } from './model-kind';
+
+/** Which settings the user chose (a flag, a setting they wrote). The others are defaults that a
+ * front end may replace with what the model file itself says (a script's batch, its optimizer). */
+export interface GivenSettings {
+  batch: boolean;
+  seq: boolean;
+  optimizer: boolean;
+}
 
 export interface LoadOptions {
   entry?: string;
@@ -16,6 +25,8 @@ export interface LoadOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   pythonPath?: string;
+  /** Default: every setting was chosen (front ends keep them all). */
+  given?: GivenSettings;
 }
 
 export interface LoadedModel {
@@ -25,6 +36,12 @@ export interface LoadedModel {
   kind: ModelKind;
   /** Path of an ONNX file holding the model, when the front end wrote one (for the runner). */
   onnxPath?: string;
+  /** Settings the model file decided because the user left them (see GivenSettings). */
+  settings?: Partial<Pick<AnalysisSettings, 'batch' | 'seq' | 'optimizer'>>;
+  /** One line each, for the profile's warnings. */
+  warnings?: string[];
+  /** A Python model found by running its script: what the script does in its first step. */
+  step?: ScriptStep | null;
 }
 
 export async function loadModel(file: string, options: LoadOptions): Promise<LoadedModel> {

@@ -1,12 +1,13 @@
 // PyTorch files: exported to ONNX by the user's own Python in a child process (trusted only).
 import { MemlensError } from '../engine/errors';
-import { exportPythonModel } from '../../language/python/export';
-import type { LoadedModel, LoadOptions } from './load-model';
+import { exportPythonModel, type ExportResult } from '../../language/python/export';
+import type { GivenSettings, LoadedModel, LoadOptions } from './load-model';
 
 export async function loadPython(file: string, options: LoadOptions): Promise<LoadedModel> {
   if (!options.trusted) {
     throw new MemlensError(`${file}: profiling a Python model runs its code, which is off in an untrusted workspace`);
   }
+  const given = options.given ?? { batch: true, seq: true, optimizer: true };
   const r = await exportPythonModel(file, {
     entry: options.entry,
     settings: options.settings,
@@ -14,6 +15,30 @@ export async function loadPython(file: string, options: LoadOptions): Promise<Lo
     pythonPath: options.pythonPath,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    given: { batch: given.batch, seq: given.seq },
   });
-  return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath };
+  const warnings = [...r.notes, ...optimizerWarnings(r, given, options.settings)];
+  return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath, settings: scriptSettings(r, given), warnings, step: r.step };
+}
+
+/** A training profile whose optimizer is not the one the script builds says so. */
+function optimizerWarnings(r: ExportResult, given: GivenSettings, settings: LoadOptions['settings']): string[] {
+  const built = r.step?.optimizer;
+  if (!built || settings.mode !== 'train') return [];
+  if (built.kind === null) return [`the script builds torch.optim.${built.class}, which MemLens has no state rule for; its state is counted as ${settings.optimizer}'s`];
+  if (given.optimizer && built.kind !== settings.optimizer) return [`the script builds torch.optim.${built.class} (${built.kind}); profiled with ${settings.optimizer} as asked`];
+  return [];
+}
+
+/** The script's own batch size, sequence length and optimizer where the user set none. */
+function scriptSettings(r: ExportResult, given: GivenSettings): LoadedModel['settings'] {
+  if (!r.step) return {};
+  const out: LoadedModel['settings'] = {};
+  const first = r.inputs[0];
+  if (first?.shape.length) out.batch = first.shape[0];
+  const tokens = r.inputs.find((i) => i.shape.length >= 2 && /^u?int/.test(i.dtype));
+  if (tokens) out.seq = tokens.shape[1];
+  const kind = r.step.optimizer?.kind;
+  if (!given.optimizer && kind) out.optimizer = kind;
+  return out;
 }

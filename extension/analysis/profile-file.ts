@@ -1,13 +1,17 @@
 // From a file to its profile, optionally measured: the one pipeline the CLI and the editor share.
 import { analyzeModel } from '../engine/analyze';
+import { MemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { loadModel, type LoadOptions } from './load-model';
 import type { ModelKind } from './model-kind';
 
+export type MeasureRuntime = 'onnxruntime' | 'torch';
+
 export interface ProfileRequest extends LoadOptions {
   file: string;
-  /** Also run on ONNX Runtime with this execution provider and join the measurement. */
-  run?: { ep: string; runs: number };
+  /** Also run the model and join the measurement: on ONNX Runtime with this execution provider,
+   * or in PyTorch (`torch`, the default for Python models: the reference for training). */
+  run?: { ep: string; runs: number; runtime?: MeasureRuntime };
 }
 
 export interface ProfileOutcome {
@@ -19,8 +23,15 @@ export interface ProfileOutcome {
 
 export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> {
   const loaded = await loadModel(req.file, req);
-  const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
-  if (req.run) {
+  const settings = { ...req.settings, ...loaded.settings };
+  const profile = analyzeModel(loaded.model, settings, { source: req.file, entry: loaded.entry });
+  profile.warnings.push(...(loaded.warnings ?? []));
+  const runtime = req.run?.runtime ?? (loaded.kind === 'python' ? 'torch' : 'onnxruntime');
+  if (req.run && runtime === 'torch') {
+    if (loaded.kind !== 'python') throw new MemlensError(`${req.file}: a PyTorch run needs a .py model; use --runtime onnxruntime`);
+    const { measureTorchProfile } = await import('./measure-torch');
+    profile.measured = await measureTorchProfile(req.file, loaded, profile, req, { ep: req.run.ep, runs: req.run.runs });
+  } else if (req.run) {
     // The runner (onnxruntime-node) loads only when a run is asked for.
     const { measureProfile } = await import('./measure');
     profile.measured = await measureProfile(loaded, profile, {

@@ -4,6 +4,8 @@ import { MemlensError } from '../engine/errors';
 import { MODES, OPTIMIZERS, PRECISIONS, withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
 import { parseBytes } from '../engine/units';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../runner/types';
+import type { GivenSettings } from '../analysis/load-model';
+import type { MeasureRuntime } from '../analysis/profile-file';
 
 export const USAGE = `usage: memlens <command> <file> [options]
 
@@ -25,9 +27,11 @@ options:
   --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
   --json                  print the profile as JSON (schema memlens.profile/1)
   --trace FILE            write the memory timeline as Chrome trace / Perfetto JSON
-  --run                   also run the model on ONNX Runtime and measure it
-  --ep ${PROVIDER_CHOICES.join('|')}   execution provider for --run (default auto)
-  --runs N                measured runs (default 3)
+  --run                   also run the model and measure it: .py models in PyTorch (training
+                          steps in --mode train), others on ONNX Runtime
+  --runtime torch|onnxruntime   what --run runs on (default: torch for .py, else onnxruntime)
+  --ep ${PROVIDER_CHOICES.join('|')}   execution provider (PyTorch: auto, cpu, cuda; default auto)
+  --runs N                measured runs or steps (default 3)
   --timeout SECONDS       time limit for tracing, export and runs (default 120)
   --write | --out PATH    (fit) apply the plan in place, or write the rewritten model to PATH
   --python PATH           Python interpreter for .py models
@@ -41,10 +45,13 @@ export interface CliRequest {
   file: string;
   entry?: string;
   settings: AnalysisSettings;
+  /** The settings given as flags; a Python script decides the others for itself. */
+  given: GivenSettings;
   budget?: number;
   json: boolean;
   trace?: string;
   run: boolean;
+  runtime?: MeasureRuntime;
   ep: ProviderChoice;
   runs: number;
   timeoutMs: number;
@@ -78,7 +85,7 @@ export function parseCli(argv: string[]): CliRequest {
         entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
         dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
         budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
-        ep: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
+        ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
         out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -97,6 +104,7 @@ export function parseCli(argv: string[]): CliRequest {
   const dtype: Precision | undefined = v.dtype === undefined ? undefined : oneOf('--dtype', PRECISIONS, v.dtype);
   const optimizer: OptimizerKind | undefined = v.optimizer === undefined ? undefined : oneOf('--optimizer', OPTIMIZERS, v.optimizer);
   const ep = v.ep === undefined ? 'auto' : oneOf('--ep', PROVIDER_CHOICES, v.ep);
+  const runtime: MeasureRuntime | undefined = v.runtime === undefined ? undefined : oneOf('--runtime', ['torch', 'onnxruntime'] as const, v.runtime);
   const dims: Record<string, number> = {};
   for (const d of v.dim ?? []) {
     const m = /^([^=]+)=(\d+)$/.exec(d);
@@ -127,10 +135,12 @@ export function parseCli(argv: string[]): CliRequest {
     file,
     entry: v.entry,
     settings,
+    given: { batch: v.batch !== undefined, seq: v.seq !== undefined, optimizer: v.optimizer !== undefined },
     budget: v.budget !== undefined ? parseBytes(v.budget, '--budget') : undefined,
     json: v.json ?? false,
     trace: v.trace,
     run: v.run ?? false,
+    ...(runtime !== undefined ? { runtime } : {}),
     ep,
     runs: v.runs !== undefined ? positiveInt(v.runs, '--runs') : 3,
     timeoutMs: (v.timeout !== undefined ? positiveInt(v.timeout, '--timeout') : 120) * 1000,

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { CATEGORIES, type Category, type Profile } from '../engine/profile';
 import { formatBytes, formatCount } from '../engine/units';
+import { isTorchMeasured, torchLineAt, type TorchBucket, type TorchMeasuredFigures } from '../engine/measured-torch';
 
 const LABELS: Record<Category, string> = {
   weights: 'weights', activations: 'activations', kvCache: 'KV cache', gradients: 'gradients',
@@ -30,7 +31,9 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
   out.push(`params   ${formatCount(p.params)} (${p.params.toLocaleString('en-US')})${s.mode === 'train' ? `, trainable ${formatCount(p.trainableParams)}` : ''}`);
   const where = p.peak.source ? ` (${rel(p.peak.source.file)}:${p.peak.source.line})` : '';
   out.push(`peak     ${formatBytes(p.peak.bytes)} during ${p.peak.phase} at ${p.peak.op} ${p.peak.node}${where}`);
-  if (p.measured) {
+  if (isTorchMeasured(p.measured)) {
+    out.push(...torchSummary(p.measured));
+  } else if (p.measured) {
     const m = p.measured;
     const summary = (m.comparison as { summary?: string[] } | undefined)?.summary ?? [];
     out.push(`measured on ${m.ep}: ${m.wallMs.toFixed(2)} ms per run`);
@@ -58,15 +61,19 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
 
   const top = p.lines.filter((l) => l.peakBytes > 0).slice(0, options.topLines ?? 10);
   if (top.length) {
-    const measuredByNode = new Map((p.measured?.perNode ?? []).map((n) => [n.node, n.outputBytes]));
-    const withMeasured = measuredByNode.size > 0;
+    const torch = isTorchMeasured(p.measured) ? p.measured : null;
+    const ort = p.measured && !isTorchMeasured(p.measured) ? p.measured : null;
+    const measuredByNode = new Map((ort?.perNode ?? []).map((n) => [n.node, n.outputBytes]));
+    const withMeasured = measuredByNode.size > 0 || torch !== null;
     out.push('', 'top lines at the peak');
     const head = `  ${pad('share', 6, true)}  ${pad('at peak', 11, true)}  ${pad('produced', 11, true)}${s.mode === 'train' ? `  ${pad('saved', 11, true)}` : ''}${withMeasured ? `  ${pad('measured', 11, true)}` : ''}  ${pad('×', 3, true)}  line`;
     out.push(head);
     for (const l of top) {
       const loc = l.file ? `${rel(l.file)}:${l.line}` : l.scope || '(graph)';
       const scope = l.file && l.scope ? `  ${l.scope}` : '';
-      const measured = l.nodes.reduce((a, n) => a + (measuredByNode.get(n) ?? 0), 0);
+      const measured = torch
+        ? (l.file !== null && l.line !== null ? torchLineAt(torch, l.file, l.line)?.bytes ?? 0 : 0)
+        : l.nodes.reduce((a, n) => a + (measuredByNode.get(n) ?? 0), 0);
       out.push(
         `  ${pad(pct(l.peakBytes, p.peak.bytes), 6, true)}  ${pad(formatBytes(l.peakBytes), 11, true)}  ${pad(formatBytes(l.bytes), 11, true)}` +
           (s.mode === 'train' ? `  ${pad(formatBytes(l.savedBytes), 11, true)}` : '') +
@@ -75,8 +82,43 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
       );
     }
   }
+  if (isTorchMeasured(p.measured)) out.push('', ...torchAtPeak(p.measured, rel, options.topLines ?? 10));
   if (p.unknownTensors > 0 || p.warnings.length) {
     out.push('', ...p.warnings.map((w) => `warning: ${w}`));
   }
   return out.join('\n');
+}
+
+function torchSummary(m: TorchMeasuredFigures): string[] {
+  const steps = m.steps.length;
+  const what = m.mode === 'train'
+    ? `${steps} training step${steps === 1 ? '' : 's'} of ${m.step.source === 'script' ? "the script's own loop" : 'MemLens (the model as written)'} (optimizer ${m.step.optimizer ?? 'none'}, loss ${m.step.loss ?? '-'})`
+    : `${steps} forward${steps === 1 ? '' : 's'} under torch.inference_mode()`;
+  const out = [`measured in PyTorch ${m.torchVersion} on ${m.device}: ${what}; ${m.wallMs.toFixed(1)} ms per step`];
+  const first = m.mode === 'train' ? m.steps.find((s) => s.step === 0) : undefined;
+  out.push(`         peak ${formatBytes(m.peakBytes)} in step ${m.peakStep + 1}${m.peakPhase ? ` during ${m.peakPhase}` : ''}${first && m.peakStep !== 0 ? `; first step ${formatBytes(first.peakBytes)}` : ''}` +
+    (m.reservedBytes !== null ? `; reserved ${formatBytes(m.reservedBytes)}` : ''));
+  if (m.comparison) out.push(...m.comparison.summary.map((l) => `         ${l}`));
+  else if (m.noComparison) out.push(`         ${m.noComparison}`);
+  for (const n of m.notes) out.push(`         note: ${n}`);
+  return out;
+}
+
+const BUCKETS: Record<TorchBucket, string> = {
+  parameters: 'parameters', buffers: 'buffers', inputs: 'inputs', gradients: 'gradients', optimizerState: 'optimizer state',
+  backward: 'backward (no forward line)', optimizer: 'optimizer temporaries', other: 'other',
+};
+
+/** What PyTorch held at its peak: the lines of model code and the named buckets, summing to the peak. */
+function torchAtPeak(m: TorchMeasuredFigures, rel: (f: string) => string, top: number): string[] {
+  const out = [`measured at the peak (PyTorch, ${formatBytes(m.peakBytes)}: lines and buckets sum to it)`];
+  for (const l of m.atPeak.lines.slice(0, top)) {
+    out.push(`  ${pad(pct(l.bytes, m.peakBytes), 6, true)}  ${pad(formatBytes(l.bytes), 11, true)}  ${rel(l.file)}:${l.line}${l.backwardBytes > 0 ? `  (backward ${formatBytes(l.backwardBytes)})` : ''}`);
+  }
+  const rest = m.atPeak.lines.slice(top).reduce((a, l) => a + l.bytes, 0);
+  if (rest > 0) out.push(`  ${pad(pct(rest, m.peakBytes), 6, true)}  ${pad(formatBytes(rest), 11, true)}  ${m.atPeak.lines.length - top} more lines`);
+  for (const [bucket, bytes] of Object.entries(m.atPeak.buckets) as Array<[TorchBucket, number]>) {
+    if (bytes > 0) out.push(`  ${pad(pct(bytes, m.peakBytes), 6, true)}  ${pad(formatBytes(bytes), 11, true)}  ${BUCKETS[bucket] ?? bucket}`);
+  }
+  return out;
 }

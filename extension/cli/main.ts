@@ -18,8 +18,8 @@ export async function main(argv: string[]): Promise<number> {
 
 export async function profileFor(req: CliRequest): Promise<Profile> {
   const { profile } = await profileFile({
-    file: req.file, entry: req.entry, settings: req.settings, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
-    ...(req.run ? { run: { ep: req.ep, runs: req.runs } } : {}),
+    file: req.file, entry: req.entry, settings: req.settings, given: req.given, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
+    ...(req.run ? { run: { ep: req.ep, runs: req.runs, runtime: req.runtime } } : {}),
   });
   return profile;
 }

@@ -19,8 +19,10 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   // The text as read before analysis: --write refuses when the file changes after this.
   const original = await fs.readFile(req.file).catch(() => null);
   const loaded = await loadModel(req.file, {
-    entry: req.entry, settings: req.settings, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
+    entry: req.entry, settings: req.settings, given: req.given, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
   });
+  // A script's own batch and optimizer where no flag set them, as `profile` does.
+  req = { ...req, settings: { ...req.settings, ...loaded.settings } };
   const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
   if (req.command === 'suggest') {
     const list = suggestRewrites(loaded.model, req.settings, { source: req.file, profile });

@@ -26,5 +26,10 @@ export const OFFLOAD_KEY = 'memlens.offload';
 export const KV_OFFLOAD_KEY = 'memlens.kv.offload';
 
 /** Model metadata: JSON array of the initializers that are parameters (trainable or frozen); the
- * rest are buffers and constants. Absent: every float weight counts as a parameter. */
+ * rest are buffers and constants. Absent: every float weight counts as a parameter. Written by
+ * the Python export bridge from `model.named_parameters()` (tied weights under every name). */
 export const PARAMETERS_KEY = 'memlens.parameters';
+
+/** Model metadata: JSON of language/python/script-step.ts's ScriptStep: the call of the model the
+ * user's script made, the optimizer it built and what it called `.backward()` on. */
+export const SCRIPT_STEP_KEY = 'memlens.script.step';

@@ -1,4 +1,5 @@
 // The profile: the engine's one output, plain data, serialised as schema `memlens.profile/1`.
+import type { TorchMeasuredFigures } from './measured-torch';
 import type { Mode, OptimizerKind, Precision } from './settings';
 
 export type Phase = 'forward' | 'backward' | 'optimizer';
@@ -114,7 +115,7 @@ export interface Profile {
   plan: PlanFigures;
   unknownTensors: number;
   warnings: string[];
-  measured?: MeasuredFigures;
+  measured?: MeasuredFigures | TorchMeasuredFigures;
 }
 
 export function emptyByCategory(): ByCategory {

@@ -1,5 +1,6 @@
 // The hover of a line: its full breakdown as Markdown (figures, per op, per kind, and the
 // measurement of the line's nodes when a run exists).
+import { isTorchMeasured, torchLineAt } from '../engine/measured-torch';
 import type { LineFigures, Profile } from '../engine/profile';
 import { formatBytes, formatShare } from '../engine/units';
 import { sourceLabel } from './source-label';
@@ -17,7 +18,7 @@ export interface LineMeasurement {
 
 export function lineMeasurement(profile: Profile, f: LineFigures): LineMeasurement | null {
   const m = profile.measured;
-  if (!m) return null;
+  if (!m || isTorchMeasured(m)) return null;
   const names = new Set(f.nodes);
   let nodes = 0, outputBytes = 0, durationUs = 0, maxInUseBytes = 0;
   for (const n of m.perNode) {
@@ -65,16 +66,33 @@ export function lineHoverMarkdown(profile: Profile, f: LineFigures): string {
     out.push('', '| by op | bytes |', '|---|---:|', ...ops.map(([op, b]) => row(op, formatBytes(b))));
   }
 
+  const torch = torchLineMeasurement(profile, f);
   const m = lineMeasurement(profile, f);
-  if (m) {
+  if (torch) {
+    out.push('', ...torch);
+  } else if (m) {
     out.push(
       '', `| measured (${m.ep}, ${m.nodes} node${m.nodes === 1 ? '' : 's'}) | |`, '|---|---:|',
       row('outputs', formatBytes(m.outputBytes)),
       row('arena in use after the line (max)', formatBytes(m.maxInUseBytes)),
       row('time', `${(m.durationUs / 1000).toFixed(2)} ms`),
     );
-  } else if (profile.measured) {
+  } else if (profile.measured && !isTorchMeasured(profile.measured)) {
     out.push('', `_The ${profile.measured.ep} run reported none of this line's nodes (fused or folded by ONNX Runtime)._`);
   }
   return out.join('\n');
+}
+
+/** The PyTorch run's figures for a line: bytes it allocated that are live at the measured peak. */
+function torchLineMeasurement(profile: Profile, f: LineFigures): string[] | null {
+  const m = profile.measured;
+  if (!isTorchMeasured(m) || f.file === null || f.line === null) return null;
+  const hit = torchLineAt(m, f.file, f.line);
+  const head = [`| measured (PyTorch ${m.torchVersion}, ${m.device}) | |`, '|---|---:|'];
+  if (!hit) return [...head, row('live at the measured peak', '0 B')];
+  return [
+    ...head,
+    row('live at the measured peak', `${formatBytes(hit.bytes)} (${formatShare(shareOfPeak(hit.bytes, m.peakBytes))})`),
+    ...(hit.backwardBytes > 0 ? [row('of which made by its backward', formatBytes(hit.backwardBytes))] : []),
+  ];
 }

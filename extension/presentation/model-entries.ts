@@ -24,10 +24,12 @@ export async function modelEntries(kind: ModelKind, file: string, text: string):
   let chosen: string | null = null;
   let mainEntry: ModelEntry | null = null;
   try {
-    const c = chooseEntry(d, fileLabel);
-    if (c.request.kind === 'name') chosen = c.request.name;
+    const choice = chooseEntry(d, fileLabel);
+    // A script's first model call is found by running it; discovery's choice marks the lens.
+    const c = choice.source === 'script' ? choice.fallback : choice;
+    if (c?.request.kind === 'name') chosen = c.request.name;
     // The `__main__` block builds the model with an expression: its lens goes on that line.
-    else if (d.main?.model) mainEntry = { name: c.label, line: d.main.model.line, isDefault: true };
+    else if (c && d.main?.model) mainEntry = { name: c.label, line: d.main.model.line, isDefault: true };
   } catch {
     // no buildable entry: the lenses still mark the modules
   }

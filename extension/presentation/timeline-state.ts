@@ -1,6 +1,7 @@
 // The timeline panel's state from a profile: the live-bytes curve (downsampled for drawing, the
 // peak kept), phase spans, the peak, the measured series when a run exists, the "live at the
 // peak" table grouped by line, and a summary. Plain data in the webview protocol's types.
+import { isTorchMeasured } from '../engine/measured-torch';
 import { CATEGORIES, type Category, type Profile, type SourceRef, type TimelinePoint } from '../engine/profile';
 import { formatBytes, formatCount } from '../engine/units';
 import type { ChartPoint, LiveRow, MeasuredSeries, PanelState, PhaseSpan, SourceLink, SummaryItem } from '../../webview/protocol';
@@ -74,7 +75,8 @@ export function peakIndex(timeline: readonly TimelinePoint[]): number {
  */
 export function measuredSeries(profile: Profile): MeasuredSeries | null {
   const m = profile.measured;
-  if (!m || m.perNode.length === 0) return null;
+  // A PyTorch run has no per-node series to place on the estimate's steps.
+  if (!m || isTorchMeasured(m) || m.perNode.length === 0) return null;
   const stepOf = new Map<string, TimelinePoint>();
   for (const p of profile.timeline) if (p.phase === 'forward' && !stepOf.has(p.node)) stepOf.set(p.node, p);
   const points: Array<{ index: number; bytes: number }> = [];

@@ -8,7 +8,7 @@ import { withOverride } from '../presentation/settings';
 import { engine } from './engine-loader';
 import { errorLine, isCancellation, isUserError } from './errors';
 import type { ModelProfile, ProfileStore } from './profile-store';
-import { currentSettings } from './settings';
+import { currentSettings, givenSettings } from './settings';
 
 export type ProfileReason = 'command' | 'open' | 'save' | 'panel' | 'run';
 
@@ -59,9 +59,10 @@ export class Profiler implements vscode.Disposable {
     this.running.set(key, controller);
     const settings = currentSettings(uri);
     for (const problem of settings.problems) this.showOnce(key, problem, 'warning');
-    const analysis = withOverride(settings.analysis, this.store.override(uri));
+    const override = this.store.override(uri);
+    const analysis = withOverride(settings.analysis, override);
     const measuring = options.reason === 'run';
-    const label = measuring ? `running ${name} on ONNX Runtime` : `profiling ${name}`;
+    const label = measuring ? `running ${name} ${kind === 'python' ? 'in PyTorch' : 'on ONNX Runtime'}` : `profiling ${name}`;
     this.store.setStatus(uri, { state: 'busy', label });
     const interactive = options.reason === 'command' || options.reason === 'panel' || measuring;
     const started = Date.now();
@@ -73,7 +74,7 @@ export class Profiler implements vscode.Disposable {
           const sub = token.onCancellationRequested(() => controller.abort());
           try {
             const request = {
-              file: uri.fsPath, entry, settings: analysis, trusted: vscode.workspace.isTrusted,
+              file: uri.fsPath, entry, settings: analysis, given: givenSettings(uri, override), trusted: vscode.workspace.isTrusted,
               timeoutMs: settings.timeoutMs, signal: controller.signal, pythonPath: settings.pythonPath || undefined,
             };
             return measuring

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { resolveBudget, type Budget, type DetectedGpu } from '../presentation/budget';
 import { detectGpu } from '../presentation/detect-gpu';
-import { readSettings, type ExtensionSettings } from '../presentation/settings';
+import { readSettings, type ExtensionSettings, type SettingsOverride } from '../presentation/settings';
+import type { GivenSettings } from '../analysis/load-model';
 
 const KEYS = [
   'mode', 'batch', 'sequenceLength', 'dtype', 'optimizer', 'executionProvider', 'budget', 'inlineDetail',
@@ -21,6 +22,21 @@ export function currentSettings(scope?: vscode.Uri): ExtensionSettings {
   }
   if (!raw.pythonPath) raw.pythonPath = pythonExtensionInterpreter(scope);
   return readSettings(raw, configured);
+}
+
+/** Which analysis settings the user wrote (any scope) or overrode for the file: a Python script
+ * decides the others itself (its own batch, its optimizer). */
+export function givenSettings(scope: vscode.Uri | undefined, override: SettingsOverride | undefined): GivenSettings {
+  const config = vscode.workspace.getConfiguration('memlens', scope);
+  const written = (key: string): boolean => {
+    const i = config.inspect(key);
+    return i !== undefined && [i.globalValue, i.workspaceValue, i.workspaceFolderValue].some((v) => v !== undefined);
+  };
+  return {
+    batch: written('batch') || override?.batch !== undefined,
+    seq: written('sequenceLength') || override?.seq !== undefined,
+    optimizer: written('optimizer') || override?.optimizer !== undefined,
+  };
 }
 
 /** The interpreter the Python extension selected, when it is installed and has one. */

@@ -1,5 +1,6 @@
 // What bridge/export_onnx.py answers (its result JSON), and the check that reads it: the bridge
 // runs the user's Python, so its answer is read field by field before export.ts uses it.
+import { DATA_TYPES } from '../../extension/engine/onnx/dtype-codes';
 import {
   arrayOf, bool, count, nullable, num, object, oneOf, str, tagged, variant, type Check, type Checked,
 } from '../../extension/process/check';
@@ -17,18 +18,36 @@ const moduleRecord = object({
   builtin: bool,
 });
 
-const tensorRecord = object({ name: str, dtype: str, shape: arrayOf(count), bytes: count });
+/** First name in module order; tied tensors list their other names in aliases. */
+const tensorFields = { name: str, aliases: arrayOf(str), dtype: str, shape: arrayOf(count), bytes: count };
+const parameterRecord = object({ ...tensorFields, requiresGrad: bool });
+const bufferRecord = object({ ...tensorFields, persistent: bool });
+
+const capturedCall = object({ className: str, file: nullable(str), line: nullable(count), batch: nullable(count) });
+const scriptOptimizer = object({
+  class: str,
+  kind: nullable(oneOf(['adamw', 'adam', 'sgd', 'sgd-momentum'] as const)),
+  implementation: oneOf(['single-tensor', 'foreach', 'fused'] as const),
+});
+const lossRecord = object({ shape: arrayOf(count), gradFn: nullable(str) });
 
 const regionCall = object({ checkpoint: nullable(str), offload: nullable(str) });
 
 const success = variant('ok', true, {
   torchVersion: str,
   exporter: oneOf(['dynamo', 'torchscript'] as const),
+  /** The entry's name, the main block's expression, or the class of the captured module. */
+  label: str,
   /** The example inputs the export ran with (dtype as torch names it). */
-  inputs: arrayOf(object({ name: str, shape: arrayOf(num), dtype: str })),
+  inputs: arrayOf(object({ name: str, shape: arrayOf(num), dtype: oneOf(DATA_TYPES) })),
+  /** The script's first model call, its optimizer and the tensor it called backward on, when it ran. */
+  captured: nullable(capturedCall),
+  optimizer: nullable(scriptOptimizer),
+  loss: nullable(lossRecord),
+  notes: arrayOf(str),
   modules: arrayOf(moduleRecord),
-  parameters: arrayOf(tensorRecord),
-  buffers: arrayOf(tensorRecord),
+  parameters: arrayOf(parameterRecord),
+  buffers: arrayOf(bufferRecord),
   /** Modules called inside checkpoint(...) or save_on_cpu(). */
   regions: arrayOf(object({ path: str, calls: arrayOf(regionCall) })),
 });

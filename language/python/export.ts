@@ -8,7 +8,7 @@ import type { Dim, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
 import { lastLine, oneLine } from '../../extension/process/ending';
 import { runCheck } from '../../extension/process/check';
-import { MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE } from '../../extension/engine/metadata-keys';
+import { FROZEN_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY } from '../../extension/engine/metadata-keys';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import { encodeModel } from '../../extension/engine/onnx/encode';
 import type { AnalysisSettings } from '../../extension/engine/settings';
@@ -16,12 +16,14 @@ import type { InputSpec } from './directives';
 import type { ForwardInfo, PythonDiscovery } from './discovery';
 import { discoverPython } from './discovery';
 import { chooseEntry } from './entry';
+import type { EntryChoice } from './entry';
 import { resolvePython } from './interpreter';
 import { checkBridgeResult, checkProbe, type BridgeSuccess, type Exporter } from './bridge-result';
 import { runPython, runPythonJson } from './run-python';
 import { callIndices, writeRegions } from './regions';
 import { locateNodes } from './source-map';
 import type { ModuleRecord, NodeLocation } from './source-map';
+import type { CapturedCall, ScriptStep } from './script-step';
 import { locationFromTorchMetadata } from './torch-stack-trace';
 
 export interface ExportOptions {
@@ -38,6 +40,9 @@ export interface ExportOptions {
   /** Default: os.tmpdir()/memlens-export-cache. */
   cacheDir?: string;
   signal?: AbortSignal;
+  /** Which of the batch size and sequence length the user set. The others come from the call
+   * the script makes, when the model is found by running it. Default: both set. */
+  given?: { batch: boolean; seq: boolean };
 }
 
 export interface ExportResult {
@@ -46,14 +51,20 @@ export interface ExportResult {
   entry: string;
   torchVersion: string;
   exporter: Exporter;
+  /** The graph's inputs as exported (the captured call's shapes, with a set batch applied). */
+  inputs: ResolvedInput[];
+  /** What the script does in its first step, when the model was found by running it. */
+  step: ScriptStep | null;
+  /** One line each: what the front end did that the user should know (shown as warnings). */
+  notes: string[];
 }
 
 /** ONNX opset of TorchScript exports (LayerNormalization is a single op from 17). */
 const TORCHSCRIPT_OPSET = 17;
 /** Bumped when the cached files' meaning changes. */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 4;
 
-interface ResolvedInput {
+export interface ResolvedInput {
   name: string;
   shape: number[];
   dtype: InputSpec['dtype'];
@@ -63,14 +74,32 @@ interface CacheMeta {
   entry: string;
   torchVersion: string;
   exporter: Exporter;
+  inputs: ResolvedInput[];
+  step: ScriptStep | null;
+  notes: string[];
   /** Local source files the model's classes came from besides the exported file, with content hashes. */
   dependencies: Array<{ file: string; sha256: string }>;
 }
 
-export async function exportPythonModel(file: string, options: ExportOptions): Promise<ExportResult> {
+/** What both bridges (export, measured run) need before they run: the file read and discovered,
+ * the interpreter checked, the entry chosen. */
+export interface PreparedRun {
+  absolute: string;
+  label: string;
+  text: string;
+  discovery: PythonDiscovery;
+  cwd: string;
+  python: string;
+  torchVersion: string;
+  choice: EntryChoice;
+  inputs: ResolvedInput[] | null;
+  given: { batch: boolean; seq: boolean };
+}
+
+export async function prepareRun(file: string, options: Omit<ExportOptions, 'cacheDir'>, what: string): Promise<PreparedRun> {
   const label = path.basename(file);
   if (!options.trusted) {
-    throw new MemlensError(`${label}: exporting a Python model runs its code; trust this workspace first (or open an exported .onnx file)`);
+    throw new MemlensError(`${label}: ${what} a Python model runs its code; trust this workspace first (or open an exported .onnx file)`);
   }
   const absolute = path.resolve(file);
   let text: string;
@@ -85,17 +114,38 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   const torchVersion = await probeTorch(python, cwd, options);
   if (discovery.syntaxErrors.length) await checkSyntax(python, absolute, label, discovery, options);
   const choice = chooseEntry(discovery, label, options.entry);
-  const inputs = choice.inputs ? resolveInputs(choice.inputs, options.settings, label) : null;
-  const bridge = bridgeScript();
+  const inputs = choice.inputs ? declaredInputs(choice, options.settings, label) : null;
+  return { absolute, label, text, discovery, cwd, python, torchVersion, choice, inputs, given: options.given ?? { batch: true, seq: true } };
+}
+
+/** The request fields both bridges read: how to find the model, its inputs and sizes. */
+export function modelRequest(run: PreparedRun, settings: AnalysisSettings): Record<string, unknown> {
+  return {
+    file: run.absolute,
+    ...bridgeEntry(run.choice),
+    inputs: run.inputs,
+    batch: settings.batch,
+    seq: settings.seq,
+    batchGiven: run.given.batch,
+    seqGiven: run.given.seq,
+    mode: settings.mode,
+  };
+}
+
+export async function exportPythonModel(file: string, options: ExportOptions): Promise<ExportResult> {
+  const prepared = await prepareRun(file, options, 'exporting');
+  const { absolute, label, text, cwd, python, torchVersion, choice, inputs, given, discovery } = prepared;
+  const bridge = bridgeScript('export_onnx.py');
   const key = sha256(JSON.stringify({
     format: CACHE_FORMAT,
     // The path too: the same text elsewhere imports other local modules (the dependency check
     // only covers the files recorded for the cached export).
     file: absolute,
     text,
-    bridge: fs.readFileSync(bridge, 'utf8'),
-    entry: choice.request,
+    bridge: [bridge, bridgeScript('memlens_user_code.py')].map((f) => fs.readFileSync(f, 'utf8')),
+    entry: bridgeEntry(choice),
     inputs,
+    given,
     mode: options.settings.mode,
     batch: options.settings.batch,
     seq: options.settings.seq,
@@ -113,17 +163,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   try {
     const rawOnnx = path.join(work, 'model.onnx');
     const resultPath = path.join(work, 'result.json');
-    const request = {
-      file: absolute,
-      entry: choice.request,
-      inputs,
-      batch: options.settings.batch,
-      seq: options.settings.seq,
-      mode: options.settings.mode,
-      onnx: rawOnnx,
-      result: resultPath,
-      opset: TORCHSCRIPT_OPSET,
-    };
+    const request = { ...modelRequest(prepared, options.settings), onnx: rawOnnx, result: resultPath, opset: TORCHSCRIPT_OPSET };
     const requestPath = path.join(work, 'request.json');
     fs.writeFileSync(requestPath, JSON.stringify(request));
     const { result } = await runPythonJson(python, bridge, [requestPath], {
@@ -133,32 +173,41 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`));
 
     const model = decodeModel(fs.readFileSync(rawOnnx), `${label} (exported ONNX)`);
-    await annotate(model, result, choice.label, absolute, discovery);
+    const step = await annotate(model, result, absolute, discovery);
     const meta: CacheMeta = {
-      entry: choice.label,
+      entry: result.label,
       torchVersion: result.torchVersion,
       exporter: result.exporter,
+      inputs: result.inputs,
+      step,
+      notes: result.notes,
       dependencies: localDependencies(result.modules, absolute),
     };
     writeAtomically(onnxPath, encodeModel(model));
     writeAtomically(metaPath(onnxPath), JSON.stringify(meta));
-    return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter };
+    return resultOf(onnxPath, model, meta);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
 /** Source lines, regions and provenance of the exported model, as node and model metadata. */
-async function annotate(model: Model, result: BridgeSuccess, entry: string, file: string, discovery: PythonDiscovery): Promise<void> {
+/** Source lines, regions, tensor kinds and provenance written into the exported model; the script's step, when it ran. */
+async function annotate(model: Model, result: BridgeSuccess, file: string, discovery: PythonDiscovery): Promise<ScriptStep | null> {
   const located = result.exporter === 'dynamo'
     ? locateFromTorchMetadata(model)
     : locateNodes(model.graph, result.modules, await forwardLookup(result.modules, file, discovery));
   writeLocations(model, located);
   const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
   writeRegions(model.graph, located, result.regions, calls);
-  model.metadata['memlens.entry'] = entry;
+  const step = scriptStep(result);
+  if (step) locateAtCall(model, step.call);
+  writeTensorKinds(model, result);
+  model.metadata['memlens.entry'] = result.label;
   model.metadata['memlens.torch_version'] = result.torchVersion;
   model.metadata['memlens.exporter'] = result.exporter;
+  if (step) model.metadata[SCRIPT_STEP_KEY] = JSON.stringify(step);
+  return step;
 }
 
 /** Symbolic dims from directives and examples take their values from the settings. */
@@ -173,15 +222,64 @@ export function resolveInputs(specs: InputSpec[], settings: AnalysisSettings, la
   return specs.map((s) => ({ name: s.name, shape: s.shape.map((d) => value(d, s)), dtype: s.dtype }));
 }
 
+/** A script's fallback inputs are used only if the script calls no model: unresolvable ones are
+ * left to the bridge's inference rather than failing a run that may not need them. */
+function declaredInputs(choice: EntryChoice, settings: AnalysisSettings, label: string): ResolvedInput[] | null {
+  if (!choice.inputs) return null;
+  if (choice.source !== 'script') return resolveInputs(choice.inputs, settings, label);
+  try {
+    return resolveInputs(choice.inputs, settings, label);
+  } catch {
+    return null;
+  }
+}
+
+/** The request's entry fields: what to run, the label to keep, and the fallback for scripts. */
+function bridgeEntry(choice: EntryChoice): { entry: EntryChoice['request']; label: string | null; fallback: EntryChoice['request'] | null } {
+  return { entry: choice.request, label: choice.label, fallback: choice.source === 'script' ? choice.fallback?.request ?? null : null };
+}
+
+function scriptStep(result: BridgeSuccess): ScriptStep | null {
+  return result.captured ? { call: result.captured, optimizer: result.optimizer, loss: result.loss } : null;
+}
+
+/** Nodes no forward of model code owns (a torch.nn container called at the top, such as an
+ * nn.Sequential built in the script) belong to the line where the script called the model. */
+function locateAtCall(model: Model, call: CapturedCall): void {
+  if (call.file === null || call.line === null) return;
+  for (const node of model.graph.nodes) {
+    if (node.metadata[MEMLENS_LINE] !== undefined) continue;
+    node.metadata[MEMLENS_FILE] = call.file;
+    node.metadata[MEMLENS_LINE] = String(call.line);
+  }
+}
+
+/** Which initializers are parameters (any of a tied tensor's names) and which of those are
+ * frozen (requires_grad False); buffers and constants are neither. */
+function writeTensorKinds(model: Model, result: BridgeSuccess): void {
+  const initializers = model.graph.initializers;
+  const parameters: string[] = [];
+  const frozen: string[] = [];
+  for (const p of result.parameters) {
+    for (const name of [p.name, ...p.aliases]) {
+      if (!initializers.has(name)) continue;
+      parameters.push(name);
+      if (!p.requiresGrad) frozen.push(name);
+    }
+  }
+  model.metadata[PARAMETERS_KEY] = JSON.stringify(parameters.sort());
+  model.metadata[FROZEN_KEY] = JSON.stringify(frozen.sort());
+}
+
 /** Where the bridge script lies: next to this file (tsc output keeps the source tree beside it). */
-function bridgeScript(): string {
+export function bridgeScript(name: 'export_onnx.py' | 'measure_torch.py' | 'memlens_user_code.py'): string {
   const candidates = [
-    path.join(__dirname, 'bridge', 'export_onnx.py'),
-    path.join(__dirname, 'python-bridge', 'export_onnx.py'),
-    path.resolve(__dirname, '..', '..', '..', 'language', 'python', 'bridge', 'export_onnx.py'),
+    path.join(__dirname, 'bridge', name),
+    path.join(__dirname, 'python-bridge', name),
+    path.resolve(__dirname, '..', '..', '..', 'language', 'python', 'bridge', name),
   ];
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new MemlensError(`cannot find the export script export_onnx.py (looked in ${candidates.join(', ')})`);
+  if (!found) throw new MemlensError(`cannot find the bridge script ${name} (looked in ${candidates.join(', ')})`);
   return found;
 }
 
@@ -203,7 +301,7 @@ print(json.dumps({"torch": v, "python": sys.executable}))
 `;
 
 /** The torch version without importing torch (fast); a clear error when Python or torch is missing. */
-async function probeTorch(python: string, cwd: string, options: ExportOptions): Promise<string> {
+async function probeTorch(python: string, cwd: string, options: Pick<ExportOptions, 'timeoutMs' | 'signal'>): Promise<string> {
   const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch' });
   const parsed = readProbe(run.stdout);
   if (!parsed) throw new MemlensError(`${python} is not a working Python 3: ${lastLine(run.stderrTail) || `exit code ${run.code}`}`);
@@ -226,7 +324,7 @@ function readProbe(stdout: string): { torch: string | null; python: string } | n
 const COMPILE = 'import sys\nsrc = open(sys.argv[1], encoding="utf-8").read()\ntry:\n    compile(src, sys.argv[1], "exec")\nexcept SyntaxError as e:\n    print("%s: %s" % (e.lineno, e.msg))\n';
 
 /** Python's own message for a syntax error tree-sitter found; tree-sitter alone may lag new syntax. */
-async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: ExportOptions): Promise<void> {
+async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: Pick<ExportOptions, 'timeoutMs' | 'signal'>): Promise<void> {
   const run = await runPython(python, ['-c', COMPILE, file], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd: path.dirname(file), signal: options.signal, what: `${label}: syntax check` });
   const message = lastLine(run.stdout);
   if (message) throw new MemlensError(`${label}:${message.replace(/^(\d+): /, '$1: syntax error: ')}`);
@@ -308,7 +406,11 @@ function readCache(onnxPath: string, label: string): ExportResult | null {
   }
   if (meta.dependencies.some((d) => fileHash(d.file) !== d.sha256)) return null;
   const model = decodeModel(bytes, `${label} (cached ONNX export)`);
-  return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter };
+  return resultOf(onnxPath, model, meta);
+}
+
+function resultOf(onnxPath: string, model: Model, meta: CacheMeta): ExportResult {
+  return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter, inputs: meta.inputs, step: meta.step, notes: meta.notes };
 }
 
 const metaPath = (onnxPath: string) => onnxPath.replace(/\.onnx$/, '.json');

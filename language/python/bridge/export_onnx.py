@@ -1,10 +1,13 @@
 """Export a user's PyTorch model to ONNX for MemLens.
 
-Run as `python export_onnx.py REQUEST.json`. The request names the user's file, the entry that
-builds the model, the example inputs and where to write the ONNX file and the result JSON.
+Run as `python export_onnx.py REQUEST.json`. The request names the user's file, how to find the
+model (run the script and capture its first model call, or a named entry; see
+memlens_user_code.py), declared inputs and where to write the ONNX file and the result JSON.
 The result records what only the running program knows: each submodule's path, class and the
-file and line of its forward, parameter and buffer sizes, the exporter used, and which module
-calls ran inside activation checkpointing or saved-tensor offload (see RegionRecorder). Source lines
+file and line of its forward, the parameters (with their tied names and requires_grad) and
+buffers, the exporter used, the call that was captured with the optimizer and loss the script
+built, and which module calls ran inside activation checkpointing or saved-tensor offload (see
+RegionRecorder). Source lines
 inside forwards are matched on the TypeScript side with the same tree-sitter parse the editor
 uses, so one set of rules (nth call, op kind to statement) serves discovery and export alike.
 
@@ -12,128 +15,14 @@ Errors are reported as one line in the result JSON ({"ok": false, "error": ...})
 exits 3 then, 0 on success.
 """
 import contextlib
-import importlib.util
 import inspect
 import json
 import os
+import re
 import sys
 import traceback
 
-
-class BridgeError(Exception):
-    """A user-facing failure: one line, no traceback."""
-
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
-
-
-def last_line(exc):
-    text = str(exc).strip()
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    detail = lines[-1] if lines else ""
-    name = type(exc).__name__
-    return "%s: %s" % (name, detail) if detail else name
-
-
-def user_frame(exc, user_file):
-    """file:line of the innermost traceback frame inside the user's file, if any."""
-    where = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if os.path.abspath(frame.filename) == user_file:
-            where = "%s:%d" % (os.path.basename(frame.filename), frame.lineno)
-    return where
-
-
-def import_user_file(path):
-    directory = os.path.dirname(path)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
-    name = "memlens_user_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look the module up by name
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as e:
-        raise BridgeError("syntax", "%s:%s: syntax error: %s" % (os.path.basename(e.filename or path), e.lineno, e.msg))
-    except BridgeError:
-        raise
-    except BaseException as e:  # a user's module may raise anything, SystemExit included
-        where = user_frame(e, path)
-        raise BridgeError("import", "importing %s failed%s: %s" % (os.path.basename(path), " at " + where if where else "", last_line(e)))
-    return module
-
-
-def build_model(torch, module, entry, path):
-    try:
-        if entry["kind"] == "expression":
-            namespace = dict(vars(module))
-            if entry.get("prelude"):
-                exec(compile(entry["prelude"], path, "exec"), namespace)
-            built = eval(compile(entry["expression"], path, "eval"), namespace)
-            label = entry["expression"]
-        else:
-            target = module
-            for part in entry["name"].split("."):
-                if not hasattr(target, part):
-                    raise BridgeError("entry", "%s has no %s to build the model from" % (os.path.basename(path), entry["name"]))
-                target = getattr(target, part)
-            if not callable(target):
-                raise BridgeError("entry", "%s in %s is not a class or function" % (entry["name"], os.path.basename(path)))
-            try:
-                inspect.signature(target).bind()
-            except TypeError as e:
-                raise BridgeError("entry", "%s needs arguments (%s); name an entry that takes none with '# memlens: entry NAME'" % (entry["name"], e))
-            except ValueError:
-                pass  # builtins without a signature
-            built = target()
-            label = entry["name"]
-    except BridgeError:
-        raise
-    except BaseException as e:
-        where = user_frame(e, path)
-        raise BridgeError("build", "building the model failed%s: %s" % (" at " + where if where else "", last_line(e)))
-    example = None
-    if isinstance(built, (tuple, list)) and built and isinstance(built[0], torch.nn.Module):
-        example = built[1] if len(built) > 1 else None
-        built = built[0]
-    if not isinstance(built, torch.nn.Module):
-        raise BridgeError("entry", "%s returned %s, not a torch.nn.Module" % (label, type(built).__name__))
-    return built, example
-
-
-TORCH_DTYPES = {
-    "float32": "float32", "float16": "float16", "bfloat16": "bfloat16", "float64": "float64",
-    "int64": "int64", "int32": "int32", "int8": "int8", "uint8": "uint8", "bool": "bool",
-}
-
-
-def make_inputs(torch, specs):
-    tensors = []
-    for spec in specs:
-        dtype = getattr(torch, TORCH_DTYPES[spec["dtype"]])
-        if dtype.is_floating_point:
-            tensors.append(torch.randn(*spec["shape"], dtype=dtype))
-        else:
-            # Zeros are a valid token id and class index for any vocabulary.
-            tensors.append(torch.zeros(*spec["shape"], dtype=dtype))
-    return tensors
-
-
-def infer_inputs(torch, model, batch, seq):
-    """Inputs from the first layer when nothing declares them."""
-    nn = torch.nn
-    for _, m in model.named_modules():
-        if isinstance(m, nn.Embedding):
-            return [{"name": "input_ids", "shape": [batch, seq], "dtype": "int64"}]
-        if isinstance(m, nn.Conv2d):
-            return [{"name": "x", "shape": [batch, m.in_channels, 224, 224], "dtype": "float32"}]
-        if isinstance(m, nn.Conv1d):
-            return [{"name": "x", "shape": [batch, m.in_channels, seq], "dtype": "float32"}]
-        if isinstance(m, nn.Linear):
-            return [{"name": "x", "shape": [batch, m.in_features], "dtype": "float32"}]
-    raise BridgeError("inputs", "cannot infer the model's inputs; declare them with '# memlens: input NAME = (batch, ...) float32' above the entry")
+from memlens_user_code import BridgeError, ExportPolicy, exception_reason, failure, resolve_model, set_torch, source_frames
 
 
 def source_of(obj):
@@ -169,11 +58,35 @@ def describe_modules(torch, model):
     return records
 
 
-def tensor_records(named):
-    out = []
-    for name, t in named:
-        out.append({"name": name, "dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "bytes": t.numel() * t.element_size()})
-    return out
+def named_tensors(model, table):
+    """{id: (tensor, [names])} over every module path, so tied weights list all their names."""
+    out = {}
+    for prefix, m in model.named_modules(remove_duplicate=False):
+        for key, t in getattr(m, table).items():
+            if t is not None:
+                out.setdefault(id(t), (t, m, key, []))[3].append(prefix + "." + key if prefix else key)
+    return out.values()
+
+
+def tensor_record(t, names):
+    return {
+        "name": names[0],
+        "aliases": names[1:],
+        "dtype": str(t.dtype).replace("torch.", ""),
+        "shape": list(t.shape),
+        "bytes": t.numel() * t.element_size(),
+    }
+
+
+def parameter_records(model):
+    return [dict(tensor_record(t, names), requiresGrad=bool(t.requires_grad)) for t, _, _, names in named_tensors(model, "_parameters")]
+
+
+def buffer_records(model):
+    return [
+        dict(tensor_record(t, names), persistent=key not in getattr(m, "_non_persistent_buffers_set", ()))
+        for t, m, key, names in named_tensors(model, "_buffers")
+    ]
 
 
 def version_tuple(version):
@@ -198,6 +111,30 @@ def dedupe_by_storage_only(torch):
         yield
     finally:
         torch._C._jit_pass_onnx_deduplicate_initializers = original
+
+
+@contextlib.contextmanager
+def exporter_gaps(torch, opset):
+    """Symbolics the TorchScript exporter lacks, for ops real models use in training mode.
+    `bernoulli(x, p)` with a float p (torchvision's stochastic depth draws its mask with
+    `empty(...).bernoulli_(p)`) has none in torch 1.x: it is written as ONNX's own recipe for
+    Bernoulli, `Cast(RandomUniformLike(x) < p)`, with the mask's shape and dtype. The other
+    forms keep torch's symbolic (and its error)."""
+    from torch.onnx import symbolic_helper, symbolic_opset9
+
+    def bernoulli(g, input, *rest):
+        if len(rest) == 2:
+            p = symbolic_helper._maybe_get_const(rest[0], "f")
+            if isinstance(p, float):
+                uniform = g.op("RandomUniformLike", input, high_f=1.0, low_f=0.0)
+                return g.op("CastLike", g.op("Less", uniform, g.op("Constant", value_t=torch.tensor(p))), input)
+        return symbolic_opset9.bernoulli(g, input, *rest)
+
+    torch.onnx.register_custom_op_symbolic("aten::bernoulli", bernoulli, opset)
+    try:
+        yield
+    finally:
+        torch.onnx.unregister_custom_op_symbolic("aten::bernoulli", opset)
 
 
 # Keyword arguments of torch.utils.checkpoint.checkpoint itself (torch 1.13 to 2.x); the rest go
@@ -399,7 +336,7 @@ def export(torch, model, args, names, out_path, mode, opset, recorder):
         return "dynamo"
     mode_flag = torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.PRESERVE
     # The TorchScript tracer runs the forward once in Python, module hooks included: record there.
-    with dedupe_by_storage_only(torch), tracing(recorder, model, record=True):
+    with dedupe_by_storage_only(torch), exporter_gaps(torch, opset), tracing(recorder, model, record=True):
         torch.onnx.export(
             model, tuple(args), out_path,
             input_names=names,
@@ -417,36 +354,81 @@ def run(request):
     try:
         import torch
     except ImportError as e:
-        raise BridgeError("no-torch", "PyTorch is not installed for %s (%s)" % (sys.executable, last_line(e)))
+        raise BridgeError("no-torch", "PyTorch is not installed for %s (%s)" % (sys.executable, exception_reason(e)))
+    set_torch(torch)
     sys.argv = [path]
     recorder = RegionRecorder(torch)
     with patched_regions(torch, recorder):
         return export_user_model(torch, request, path, recorder)
 
 
+@contextlib.contextmanager
+def tensor_call(torch, model, args, kwargs):
+    """The call as the exporter takes it: the tensors are the graph's inputs; any other argument
+    (a flag, None) is fixed at the value the script passed, through the instance's forward."""
+    positions = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
+    keywords = [k for k, v in kwargs.items() if isinstance(v, torch.Tensor)]
+    if len(positions) == len(args) and not kwargs:
+        yield list(args)
+        return
+    forward = model.forward
+
+    def bound(*tensors):
+        full, named = list(args), dict(kwargs)
+        for i, t in zip(positions, tensors):
+            full[i] = t
+        named.update(zip(keywords, tensors[len(positions):]))
+        return forward(*full, **named)
+
+    model.forward = bound
+    try:
+        yield [args[i] for i in positions] + [kwargs[k] for k in keywords]
+    finally:
+        del model.forward
+
+
+def unsupported_op_frames(torch, model, resolved, exc):
+    """Where an operator the exporter has no symbolic for was called: its message names the op
+    (`Exporting the operator 'aten::fft_rfft' ... is not supported`) but not the line, so the
+    model is traced once more and the op's node gives its source stack."""
+    match = re.search(r"operator '?(aten::\w+)", exception_reason(exc))
+    if not match or not hasattr(torch.jit, "_get_trace_graph"):
+        return []
+    try:
+        with tensor_call(torch, model, resolved.args, resolved.kwargs) as args:
+            graph, _ = torch.jit._get_trace_graph(model, tuple(args))
+    except BaseException:
+        return []
+    for node in graph.nodes():
+        if node.kind() == match.group(1):
+            return source_frames(node.sourceRange())
+    return []
+
+
 def export_user_model(torch, request, path, recorder):
-    module = import_user_file(path)
-    model, example = build_model(torch, module, request["entry"], path)
-    if example is not None:
-        args = list(example) if isinstance(example, (tuple, list)) else [example]
-        specs = [{"name": "input_%d" % i, "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")} for i, t in enumerate(args)]
-    else:
-        specs = request.get("inputs") or infer_inputs(torch, model, request["batch"], request["seq"])
-        args = make_inputs(torch, specs)
+    resolved, capture = resolve_model(torch, request, path, ExportPolicy())
+    capture.uninstall()
+    model = resolved.model
+    specs = resolved.specs(torch)
     names = [s["name"] for s in specs]
     modules = describe_modules(torch, model)
-    parameters = tensor_records(model.named_parameters())
-    buffers = tensor_records(model.named_buffers())
+    parameters = parameter_records(model)
+    buffers = buffer_records(model)
     try:
-        exporter = export(torch, model, args, names, request["onnx"], request["mode"], request.get("opset", 17), recorder)
+        with tensor_call(torch, model, resolved.args, resolved.kwargs) as args:
+            exporter = export(torch, model, args, names, request["onnx"], request["mode"], request.get("opset", 17), recorder)
     except BaseException as e:
-        where = user_frame(e, path)
-        raise BridgeError("export", "ONNX export failed%s: %s" % (" at " + where if where else "", last_line(e)))
+        raise failure("export", "ONNX export failed", e, path, unsupported_op_frames(torch, model, resolved, e))
     return {
         "ok": True,
         "torchVersion": torch.__version__,
         "exporter": exporter,
+        "label": resolved.label,
         "inputs": specs,
+        "captured": resolved.captured,
+        "optimizer": resolved.optimizer,
+        "loss": resolved.loss,
+        "notes": resolved.notes,
         "modules": modules,
         "parameters": parameters,
         "buffers": buffers,
@@ -467,7 +449,7 @@ def main():
         result = {"ok": False, "kind": e.kind, "error": str(e)}
         code = 3
     except BaseException as e:
-        result = {"ok": False, "kind": "internal", "error": last_line(e)}
+        result = {"ok": False, "kind": "internal", "error": exception_reason(e)}
         traceback.print_exc()
         code = 3
     with open(request["result"], "w") as f:

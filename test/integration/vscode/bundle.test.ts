@@ -2,6 +2,7 @@
 // then the engine bundle profiles and runs a model (the run process from dist/worker.js with the
 // onnxruntime-node copied into dist/node_modules), the bundled tracer traces a TypeScript model
 // against the shared `memlens/nn` runtime, and the CLI bundle prints a profile.
+import { isTorchMeasured } from '../../../extension/engine/measured-torch';
 import assert from 'node:assert/strict';
 import { execFileSync, fork } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -61,11 +62,13 @@ test('the engine bundle profiles an ONNX file and measures it on ONNX Runtime fr
   // At Relu: weights 64*256*4 = 65536 + x 1024 + h 4096 + y 4096 (a graph output, so not written into h) = 74752 B.
   assert.equal(profile.peak.bytes, 65_536 + 1_024 + 4_096 + 4_096);
   const measured = await api.measureFile({ file, settings, trusted: false, timeoutMs: 60_000, ep: 'cpu' });
-  assert.equal(measured.profile.measured?.ep, 'cpu');
-  const nodes = measured.profile.measured.perNode.map((n) => n.node).sort();
+  const m = measured.profile.measured;
+  assert.ok(m && !isTorchMeasured(m), 'an ONNX Runtime measurement');
+  assert.equal(m.ep, 'cpu');
+  const nodes = m.perNode.map((n) => n.node).sort();
   assert.deepEqual(nodes, ['fc', 'relu']);
   // The MatMul's output is 4 x 256 fp32.
-  assert.equal(measured.profile.measured.perNode.find((n) => n.node === 'fc')!.outputBytes, 4_096);
+  assert.equal(m.perNode.find((n) => n.node === 'fc')!.outputBytes, 4_096);
 });
 
 test('the bundled tracer traces a TypeScript model against the shared memlens/nn runtime', { timeout: 60_000 }, async () => {

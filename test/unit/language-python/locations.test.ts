@@ -89,20 +89,29 @@ test('dynamo metadata: innermost frame outside torch, scope from name_scopes', (
   assert.equal(locationFromTorchMetadata({}), null);
 });
 
-test('entry choice: option, directive, main example, builder, outermost class; errors', async () => {
+test('entry choice: option and directive first; otherwise the script runs, with the static choice as its fallback', async () => {
   const d = await discoverPython(SOURCE);
-  assert.deepEqual(chooseEntry(d, 'net.py'), { request: { kind: 'name', name: 'Net' }, label: 'Net', inputs: null, source: 'class' });
-  assert.equal(chooseEntry(d, 'net.py', 'Block').label, 'Block');
+  const script = chooseEntry(d, 'net.py');
+  assert.equal(script.source, 'script');
+  assert.deepEqual(script.request, { kind: 'script' });
+  assert.equal(script.label, null, 'the bridge names the module it captures');
+  assert.deepEqual(script.source === 'script' && script.fallback, { request: { kind: 'name', name: 'Net' }, label: 'Net', inputs: null, source: 'class' });
+  assert.deepEqual(chooseEntry(d, 'net.py', 'Block'), { request: { kind: 'name', name: 'Block' }, label: 'Block', inputs: null, source: 'option' });
   const withMain = await discoverPython(`${SOURCE}\nif __name__ == "__main__":\n    n = 4\n    net = Net()\n    print(net(torch.randn(n, 4)))\n`);
   const main = chooseEntry(withMain, 'net.py');
-  assert.deepEqual(main.request, { kind: 'expression', expression: 'Net()', prelude: 'n = 4' });
+  assert.equal(main.label, 'Net()', 'the main block names the run');
+  assert.deepEqual(main.source === 'script' && main.fallback?.request, { kind: 'expression', expression: 'Net()', prelude: 'n = 4' });
   const directive = await discoverPython(`# memlens: entry make\n${SOURCE}\n# memlens: input x = (batch, 4)\ndef make():\n    return Net()\n`);
   assert.deepEqual(chooseEntry(directive, 'net.py'), {
     request: { kind: 'name', name: 'make' }, label: 'make', source: 'directive',
     inputs: [{ name: 'x', shape: ['batch', 4], dtype: 'float32', line: 25 }],
   });
+  // Declared inputs for the whole file: the static choice is built with them, the script does not run.
+  const declared = await discoverPython(`# memlens: input x = (batch, 4)\n${SOURCE}`);
+  assert.deepEqual(chooseEntry(declared, 'net.py').request, { kind: 'name', name: 'Net' });
   const bad = await discoverPython('# memlens: input x = [1, 2]\nimport torch\n');
   assert.throws(() => chooseEntry(bad, 'bad.py'), (e: unknown) => isMemlensError(e) && e.message === 'bad.py:1: cannot read "# memlens: input x = [1, 2]" (expected "entry NAME" or "input NAME = (dims) dtype")');
-  const none = await discoverPython('import torch\nx = 1\n');
-  assert.throws(() => chooseEntry(none, 'none.py'), /none\.py: no model to build found/);
+  // Nothing discovery can build: the script still runs (a model built at module level is found there).
+  const none = chooseEntry(await discoverPython('import torch\nx = 1\n'), 'none.py');
+  assert.equal(none.source === 'script' && none.fallback, null);
 });
