@@ -16,7 +16,9 @@ install_npm_dependencies() {
     log "node_modules matches package-lock.json"
     return 0
   fi
-  npm ci --no-audit --no-fund
+  # ONNX Runtime's install script would download its CUDA provider libraries from outside the npm
+  # registry; CI runs on the CPU.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
   printf '%s' "$want" > "$stamp"
 }
 
