@@ -11,12 +11,14 @@ import { repoRoot } from '../fixtures/repo-root';
 /** What a folder may import besides itself and npm packages, lowest layer first. */
 const ALLOWED: Record<string, readonly string[]> = {
   'extension/engine': [],
-  'language': ['extension/engine'],
-  'extension/runner': ['extension/engine'],
-  'extension/analysis': ['extension/engine', 'language', 'extension/runner'],
-  'extension/presentation': ['extension/engine', 'language', 'extension/runner', 'extension/analysis', 'webview/protocol.ts'],
-  'extension/cli': ['extension/engine', 'language', 'extension/runner', 'extension/analysis', 'extension/presentation'],
-  'extension/vscode': ['extension/engine', 'language', 'extension/runner', 'extension/analysis', 'extension/presentation', 'webview/protocol.ts'],
+  // Child processes: limits, process trees, checked replies; every front end and the runner use it.
+  'extension/process': ['extension/engine'],
+  'language': ['extension/engine', 'extension/process'],
+  'extension/runner': ['extension/engine', 'extension/process'],
+  'extension/analysis': ['extension/engine', 'extension/process', 'language', 'extension/runner'],
+  'extension/presentation': ['extension/engine', 'extension/process', 'language', 'extension/runner', 'extension/analysis', 'webview/protocol.ts'],
+  'extension/cli': ['extension/engine', 'extension/process', 'language', 'extension/runner', 'extension/analysis', 'extension/presentation'],
+  'extension/vscode': ['extension/engine', 'extension/process', 'language', 'extension/runner', 'extension/analysis', 'extension/presentation', 'webview/protocol.ts'],
   'extension/ts-plugin': [],
   // The panel runs in a browser: the protocol, and the engine's pure formatting, nothing of the host.
   'webview/timeline': ['webview/protocol.ts', 'extension/engine'],
