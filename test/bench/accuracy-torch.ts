@@ -134,7 +134,7 @@ function print(rows: Array<{ name: string; errors: Partial<Record<Column, number
   const colWidth = '100.0% above'.length + 2;
   const line = (name: string, cells: string[]) => name.padEnd(width) + cells.map((c) => c.padStart(colWidth)).join('');
   const out = ['MemLens estimate vs PyTorch (torch, CPU): "estimate N% above/below measured"', line('model', [...COLUMNS])];
-  for (const r of rows) out.push(line(r.name, COLUMNS.map((c) => cell(typeof r.errors[c] === 'string' ? 'failed' : (r.errors[c] as number | undefined) ?? null))));
+  for (const r of rows) out.push(line(r.name, COLUMNS.map((c) => cell(typeof r.errors[c] === 'string' ? 'failed' : (r.errors[c]) ?? null))));
   const numbers = (c: Column) => rows.map((r) => r.errors[c]).filter((e): e is number => typeof e === 'number' && Number.isFinite(e)).map(Math.abs);
   const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
   out.push(line('median |error|', COLUMNS.map((c) => { const v = median(numbers(c)); return v === null ? '-' : `${v.toFixed(1)}%`; })));

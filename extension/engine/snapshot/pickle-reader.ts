@@ -130,7 +130,7 @@ class PickleReader {
       case OP.BINGET: this.recall(this.u8('BINGET index')); return;
       case OP.LONG_BINGET: this.recall(this.uint(4, 'LONG_BINGET index')); return;
       case OP.FRAME: this.frame(this.uint(8, 'FRAME length')); return;
-      case OP.PROTO: this.fail('PROTO after the start of the pickle');
+      case OP.PROTO: return this.fail('PROTO after the start of the pickle');
       default: this.refuse(op);
     }
   }

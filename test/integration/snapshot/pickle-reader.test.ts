@@ -30,8 +30,8 @@ function assertSame(v: PickleValue, t: Tagged, at: string): void {
   else if ('int' in t) {
     const big = BigInt(t.int);
     if (typeof v === 'bigint') assert.equal(v, big, at);
-    else assert.ok(typeof v === 'number' && Number.isSafeInteger(v) && BigInt(v) === big, `${at}: ${String(v)} != ${t.int}`);
-  } else if ('float' in t) assert.ok(typeof v === 'number' && Object.is(v, pyFloat(t.float)), `${at}: ${String(v)} != ${t.float}`);
+    else assert.ok(typeof v === 'number' && Number.isSafeInteger(v) && BigInt(v) === big, `${at}: ${JSON.stringify(v)} != ${t.int}`);
+  } else if ('float' in t) assert.ok(typeof v === 'number' && Object.is(v, pyFloat(t.float)), `${at}: ${JSON.stringify(v)} != ${t.float}`);
   else if ('str' in t) assert.equal(v, t.str, at);
   else if ('bytes' in t) assert.ok(v instanceof Uint8Array && Buffer.from(v).toString('hex') === t.bytes, at);
   else if ('list' in t) {

@@ -92,7 +92,7 @@ test("PyTorch's pad export (pads reshaped to pairs, reversed, transposed, flatte
     inputs: [vi('x', 'float32', [1, 5, 5, 8])],
     initializers: [
       init('pads', 'int64', [8], [0, 0, 0, 1, 0, 3, 0, 0]), init('pairs', 'int64', [2], [-1, 2]),
-      init('s', 'int64', [1], [-1]), init('e', 'int64', [1], [-9223372036854775807]), init('ax', 'int64', [1], [0]),
+      init('s', 'int64', [1], [-1]), init('e', 'int64', [1], [-(2 ** 63)]), init('ax', 'int64', [1], [0]),
       init('st', 'int64', [1], [-1]), init('flat', 'int64', [1], [-1]),
     ],
     nodes: [

@@ -108,7 +108,7 @@ const loop: ShapeRule = (node, inputs, ctx) => {
   const trips: Dim = (cond === undefined || condValue === 1) ? scalarOf(m) ?? null : null;
   return node.outputs.map((_o, i) => {
     const out = body?.[1 + i];
-    if (i < n) return initial[i]?.sequence && out?.sequence ? grownSequence(initial[i]!, out, trips) : join(initial[i], out);
+    if (i < n) return initial[i]?.sequence && out?.sequence ? grownSequence(initial[i], out, trips) : join(initial[i], out);
     return out ? typed(out.dtype, out.shape ? [trips, ...out.shape] : null) : null;
   });
 };

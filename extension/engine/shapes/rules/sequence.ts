@@ -51,8 +51,8 @@ const splitToSequence: ShapeRule = (_node, [x, split], ctx) => {
   const axis = normAxis(ctx.int('axis', 0), x.shape.length);
   if (split) {
     const n = scalarOf(split);
-    const chunks = n !== undefined && typeof x.shape[axis] === 'number' ? Math.ceil((x.shape[axis] as number) / n) : null;
-    const each = n !== undefined && typeof x.shape[axis] === 'number' && (x.shape[axis] as number) % n === 0 ? x.shape.map((d, i) => (i === axis ? n : d)) : null;
+    const chunks = n !== undefined && typeof x.shape[axis] === 'number' ? Math.ceil((x.shape[axis]) / n) : null;
+    const each = n !== undefined && typeof x.shape[axis] === 'number' && (x.shape[axis]) % n === 0 ? x.shape.map((d, i) => (i === axis ? n : d)) : null;
     return [sequenceOf(x.dtype, each, split.shape?.length === 0 ? chunks : split.shape?.[0] ?? null)];
   }
   const keep = ctx.int('keepdims', 1) === 1;
