@@ -1,7 +1,9 @@
 // From a file to its profile, optionally measured: the one pipeline the CLI and the editor share.
+import * as fs from 'node:fs/promises';
 import { analyzeModel } from '../engine/analyze';
 import type { Profile } from '../engine/profile';
 import { loadModel, type LoadOptions, type ModelKind } from './load-model';
+import { modelCard, type ModelCard } from './model-card';
 
 export interface ProfileRequest extends LoadOptions {
   file: string;
@@ -14,6 +16,8 @@ export interface ProfileOutcome {
   kind: ModelKind;
   /** An ONNX file holding the model (the file itself for .onnx), for runs. */
   onnxPath: string | null;
+  /** What the model file is (inputs, outputs, opsets...), read from the loaded graph. */
+  card: ModelCard;
 }
 
 export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> {
@@ -26,5 +30,7 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
       ep: req.run.ep, runs: req.run.runs, timeoutMs: req.timeoutMs, settings: req.settings, signal: req.signal,
     });
   }
-  return { profile, kind: loaded.kind, onnxPath: loaded.onnxPath ?? null };
+  const fileBytes = loaded.kind === 'onnx' ? (await fs.stat(req.file)).size : null;
+  const card = modelCard(loaded.model, req.settings, fileBytes);
+  return { profile, kind: loaded.kind, onnxPath: loaded.onnxPath ?? null, card };
 }

@@ -16,6 +16,7 @@ import { ONNX_EDITOR_VIEW_TYPE, OnnxSummaryEditor } from './onnx-editor';
 import { ProfileStore } from './profile-store';
 import { Profiler } from './profiler';
 import { registerAfterRewrite } from './rewrite-edits';
+import { settingSchemas } from '../presentation/setting-controls';
 import { currentBudget, currentSettings } from './settings';
 import { StatusBar } from './status-bar';
 import { SuggestionSets } from './suggestion-sets';
@@ -33,8 +34,11 @@ export function activate(context: vscode.ExtensionContext): void {
 
   let budget: Budget | null = null;
   const budgetNow = () => budget;
-  const status = new StatusBar(store, budgetNow);
+  const budgetChanged = new vscode.EventEmitter<void>();
   const diagnostics = new BudgetDiagnostics(store, budgetNow);
+  const deps = { store, profiler, budget: budgetNow, onDidChangeBudget: budgetChanged.event, schemas: settingSchemas(context.extension.packageJSON), log };
+  const panel = new TimelinePanel(context.extensionUri, deps);
+  const status = new StatusBar(store, budgetNow, panel);
   const refreshBudget = async () => {
     try {
       budget = await currentBudget(currentSettings());
@@ -44,11 +48,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }
     status.update();
     diagnostics.update();
+    budgetChanged.fire();
   };
   void refreshBudget();
 
-  const deps = { store, profiler, budget: budgetNow };
-  const panel = new TimelinePanel(context.extensionUri, deps);
   const lenses = new ModelCodeLensProvider(store);
   const sets = new SuggestionSets(store, log);
 
@@ -63,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   context.subscriptions.push(
-    log, store, profiler, status, diagnostics, panel, lenses,
+    log, store, profiler, budgetChanged, status, diagnostics, panel, lenses,
     new InlineFigures(store),
     vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LineHoverProvider(store)),
     vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses),
@@ -78,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     registerFitBudget({ store, profiler, sets, budget: budgetNow }),
     registerWriteQuantizedCopy({ store, profiler, sets }),
-    registerAfterRewrite(profiler),
+    registerAfterRewrite(profiler, store),
     vscode.workspace.onDidOpenTextDocument((d) => autoProfile(d, 'open')),
     vscode.workspace.onDidSaveTextDocument((d) => autoProfile(d, 'save')),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
