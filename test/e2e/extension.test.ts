@@ -297,9 +297,8 @@ describe('MemLens in VS Code', { timeout: 600_000 }, () => {
   test('the panel controls re-profile: training adds the backward and optimizer phases', { timeout: 180_000 }, async () => {
     const { workbench } = session!;
     const frame = await webviewFrame(workbench.page, 'canvas#timeline[data-peak-x]', 'the timeline of mlp.onnx');
-    await frame.click('vscode-dropdown#mode');
-    await frame.click('vscode-option[value="train"]');
-    await frame.click('vscode-button#profile');
+    await frame.selectOption('select#setting-mode', 'train');
+    await frame.click('button#apply-settings');
     const train = analyzeModel(mlp(path.join(workspace, SOURCE)), withDefaults({ mode: 'train' }), { source: 'mlp.onnx', entry: null });
     const peakText = `Peak ${formatBytes(train.peak.bytes)} · ${train.peak.phase}`;
     await waitUntil('the training profile in the panel', 60_000, async () => {

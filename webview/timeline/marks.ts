@@ -76,25 +76,28 @@ function drawFittedNote(chart: Chart, m: MarkContext): void {
   c.stroke();
 }
 
-function drawBudget(chart: Chart, m: MarkContext): void {
+/** The budget line and its label, the label kept off the peak's label; above the axis, a note at the top. */
+function drawBudget(chart: Chart, m: MarkContext, avoid: Box | null): void {
   const { budgetBytes, budgetLabel } = m.state;
-  if (budgetBytes === null) return;
+  if (budgetBytes === null || budgetBytes < m.axis.min) return;
   const { ctx: c, chartArea: a, scales } = chart;
-  const label = `budget ${budgetLabel ?? formatBytes(budgetBytes)}`;
-  if (budgetBytes > m.axis.max) {
-    text(c, `${label} ↑ (above the axis)`, a.right - 200, a.top + 2, m.colors.budget, `11px ${FONT}`);
-    return;
+  const above = budgetBytes > m.axis.max;
+  const label = `budget ${budgetLabel ?? formatBytes(budgetBytes)}${above ? ' ↑ (above the axis)' : ''}`;
+  const y = above ? a.top + 2 : scales.y.getPixelForValue(budgetBytes) - 14;
+  if (!above) {
+    c.setLineDash([6, 4]);
+    c.strokeStyle = m.colors.budget;
+    c.beginPath();
+    c.moveTo(a.left, y + 14);
+    c.lineTo(a.right, y + 14);
+    c.stroke();
+    c.setLineDash([]);
   }
-  if (budgetBytes < m.axis.min) return;
-  const y = scales.y.getPixelForValue(budgetBytes);
-  c.setLineDash([6, 4]);
-  c.strokeStyle = m.colors.budget;
-  c.beginPath();
-  c.moveTo(a.left, y);
-  c.lineTo(a.right, y);
-  c.stroke();
-  c.setLineDash([]);
-  text(c, label, a.left + 4, y - 14, m.colors.budget, `11px ${FONT}`);
+  c.font = `11px ${FONT}`;
+  const w = c.measureText(label).width;
+  let x = a.left + 4;
+  if (avoid && overlaps({ x, y, w, h: 13 }, avoid)) x = Math.max(a.left + 4, a.right - w - 4);
+  text(c, label, x, y, m.colors.budget, `11px ${FONT}`);
 }
 
 function drawPeak(chart: Chart, m: MarkContext, area: Area): Pick<MarkGeometry, 'peak' | 'peakLabel'> {
@@ -167,9 +170,9 @@ export function drawMarks(chart: Chart, m: MarkContext, layer: 'under' | 'over')
       return { peak: null, peakLabel: null, fixLabel: null };
     }
     drawFittedNote(chart, m);
-    drawBudget(chart, m);
     drawCursor(chart, m, area);
     const peak = drawPeak(chart, m, area);
+    drawBudget(chart, m, peak.peakLabel);
     const fixLabel = drawFix(chart, m, area, peak.peakLabel);
     return { ...peak, fixLabel };
   } finally {
