@@ -346,7 +346,12 @@ describe('MemLens on a PyTorch model in a trusted workspace', { timeout: 600_000
     await forwardLine.hover({ position: { x: 40, y: 5 } });
     const hover = await workbench.waitForText('.monaco-hover', /live at the peak/, 'the MemLens hover', 30_000);
     assert.match(hover, /tiny_net\.py:19/);
+    assert.match(hover, /Timeline · Fix… · Profile with…/);
     await workbench.screenshot('python-figures-hover');
+    // The hover's Timeline link opens the model's timeline.
+    await workbench.page.locator('.monaco-hover a', { hasText: 'Timeline' }).first().click();
+    const timeline = await webviewFrame(workbench.page, 'canvas#timeline[data-y-ticks]', 'the timeline opened from the hover', 90_000);
+    assert.equal(await timeline.textContent('h1'), 'tiny_net.py');
   });
 });
 

@@ -20,6 +20,7 @@ import { GraphBuilder } from '../fixtures/graph-builder';
 import { openCustomEditorFile, webviewFrame } from './extension-webview';
 import { repoRoot } from './harness/paths';
 import { startSession, type Session } from './harness/session';
+import type { Workbench } from './harness/workbench';
 import { ensureVsix } from './harness/vsix';
 import { waitUntil } from './harness/wait';
 import type { Frame } from 'playwright-core';
@@ -68,6 +69,23 @@ async function canvasData(frame: Frame): Promise<Record<string, string>> {
   return frame.$eval('canvas#timeline', (el) => ({ ...(el as unknown as { dataset: Record<string, string> }).dataset }));
 }
 
+/**
+ * Runs a command from the palette without waiting for the palette to close: a command that opens
+ * its own input box at once keeps the quick input open.
+ */
+async function startCommand(workbench: Workbench, title: string): Promise<void> {
+  await workbench.page.locator('.monaco-workbench').focus().catch(() => undefined);
+  await workbench.page.keyboard.press('F1');
+  const box = '.quick-input-widget .quick-input-box input';
+  await workbench.waitForSelector(box, { what: 'the command palette' });
+  await workbench.page.fill(box, `>${title}`);
+  await waitUntil(`the command palette to offer "${title}"`, 30_000, async () => {
+    const label = await workbench.page.getAttribute('.quick-input-widget .quick-input-list .monaco-list-row.focused', 'aria-label').catch(() => null);
+    return label !== null && (label === title || label.startsWith(`${title},`));
+  });
+  await workbench.page.keyboard.press('Enter');
+}
+
 function box(text: string): Box {
   const [x, y, w, h] = text.split(',').map(Number);
   return { x, y, w, h };
@@ -99,6 +117,12 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
     await session?.close();
     fs.rmSync(workspace, { recursive: true, force: true });
   });
+
+  /** The workspace's .vscode/settings.json (the panel and Set Memory Budget write there). */
+  const workspaceSettings = (): Record<string, unknown> => {
+    const file = path.join(workspace, '.vscode', 'settings.json');
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  };
 
   test('the byte axis has power-of-two ticks, fitted so the weights are a band; the peak label is clear of its marker', { timeout: 240_000 }, async () => {
     const { workbench } = session!;
@@ -170,9 +194,9 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
   test('a budget change shows in the timeline at once, without a new profile', { timeout: 120_000 }, async () => {
     const { workbench } = session!;
     const before = await (await frame()).getAttribute('#app', 'data-profile-id');
-    await workbench.runCommand('MemLens: Set Memory Budget…');
+    await startCommand(workbench, 'MemLens: Set Memory Budget…');
     const input = '.quick-input-widget .quick-input-box input';
-    await workbench.waitForSelector(input, { what: 'the budget input' });
+    await workbench.waitForText('.quick-input-widget .quick-input-title', /MemLens: memory budget/, 'the budget input');
     await workbench.page.fill(input, '400MiB');
     await workbench.page.keyboard.press('Enter');
     const over = formatBytes(profile.peak.bytes - 400 * 2 ** 20);
@@ -189,26 +213,34 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
   test('the controls are the Settings UI settings, same names, and write where the Settings UI reads', { timeout: 240_000 }, async () => {
     const { workbench } = session!;
     let f = await frame();
-    const labels = await f.locator('.controls .control:not([hidden]) label').allTextContents();
-    assert.deepEqual(labels, ['Mode', 'Batch', 'Sequence Length', 'Dtype']);
+    const controls = await f.evaluate<Array<{ label: string; key: string }>>(
+      `[...document.querySelectorAll('.controls .control:not([hidden])')].map((c) => ({ label: c.querySelector('label').textContent, key: c.title.split(':')[0] }))`,
+    );
+    assert.deepEqual(controls, [
+      { label: 'Mode', key: 'memlens.mode' }, { label: 'Batch', key: 'memlens.batch' },
+      { label: 'Sequence Length', key: 'memlens.sequenceLength' }, { label: 'Dtype', key: 'memlens.dtype' },
+    ]);
     await workbench.runCommand('Preferences: Open Settings (UI)');
-    const search = '.settings-editor .suggest-input-container .monaco-editor textarea, .settings-editor .settings-header .monaco-inputbox input';
     await workbench.waitForSelector('.settings-editor', { what: 'the Settings UI' });
     // The search box has the focus when the Settings UI opens; the editor over it takes no clicks.
-    await workbench.page.locator(search).first().focus();
-    await workbench.page.keyboard.type('@ext:memlens.memlens');
-    const shown = await waitUntil('the MemLens settings listed', 30_000, async () => {
-      const t = (await workbench.page.locator('.settings-editor .setting-item-label').allTextContents()).map((s) => s.trim());
-      return t.includes('Dtype') ? t : undefined;
-    });
-    for (const l of labels) assert.ok(shown.includes(l), `"${l}" is not a Settings UI title: ${shown.join(', ')}`);
-    await workbench.screenshot('settings-ui-names');
+    const search = workbench.page.locator('.settings-editor .suggest-input-container .monaco-editor textarea').first();
+    for (const c of controls) {
+      await search.focus();
+      await workbench.page.keyboard.press('Control+A');
+      await workbench.page.keyboard.type(`@id:${c.key}`);
+      const shown = await waitUntil(`the Settings UI row of ${c.key}`, 30_000, async () => {
+        const t = (await workbench.page.locator('.settings-editor .setting-item-contents .setting-item-label').allTextContents()).map((x) => x.trim());
+        return t.length === 1 ? t : undefined;
+      });
+      assert.deepEqual(shown, [c.label], `the Settings UI title of ${c.key}`);
+      if (c.key === 'memlens.dtype') await workbench.screenshot('settings-ui-names');
+    }
     await workbench.runCommand('View: Close Editor');
     f = await frame();
     await f.selectOption('select#setting-dtype', 'fp16');
     await f.click('button#apply-settings');
     await waitUntil('the fp16 profile in the panel', 120_000, async () => ((await (await frame()).textContent('#analysed')) ?? '').includes('fp16'));
-    const written = JSON.parse(fs.readFileSync(path.join(workspace, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
+    const written = workspaceSettings();
     assert.equal(written['memlens.dtype'], 'fp16');
     assert.equal(written['memlens.mode'], undefined, 'unchanged settings are not written');
     const fp16 = (await engineApi().profileFile({ file: path.join(workspace, 'gpt2.ts'), settings: withDefaults({ dtype: 'fp16' }), trusted: true, timeoutMs: 120_000 })).profile;
@@ -221,7 +253,9 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
     // The last click was in the panel: open the next file in the editor's group, not over the panel.
     await workbench.runCommand('View: Focus First Editor Group');
     await workbench.openFile('tiny.ts');
-    const tiny = (await engineApi().profileFile({ file: path.join(workspace, 'tiny.ts'), settings: withDefaults({ dtype: 'fp16' }), trusted: true, timeoutMs: 120_000 })).profile;
+    // The settings in force are the workspace's (an earlier test may have written them).
+    const dtype = (workspaceSettings()['memlens.dtype'] as 'fp16' | undefined) ?? 'fp32';
+    const tiny = (await engineApi().profileFile({ file: path.join(workspace, 'tiny.ts'), settings: withDefaults({ dtype }), trusted: true, timeoutMs: 120_000 })).profile;
     await workbench.waitForSelector('.tab[aria-label^="Memory: tiny.ts"]', { what: 'the panel retitled for tiny.ts', timeoutMs: 90_000 });
     await waitUntil('the timeline of tiny.ts', 120_000, async () => {
       for (const fr of workbench.page.frames()) {
@@ -232,7 +266,7 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
     }, 500);
     await workbench.screenshot('timeline-follows-editor');
     // An .onnx summary in the editor group shows its own figure; focus in the panel shows the panel's model.
-    const fixed = (await engineApi().profileFile({ file: path.join(workspace, 'fixed.onnx'), settings: withDefaults({ dtype: 'fp16' }), trusted: true, timeoutMs: 60_000 })).profile;
+    const fixed = (await engineApi().profileFile({ file: path.join(workspace, 'fixed.onnx'), settings: withDefaults({ dtype }), trusted: true, timeoutMs: 60_000 })).profile;
     assert.notEqual(formatBytes(fixed.peak.bytes), formatBytes(tiny.peak.bytes));
     await openCustomEditorFile(workbench.page, 'fixed.onnx');
     await workbench.waitForStatusBarItem(new RegExp(`MemLens ${escape(formatBytes(fixed.peak.bytes))}`), 'the status bar peak of fixed.onnx', 90_000);
