@@ -24,6 +24,8 @@ export class StatusBar implements vscode.Disposable {
       store.onDidChange(() => this.update()),
       vscode.window.onDidChangeActiveTextEditor(() => this.update()),
       vscode.window.tabGroups.onDidChangeTabs(() => this.update()),
+      // Focus moving between groups (an .onnx summary and the timeline panel) changes no tab.
+      vscode.window.tabGroups.onDidChangeTabGroups(() => this.update()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.update()),
     );
     this.update();

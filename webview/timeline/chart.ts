@@ -126,7 +126,7 @@ function yScale(ctx: Ctx) {
     stacked: true,
     title: { display: true, text: 'live bytes', color: ctx.colors.muted },
     grid: { color: withAlpha(ctx.colors.grid, 0.4) },
-    ticks: { color: ctx.colors.muted, autoSkip: false, callback: (v: number | string) => tickLabel(Number(v), ctx.axis.max) },
+    ticks: { color: ctx.colors.muted, autoSkip: false, callback: (v: number | string) => tickLabel(Number(v), ctx.axis.max, ctx.axis.step) },
     afterDataLimits: (scale: Scale) => {
       const { low, high, base } = visibleRange(scale.chart, ctx);
       ctx.axis = byteAxis(low, high, ctx.fit, base);

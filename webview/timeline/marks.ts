@@ -64,7 +64,7 @@ function drawFittedNote(chart: Chart, m: MarkContext): void {
   if (!m.axis.fitted) return;
   const { ctx: c, chartArea: a } = chart;
   const constant = constantCategories(m.state);
-  const note = `axis from ${tickLabel(m.axis.min, m.axis.max)}${constant.length ? ` · every step: ${constant.join(', ')}` : ''}`;
+  const note = `axis from ${tickLabel(m.axis.min, m.axis.max, m.axis.step)}${constant.length ? ` · every step: ${constant.join(', ')}` : ''}`;
   text(c, note, a.left + 6, a.bottom - 16, m.colors.foreground, `11px ${FONT}`);
   c.strokeStyle = m.colors.muted;
   c.lineWidth = 1;

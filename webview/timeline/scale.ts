@@ -57,21 +57,24 @@ export function byteAxis(low: number, high: number, fit: boolean, base = 0): Byt
   }
 }
 
-/** The unit a tick is written in: the largest binary unit not above the axis maximum. */
-export function axisUnit(max: number): number {
+/**
+ * The unit ticks are written in: the largest binary unit not above the axis maximum, or a smaller
+ * one when the step is not a whole quarter of it (16 KiB steps near 1 MiB read 976 KiB, 992 KiB,
+ * not 0.953 MiB), so every label is exact.
+ */
+export function axisUnit(max: number, step = max): number {
   let i = 0;
   while (i < UNITS.length - 1 && max >= 1024 ** (i + 1)) i++;
+  while (i > 0 && !Number.isInteger((step / 1024 ** i) * 4)) i--;
   return i;
 }
 
-/** `0 B`, `64 MiB`, `1.5 MiB`, `0.25 GiB`: exact for power-of-two steps, no trailing zeros. */
-export function tickLabel(value: number, max: number): string {
+/** `0 B`, `64 MiB`, `1.5 MiB`, `0.25 GiB`, `976 KiB`: exact for power-of-two steps, no trailing zeros. */
+export function tickLabel(value: number, max: number, step = max): string {
   if (value === 0) return '0 B';
-  const unit = axisUnit(max);
+  const unit = axisUnit(max, step);
   const v = value / 1024 ** unit;
-  let text = String(Number(v.toFixed(3)));
-  if (text.includes('e')) text = v.toFixed(3);
-  return `${text} ${UNITS[unit]}`;
+  return `${Number(v.toFixed(2))} ${UNITS[unit]}`;
 }
 
 /** Whether every tick is a whole multiple of the step, and the step a power of two. */

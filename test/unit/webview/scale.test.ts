@@ -30,6 +30,19 @@ test('the axis covers the data with at most MAX_INTERVALS intervals of the small
   for (const want of ['64 MiB', '128 MiB', '256 MiB']) assert.ok(labels.includes(want), labels.join(', '));
 });
 
+test('every tick label of every axis reads back as its exact value', () => {
+  const factor: Record<string, number> = { B: 1, KiB: 1024, MiB: MiB, GiB: GiB, TiB: 2 ** 40, PiB: 2 ** 50 };
+  for (let high = 3; high < 2 ** 52; high *= 1.37) {
+    for (const low of [0, high * 0.9]) {
+      const axis = byteAxis(low, high, true, low * 0.95);
+      for (const t of axis.ticks) {
+        const [num, unit] = tickLabel(t, axis.max, axis.step).split(' ');
+        assert.equal(Number(num) * factor[unit], t, `${tickLabel(t, axis.max, axis.step)} for ${t} (step ${axis.step})`);
+      }
+    }
+  }
+});
+
 test('labels are exact and short: fractions of the axis unit without trailing zeros', () => {
   assert.equal(tickLabel(0, GiB), '0 B');
   assert.equal(tickLabel(1.5 * MiB, 2 * MiB), '1.5 MiB');
@@ -37,6 +50,11 @@ test('labels are exact and short: fractions of the axis unit without trailing ze
   assert.equal(tickLabel(512 * 1024, 2 * MiB), '0.5 MiB');
   assert.equal(tickLabel(472 * MiB, 512 * MiB), '472 MiB');
   assert.equal(tickLabel(96, 128), '96 B');
+  // A 16 KiB step near 1 MiB is written in KiB, so no label is rounded.
+  assert.equal(tickLabel(976 * 1024, 1.016 * MiB, 16 * 1024), '976 KiB');
+  assert.equal(tickLabel(1.5 * MiB, 2 * MiB, 512 * 1024), '1.5 MiB');
+  assert.equal(tickLabel(0.75 * GiB, GiB, 256 * MiB), '0.75 GiB');
+  assert.equal(tickLabel(0.125 * GiB, GiB, 128 * MiB), '128 MiB');
   assert.equal(powerOfTwoAtLeast(3 * MiB), 4 * MiB);
   assert.equal(powerOfTwoAtLeast(4 * MiB), 4 * MiB);
   assert.equal(powerOfTwoAtLeast(0.3), 1);
