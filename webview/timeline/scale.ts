@@ -59,22 +59,22 @@ export function byteAxis(low: number, high: number, fit: boolean, base = 0): Byt
 
 /**
  * The unit ticks are written in: the largest binary unit not above the axis maximum, or a smaller
- * one when the step is not a whole quarter of it (16 KiB steps near 1 MiB read 976 KiB, 992 KiB,
- * not 0.953 MiB), so every label is exact.
+ * one when the step is not a whole eighth of it (16 KiB steps near 1 MiB read 976 KiB, 992 KiB,
+ * not 0.953 MiB), so every label is exact in at most three decimals.
  */
 export function axisUnit(max: number, step = max): number {
   let i = 0;
   while (i < UNITS.length - 1 && max >= 1024 ** (i + 1)) i++;
-  while (i > 0 && !Number.isInteger((step / 1024 ** i) * 4)) i--;
+  while (i > 0 && !Number.isInteger((step / 1024 ** i) * 8)) i--;
   return i;
 }
 
-/** `0 B`, `64 MiB`, `1.5 MiB`, `0.25 GiB`, `976 KiB`: exact for power-of-two steps, no trailing zeros. */
+/** `0 B`, `64 MiB`, `1.5 MiB`, `0.125 GiB`, `976 KiB`: exact for power-of-two steps, no trailing zeros. */
 export function tickLabel(value: number, max: number, step = max): string {
   if (value === 0) return '0 B';
   const unit = axisUnit(max, step);
   const v = value / 1024 ** unit;
-  return `${Number(v.toFixed(2))} ${UNITS[unit]}`;
+  return `${Number(v.toFixed(3))} ${UNITS[unit]}`;
 }
 
 /** Whether every tick is a whole multiple of the step, and the step a power of two. */

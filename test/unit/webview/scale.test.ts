@@ -54,7 +54,9 @@ test('labels are exact and short: fractions of the axis unit without trailing ze
   assert.equal(tickLabel(976 * 1024, 1.016 * MiB, 16 * 1024), '976 KiB');
   assert.equal(tickLabel(1.5 * MiB, 2 * MiB, 512 * 1024), '1.5 MiB');
   assert.equal(tickLabel(0.75 * GiB, GiB, 256 * MiB), '0.75 GiB');
-  assert.equal(tickLabel(0.125 * GiB, GiB, 128 * MiB), '128 MiB');
+  assert.equal(tickLabel(0.125 * GiB, GiB, 128 * MiB), '0.125 GiB');
+  assert.equal(tickLabel(7.625 * MiB, 8.125 * MiB, 128 * 1024), '7.625 MiB');
+  assert.equal(tickLabel(7.6875 * MiB, 8.125 * MiB, 64 * 1024), '7872 KiB');
   assert.equal(powerOfTwoAtLeast(3 * MiB), 4 * MiB);
   assert.equal(powerOfTwoAtLeast(4 * MiB), 4 * MiB);
   assert.equal(powerOfTwoAtLeast(0.3), 1);
