@@ -86,6 +86,12 @@ async function startCommand(workbench: Workbench, title: string): Promise<void> 
   await workbench.page.keyboard.press('Enter');
 }
 
+/** The text of `selector` in `frame` now, or null: no waiting (frames without it answer at once). */
+async function textNow(frame: Frame, selector: string): Promise<string | null> {
+  const el = await frame.$(selector).catch(() => null);
+  return el ? el.textContent() : null;
+}
+
 function box(text: string): Box {
   const [x, y, w, h] = text.split(',').map(Number);
   return { x, y, w, h };
@@ -230,11 +236,13 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
       await search.focus();
       await workbench.page.keyboard.press('Control+A');
       await workbench.page.keyboard.type(`@id:${c.key}`);
-      const shown = await waitUntil(`the Settings UI row of ${c.key}`, 30_000, async () => {
-        const t = (await workbench.page.locator('.settings-editor .setting-item-contents .setting-item-label').allTextContents()).map((x) => x.trim());
-        return t.length === 1 ? t : undefined;
-      });
-      assert.deepEqual(shown, [c.label], `the Settings UI title of ${c.key}`);
+      // The list filters as it is typed: wait for the one row of this key, then compare its title.
+      let seen: string[] = [];
+      await waitUntil(`the Settings UI row of ${c.key} titled "${c.label}"`, 30_000, async () => {
+        seen = (await workbench.page.locator('.settings-editor .setting-item-contents .setting-item-label').allTextContents()).map((x) => x.trim());
+        return seen.length === 1 && seen[0] === c.label ? true : undefined;
+      }).catch(() => undefined);
+      assert.deepEqual(seen, [c.label], `the Settings UI title of ${c.key}`);
       if (c.key === 'memlens.dtype') await workbench.screenshot('settings-ui-names');
     }
     await workbench.runCommand('View: Close Editor');
@@ -261,8 +269,8 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
     await workbench.waitForSelector('.tab[aria-label^="Memory: tiny.ts"]', { what: 'the panel retitled for tiny.ts', timeoutMs: 90_000 });
     await waitUntil('the timeline of tiny.ts', 120_000, async () => {
       for (const fr of workbench.page.frames()) {
-        const text = await fr.textContent('#peak-summary').catch(() => null);
-        if (text?.startsWith(`Peak ${formatBytes(tiny.peak.bytes)}`) && (await fr.textContent('h1').catch(() => null)) === 'tiny.ts') return true;
+        const text = await textNow(fr, '#peak-summary');
+        if (text?.startsWith(`Peak ${formatBytes(tiny.peak.bytes)}`) && (await textNow(fr, 'h1')) === 'tiny.ts') return true;
       }
       return undefined;
     }, 500);
@@ -296,7 +304,7 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
     await openCustomEditorFile(workbench.page, 'fixed.onnx');
     const fixed = await waitUntil('the summary of fixed.onnx', 90_000, async () => {
       for (const fr of workbench.page.frames()) {
-        if ((await fr.textContent('h1').catch(() => null)) === 'fixed.onnx' && (await fr.$('canvas#timeline[data-y-ticks]').catch(() => null))) return fr;
+        if ((await textNow(fr, 'h1')) === 'fixed.onnx' && (await fr.$('canvas#timeline[data-y-ticks]').catch(() => null))) return fr;
       }
       return undefined;
     }, 500);
@@ -309,8 +317,8 @@ describe('the timeline panel', { timeout: 900_000 }, () => {
     await measure.click();
     const measured = await waitUntil('the measured figures', 120_000, async () => {
       for (const fr of workbench.page.frames()) {
-        const t = await fr.textContent('dl.summary').catch(() => null);
-        if (t && /Measured \(cpu\)\d/.test(t) && (await fr.textContent('h1').catch(() => null)) === 'fixed.onnx') return fr;
+        const t = await textNow(fr, 'dl.summary');
+        if (t && /Measured \(cpu\)\d/.test(t) && (await textNow(fr, 'h1')) === 'fixed.onnx') return fr;
       }
       return undefined;
     }, 500);
