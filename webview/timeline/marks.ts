@@ -4,7 +4,7 @@
 import type { Chart } from 'chart.js';
 import type { PanelState } from '../protocol';
 import { formatBytes } from './format';
-import { MARKER_RADIUS, overlaps, peakLabelBox, type Area, type Box } from './geometry';
+import { MARKER_RADIUS, markerBox, overlaps, peakLabelBox, type Area, type Box } from './geometry';
 import { tickLabel, type ByteAxis } from './scale';
 import type { ThemeColors } from './theme';
 
@@ -129,8 +129,8 @@ function drawPeak(chart: Chart, m: MarkContext, area: Area): Pick<MarkGeometry, 
   return { peak: { x, y }, peakLabel: box };
 }
 
-/** "10.3 GiB → 3.8 GiB" at the step that runs the changed line (or at the peak), clear of the peak label. */
-function drawFix(chart: Chart, m: MarkContext, area: Area, avoid: Box | null): Box | null {
+/** "10.3 GiB → 3.8 GiB" at the step that runs the changed line (or at the peak), clear of the peak's marker and label. */
+function drawFix(chart: Chart, m: MarkContext, area: Area, avoid: Box[]): Box | null {
   const f = m.state.comparison;
   if (!f) return null;
   const { ctx: c, scales } = chart;
@@ -139,7 +139,8 @@ function drawFix(chart: Chart, m: MarkContext, area: Area, avoid: Box | null): B
   c.font = `bold 12px ${FONT}`;
   const w = c.measureText(label).width + 8;
   let box: Box = { x: Math.min(Math.max(area.left, x - w / 2), area.right - w), y: area.top + 2, w, h: 16 };
-  if (avoid && overlaps(box, avoid)) box = { ...box, y: avoid.y + avoid.h + 4 };
+  const hit = avoid.filter((b) => overlaps(box, b));
+  if (hit.length > 0) box = { ...box, y: Math.max(...hit.map((b) => b.y + b.h)) + 4 };
   c.fillStyle = m.colors.badgeBackground;
   c.fillRect(box.x, box.y, box.w, box.h);
   text(c, label, box.x + 4, box.y + 2, m.colors.badgeForeground, `bold 12px ${FONT}`);
@@ -173,7 +174,7 @@ export function drawMarks(chart: Chart, m: MarkContext, layer: 'under' | 'over')
     drawCursor(chart, m, area);
     const peak = drawPeak(chart, m, area);
     drawBudget(chart, m, peak.peakLabel);
-    const fixLabel = drawFix(chart, m, area, peak.peakLabel);
+    const fixLabel = drawFix(chart, m, area, [...(peak.peakLabel ? [peak.peakLabel] : []), ...(peak.peak ? [markerBox(peak.peak)] : [])]);
     return { ...peak, fixLabel };
   } finally {
     c.restore();
