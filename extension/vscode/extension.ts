@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { Budget } from '../presentation/budget';
 import { documentKind, looksLikeModel } from '../presentation/model-document';
+import { settingSchemas } from '../presentation/setting-controls';
 import { SuggestionCodeActions } from './code-actions';
 import { ModelCodeLensProvider } from './code-lens';
 import { registerCommands } from './commands';
@@ -16,7 +17,6 @@ import { ONNX_EDITOR_VIEW_TYPE, OnnxSummaryEditor } from './onnx-editor';
 import { ProfileStore } from './profile-store';
 import { Profiler } from './profiler';
 import { registerAfterRewrite } from './rewrite-edits';
-import { settingSchemas } from '../presentation/setting-controls';
 import { currentBudget, currentSettings } from './settings';
 import { StatusBar } from './status-bar';
 import { SuggestionSets } from './suggestion-sets';
