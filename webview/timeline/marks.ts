@@ -59,12 +59,25 @@ function drawPhases(chart: Chart, m: MarkContext): void {
   }
 }
 
+/** `text` shortened with an ellipsis (dropping whole list items first) to fit `width` pixels. */
+function fitText(c: CanvasRenderingContext2D, text: string, width: number): string {
+  let t = text;
+  while (t.length > 1 && c.measureText(t).width > width) {
+    const body = t.endsWith('…') ? t.slice(0, -1) : t;
+    const cut = body.lastIndexOf(',');
+    t = `${cut > 0 ? body.slice(0, cut) : body.slice(0, -1)}…`;
+  }
+  return t;
+}
+
 /** A fitted axis says where it starts and what the band at the bottom holds, with a break on the axis. */
 function drawFittedNote(chart: Chart, m: MarkContext): void {
   if (!m.axis.fitted) return;
   const { ctx: c, chartArea: a } = chart;
   const constant = constantCategories(m.state);
-  const note = `axis from ${tickLabel(m.axis.min, m.axis.max, m.axis.step)}${constant.length ? ` · every step: ${constant.join(', ')}` : ''}`;
+  let note = `axis from ${tickLabel(m.axis.min, m.axis.max, m.axis.step)}${constant.length ? ` · every step: ${constant.join(', ')}` : ''}`;
+  c.font = `11px ${FONT}`;
+  note = fitText(c, note, a.right - a.left - 12);
   text(c, note, a.left + 6, a.bottom - 16, m.colors.foreground, `11px ${FONT}`);
   c.strokeStyle = m.colors.muted;
   c.lineWidth = 1;
