@@ -2,7 +2,7 @@
 // peak kept), phase spans, the peak, the measured series when a run exists, the "live at the
 // peak" table grouped by line, a summary, the model card, the settings controls and the profile
 // from before the last fix. Plain data in the webview protocol's types.
-import { modelKind } from '../analysis/load-model';
+import { documentKind } from './model-document';
 import type { ModelCard } from '../analysis/model-card';
 import { CATEGORIES, type Category, type Profile, type TimelinePoint } from '../engine/profile';
 import { formatBytes, formatCount } from '../engine/units';
@@ -175,7 +175,7 @@ export function panelState(profile: Profile, options: PanelStateOptions): PanelS
     documentUri: options.documentUri,
     profileId: options.profileId ?? 0,
     title: options.title,
-    kind: options.kind ?? modelKind(profile.source) ?? 'onnx',
+    kind: options.kind ?? documentKind(profile.source) ?? 'onnx',
     analysed: analysedSettings(profile, card),
     controls: options.controls ?? [],
     canMeasure: options.canMeasure ?? false,
