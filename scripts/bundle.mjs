@@ -5,7 +5,7 @@
 //   worker.js     the ONNX Runtime run process (extension/runner/run.ts forks __dirname/worker.js)
 //   trace-worker.js + api/  the TypeScript tracer process and the `memlens/nn` runtime it hands
 //                 to user models (one shared copy of the API, see apiRuntimePlugin)
-//   webview.js + webview.css  the timeline panel (browser, chart.js and the toolkit bundled in)
+//   webview.js + webview.css  the timeline panel (browser, chart.js bundled in; plain themed HTML controls)
 //   ts-plugin.js  the TypeScript server plugin that resolves `memlens/nn` to dist/api/nn.d.ts in
 //                 any workspace; vsix-node_modules/ holds the package tsserver loads it through,
 //                 which scripts/vsix-add-node-modules.mjs puts into the VSIX's node_modules/

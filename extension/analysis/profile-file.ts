@@ -1,4 +1,5 @@
 // From a file to its profile, optionally measured: the one pipeline the CLI and the editor share.
+import * as fs from 'node:fs/promises';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
@@ -6,6 +7,7 @@ import { loadModel, type LoadOptions } from './load-model';
 import type { ModelKind } from './model-kind';
 
 export type MeasureRuntime = 'onnxruntime' | 'torch';
+import { modelCard, type ModelCard } from './model-card';
 
 export interface ProfileRequest extends LoadOptions {
   file: string;
@@ -19,6 +21,8 @@ export interface ProfileOutcome {
   kind: ModelKind;
   /** An ONNX file holding the model (the file itself for .onnx), for runs. */
   onnxPath: string | null;
+  /** What the model file is (inputs, outputs, opsets...), read from the loaded graph. */
+  card: ModelCard;
 }
 
 export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> {
@@ -38,5 +42,7 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
       ep: req.run.ep, runs: req.run.runs, timeoutMs: req.timeoutMs, settings: req.settings, signal: req.signal,
     });
   }
-  return { profile, kind: loaded.kind, onnxPath: loaded.onnxPath ?? null };
+  const fileBytes = loaded.kind === 'onnx' ? (await fs.stat(req.file)).size : null;
+  const card = modelCard(loaded.model, req.settings, fileBytes);
+  return { profile, kind: loaded.kind, onnxPath: loaded.onnxPath ?? null, card };
 }

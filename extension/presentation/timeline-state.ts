@@ -1,14 +1,23 @@
 // The timeline panel's state from a profile: the live-bytes curve (downsampled for drawing, the
 // peak kept), phase spans, the peak, the measured series when a run exists, the "live at the
-// peak" table grouped by line, and a summary. Plain data in the webview protocol's types.
+// peak" table grouped by line, a summary, the model card, the settings controls and the profile
+// from before the last fix. Plain data in the webview protocol's types.
+import { modelKind } from '../analysis/model-kind';
+import type { ModelCard } from '../analysis/model-card';
 import { isTorchMeasured } from '../engine/measured-torch';
-import { CATEGORIES, type Category, type Profile, type SourceRef, type TimelinePoint } from '../engine/profile';
+import { CATEGORIES, type Category, type Profile, type TimelinePoint } from '../engine/profile';
 import { formatBytes, formatCount } from '../engine/units';
-import type { ChartPoint, LiveRow, MeasuredSeries, PanelState, PhaseSpan, SourceLink, SummaryItem } from '../../webview/protocol';
+import type {
+  AnalysedSettings, ChartPoint, LiveRow, MeasuredSeries, ModelKindName, PanelState, PhaseSpan, SettingControl, SummaryItem,
+} from '../../webview/protocol';
 import { PROTOCOL_VERSION } from '../../webview/protocol';
 import type { Budget } from './budget';
-import { sourceLabel } from './source-label';
+import { downsampleIndices, link } from './chart-points';
+import { fixComparison, type FixRecord } from './fix-comparison';
+import { modelCardView } from './model-card-view';
 import { shareOfPeak } from './share';
+
+export { downsampleIndices, link };
 
 /** Most points drawn; longer timelines keep the largest point of each bucket. */
 export const MAX_CHART_POINTS = 1500;
@@ -25,30 +34,27 @@ export interface PanelStateOptions {
   title: string;
   budget: Budget | null;
   maxPoints?: number;
+  /** The front end that read the model (default: from the source's file extension). */
+  kind?: ModelKindName;
+  card?: ModelCard | null;
+  controls?: SettingControl[];
+  /** The fix this profile follows, whose previous profile is drawn beside it. */
+  fix?: FixRecord | null;
+  /** Changes with each new profile (default 0). */
+  profileId?: number;
+  canMeasure?: boolean;
 }
 
-export function link(source: SourceRef | null): SourceLink | null {
-  return source ? { file: source.file, line: source.line, label: sourceLabel(source.file, source.line) } : null;
-}
-
-/**
- * Indices of the points to draw: all of them when there are at most `max`, else the largest
- * point of each of `max` equal buckets, plus the first, the last and `keep` (the peak).
- */
-export function downsampleIndices(values: readonly number[], max: number, keep: number): number[] {
-  const n = values.length;
-  if (n <= max) return values.map((_, i) => i);
-  const chosen = new Set<number>([0, n - 1]);
-  if (keep >= 0 && keep < n) chosen.add(keep);
-  const buckets = Math.max(1, max - chosen.size);
-  for (let b = 0; b < buckets; b++) {
-    const start = Math.floor((b * n) / buckets);
-    const end = Math.floor(((b + 1) * n) / buckets);
-    let best = start;
-    for (let i = start + 1; i < end; i++) if (values[i] > values[best]) best = i;
-    if (start < end) chosen.add(best);
-  }
-  return [...chosen].sort((a, b) => a - b);
+/** The settings the profile was made with; batch and seq are null where the model has no such dim. */
+export function analysedSettings(profile: Profile, card: ModelCard | null): AnalysedSettings {
+  const s = profile.settings;
+  return {
+    mode: s.mode,
+    batch: card && !card.uses.batch ? null : s.batch,
+    seq: card && !card.uses.sequence ? null : s.seq,
+    dtype: s.dtype,
+    optimizer: s.mode === 'train' ? s.optimizer : null,
+  };
 }
 
 export function phaseSpans(timeline: readonly TimelinePoint[]): PhaseSpan[] {
@@ -165,11 +171,16 @@ export function panelState(profile: Profile, options: PanelStateOptions): PanelS
     };
   });
   const peakPoint = peakAt >= 0 ? profile.timeline[peakAt] : undefined;
+  const card = options.card ?? null;
   return {
     protocol: PROTOCOL_VERSION,
     documentUri: options.documentUri,
+    profileId: options.profileId ?? 0,
     title: options.title,
-    settings: { mode: profile.settings.mode, batch: profile.settings.batch, seq: profile.settings.seq, dtype: profile.settings.dtype },
+    kind: options.kind ?? modelKind(profile.source) ?? 'onnx',
+    analysed: analysedSettings(profile, card),
+    controls: options.controls ?? [],
+    canMeasure: options.canMeasure ?? false,
     categories,
     categoryLabels: categories.map((c) => CATEGORY_LABELS[c]),
     points,
@@ -185,10 +196,12 @@ export function panelState(profile: Profile, options: PanelStateOptions): PanelS
       source: link(profile.peak.source),
     },
     measured: measuredSeries(profile),
+    comparison: fixComparison(options.fix ?? null, profile, options.maxPoints ?? MAX_CHART_POINTS),
     budgetBytes: options.budget?.bytes ?? null,
     budgetLabel: options.budget?.label ?? null,
     liveAtPeak: liveAtPeakRows(profile),
     summary: summaryItems(profile, options.budget),
+    card: card ? modelCardView(card) : null,
     warnings: profile.warnings.slice(0, 20),
   };
 }

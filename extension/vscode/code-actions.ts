@@ -16,7 +16,7 @@ import type { ProfileStore } from './profile-store';
 import type { SuggestionSet } from '../analysis/suggest-file';
 import { untilCancelled, type SuggestionSets } from './suggestion-sets';
 import { FIT_BUDGET_COMMAND } from './fit-budget';
-import { documentEdit, refuse, AFTER_REWRITE_COMMAND } from './rewrite-edits';
+import { documentEdit, fixLine, refuse, AFTER_REWRITE_COMMAND, type RewriteNote } from './rewrite-edits';
 
 /** Where a prepared suggestion applies in one document. */
 type Placement =
@@ -136,7 +136,8 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
       return action;
     }
     action.edit = documentEdit(uri, edits, { label: suggestion.action, needsConfirmation: false });
-    action.command = { title: 'Profile again', command: AFTER_REWRITE_COMMAND, arguments: [uri, profileUri] };
+    const note: RewriteNote = { action: suggestion.action, line: fixLine(document, edits) };
+    action.command = { title: 'Profile again', command: AFTER_REWRITE_COMMAND, arguments: [uri, profileUri, note] };
     return action;
   }
 

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { Budget } from '../presentation/budget';
 import { modelKind } from '../analysis/model-kind';
 import { looksLikeModel } from '../presentation/model-document';
+import { settingSchemas } from '../presentation/setting-controls';
 import { SuggestionCodeActions } from './code-actions';
 import { ModelCodeLensProvider } from './code-lens';
 import { registerCommands } from './commands';
@@ -34,8 +35,11 @@ export function activate(context: vscode.ExtensionContext): void {
 
   let budget: Budget | null = null;
   const budgetNow = () => budget;
-  const status = new StatusBar(store, budgetNow);
+  const budgetChanged = new vscode.EventEmitter<void>();
   const diagnostics = new BudgetDiagnostics(store, budgetNow);
+  const deps = { store, profiler, budget: budgetNow, onDidChangeBudget: budgetChanged.event, schemas: settingSchemas(context.extension.packageJSON), log };
+  const panel = new TimelinePanel(context.extensionUri, deps);
+  const status = new StatusBar(store, budgetNow, panel);
   const refreshBudget = async () => {
     try {
       budget = await currentBudget(currentSettings());
@@ -45,11 +49,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }
     status.update();
     diagnostics.update();
+    budgetChanged.fire();
   };
   void refreshBudget();
 
-  const deps = { store, profiler, budget: budgetNow };
-  const panel = new TimelinePanel(context.extensionUri, deps);
   const lenses = new ModelCodeLensProvider(store);
   const sets = new SuggestionSets(store, log);
 
@@ -64,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   context.subscriptions.push(
-    log, store, profiler, status, diagnostics, panel, lenses,
+    log, store, profiler, budgetChanged, status, diagnostics, panel, lenses,
     new InlineFigures(store),
     vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LineHoverProvider(store)),
     vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses),
@@ -79,7 +82,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     registerFitBudget({ store, profiler, sets, budget: budgetNow }),
     registerWriteQuantizedCopy({ store, profiler, sets }),
-    registerAfterRewrite(profiler),
+    registerAfterRewrite(profiler, store),
     vscode.workspace.onDidOpenTextDocument((d) => autoProfile(d, 'open')),
     vscode.workspace.onDidSaveTextDocument((d) => autoProfile(d, 'save')),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {

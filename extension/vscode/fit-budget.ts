@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MemlensError } from '../engine/errors';
+import type { Profile } from '../engine/profile';
 import type { Plan, PlanTarget } from '../engine/suggest/planner';
 import { formatBytes, parseBytes } from '../engine/units';
 import type { Budget } from '../presentation/budget';
@@ -15,7 +16,7 @@ import { errorLine, isUserError } from './errors';
 import { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor';
 import type { ModelProfile, ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
-import { AFTER_REWRITE_COMMAND, documentEdit, refuse } from './rewrite-edits';
+import { AFTER_REWRITE_COMMAND, documentEdit, fixLine, refuse, type RewriteNote } from './rewrite-edits';
 import type { ProfileRequest } from '../analysis/profile-file';
 import type { PlanOutcome } from '../analysis/suggest-file';
 import type { SuggestionSets } from './suggestion-sets';
@@ -149,11 +150,12 @@ async function applySourcePlan(uri: vscode.Uri, found: ModelProfile, outcome: Pl
     'Apply', 'Preview…',
   );
   if (!how) return;
+  const note: RewriteNote = { action: planWhat(c), line: fixLine(document, edits) };
   // Preview: needsConfirmation opens the Refactor Preview, where the user ticks the edits to apply.
   const applied = await vscode.workspace.applyEdit(documentEdit(uri, edits, { label, needsConfirmation: how === 'Preview…' }), { isRefactoring: true });
   if (!applied || !(await changed(uri, text))) return;
   if (unmapped.length) void vscode.window.showInformationMessage(`MemLens: applied the plan; not in ${path.basename(uri.fsPath)} (apply by hand): ${unmapped.join('; ')}`);
-  await vscode.commands.executeCommand(AFTER_REWRITE_COMMAND, uri, found.uri);
+  await vscode.commands.executeCommand(AFTER_REWRITE_COMMAND, uri, found.uri, note);
 }
 
 /** Whether the document's text moved on from `before` (a preview applied with nothing ticked changes nothing). */
@@ -171,13 +173,21 @@ async function writeOnnxPlan(deps: FitDeps, found: ModelProfile, plan: Plan): Pr
     filters: { 'ONNX model': ['onnx'] },
   });
   if (!output) return;
-  await writeOnnxCopy(deps.sets.request(found), found.profile.peak.bytes, output, plan.chosen.rewrites);
+  await writeOnnxCopy(deps.sets.request(found), found.profile.peak.bytes, output, plan.chosen.rewrites, { store: deps.store, action: planWhat(plan.chosen), previous: found.profile });
 }
 
-export async function writeOnnxCopy(req: ProfileRequest, basePeakBytes: number, output: vscode.Uri, rewrites: Plan['chosen']['rewrites']): Promise<void> {
+/** The copy's timeline draws the model it was made from beside it. */
+export interface CopyNote {
+  store: ProfileStore;
+  action: string;
+  previous: Profile;
+}
+
+export async function writeOnnxCopy(req: ProfileRequest, basePeakBytes: number, output: vscode.Uri, rewrites: Plan['chosen']['rewrites'], note: CopyNote): Promise<void> {
   try {
     const r = await engine().writeRewrittenOnnx(req, output.fsPath, rewrites);
     void vscode.window.showInformationMessage(`MemLens: wrote ${path.basename(output.fsPath)} (peak ${formatBytes(r.peakBytes)}, was ${formatBytes(basePeakBytes)})`);
+    note.store.expectFix(output, { action: note.action, file: null, line: null, previous: note.previous });
     await vscode.commands.executeCommand('vscode.openWith', output, ONNX_EDITOR_VIEW_TYPE);
   } catch (e) {
     refuse(isUserError(e) ? e.message : errorLine(e));

@@ -49,6 +49,6 @@ export function registerWriteQuantizedCopy(deps: { store: ProfileStore; profiler
       filters: { 'ONNX model': ['onnx'] },
     });
     if (!output) return;
-    await writeOnnxCopy(req, set.peakBytes, output, s.rewrites);
+    await writeOnnxCopy(req, set.peakBytes, output, s.rewrites, { store: deps.store, action: s.action, previous: found.profile });
   });
 }

@@ -1,8 +1,11 @@
 // Profiles of model files in this window, their status (busy, failed, restricted) and the
-// per-file settings overrides. Features listen to onDidChange and redraw from here.
+// per-file settings overrides, and the profile from before the last fix. Features listen to
+// onDidChange and redraw from here.
 import * as vscode from 'vscode';
 import type { ModelKind } from '../analysis/model-kind';
+import type { ModelCard } from '../analysis/model-card';
 import type { Profile } from '../engine/profile';
+import type { FixRecord } from '../presentation/fix-comparison';
 import { linesOfFile } from '../presentation/line-figures';
 import type { SettingsOverride } from '../presentation/settings';
 
@@ -11,7 +14,10 @@ export interface ModelProfile {
   profile: Profile;
   kind: ModelKind;
   onnxPath: string | null;
+  card: ModelCard;
 }
+
+export type AppliedFix = FixRecord;
 
 export type ModelStatus =
   | { state: 'busy'; label: string }
@@ -22,6 +28,9 @@ export class ProfileStore implements vscode.Disposable {
   private readonly profiles = new Map<string, ModelProfile>();
   private readonly statuses = new Map<string, ModelStatus>();
   private readonly overrides = new Map<string, SettingsOverride>();
+  /** Fixes waiting for their model's next profile, then the fix that profile follows. */
+  private readonly pendingFixes = new Map<string, AppliedFix>();
+  private readonly fixes = new Map<string, AppliedFix>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
@@ -34,6 +43,11 @@ export class ProfileStore implements vscode.Disposable {
     this.profiles.delete(result.uri.toString());
     this.profiles.set(result.uri.toString(), result);
     this.statuses.delete(result.uri.toString());
+    // The profile right after a fix is compared with the one before it; any later one is not.
+    const pending = this.pendingFixes.get(result.uri.toString());
+    this.pendingFixes.delete(result.uri.toString());
+    if (pending) this.fixes.set(result.uri.toString(), pending);
+    else this.fixes.delete(result.uri.toString());
     this.changed.fire(result.uri);
   }
 
@@ -44,6 +58,7 @@ export class ProfileStore implements vscode.Disposable {
   setStatus(uri: vscode.Uri, status: ModelStatus | undefined): void {
     if (status) this.statuses.set(uri.toString(), status);
     else this.statuses.delete(uri.toString());
+    if (status?.state === 'error') this.pendingFixes.delete(uri.toString());
     this.changed.fire(uri);
   }
 
@@ -53,6 +68,30 @@ export class ProfileStore implements vscode.Disposable {
 
   setOverride(uri: vscode.Uri, override: SettingsOverride): void {
     this.overrides.set(uri.toString(), { ...this.overrides.get(uri.toString()), ...override });
+  }
+
+  /** Drops the override of these settings (the panel wrote them to the configuration). */
+  clearOverride(uri: vscode.Uri, keys: ReadonlyArray<keyof SettingsOverride>): void {
+    const now = this.overrides.get(uri.toString());
+    if (!now) return;
+    const left = { ...now };
+    for (const k of keys) delete left[k];
+    if (Object.keys(left).length > 0) this.overrides.set(uri.toString(), left);
+    else this.overrides.delete(uri.toString());
+  }
+
+  /** The next profile of `uri` follows this fix. */
+  expectFix(uri: vscode.Uri, fix: AppliedFix): void {
+    this.pendingFixes.set(uri.toString(), fix);
+  }
+
+  /** The fix the current profile of `uri` follows, if it was the first profile after one. */
+  appliedFix(uri: vscode.Uri): AppliedFix | undefined {
+    return this.fixes.get(uri.toString());
+  }
+
+  clearFix(uri: vscode.Uri): void {
+    if (this.fixes.delete(uri.toString())) this.changed.fire(uri);
   }
 
   all(): ModelProfile[] {

@@ -86,7 +86,7 @@ export class Profiler implements vscode.Disposable {
         },
       );
       if (controller.signal.aborted) return undefined;
-      const result: ModelProfile = { uri, profile: outcome.profile, kind: outcome.kind, onnxPath: outcome.onnxPath };
+      const result: ModelProfile = { uri, profile: outcome.profile, kind: outcome.kind, onnxPath: outcome.onnxPath, card: outcome.card };
       this.log.info(`${label}: peak ${outcome.profile.peak.bytes} B in ${Date.now() - started} ms (${outcome.profile.lines.length} lines, ${outcome.profile.timeline.length} steps)`);
       this.lastShown.delete(key);
       this.store.set(result);

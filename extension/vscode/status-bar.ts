@@ -7,6 +7,7 @@ import { looksLikeModel } from '../presentation/model-document';
 import { statusText } from '../presentation/summary-text';
 import type { ProfileStore } from './profile-store';
 import { RESTRICTED_MESSAGE } from './profiler';
+import { TIMELINE_VIEW_TYPE } from './timeline-panel';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('memlens.peak', vscode.StatusBarAlignment.Left, 100);
@@ -15,12 +16,17 @@ export class StatusBar implements vscode.Disposable {
   constructor(
     private readonly store: ProfileStore,
     private readonly budget: () => Budget | null,
+    /** The timeline panel: while it has focus, the item shows the model it shows. */
+    private readonly panel: { readonly model: vscode.Uri | undefined; readonly onDidChangeModel: vscode.Event<void> },
   ) {
     this.item.name = 'MemLens peak memory';
     this.subscriptions.push(
+      panel.onDidChangeModel(() => this.update()),
       store.onDidChange(() => this.update()),
       vscode.window.onDidChangeActiveTextEditor(() => this.update()),
       vscode.window.tabGroups.onDidChangeTabs(() => this.update()),
+      // Focus moving between groups (an .onnx summary and the timeline panel) changes no tab.
+      vscode.window.tabGroups.onDidChangeTabGroups(() => this.update()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.update()),
     );
     this.update();
@@ -32,9 +38,9 @@ export class StatusBar implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     // The .onnx summary is a custom editor: no text editor is active then.
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-    const uri = editor?.document.uri ?? (tab instanceof vscode.TabInputCustom ? tab.uri : undefined);
-    // Focus in the timeline panel keeps the figure of the model it shows.
-    if (!uri) return tab instanceof vscode.TabInputWebview ? undefined : item.hide();
+    const panelFocused = tab instanceof vscode.TabInputWebview && tab.viewType.endsWith(TIMELINE_VIEW_TYPE);
+    const uri = editor?.document.uri ?? (tab instanceof vscode.TabInputCustom ? tab.uri : panelFocused ? this.panel.model : undefined);
+    if (!uri) return item.hide();
     const text = editor?.document.getText() ?? '';
     const kind = modelKind(uri.fsPath);
     const status = this.store.status(uri);

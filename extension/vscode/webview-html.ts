@@ -29,6 +29,7 @@ export function timelineHtml(webview: vscode.Webview, extensionUri: vscode.Uri, 
 <title>${esc(title)}</title>
 </head>
 <body>
+<div id="status"></div>
 <div id="app" data-title="${esc(title)}"><p class="placeholder">Loading the memory timeline…</p></div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>

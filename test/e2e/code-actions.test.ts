@@ -13,7 +13,8 @@ import { formatBytes } from '../../extension/engine/units';
 import { loadModel } from '../../extension/analysis/load-model';
 import { lineDecorations } from '../../extension/presentation/line-figures';
 import { peakChange } from '../../extension/presentation/suggestion-actions';
-import { inlineFigures, openCustomEditorFile, webviewFrame } from './extension-webview';
+import { focusActionRow, openActionMenu } from './code-action-menu';
+import { inlineFigures, openCustomEditorFile, peakMarker, webviewFrame } from './extension-webview';
 import { analyzeModel } from '../../extension/engine/analyze';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import { encodeModel } from '../../extension/engine/onnx/encode';
@@ -21,7 +22,6 @@ import { GraphBuilder } from '../fixtures/graph-builder';
 import type { EngineApi } from '../../extension/vscode/engine-loader';
 import { applyEdits } from '../../language/typescript/rewrites/text-edit';
 import { startSession, type Session } from './harness/session';
-import type { Workbench } from './harness/workbench';
 import { ensureVsix } from './harness/vsix';
 import { repoRoot } from './harness/paths';
 import { sleep, waitUntil } from './harness/wait';
@@ -98,35 +98,6 @@ function engineApi(): EngineApi {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * Opens the code action menu (Ctrl+.) on `line` and returns the texts of its rows. The first ask
- * after a profile may come before the suggestions are ready: the menu is opened again until it
- * lists a row matching `expect`.
- */
-async function openActionMenu(workbench: Workbench, line: number, expect: RegExp): Promise<string[]> {
-  await workbench.goToLine(line);
-  return waitUntil(`the code actions on line ${line}`, 120_000, async () => {
-    await workbench.page.keyboard.press('Control+.');
-    const rows = await waitUntil('the code action menu', 10_000, async () => {
-      const r = await workbench.page.locator('.action-widget .monaco-list-row').allTextContents();
-      return r.some((x) => expect.test(x)) ? r : undefined;
-    }, 250).catch(() => undefined);
-    if (!rows) await workbench.page.keyboard.press('Escape');
-    return rows;
-  }, 1_000);
-}
-
-/** Moves the menu's focus down to the row whose label starts with `label`. */
-async function focusActionRow(workbench: Workbench, label: string): Promise<void> {
-  const focused = '.action-widget .monaco-list-row.focused';
-  await waitUntil(`the "${label}" row to be focused`, 15_000, async () => {
-    const now = await workbench.page.getAttribute(focused, 'aria-label').catch(() => null);
-    if (now?.startsWith(label)) return true;
-    await workbench.page.keyboard.press('ArrowDown');
-    return undefined;
-  }, 150);
-}
 
 let vsix: string;
 before(async () => {
@@ -205,6 +176,30 @@ describe('memory-saving rewrites as code actions', { timeout: 900_000 }, () => {
     const expected = lineDecorations(profile, file, 'compact').find((d) => d.line === 17)!.text;
     await waitUntil('the new figure on the block line', 30_000, async () => (await inlineFigures(workbench.page)).some((f) => f.text === blockLine && f.figure === expected));
     await workbench.screenshot('code-actions-applied');
+  });
+
+  test('the timeline draws the profile from before the fix beside the new one, with both peaks where it was applied', { timeout: 180_000 }, async () => {
+    const { workbench } = session!;
+    await workbench.runCommand('MemLens: Show Memory Timeline');
+    const frame = await webviewFrame(workbench.page, '#fix-compare', 'the fix comparison in the timeline', 90_000);
+    const banner = (await frame.textContent('#fix-compare')) ?? '';
+    // Both figures come from their own profiles: the engine's before (basePeak) and after (checkpointPeak).
+    assert.match(banner, new RegExp(`^Applied Checkpoint every layer of blocks.* at ${escape(`${MODEL}:${LOOP_LINE}`)}: peak ${escape(`${formatBytes(basePeak)} → ${formatBytes(checkpointPeak)}`)}`));
+    const legend = await frame.locator('.legend-item').allTextContents();
+    assert.ok(legend.some((l) => l.startsWith(`before: Checkpoint every layer`) && l.includes(`(peak ${formatBytes(basePeak)})`)), legend.join(' | '));
+    // The "before → after" figure is drawn on the chart, clear of the peak's label and marker.
+    const data = await frame.$eval('canvas#timeline', (el) => ({ ...(el as unknown as { dataset: Record<string, string> }).dataset }));
+    const box = (s: string) => {
+      const [x, y, w, h] = s.split(',').map(Number);
+      return { x, y, w, h };
+    };
+    assert.ok(data.fixLabel, 'the fix figure is drawn');
+    const fix = box(data.fixLabel);
+    const marker = await peakMarker(frame);
+    const apart = (a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }) => a.x >= b.x + b.w || b.x >= a.x + a.w || a.y >= b.y + b.h || b.y >= a.y + a.h;
+    assert.ok(apart(fix, box(data.peakLabel)), `fix label ${data.fixLabel} clear of the peak label ${data.peakLabel}`);
+    assert.ok(apart(fix, { x: marker.x - 6, y: marker.y - 6, w: 12, h: 12 }), 'fix label clear of the peak marker');
+    await workbench.screenshot('timeline-after-fix');
   });
 
   test('Undo gives back the original text byte for byte', { timeout: 180_000 }, async () => {

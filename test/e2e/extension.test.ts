@@ -298,9 +298,8 @@ describe('MemLens in VS Code', { timeout: 600_000 }, () => {
   test('the panel controls re-profile: training adds the backward and optimizer phases', { timeout: 180_000 }, async () => {
     const { workbench } = session!;
     const frame = await webviewFrame(workbench.page, 'canvas#timeline[data-peak-x]', 'the timeline of mlp.onnx');
-    await frame.click('vscode-dropdown#mode');
-    await frame.click('vscode-option[value="train"]');
-    await frame.click('vscode-button#profile');
+    await frame.selectOption('select#setting-mode', 'train');
+    await frame.click('button#apply-settings');
     const train = analyzeModel(mlp(path.join(workspace, SOURCE)), withDefaults({ mode: 'train' }), { source: 'mlp.onnx', entry: null });
     const peakText = `Peak ${formatBytes(train.peak.bytes)} · ${train.peak.phase}`;
     await waitUntil('the training profile in the panel', 60_000, async () => {
@@ -348,7 +347,12 @@ describe('MemLens on a PyTorch model in a trusted workspace', { timeout: 600_000
     await forwardLine.hover({ position: { x: 40, y: 5 } });
     const hover = await workbench.waitForText('.monaco-hover', /live at the peak/, 'the MemLens hover', 30_000);
     assert.match(hover, /tiny_net\.py:19/);
+    assert.match(hover, /Timeline · Fix… · Profile with…/);
     await workbench.screenshot('python-figures-hover');
+    // The hover's Timeline link opens the model's timeline.
+    await workbench.page.locator('.monaco-hover a', { hasText: 'Timeline' }).first().click();
+    const timeline = await webviewFrame(workbench.page, 'canvas#timeline[data-y-ticks]', 'the timeline opened from the hover', 90_000);
+    assert.equal(await timeline.textContent('h1'), 'tiny_net.py');
   });
 });
 

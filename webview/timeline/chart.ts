@@ -1,206 +1,285 @@
 // The memory timeline: live bytes over execution order, stacked by category, with the phases
-// shaded, the peak marked, the budget line, and the measured series when a run exists.
+// named, the peak marked beside its label, the budget line, the measured series when a run
+// exists and the curve from before the last fix. The byte axis has power-of-two ticks and fits
+// the visible datasets (hiding one rescales it); when the curve sits high above zero (the weights
+// of an inference pass) the axis starts just below it and the weights stay as a band at the
+// bottom, so the activations are not flattened and every figure still reads as a total.
 import {
-  Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip,
-  type ChartDataset, type Plugin,
+  Chart, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip,
+  type ActiveElement, type ChartDataset, type Plugin, type Scale,
 } from 'chart.js';
-import type { ChartPoint, PanelState } from '../protocol';
+import type { ChartPoint, PanelState, SourceLink } from '../protocol';
 import { formatBytes } from '../../extension/engine/units';
+import { cursorAfterKey, type Box } from './geometry';
+import { drawMarks, visibleTops, type MarkGeometry } from './marks';
+import { byteAxis, tickLabel, type ByteAxis } from './scale';
 import { categoryColor, themeColors, withAlpha, type ThemeColors } from './theme';
 
-Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip);
 
 type XY = { x: number; y: number };
 
+export interface LegendEntry {
+  index: number;
+  label: string;
+  color: string;
+  visible: boolean;
+}
+
+export interface ChartEvents {
+  reveal(source: SourceLink): void;
+  /** The keyboard or pointer cursor moved to a point (null: none). */
+  cursor(point: ChartPoint | null): void;
+  /** The byte axis was laid out again (data attributes for tests and screen readers). */
+  axis(axis: ByteAxis, marks: MarkGeometry): void;
+}
+
 export interface TimelineChart {
   destroy(): void;
-  /** Canvas-relative CSS pixels of the peak marker (for keyboard users and tests). */
-  peakPixel(): { x: number; y: number } | null;
+  legend(): LegendEntry[];
+  toggle(datasetIndex: number): void;
+  setFit(fit: boolean): void;
 }
 
-/** Shades backward and optimizer spans and names each phase above the plot. */
-function phasePlugin(state: PanelState, colors: ThemeColors): Plugin<'line'> {
-  return {
-    id: 'memlensPhases',
-    beforeDatasetsDraw(chart) {
-      const { ctx, chartArea, scales } = chart;
-      ctx.save();
-      ctx.font = '11px var(--vscode-font-family, sans-serif)';
-      ctx.textBaseline = 'top';
-      for (const span of state.phases) {
-        const left = scales.x.getPixelForValue(span.start - 0.5);
-        const right = scales.x.getPixelForValue(span.end + 0.5);
-        const l = Math.max(chartArea.left, left), r = Math.min(chartArea.right, right);
-        if (span.phase !== 'forward') {
-          ctx.fillStyle = colors.phaseShade;
-          ctx.fillRect(l, chartArea.top, r - l, chartArea.bottom - chartArea.top);
-        }
-        ctx.fillStyle = colors.muted;
-        if (r - l > 50) ctx.fillText(span.phase, l + 4, chartArea.top + 2);
-      }
-      ctx.restore();
-    },
-  };
+interface Ctx {
+  state: PanelState;
+  colors: ThemeColors;
+  fit: boolean;
+  axis: ByteAxis;
+  cursor: number | null;
+  marks: MarkGeometry;
+  datasetCount: { categories: number; measured: number | null; before: number | null };
 }
 
-/** The peak's vertical line and label, and the budget's horizontal line. */
-function marksPlugin(state: PanelState, colors: ThemeColors): Plugin<'line'> {
-  return {
-    id: 'memlensMarks',
-    afterDatasetsDraw(chart) {
-      const { ctx, chartArea, scales } = chart;
-      ctx.save();
-      ctx.setLineDash([4, 3]);
-      ctx.lineWidth = 1;
-      const px = scales.x.getPixelForValue(state.peak.index);
-      ctx.strokeStyle = colors.peak;
-      ctx.beginPath();
-      ctx.moveTo(px, chartArea.top);
-      ctx.lineTo(px, chartArea.bottom);
-      ctx.stroke();
-      const py = scales.y.getPixelForValue(state.peak.bytes);
-      ctx.setLineDash([]);
-      ctx.fillStyle = colors.peak;
-      ctx.font = 'bold 12px var(--vscode-font-family, sans-serif)';
-      const label = `peak ${state.peak.bytesLabel}`;
-      const w = ctx.measureText(label).width;
-      const lx = Math.min(Math.max(chartArea.left + 2, px - w / 2), chartArea.right - w - 2);
-      ctx.textBaseline = 'bottom';
-      ctx.fillText(label, lx, Math.max(chartArea.top + 28, py - 8));
-      if (state.budgetBytes !== null) {
-        const by = scales.y.getPixelForValue(state.budgetBytes);
-        if (by >= chartArea.top && by <= chartArea.bottom) {
-          ctx.setLineDash([6, 4]);
-          ctx.strokeStyle = colors.budget;
-          ctx.beginPath();
-          ctx.moveTo(chartArea.left, by);
-          ctx.lineTo(chartArea.right, by);
-          ctx.stroke();
-          ctx.fillStyle = colors.budget;
-          ctx.font = '11px var(--vscode-font-family, sans-serif)';
-          ctx.fillText(`budget ${state.budgetLabel ?? formatBytes(state.budgetBytes)}`, chartArea.left + 4, by - 2);
-        }
-      }
-      ctx.restore();
-    },
-  };
-}
-
-export function drawTimeline(canvas: HTMLCanvasElement, state: PanelState, onPoint: (p: ChartPoint) => void): TimelineChart {
-  const colors = themeColors();
-  const datasets: ChartDataset<'line', XY[]>[] = state.categories.map((c, i) => {
+function categoryDatasets(state: PanelState): ChartDataset<'line', XY[]>[] {
+  return state.categories.map((c, i) => {
     const color = categoryColor(c);
     return {
       label: state.categoryLabels[i],
       data: state.points.map((p) => ({ x: p.index, y: p.stack[i] })),
-      borderColor: color,
-      backgroundColor: withAlpha(color, 0.45),
-      borderWidth: 1,
-      pointRadius: 0,
-      pointHitRadius: 4,
-      fill: i === 0 ? 'origin' : '-1',
-      stack: 'estimate',
-      tension: 0,
-      order: 2,
+      borderColor: color, backgroundColor: withAlpha(color, 0.45), borderWidth: 1,
+      pointRadius: 0, pointHitRadius: 4, fill: i === 0 ? 'origin' : '-1', stack: 'estimate', tension: 0, order: 2,
     };
   });
+}
+
+function datasets(state: PanelState, colors: ThemeColors, ctx: Ctx): ChartDataset<'line', XY[]>[] {
+  const out = categoryDatasets(state);
   if (state.measured) {
-    datasets.push({
-      label: state.measured.label,
-      data: state.measured.points.map((p) => ({ x: p.index, y: p.bytes })),
-      borderColor: colors.measured,
-      backgroundColor: colors.measured,
-      borderDash: [5, 3],
-      borderWidth: 2,
-      pointRadius: 0,
-      fill: false,
-      stack: 'measured',
-      order: 1,
+    ctx.datasetCount.measured = out.length;
+    out.push({
+      label: state.measured.label, data: state.measured.points.map((p) => ({ x: p.index, y: p.bytes })),
+      borderColor: colors.measured, backgroundColor: colors.measured, borderDash: [5, 3], borderWidth: 2,
+      pointRadius: 0, fill: false, stack: 'measured', order: 1,
     });
   }
-  datasets.push({
-    label: `peak ${state.peak.bytesLabel}`,
-    data: [{ x: state.peak.index, y: state.peak.bytes }],
-    borderColor: colors.peak,
-    backgroundColor: colors.peak,
-    pointRadius: 6,
-    pointHoverRadius: 8,
-    pointStyle: 'triangle',
-    showLine: false,
-    stack: 'peak',
-    order: 0,
-  });
-  const peakDataset = datasets.length - 1;
+  if (state.comparison) {
+    ctx.datasetCount.before = out.length;
+    out.push({
+      label: `before: ${state.comparison.action} (peak ${state.comparison.beforeLabel})`,
+      data: state.comparison.points.map((p) => ({ x: p.index, y: p.bytes })),
+      borderColor: colors.before, backgroundColor: colors.before, borderDash: [2, 3], borderWidth: 2,
+      pointRadius: 0, fill: false, stack: 'before', order: 1,
+    });
+  }
+  return out;
+}
 
-  const chart = new Chart<'line', XY[]>(canvas, {
-    type: 'line',
-    data: { datasets },
-    plugins: [phasePlugin(state, colors), marksPlugin(state, colors)],
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      parsing: false,
-      normalized: true,
-      interaction: { mode: 'index', axis: 'x', intersect: false },
-      scales: {
-        x: {
-          type: 'linear',
-          min: 0,
-          max: Math.max(1, state.totalSteps - 1),
-          title: { display: true, text: 'execution order (step)', color: colors.muted },
-          ticks: { color: colors.muted, precision: 0 },
-          grid: { color: withAlpha(colors.grid, 0.4) },
-        },
-        y: {
-          type: 'linear',
-          stacked: true,
-          beginAtZero: true,
-          title: { display: true, text: 'live bytes', color: colors.muted },
-          ticks: { color: colors.muted, callback: (v) => formatBytes(Number(v)) },
-          grid: { color: withAlpha(colors.grid, 0.4) },
-        },
-      },
-      plugins: {
-        legend: { labels: { color: colors.foreground, boxWidth: 12 } },
-        tooltip: {
-          callbacks: {
-            title: (items) => {
-              const p = nearestPoint(state, items[0]?.parsed.x ?? 0);
-              return p ? `${p.op} ${p.node} (${p.phase}, step ${p.index})` : '';
-            },
-            label: (item) => `${item.dataset.label}: ${formatBytes(item.parsed.y ?? 0)}`,
-            footer: (items) => {
-              const p = nearestPoint(state, items[0]?.parsed.x ?? 0);
-              return p ? `total ${formatBytes(p.liveBytes)}${p.source ? ` · ${p.source.label} (click to open)` : ''}` : '';
-            },
-          },
-        },
-      },
-      onClick: (_event, _elements, c) => {
-        const e = _event.native as MouseEvent | null;
-        if (!e) return;
-        const x = c.scales.x.getValueForPixel(e.offsetX);
-        if (x === undefined) return;
-        const p = nearestPoint(state, x);
-        if (p) onPoint(p);
-      },
-    },
-  });
+/**
+ * The range the axis must show: the visible datasets, and the budget when it is near them; and
+ * the constant bottom of the visible stack (the weights), drawn as a band on a fitted axis.
+ */
+function visibleRange(chart: Chart, ctx: Ctx): { low: number; high: number; base: number } {
+  const values = visibleTops(chart, ctx.state);
+  const { measured, before } = ctx.datasetCount;
+  if (measured !== null && chart.isDatasetVisible(measured)) values.push(...ctx.state.measured!.points.map((p) => p.bytes));
+  if (before !== null && chart.isDatasetVisible(before)) values.push(...ctx.state.comparison!.points.map((p) => p.bytes));
+  let low = values.length > 0 ? Infinity : 0, high = 0;
+  for (const v of values) {
+    if (v > high) high = v;
+    if (v < low) low = v;
+  }
+  const budget = ctx.state.budgetBytes;
+  // A budget within half again of the curve is worth room on the axis; a far one gets a label.
+  if (budget !== null && high > 0 && budget <= 1.5 * high) {
+    low = Math.min(low, budget);
+    high = Math.max(high, budget);
+  }
+  return { low, high, base: constantBase(chart, ctx.state) };
+}
 
+/** Bytes of the visible categories at the bottom of the stack that hold the same bytes at every step. */
+function constantBase(chart: Chart, state: PanelState): number {
+  let base = 0;
+  for (let i = 0; i < state.categories.length; i++) {
+    if (!chart.isDatasetVisible(i)) continue;
+    const first = state.points[0]?.stack[i] ?? 0;
+    if (!state.points.every((p) => p.stack[i] === first)) break;
+    base += first;
+  }
+  return base;
+}
+
+function yScale(ctx: Ctx) {
   return {
-    destroy: () => chart.destroy(),
-    peakPixel: () => {
-      const el = chart.getDatasetMeta(peakDataset).data[0];
-      return el ? { x: el.x, y: el.y } : null;
+    type: 'linear' as const,
+    stacked: true,
+    title: { display: true, text: 'live bytes', color: ctx.colors.muted },
+    grid: { color: withAlpha(ctx.colors.grid, 0.4) },
+    ticks: { color: ctx.colors.muted, autoSkip: false, callback: (v: number | string) => tickLabel(Number(v), ctx.axis.max, ctx.axis.step) },
+    afterDataLimits: (scale: Scale) => {
+      const { low, high, base } = visibleRange(scale.chart, ctx);
+      ctx.axis = byteAxis(low, high, ctx.fit, base);
+      scale.min = ctx.axis.min;
+      scale.max = ctx.axis.max;
+    },
+    afterBuildTicks: (scale: Scale) => {
+      scale.ticks = ctx.axis.ticks.map((value) => ({ value }));
     },
   };
 }
 
-/** The drawn point closest to step `x`, preferring one with a source line. */
-export function nearestPoint(state: PanelState, x: number): ChartPoint | undefined {
-  let best: ChartPoint | undefined;
-  for (const p of state.points) {
+function tooltipCallbacks(ctx: Ctx) {
+  const at = (items: { dataIndex: number }[]) => ctx.state.points[items[0]?.dataIndex ?? -1];
+  return {
+    title: (items: { dataIndex: number }[]) => {
+      const p = at(items);
+      return p ? `${p.op} ${p.node} (${p.phase}, step ${p.index})` : '';
+    },
+    label: (item: { dataset: { label?: string }; parsed: { y: number | null } }) => `${item.dataset.label}: ${formatBytes(item.parsed.y ?? 0)}`,
+    footer: (items: { dataIndex: number }[]) => {
+      const p = at(items);
+      if (!p) return '';
+      const before = ctx.state.comparison ? nearestCurve(ctx.state.comparison.points, p.index) : undefined;
+      return [
+        `total ${formatBytes(p.liveBytes)}`,
+        ...(before ? [`before the fix ${formatBytes(before.bytes)} (step ${before.index})`] : []),
+        ...(p.source ? [`${p.source.label}: click or Enter opens it`] : []),
+      ];
+    },
+  };
+}
+
+function nearestCurve(points: XY[] | { index: number; bytes: number }[], x: number): { index: number; bytes: number } | undefined {
+  let best: { index: number; bytes: number } | undefined;
+  for (const raw of points) {
+    const p = 'index' in raw ? raw : { index: raw.x, bytes: raw.y };
     if (!best || Math.abs(p.index - x) < Math.abs(best.index - x)) best = p;
   }
   return best;
 }
+
+/** The drawn point closest to step `x`. */
+export function nearestPoint(state: PanelState, x: number): number {
+  let best = -1;
+  state.points.forEach((p, i) => {
+    if (best < 0 || Math.abs(p.index - x) < Math.abs(state.points[best].index - x)) best = i;
+  });
+  return best;
+}
+
+function marksPlugin(ctx: Ctx, events: ChartEvents): Plugin<'line'> {
+  return {
+    id: 'memlensMarks',
+    beforeDatasetsDraw(chart) {
+      drawMarks(chart as unknown as Chart, ctx, 'under');
+    },
+    afterDatasetsDraw(chart) {
+      ctx.marks = drawMarks(chart as unknown as Chart, ctx, 'over');
+      events.axis(ctx.axis, ctx.marks);
+    },
+  };
+}
+
+/** Shows the tooltip of point `i` as the pointer would, for keyboard users. */
+function showCursor(chart: Chart, ctx: Ctx, i: number | null, events: ChartEvents): void {
+  ctx.cursor = i;
+  const p = i === null ? null : ctx.state.points[i];
+  const els: ActiveElement[] = [];
+  if (p && i !== null) {
+    for (let d = 0; d < ctx.state.categories.length; d++) {
+      if (chart.isDatasetVisible(d)) els.push({ datasetIndex: d, index: i, element: chart.getDatasetMeta(d).data[i] } as ActiveElement);
+    }
+  }
+  chart.setActiveElements(els);
+  const top = els.length ? els[els.length - 1].element : undefined;
+  chart.tooltip?.setActiveElements(els, { x: top?.x ?? 0, y: top?.y ?? 0 });
+  chart.update('none');
+  events.cursor(p);
+}
+
+function keyboard(canvas: HTMLCanvasElement, chart: Chart, ctx: Ctx, events: ChartEvents): void {
+  const peakAt = () => Math.max(0, ctx.state.points.findIndex((p) => p.index === ctx.state.peak.index));
+  canvas.addEventListener('focus', () => showCursor(chart, ctx, ctx.cursor ?? peakAt(), events));
+  canvas.addEventListener('blur', () => showCursor(chart, ctx, null, events));
+  canvas.addEventListener('keydown', (e) => {
+    const at = ctx.cursor ?? peakAt();
+    if (e.key === 'Enter' || e.key === ' ') {
+      const source = ctx.state.points[at]?.source;
+      if (source) events.reveal(source);
+      e.preventDefault();
+      return;
+    }
+    const next = cursorAfterKey(e.key, e.shiftKey, at, ctx.state.points.length, peakAt());
+    if (next === null) return;
+    e.preventDefault();
+    showCursor(chart, ctx, next, events);
+  });
+}
+
+export function drawTimeline(canvas: HTMLCanvasElement, state: PanelState, fit: boolean, events: ChartEvents): TimelineChart {
+  const colors = themeColors();
+  const ctx: Ctx = {
+    state, colors, fit, axis: byteAxis(0, 0, false), cursor: null, marks: { peak: null, peakLabel: null, fixLabel: null },
+    datasetCount: { categories: state.categories.length, measured: null, before: null },
+  };
+  const chart = new Chart<'line', XY[]>(canvas, {
+    type: 'line',
+    data: { datasets: datasets(state, colors, ctx) },
+    plugins: [marksPlugin(ctx, events)],
+    options: {
+      animation: false, maintainAspectRatio: false, parsing: false, normalized: true,
+      layout: { padding: { top: 18 } },
+      interaction: { mode: 'index', axis: 'x', intersect: false },
+      scales: {
+        x: {
+          type: 'linear', min: 0, max: Math.max(1, state.totalSteps - 1, (state.comparison?.totalSteps ?? 0) - 1),
+          title: { display: true, text: 'execution order (step)', color: colors.muted },
+          ticks: { color: colors.muted, precision: 0 }, grid: { color: withAlpha(colors.grid, 0.4) },
+        },
+        y: yScale(ctx),
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: { filter: (item) => item.datasetIndex < state.categories.length, callbacks: tooltipCallbacks(ctx) },
+      },
+      onClick: (event, _elements, c) => {
+        const e = event.native as MouseEvent | null;
+        const x = e ? c.scales.x.getValueForPixel(e.offsetX) : undefined;
+        if (x === undefined) return;
+        const i = nearestPoint(state, x);
+        ctx.cursor = i;
+        const source = state.points[i]?.source;
+        if (source) events.reveal(source);
+      },
+    },
+  });
+  keyboard(canvas, chart, ctx, events);
+  const c = chart;
+  return {
+    destroy: () => c.destroy(),
+    legend: () => c.data.datasets.map((d, index) => ({
+      index, label: d.label ?? '', color: String(d.borderColor), visible: c.isDatasetVisible(index),
+    })),
+    toggle: (i) => {
+      c.setDatasetVisibility(i, !c.isDatasetVisible(i));
+      c.update();
+    },
+    setFit: (f) => {
+      ctx.fit = f;
+      c.update();
+    },
+  };
+}
+
+export type { Box };

@@ -1,29 +1,44 @@
-// The webview's side of the protocol: request ids, replies, and the state kept across reloads.
-import type { HostMessage, PanelState, PersistedState, WebviewMessage } from '../protocol';
+// The webview's side of the protocol: each request gets an id and resolves with the response of
+// the same id; notifications go to one handler; the state is kept across reloads.
+import type {
+  HostMessage, NotificationMessage, PanelState, PersistedState, RequestMessage, RequestMethod, RequestParams, ResponseOf,
+} from '../protocol';
 import { PROTOCOL_VERSION } from '../protocol';
 
 interface VsCodeApi {
-  postMessage(message: WebviewMessage): void;
+  postMessage(message: RequestMessage): void;
   getState(): unknown;
   setState(state: PersistedState): void;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-type Request = WebviewMessage extends infer M ? (M extends { requestId: number } ? Omit<M, 'requestId'> : never) : never;
-
 export class Host {
   private readonly api = acquireVsCodeApi();
   private nextId = 1;
+  private readonly pending = new Map<number, (result: unknown) => void>();
 
-  constructor(private readonly onMessage: (m: HostMessage) => void) {
-    window.addEventListener('message', (e: MessageEvent<HostMessage>) => this.onMessage(e.data));
+  constructor(private readonly onNotification: (m: NotificationMessage) => void) {
+    window.addEventListener('message', (e: MessageEvent<HostMessage>) => this.receive(e.data));
   }
 
-  send(request: Request): number {
-    const requestId = this.nextId++;
-    this.api.postMessage({ ...request, requestId });
-    return requestId;
+  private receive(m: HostMessage): void {
+    if (typeof m !== 'object' || m === null) return;
+    if (m.kind === 'response') {
+      const resolve = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      resolve?.(m.result);
+    } else if (m.kind === 'notification') {
+      this.onNotification(m);
+    }
+  }
+
+  request<M extends RequestMethod>(method: M, params: RequestParams<M>): Promise<ResponseOf<M>> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve as (r: unknown) => void);
+      this.api.postMessage({ kind: 'request', id, method, params } as RequestMessage);
+    });
   }
 
   restored(): PanelState | null {

@@ -1,6 +1,13 @@
-// "Live at the peak": the lines holding the most memory at the peak; a row opens its line.
+// "Live at the peak": the lines holding the most memory at the peak; a row opens its line (click
+// or Enter), Up and Down move between rows, and the focused row has VS Code's focus outline.
 import type { LiveRow, SourceLink } from '../protocol';
 import { formatShare } from '../../extension/engine/units';
+
+function moveFocus(from: HTMLTableRowElement, delta: number): void {
+  const rows = [...(from.parentElement?.querySelectorAll<HTMLTableRowElement>('tr.link') ?? [])];
+  const next = rows[rows.indexOf(from) + delta];
+  next?.focus();
+}
 
 export function liveTable(rows: LiveRow[], onOpen: (s: SourceLink) => void): HTMLElement {
   const table = document.createElement('table');
@@ -33,6 +40,10 @@ export function liveTable(rows: LiveRow[], onOpen: (s: SourceLink) => void): HTM
       tr.addEventListener('click', () => onOpen(source));
       tr.addEventListener('keydown', (e) => {
         if (e.key === 'Enter') onOpen(source);
+        else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+          e.preventDefault();
+          moveFocus(tr, e.key === 'ArrowDown' ? 1 : -1);
+        }
       });
     }
   }

@@ -47,7 +47,13 @@ export interface ThemeColors {
   peak: string;
   budget: string;
   measured: string;
+  /** The curve from before the last fix. */
+  before: string;
   phaseShade: string;
+  /** The keyboard cursor, as VS Code draws focus. */
+  focus: string;
+  badgeBackground: string;
+  badgeForeground: string;
 }
 
 export function themeColors(): ThemeColors {
@@ -58,7 +64,11 @@ export function themeColors(): ThemeColors {
     peak: cssVar('--vscode-editorError-foreground', '#f14c4c'),
     budget: cssVar('--vscode-editorWarning-foreground', '#cca700'),
     measured: cssVar('--vscode-charts-foreground', '#cccccc'),
+    before: cssVar('--vscode-charts-lines', '#8a8a8a'),
     phaseShade: withAlpha(cssVar('--vscode-editor-foreground', '#cccccc'), 0.06),
+    focus: cssVar('--vscode-focusBorder', '#007fd4'),
+    badgeBackground: cssVar('--vscode-badge-background', '#4d4d4d'),
+    badgeForeground: cssVar('--vscode-badge-foreground', '#ffffff'),
   };
 }
 

@@ -49,6 +49,12 @@ test('the start-up bundle leaves the engine, ts-morph and onnxruntime out', () =
     'web-tree-sitter.wasm', 'tree-sitter-python.wasm', 'python-bridge/export_onnx.py', 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node']) {
     assert.ok(fs.existsSync(path.join(dist, f)), `dist/${f} is missing`);
   }
+  // The webview is one self-contained script: chart.js inside, nothing loaded at run time (the
+  // nonce CSP allows no other script), and no trace of the archived webview UI toolkit.
+  const web = fs.readFileSync(path.join(dist, 'webview.js'), 'utf8');
+  assert.doesNotMatch(web, /\brequire\(|\bimport\(|\beval\(|new Function\(/);
+  assert.doesNotMatch(web, /webview-ui-toolkit|@microsoft\/fast-/);
+  assert.match(web, /memlensMarks/);
   // Only this platform's onnxruntime binaries are shipped.
   assert.deepEqual(fs.readdirSync(path.join(dist, 'node_modules/onnxruntime-node/bin/napi-v6')), ['linux']);
 });

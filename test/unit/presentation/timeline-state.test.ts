@@ -17,7 +17,7 @@ test('panel state of the inference MLP: curve, peak, table by line', () => {
   assert.equal(s.liveAtPeak[0].share, 224 / 344);
   assert.deepEqual(s.phases, [{ phase: 'forward', start: 0, end: 2 }]);
   assert.equal(s.measured, null);
-  assert.equal(s.settings.mode, 'infer');
+  assert.equal(s.analysed.mode, 'infer');
 });
 
 test('training phases: forward, backward, optimizer', () => {
