@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { loadModel, modelKind } from '../analysis/load-model';
+import { loadModel } from '../analysis/load-model';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import { applyRewrites } from '../engine/onnx-rewrite/apply';
@@ -12,8 +12,7 @@ import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner
 import { suggestRewrites } from '../engine/suggest/suggest';
 import type { Suggestion } from '../engine/suggest/types';
 import { formatBytes } from '../engine/units';
-import { piecesOfPlan, sourceRewrite } from '../../language/typescript/rewrites/apply-to-source';
-import { applyEdits } from '../../language/typescript/rewrites/text-edit';
+import { sourceRewriter } from '../../language/source-rewrites';
 import type { CliRequest } from './args';
 
 export async function suggestCommand(req: CliRequest): Promise<number> {
@@ -30,7 +29,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   }
   if (req.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
   const writing = req.write || req.out !== undefined;
-  const kind = modelKind(req.file);
+  const kind = loaded.kind;
   if (req.write && kind === 'onnx') throw new MemlensError('fit: .onnx models are never overwritten; use --out PATH');
   const target: PlanTarget = !writing || kind === 'python' ? 'any' : kind === 'onnx' ? 'onnx' : 'typescript';
   const plan = fitBudget(loaded.model, req.settings, req.budget, { source: req.file, target });
@@ -44,7 +43,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
     } else {
       if (!original) throw new MemlensError(`${req.file}: cannot read`);
       const text = original.toString('utf8');
-      const r = kind === 'python' ? await pythonPlan(req.file, text, plan) : typescriptPlan(req.file, text, plan);
+      const r = await (await sourceRewriter(kind)).applyPlan(plan, req.file, text, req.file);
       const next = r.text;
       if (req.write) await writeIfUnchanged(req.file, original, next);
       else await writeAtomic(dest, next);
@@ -112,15 +111,4 @@ export function formatPlan(plan: Plan, written: { path: string; unmapped: string
     for (const u of written.unmapped) out.push(`  not in the file (apply by hand): ${u}`);
   }
   return out.join('\n');
-}
-
-function typescriptPlan(file: string, text: string, plan: Plan): { text: string; unmapped: string[] } {
-  const r = sourceRewrite(file, text, piecesOfPlan(plan));
-  return { text: applyEdits(text, r.edits.map((e) => ({ ...e, file }))), unmapped: r.unmapped };
-}
-
-/** A plan in torch idioms; the rewrites load tree-sitter, so only Python plans pay for it. */
-async function pythonPlan(file: string, text: string, plan: Plan): Promise<{ text: string; unmapped: string[] }> {
-  const { pythonPlanText } = await import('../presentation/python-plan');
-  return pythonPlanText(file, text, plan, file);
 }

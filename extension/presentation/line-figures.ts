@@ -2,7 +2,7 @@
 // writes to the KV cache, and how often it ran. Plain data; the editor adapter draws it.
 import type { LineFigures, Profile } from '../engine/profile';
 import { formatBytes } from '../engine/units';
-import { sameFile } from './source-label';
+import { sameFile } from '../../language/same-file';
 import { formatShare, shareLevel, shareOfPeak, type ShareLevel } from './share';
 
 export type InlineDetail = 'off' | 'compact' | 'full';

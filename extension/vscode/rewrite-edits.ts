@@ -2,7 +2,7 @@
 // is one clear message, and after a rewrite lands the file is saved and profiled again so the
 // figures show the change.
 import * as vscode from 'vscode';
-import type { PlainEdit } from '../presentation/suggestion-actions';
+import type { PlainEdit } from '../../language/plain-edit';
 import type { Profiler } from './profiler';
 import { currentSettings } from './settings';
 

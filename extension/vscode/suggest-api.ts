@@ -14,7 +14,6 @@ import { encodeModel } from '../engine/onnx/encode';
 import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner';
 import { costText, suggestRewrites } from '../engine/suggest/suggest';
 import type { Suggestion } from '../engine/suggest/types';
-import { piecesOfPlan, piecesOfSuggestion, sourceRewrite, type SourceRewrite } from '../../language/typescript/rewrites/apply-to-source';
 import { writeAtomic } from '../cli/suggest-command';
 import type { ProfileRequest } from './engine-api';
 
@@ -83,16 +82,7 @@ export async function fitForFile(req: SuggestRequest, budgetBytes: number, targe
 
 // ---------------------------------------------------------------- source edits
 
-/** Edits of a TypeScript file for one suggestion (pieces with no place in this file are listed as unmapped). */
-export function typescriptSuggestionEdits(file: string, text: string, s: Suggestion): SourceRewrite {
-  return sourceRewrite(file, text, piecesOfSuggestion(s));
-}
-
-export function typescriptPlanEdits(file: string, text: string, plan: Plan): SourceRewrite {
-  return sourceRewrite(file, text, piecesOfPlan(plan));
-}
-
-export { firstPythonRewrite, pythonPlanText, pythonRewriteAt, type PythonPlanText } from '../presentation/python-plan';
+export { sourceRewriter, type PlanEdits, type RewriteSite, type SourceLanguage, type SourceRewriter, type SuggestionPlacement } from '../../language/source-rewrites';
 
 // ---------------------------------------------------------------- ONNX copies
 

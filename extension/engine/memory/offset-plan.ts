@@ -1,7 +1,7 @@
 // Offset planning for transient buffers, greedy by size (Pisarchyk & Lee, "Efficient Memory
 // Management for Deep Neural Net Inference", 2020): place the largest buffers first, each at the
 // lowest offset that does not overlap a placed buffer live at the same time.
-import type { Buffer } from './buffers';
+import type { Buffer } from './buffer-types';
 
 export interface OffsetPlan {
   /** Arena size the plan needs. */

@@ -11,8 +11,10 @@ import { costText, suggestRewrites } from '../../../extension/engine/suggest/sug
 import type { Suggestion } from '../../../extension/engine/suggest/types';
 import { formatBytes } from '../../../extension/engine/units';
 import {
-  actionTitle, actionsForLine, peakChange, planPicks, pythonTarget, rewriteFits, spanEdit, staleReason, suggestionLines, type LineSuggestion,
+  actionTitle, actionsForLine, peakChange, planPicks, staleReason, suggestionLines, type LineSuggestion,
 } from '../../../extension/presentation/suggestion-actions';
+import { spanEdit } from '../../../language/plain-edit';
+import { pythonTarget, rewriteFits } from '../../../language/python/suggestion-rewrites';
 import { piecesOfSuggestion, sourceRewrite } from '../../../language/typescript/rewrites/apply-to-source';
 import { applyEdits } from '../../../language/typescript/rewrites/text-edit';
 import { GraphBuilder, int } from '../../fixtures/graph-builder';
