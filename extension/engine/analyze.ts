@@ -119,7 +119,7 @@ function totalsOf(table: TensorTable, bm: BufferModel): Profile['totals'] {
   for (const t of table.tensors.values()) {
     if (t.isWeight) weightBytes += t.bytes;
     if (t.category === 'kvCache') {
-      if (t.producer >= 0) kvProduced += t.bytes;
+      if (t.producer !== null) kvProduced += t.bytes;
       else kvInputs += t.bytes;
     }
   }

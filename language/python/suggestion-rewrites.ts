@@ -105,7 +105,7 @@ async function stepRewrite(step: PlanStep, text: string, file: string, modelFile
 }
 
 /** A plan on a Python file: each step through its torch idiom, each parsing the text the last one left. */
-export async function pythonPlanText(file: string, text: string, plan: Plan, modelFile: string): Promise<PlanEdits> {
+async function pythonPlanText(file: string, text: string, plan: Plan, modelFile: string): Promise<PlanEdits> {
   let now = text;
   const applied: string[] = [];
   const unmapped: string[] = [];

@@ -35,7 +35,7 @@ export function lineFigures(
     return f;
   });
   for (const t of table.tensors.values()) {
-    if (t.producer < 0) continue;
+    if (t.producer === null) continue;
     const f = lineOf[t.producer];
     const op = table.nodes[t.producer].opType;
     if (t.category !== 'other') {

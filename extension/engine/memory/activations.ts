@@ -30,7 +30,7 @@ export interface ActivationInputs {
 function lastUse(t: TensorRecord, inputs: ActivationInputs): number {
   const split = inputs.splits.get(t.name);
   if (split) return split.forwardEnd;
-  if (t.producer < 0 || t.isGraphOutput) return inputs.schedule.last;
+  if (t.producer === null || t.isGraphOutput) return inputs.schedule.last;
   const forward = t.consumers.length ? t.consumers[t.consumers.length - 1] : t.producer;
   return Math.max(forward, inputs.savedUntil.get(t.name) ?? -1);
 }
@@ -50,7 +50,7 @@ export function aliasGroups(table: TensorTable, inputs: ActivationInputs): { ali
     if (!inRec || !outRec || outRec.producer !== pos) return;
     const r = rootOf(input);
     const rRec = table.tensors.get(r);
-    if (!rRec || rRec.producer < 0) return; // never alias user inputs or weights
+    if (!rRec || rRec.producer === null) return; // never alias user inputs or weights
     const rootEnd = end.get(r) ?? pos;
     const inplace = !training && MAY_INPLACE_OPS.has(node.opType) && rootEnd === pos && rRec.bytes === outRec.bytes
       && !outRec.isGraphOutput && (inputs.options.sameStaticShape?.(input, output) ?? true);
@@ -76,7 +76,7 @@ export function activationPass(table: TensorTable, inputs: ActivationInputs): { 
   const fromMembers = memberCategories(table, aliases);
   const buffers: Buffer[] = [];
   for (const t of table.tensors.values()) {
-    if (t.producer < 0 || aliases.members.has(t.name)) continue;
+    if (t.producer === null || aliases.members.has(t.name)) continue;
     const span = { bytes: t.bytes, owner: { kind: 'node' as const, pos: t.producer }, persistent: false };
     buffers.push({ ...span, category: t.category === 'activations' ? fromMembers.get(t.name) ?? t.category : t.category, start: t.producer, end: end.get(t.name) ?? t.producer, kind: 'tensor', tensor: t.name });
     const split = inputs.splits.get(t.name);

@@ -49,7 +49,7 @@ export function gradientPass(table: TensorTable, inputs: GradientInputs): Buffer
   const out: Buffer[] = [];
   for (const [r, members] of gradientGroups(table, inputs)) {
     const rootRec = table.tensors.get(r);
-    if (!rootRec || (!schedule.requiresGrad.has(r) && rootRec.producer >= 0)) continue;
+    if (!rootRec || (!schedule.requiresGrad.has(r) && rootRec.producer !== null)) continue;
     const start = birthStep(members, schedule, firstBackward);
     if (start === null) continue;
     const parameter = trainable.has(r);
@@ -59,8 +59,9 @@ export function gradientPass(table: TensorTable, inputs: GradientInputs): Buffer
       const end = parameterGradientEnd(inputs.step, schedule);
       out.push({ ...common, bytes: Math.ceil((rootRec.elements * bits) / 8), category: 'gradients', end, owner: nodeOwner(rootRec.consumers[0]) });
     } else {
-      const end = schedule.backwardStep.get(rootRec.producer) ?? start;
-      out.push({ ...common, bytes: rootRec.bytes, category: 'activations', end, owner: nodeOwner(rootRec.producer >= 0 ? rootRec.producer : undefined) });
+      const producer = rootRec.producer ?? undefined;
+      const end = (producer === undefined ? undefined : schedule.backwardStep.get(producer)) ?? start;
+      out.push({ ...common, bytes: rootRec.bytes, category: 'activations', end, owner: nodeOwner(producer) });
     }
   }
   return out;

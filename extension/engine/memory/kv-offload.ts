@@ -12,8 +12,8 @@ function layerOf(name: string): string {
   return name.match(/\d+/)?.[0] ?? name;
 }
 
-const firstUse = (t: TensorRecord) => (t.producer >= 0 ? t.producer : t.consumers[0] ?? 0);
-const lastUse = (t: TensorRecord) => Math.max(t.producer, t.consumers[t.consumers.length - 1] ?? t.producer);
+const firstUse = (t: TensorRecord) => t.producer ?? t.consumers[0] ?? 0;
+const lastUse = (t: TensorRecord) => t.consumers[t.consumers.length - 1] ?? t.producer ?? 0;
 
 /** KV tensors grouped by layer, layers ordered by their first use. */
 function kvLayers(table: TensorTable): { members: TensorRecord[]; start: number }[] {
@@ -38,7 +38,7 @@ function kvWindows(table: TensorTable, aliases: Aliases): Map<string, { start?: 
     const previous = i > 0 ? ordered[i - 1].start : start;
     const next = i + 1 < ordered.length ? ordered[i + 1].start : table.nodes.length - 1;
     for (const t of members) {
-      const window = t.producer < 0
+      const window = t.producer === null
         ? { start: Math.min(previous, firstUse(t)), end: lastUse(t) }
         : { end: Math.max(lastUse(t), next) };
       windows.set(aliases.rootOf(t.name), window); // the last member of a group decides, as it is written last

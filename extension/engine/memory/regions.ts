@@ -49,7 +49,7 @@ export function regionSplits(
   const out = new Map<string, RegionSplit>();
   for (const [name, until] of savedUntil) {
     const t = table.tensors.get(name);
-    if (!t || t.producer < 0 || t.isGraphOutput) continue;
+    if (!t || t.producer === null || t.isGraphOutput) continue;
     const node = table.nodes[t.producer];
     const forwardEnd = t.consumers.length ? t.consumers[t.consumers.length - 1] : t.producer;
     const ckpt = node.metadata[CHECKPOINT_KEY];

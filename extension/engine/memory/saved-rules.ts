@@ -190,7 +190,3 @@ export function savedForBackward(node: GraphNode, ctx: SavedContext): SavedDecis
   if (rule) return rule(node, ctx);
   return { rule: `${node.opType}: no backward rule known; assumed to save its inputs`, saved: node.inputs.filter(Boolean).flatMap(ref), backwardWorkspace: 0 };
 }
-
-export function hasSavedRule(opType: string): boolean {
-  return opType in RULES;
-}

@@ -40,7 +40,7 @@ export function savedPass(
         const rec = table.tensors.get(item.name);
         if (!rec) continue;
         plan.until.set(item.name, Math.max(plan.until.get(item.name) ?? 0, step));
-        if (!rec.isInitializer && rec.producer >= 0) plan.produced.add(item.name);
+        if (!rec.isInitializer && rec.producer !== null) plan.produced.add(item.name);
       } else {
         const bytes = Math.ceil((item.elements * effectiveBits(item.dtype, settings)) / 8);
         plan.buffers.push(...extraBuffers({ node: pos, item: item.label, rule: decision.rule }, bytes, step, regions));

@@ -6,7 +6,7 @@ import type { TensorTable } from './tensor-table';
 export function weightAndInputBuffers(table: TensorTable, last: number): Buffer[] {
   const out: Buffer[] = [];
   for (const t of table.tensors.values()) {
-    if (t.producer >= 0) continue;
+    if (t.producer !== null) continue;
     out.push({
       bytes: t.bytes, category: t.category, start: 0, end: last, owner: nodeOwner(t.consumers[0]), persistent: true,
       kind: 'tensor', tensor: t.name,

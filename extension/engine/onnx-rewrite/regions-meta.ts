@@ -15,13 +15,3 @@ export function markRegions(model: Model, key: 'checkpoint' | 'offload', regions
     }
   }
 }
-
-/** Region ids already used in the model, so that new ones do not merge with them. */
-export function usedRegionIds(model: Model): Set<string> {
-  const ids = new Set<string>();
-  for (const n of model.graph.nodes) {
-    if (n.metadata[CHECKPOINT_KEY] !== undefined) ids.add(n.metadata[CHECKPOINT_KEY]);
-    if (n.metadata[OFFLOAD_KEY] !== undefined) ids.add(n.metadata[OFFLOAD_KEY]);
-  }
-  return ids;
-}

@@ -82,7 +82,7 @@ function savedIn(ctx: AnalysisContext, nodes: number[]): number {
   let bytes = 0;
   for (const name of ctx.buffers.savedTensors) {
     const rec = ctx.table.tensors.get(name);
-    if (rec && inside.has(rec.producer)) bytes += rec.bytes;
+    if (rec && rec.producer !== null && inside.has(rec.producer)) bytes += rec.bytes;
   }
   for (const b of ctx.buffers.buffers) if (b.kind === 'saved' && inside.has(ownerPos(b) ?? -1)) bytes += b.bytes;
   return bytes;

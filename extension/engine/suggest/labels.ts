@@ -5,7 +5,7 @@ import type { WeightFormat } from '../onnx-rewrite/rewrite-types';
 import type { PlanStep } from './planner';
 import type { SuggestionSpec } from './types';
 
-export function weightFormatLabel(format: WeightFormat, groupSize: number | null): string {
+function weightFormatLabel(format: WeightFormat, groupSize: number | null): string {
   switch (format) {
     case 'int8': return 'int8 (per output channel)';
     case 'int4': return `int4 (groups of ${groupSize ?? DEFAULT_INT4_GROUP})`;

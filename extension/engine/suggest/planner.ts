@@ -448,7 +448,7 @@ function maxOf(a: Float64Array): number {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Points not dominated in (peak, accuracy tier, recompute share), sorted by peak. */
-export function pareto(points: PlanPoint[]): PlanPoint[] {
+function pareto(points: PlanPoint[]): PlanPoint[] {
   const dominated = (a: PlanPoint, b: PlanPoint) =>
     b.peakBytes <= a.peakBytes && b.accuracyTier <= a.accuracyTier && b.recomputeShare <= a.recomputeShare + EPS
     && (b.peakBytes < a.peakBytes || b.accuracyTier < a.accuracyTier || b.recomputeShare < a.recomputeShare - EPS);

@@ -5,7 +5,7 @@ import { optimizerCost } from '../memory/optimizer';
 import type { AnalysisContext } from './context';
 
 /** Backward step of each forward position (training). */
-export function backwardSteps(ctx: AnalysisContext): Map<number, number> {
+function backwardSteps(ctx: AnalysisContext): Map<number, number> {
   const m = new Map<number, number>();
   ctx.buffers.steps.forEach((s, i) => {
     if (s.phase === 'backward') m.set(s.node, i);
@@ -30,7 +30,7 @@ export function regionSavingAt(ctx: AnalysisContext, regions: number[][], how: '
       if (!liveAt(b, step)) continue;
       if (b.kind === 'tensor') {
         const rec = ctx.table.tensors.get(b.tensor);
-        if (!rec || !inside.has(rec.producer) || !ctx.buffers.savedTensors.has(b.tensor) || rec.isGraphOutput) continue;
+        if (!rec || rec.producer === null || !inside.has(rec.producer) || !ctx.buffers.savedTensors.has(b.tensor) || rec.isGraphOutput) continue;
         const forwardEnd = rec.consumers.length ? rec.consumers[rec.consumers.length - 1] : rec.producer;
         let returns: number;
         if (how === 'checkpoint') {

@@ -24,7 +24,7 @@ export function suggestRewrites(model: Model, settings: AnalysisSettings, option
   return rankSuggestions(candidates(ctx).map((c) => evaluate(ctx, c)));
 }
 
-export function rankSuggestions(list: Suggestion[]): Suggestion[] {
+function rankSuggestions(list: Suggestion[]): Suggestion[] {
   const saving = (s: Suggestion) => s.reanalysed?.savingBytes ?? s.predicted.savingBytes;
   return [...list].sort((a, b) =>
     Number(saving(b) > 0) - Number(saving(a) > 0)
@@ -33,7 +33,7 @@ export function rankSuggestions(list: Suggestion[]): Suggestion[] {
     || a.cost.recomputeShare - b.cost.recomputeShare);
 }
 
-export function evaluate(ctx: AnalysisContext, c: Candidate): Suggestion {
+function evaluate(ctx: AnalysisContext, c: Candidate): Suggestion {
   const peak = ctx.profile.peak.bytes;
   const warnings: string[] = [];
   const reanalysed = reanalyse(ctx, c, warnings);

@@ -25,7 +25,7 @@ export type SourcePiece =
   | { kind: 'fused-attention' }
   | { kind: 'unmapped'; what: string };
 
-export function parseSource(file: string, text: string): SourceFile {
+function parseSource(file: string, text: string): SourceFile {
   const project = new Project({ useInMemoryFileSystem: true, skipAddingFilesFromTsConfig: true });
   return project.createSourceFile(file.endsWith('.ts') ? file : `${file}.ts`, text, { overwrite: true });
 }
