@@ -3,7 +3,6 @@
 // construction, forward, the loss call), and a whole plan applied rewrite after rewrite.
 import * as path from 'node:path';
 import type { SourceRef } from '../../extension/engine/profile';
-import { planStepLabel } from '../../extension/engine/suggest/labels';
 import type { Plan, PlanStep } from '../../extension/engine/suggest/planner';
 import type { SuggestionSpec } from '../../extension/engine/suggest/types';
 import { spanEdit } from '../plain-edit';
@@ -112,7 +111,7 @@ async function pythonPlanText(file: string, text: string, plan: Plan, modelFile:
   for (const step of plan.chosen.steps) {
     const found = await stepRewrite(step, now, file, modelFile);
     if (!found) {
-      unmapped.push(`${planStepLabel(step)}: no place for it found in ${path.basename(file)}`);
+      unmapped.push(`${step.label}: no place for it found in ${path.basename(file)}`);
       continue;
     }
     now = applyEdits(now, found.rewrite.edits);

@@ -1,8 +1,7 @@
-// The one place suggestions become text, for people only: the short action of each suggestion
-// kind. Nothing reads these strings back; code acts on the typed spec (types.ts).
+// The one place suggestions and plan steps become text, for people only. Nothing reads these
+// strings back; code acts on the typed spec (types.ts) and plan steps (planner.ts).
 import { DEFAULT_INT4_GROUP } from '../onnx-rewrite/quantize-weights';
 import type { WeightFormat } from '../onnx-rewrite/rewrite-types';
-import type { PlanStep } from './planner';
 import type { SuggestionSpec } from './types';
 
 function weightFormatLabel(format: WeightFormat, groupSize: number | null): string {
@@ -14,7 +13,7 @@ function weightFormatLabel(format: WeightFormat, groupSize: number | null): stri
 }
 
 /** `Checkpoint every layer of blocks (8 layers)`. */
-export function suggestionAction(s: SuggestionSpec): string {
+function suggestionAction(s: SuggestionSpec): string {
   switch (s.kind) {
     case 'checkpoint-loop': return `Checkpoint every layer of ${s.detail.loop} (${s.detail.layers} layers)`;
     case 'checkpoint-block': return `Checkpoint ${s.detail.child} in every layer of ${s.detail.loop}`;
@@ -32,10 +31,15 @@ export function suggestionAction(s: SuggestionSpec): string {
   }
 }
 
-/** A plan step: its suggestion's action, or `checkpoint 2 of 4 layers of blocks`. */
-export function planStepLabel(step: PlanStep): string {
-  switch (step.kind) {
-    case 'suggestion': return suggestionAction(step.spec);
-    case 'checkpoint-layers': return `checkpoint ${step.indices.length} of ${step.layers} layers of ${step.loop}`;
-  }
+/** The text of suggestions and plans, as one record so that the engine's callers can give another (a translation). */
+export interface SuggestionLabels {
+  /** A suggestion's short imperative. */
+  action(s: SuggestionSpec): string;
+  /** Checkpointing `count` of the `layers` layers of `loop`. */
+  layers(count: number, layers: number, loop: string): string;
 }
+
+export const LABELS: SuggestionLabels = {
+  action: suggestionAction,
+  layers: (count, layers, loop) => `checkpoint ${count} of ${layers} layers of ${loop}`,
+};

@@ -24,7 +24,7 @@ import { candidates, type Candidate } from './candidates';
 import { bufferOptions } from '../analyze';
 import { analysisContext, type AnalysisContext } from './context';
 import { layerChoiceId, regionId } from './ids';
-import { suggestionAction } from './labels';
+import { LABELS, type SuggestionLabels } from './labels';
 import { layerLoops } from './scopes';
 import type { SuggestionSpec } from './types';
 
@@ -36,6 +36,8 @@ export interface FitOptions {
   target?: PlanTarget;
   /** Search nodes before the branch and bound stops with its best plan and a lower bound. */
   nodeLimit?: number;
+  /** The text of the plan's choices (English by default). */
+  labels?: SuggestionLabels;
 }
 
 export interface PlanCost {
@@ -53,10 +55,14 @@ export interface PlanPoint extends PlanCost {
 }
 
 /** One change of a plan as typed data: a global choice, or checkpointing layers of one layer loop. */
-export type PlanStep =
+export type PlanStep = (
   | { kind: 'suggestion'; id: string; spec: SuggestionSpec; settings: Partial<AnalysisSettings> | null }
   /** `indices`: the chosen layers of `loop` (all of them when `indices.length === layers`). */
-  | { kind: 'checkpoint-layers'; loop: string; indices: number[]; layers: number };
+  | { kind: 'checkpoint-layers'; loop: string; indices: number[]; layers: number }
+) & {
+  /** What the step does, for people (messages about it); never read back. */
+  label: string;
+};
 
 export interface Plan {
   budgetBytes: number;
@@ -121,7 +127,7 @@ function expressible(c: Candidate, target: PlanTarget): boolean {
 }
 
 /** Global option groups: at most one choice per group, 'none' always allowed. */
-function globalOptions(ctx: AnalysisContext, target: PlanTarget): GlobalOption[] {
+function globalOptions(ctx: AnalysisContext, target: PlanTarget, labels: SuggestionLabels): GlobalOption[] {
   const list = candidates(ctx).filter((c) => expressible(c, target));
   const groups: Candidate[][] = [];
   const group = (pred: (c: Candidate) => boolean) => {
@@ -144,7 +150,7 @@ function globalOptions(ctx: AnalysisContext, target: PlanTarget): GlobalOption[]
         next.push({
           choices: [...base.choices, c],
           ids: [...base.ids, c.id],
-          labels: [...base.labels, suggestionAction(c.spec)],
+          labels: [...base.labels, labels.action(c.spec)],
           rewrites: [...base.rewrites, ...c.rewrites],
           settings: { ...base.settings, ...(c.settings ?? {}) },
           tier: base.tier + tierOf(c.spec),
@@ -196,20 +202,21 @@ export function fitBudget(model: Model, settings: AnalysisSettings, budgetBytes:
   const target = options.target ?? 'any';
   const nodeLimit = options.nodeLimit ?? 200_000;
   const baseCtx = analysisContext(model, settings, options.source);
-  const evaluated = evaluateOptions(model, settings, baseCtx, target);
+  const labels = options.labels ?? LABELS;
+  const evaluated = evaluateOptions(model, settings, baseCtx, target, labels);
   const state: SearchState = { best: null, lowest: null, points: [], nodes: 0, exhausted: true, lowerBound: Infinity };
   for (const ev of evaluated) exploreOption(ev, budgetBytes, nodeLimit, state);
   const lowest = state.lowest;
   if (!lowest) throw new MemlensError('fit: no rewrite of this model could be analysed');
   const pick = state.best ?? cheapestAtLowestPeak(evaluated, lowest, nodeLimit, state);
-  return planOf(model, settings, budgetBytes, options.source, baseCtx, pick, state);
+  return planOf({ model, settings, budgetBytes, source: options.source, labels }, baseCtx, pick, state);
 }
 
 /** Each global combination applied and analysed, with its per-layer changes in training. */
-function evaluateOptions(model: Model, settings: AnalysisSettings, baseCtx: AnalysisContext, target: PlanTarget): Evaluated[] {
+function evaluateOptions(model: Model, settings: AnalysisSettings, baseCtx: AnalysisContext, target: PlanTarget, labels: SuggestionLabels): Evaluated[] {
   const baseFlops = baseCtx.forwardFlops;
   const evaluated: Evaluated[] = [];
-  for (const option of globalOptions(baseCtx, target)) {
+  for (const option of globalOptions(baseCtx, target, labels)) {
     let ctx: AnalysisContext;
     try {
       const m = option.rewrites.length ? applyRewrites(model, option.rewrites, { checkOpset: target === 'onnx' }) : model;
@@ -285,17 +292,30 @@ function layerLoopsOf(ev: Evaluated): { loop: string; layers: number }[] {
 }
 
 /** The chosen layers as steps, one per layer loop in the order first chosen. */
-function layerSteps(ev: Evaluated, chosen: number[]): PlanStep[] {
+function layerSteps(ev: Evaluated, chosen: number[], labels: SuggestionLabels): PlanStep[] {
   const byLoop = new Map<string, number[]>();
   for (const i of chosen) {
     const l = ev.layers[i];
     byLoop.set(l.loop, [...(byLoop.get(l.loop) ?? []), l.index]);
   }
   const counts = new Map(layerLoopsOf(ev).map((l) => [l.loop, l.layers]));
-  return [...byLoop].map(([loop, indices]) => ({ kind: 'checkpoint-layers', loop, indices, layers: counts.get(loop) ?? indices.length }));
+  return [...byLoop].map(([loop, indices]) => {
+    const layers = counts.get(loop) ?? indices.length;
+    return { kind: 'checkpoint-layers', loop, indices, layers, label: labels.layers(indices.length, layers, loop) };
+  });
 }
 
-function planOf(model: Model, settings: AnalysisSettings, budgetBytes: number, source: string, baseCtx: AnalysisContext, pick: Choice, state: SearchState): Plan {
+interface FitRequest {
+  model: Model;
+  settings: AnalysisSettings;
+  budgetBytes: number;
+  source: string;
+  labels: SuggestionLabels;
+}
+
+/** The picked choice as a plan: its rewrites applied and analysed again, its steps, the frontier. */
+function planOf(req: FitRequest, baseCtx: AnalysisContext, pick: Choice, state: SearchState): Plan {
+  const { model, settings, budgetBytes, source, labels } = req;
   const ev = pick.ev;
   const layerRewrite: GraphRewrite[] = pick.chosen.length
     ? [{ kind: 'checkpoint', regions: pick.chosen.map((i) => ({ id: regionId('checkpoint', ev.layers[i].scope), scope: ev.layers[i].scope, nodes: ev.layers[i].nodes })) }]
@@ -307,7 +327,7 @@ function planOf(model: Model, settings: AnalysisSettings, budgetBytes: number, s
   const message = fits
     ? `fits: peak ${formatBytes(baselinePeak)} → ${formatBytes(verified)} within ${formatBytes(budgetBytes)}`
     : `the budget ${formatBytes(budgetBytes)} cannot be met with these rewrites: the lowest reachable peak is ${formatBytes(verified)}`;
-  const globals: PlanStep[] = ev.option.choices.map((c) => ({ kind: 'suggestion', id: c.id, spec: c.spec, settings: c.settings }));
+  const globals: PlanStep[] = ev.option.choices.map((c) => ({ kind: 'suggestion', id: c.id, spec: c.spec, settings: c.settings, label: labels.action(c.spec) }));
   return {
     budgetBytes,
     baselinePeakBytes: baselinePeak,
@@ -319,7 +339,7 @@ function planOf(model: Model, settings: AnalysisSettings, budgetBytes: number, s
       rewrites,
       settings: ev.option.settings,
       candidateIds: [...ev.option.ids, ...pick.chosen.map((i) => layerChoiceId(ev.layers[i].scope))],
-      steps: [...globals, ...layerSteps(ev, pick.chosen)],
+      steps: [...globals, ...layerSteps(ev, pick.chosen, labels)],
     },
     layerScopes: ev.layers.map((l) => l.scope),
     loops: layerLoopsOf(ev),

@@ -10,18 +10,20 @@ import { formatBytes } from '../units';
 import { candidates, RANDOM_OPS, type Candidate } from './candidates';
 import { analysisContext, type AnalysisContext } from './context';
 import { HOST_LINK } from './notes';
-import { suggestionAction } from './labels';
+import { LABELS, type SuggestionLabels } from './labels';
 import type { Suggestion, SuggestionSpec } from './types';
 
 export interface SuggestOptions {
   source: string;
   /** The model's profile under `settings`, when already computed. */
   profile?: Profile;
+  /** The text of actions and titles (English by default). */
+  labels?: SuggestionLabels;
 }
 
 export function suggestRewrites(model: Model, settings: AnalysisSettings, options: SuggestOptions): Suggestion[] {
   const ctx = analysisContext(model, settings, options.source, options.profile);
-  return rankSuggestions(candidates(ctx).map((c) => evaluate(ctx, c)));
+  return rankSuggestions(candidates(ctx).map((c) => evaluate(ctx, c, options.labels ?? LABELS)));
 }
 
 function rankSuggestions(list: Suggestion[]): Suggestion[] {
@@ -33,7 +35,7 @@ function rankSuggestions(list: Suggestion[]): Suggestion[] {
     || a.cost.recomputeShare - b.cost.recomputeShare);
 }
 
-function evaluate(ctx: AnalysisContext, c: Candidate): Suggestion {
+function evaluate(ctx: AnalysisContext, c: Candidate, labels: SuggestionLabels): Suggestion {
   const peak = ctx.profile.peak.bytes;
   const warnings: string[] = [];
   const reanalysed = reanalyse(ctx, c, warnings);
@@ -50,7 +52,7 @@ function evaluate(ctx: AnalysisContext, c: Candidate): Suggestion {
     accuracy: c.note.accuracy,
     accuracyNote: c.note.note,
   };
-  const action = suggestionAction(c.spec);
+  const action = labels.action(c.spec);
   const newPeak = reanalysed?.peakBytes ?? peak - c.predictedSaving;
   const description = [
     `Predicted: ${formatBytes(c.predictedSaving)} less at the current peak (${c.formula}).`,

@@ -1,7 +1,6 @@
 // From suggestions and plans (plain data from the engine) to edits of a TypeScript model file:
 // module scopes from node origins (`h.3`, `h.*.mlp`, `lm_head`) name the attributes to edit.
 import { Project, type SourceFile } from 'ts-morph';
-import { planStepLabel } from '../../../extension/engine/suggest/labels';
 import type { Plan } from '../../../extension/engine/suggest/planner';
 import type { Suggestion, SuggestionSpec } from '../../../extension/engine/suggest/types';
 import { scopeSegments } from '../../../extension/engine/suggest/scopes';
@@ -65,7 +64,7 @@ export function piecesOfPlan(plan: Plan): SourcePiece[] {
   const byAttr = new Map<string, number[]>();
   for (const step of plan.chosen.steps) {
     if (step.kind === 'suggestion') {
-      pieces.push(...piecesOfSuggestion({ ...step.spec, action: planStepLabel(step), settings: step.settings }));
+      pieces.push(...piecesOfSuggestion({ ...step.spec, action: step.label, settings: step.settings }));
       continue;
     }
     const attr = lastSegment(step.loop);
