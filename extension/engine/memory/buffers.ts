@@ -12,13 +12,11 @@ import { checkBuffers, checkSavedLive } from './invariants';
 import { kvOffloadPass } from './kv-offload';
 import { optimizerPass } from './optimizer-state';
 import { parameterPass } from './parameters';
-import { checkpointRegions, regionSplits } from './regions';
+import { checkpointRegions, regionSplits, type RegionSplit } from './regions';
 import { savedPass, type SavedPlan } from './saved';
 import { inferenceSchedule, trainingSchedule } from './schedule';
 import type { TensorTable } from './tensor-table';
 import { weightAndInputBuffers } from './weights';
-
-export type { Buffer, BufferModel, BufferOptions, Step } from './buffer-types';
 
 const NOTHING_SAVED: SavedPlan = { decisions: new Map(), until: new Map(), produced: new Set(), buffers: [] };
 
@@ -33,7 +31,7 @@ export function buildBuffers(
   const schedule = training ? trainingSchedule(table, params.trainable) : inferenceSchedule(table);
   const regions = checkpointRegions(table, schedule);
   const saved = training ? savedPass(table, shapes, settings, schedule, regions) : NOTHING_SAVED;
-  const splits = training ? regionSplits(table, schedule, saved.until, regions) : new Map();
+  const splits = training ? regionSplits(table, schedule, saved.until, regions) : new Map<string, RegionSplit>();
   const activations = activationPass(table, { schedule, savedUntil: saved.until, splits, settings, options });
   let tensors: Buffer[] = [...weightAndInputBuffers(table, schedule.last), ...activations.buffers];
   if (options.kvOffload && !training) tensors = kvOffloadPass(table, tensors, activations.aliases);

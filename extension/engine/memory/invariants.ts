@@ -30,7 +30,7 @@ export function checkBuffers(steps: readonly Step[], buffers: readonly Buffer[],
  * member) has no restored copy of its own in this model, so it is left out of the check.
  */
 export function checkSavedLive(
-  until: Map<string, number>, splits: Map<string, unknown>, buffers: readonly Buffer[], aliases: Aliases, ctx: LabelContext,
+  until: Map<string, number>, splits: ReadonlyMap<string, unknown>, buffers: readonly Buffer[], aliases: Aliases, ctx: LabelContext,
 ): void {
   const heldUntil = new Map<string, number>();
   const restored = new Map<string, Buffer>();
