@@ -25,7 +25,6 @@ interface Prepared extends LineSuggestion {
 interface ActionData {
   uri: vscode.Uri;
   profileUri: vscode.Uri;
-  language: 'typescript' | 'python';
   suggestion: Suggestion;
   site: RewriteSite;
   hashes: Record<string, string>;
@@ -95,7 +94,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
       const actionKind = a.kind === 'quickfix' ? FIX_KIND : REWRITE_KIND;
       if (!wants(actionKind)) continue;
       const action = new SuggestionAction(a.title, actionKind, {
-        uri: document.uri, profileUri: found.uri, language: kind, suggestion: a.suggestion, site: prepared.site, hashes: set.hashes,
+        uri: document.uri, profileUri: found.uri, suggestion: a.suggestion, site: prepared.site, hashes: set.hashes,
       });
       if (a.kind === 'quickfix' && problem) action.diagnostics = [problem];
       action.isPreferred = a.isPreferred;
@@ -112,7 +111,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
 
   async resolveCodeAction(action: vscode.CodeAction, token: vscode.CancellationToken): Promise<vscode.CodeAction> {
     if (!(action instanceof SuggestionAction)) return action;
-    const { uri, profileUri, language, suggestion, site, hashes } = action.data;
+    const { uri, profileUri, suggestion, site, hashes } = action.data;
     const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!document) return action;
     const text = document.getText();
@@ -123,7 +122,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
       refuse(stale);
       return action;
     }
-    const edits = await (await engine().sourceRewriter(language)).edits(suggestion, site, uri.fsPath, text);
+    const edits = await (await engine().sourceRewriter(site.language)).edits(suggestion, site, uri.fsPath, text);
     if (token.isCancellationRequested) return action;
     if (edits.length === 0) {
       refuse(`${suggestion.action}: no place for it found in ${path.basename(uri.fsPath)} any more`);
