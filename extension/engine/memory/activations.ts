@@ -77,13 +77,14 @@ export function activationPass(table: TensorTable, inputs: ActivationInputs): { 
   const buffers: Buffer[] = [];
   for (const t of table.tensors.values()) {
     if (t.producer === null || aliases.members.has(t.name)) continue;
-    const span = { bytes: t.bytes, owner: { kind: 'node' as const, pos: t.producer }, persistent: false };
-    buffers.push({ ...span, category: t.category === 'activations' ? fromMembers.get(t.name) ?? t.category : t.category, start: t.producer, end: end.get(t.name) ?? t.producer, kind: 'tensor', tensor: t.name });
+    const owner = { kind: 'node' as const, pos: t.producer };
+    const category = t.category === 'activations' ? fromMembers.get(t.name) ?? t.category : t.category;
+    buffers.push({ bytes: t.bytes, category, start: t.producer, end: end.get(t.name) ?? t.producer, owner, persistent: false, kind: 'tensor', tensor: t.name });
     const split = inputs.splits.get(t.name);
     if (!split) continue;
     const until = inputs.savedUntil.get(t.name) ?? split.backStart;
     buffers.push({
-      ...span, category: t.category, start: split.backStart, end: Math.max(split.backStart, until),
+      bytes: t.bytes, category: t.category, start: split.backStart, end: Math.max(split.backStart, until), owner, persistent: false,
       kind: 'restored', of: { kind: 'tensor', tensor: t.name }, how: split.how,
     });
   }

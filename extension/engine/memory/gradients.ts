@@ -52,16 +52,15 @@ export function gradientPass(table: TensorTable, inputs: GradientInputs): Buffer
     if (!rootRec || (!schedule.requiresGrad.has(r) && rootRec.producer !== null)) continue;
     const start = birthStep(members, schedule, firstBackward);
     if (start === null) continue;
-    const parameter = trainable.has(r);
-    const common = { start, persistent: false, kind: 'gradient' as const, tensor: r, parameter };
-    if (parameter) {
+    if (trainable.has(r)) {
       const bits = settings.dtype === 'fp32' ? 32 : 16;
       const end = parameterGradientEnd(inputs.step, schedule);
-      out.push({ ...common, bytes: Math.ceil((rootRec.elements * bits) / 8), category: 'gradients', end, owner: nodeOwner(rootRec.consumers[0]) });
+      const bytes = Math.ceil((rootRec.elements * bits) / 8);
+      out.push({ bytes, category: 'gradients', start, end, owner: nodeOwner(rootRec.consumers[0]), persistent: false, kind: 'gradient', tensor: r, parameter: true });
     } else {
       const producer = rootRec.producer ?? undefined;
       const end = (producer === undefined ? undefined : schedule.backwardStep.get(producer)) ?? start;
-      out.push({ ...common, bytes: rootRec.bytes, category: 'activations', end, owner: nodeOwner(producer) });
+      out.push({ bytes: rootRec.bytes, category: 'activations', start, end, owner: nodeOwner(producer), persistent: false, kind: 'gradient', tensor: r, parameter: false });
     }
   }
   return out;

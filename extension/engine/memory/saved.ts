@@ -58,11 +58,11 @@ export function savedPass(
 /** A saved extra held until its backward step, or (checkpointed) dropped in forward and recomputed. */
 function extraBuffers(extra: SavedExtra, bytes: number, step: number, regions: CheckpointRegions): Buffer[] {
   const pos = extra.node;
-  const span = { bytes, category: 'activations' as const, owner: { kind: 'node' as const, pos }, persistent: false };
+  const owner = { kind: 'node' as const, pos };
   const back = regions.recomputeStepOf(pos);
-  if (back === null) return [{ ...span, start: pos, end: step, kind: 'saved', extra }];
+  if (back === null) return [{ bytes, category: 'activations', start: pos, end: step, owner, persistent: false, kind: 'saved', extra }];
   return [
-    { ...span, start: pos, end: pos, kind: 'workspace', use: { kind: 'checkpointed-extra', extra } },
-    { ...span, start: back, end: step, kind: 'restored', of: { kind: 'extra', extra }, how: 'recomputed' },
+    { bytes, category: 'activations', start: pos, end: pos, owner, persistent: false, kind: 'workspace', use: { kind: 'checkpointed-extra', extra } },
+    { bytes, category: 'activations', start: back, end: step, owner, persistent: false, kind: 'restored', of: { kind: 'extra', extra }, how: 'recomputed' },
   ];
 }
