@@ -22,12 +22,7 @@ export interface MeasureOptions {
   signal?: AbortSignal;
 }
 
-export interface MeasuredWithComparison extends MeasuredFigures {
-  /** Estimate beside measurement: the peak difference and a line per finding. */
-  comparison: { estimatedPeakBytes: number; measuredPeakBytes: number; differencePct: number; withinTarget: boolean; explained: boolean; summary: string[] };
-}
-
-export async function measureProfile(loaded: LoadedModel, profile: Profile, options: MeasureOptions): Promise<MeasuredWithComparison> {
+export async function measureProfile(loaded: LoadedModel, profile: Profile, options: MeasureOptions): Promise<MeasuredFigures> {
   const limit = options.memoryLimitBytes ?? defaultMemoryLimit();
   if (profile.peak.bytes > limit) {
     throw new MemlensError(
@@ -42,15 +37,12 @@ export async function measureProfile(loaded: LoadedModel, profile: Profile, opti
     { timeoutMs: options.timeoutMs, memoryLimitBytes: limit, signal: options.signal },
   );
   const cmp = compareRun(profile, result);
-  return {
-    ...toMeasured(result, profile),
-    comparison: {
-      estimatedPeakBytes: cmp.peak.estimatedBytes,
-      measuredPeakBytes: cmp.peak.measuredBytes,
-      differencePct: cmp.peak.differencePct,
-      withinTarget: cmp.peak.withinTarget,
-      explained: cmp.peak.explained,
-      summary: cmp.summary,
-    },
-  };
+  return toMeasured(result, profile, {
+    estimatedPeakBytes: cmp.peak.estimatedBytes,
+    measuredPeakBytes: cmp.peak.measuredBytes,
+    differencePct: cmp.peak.differencePct,
+    withinTarget: cmp.peak.withinTarget,
+    explained: cmp.peak.explained,
+    summary: cmp.summary,
+  });
 }

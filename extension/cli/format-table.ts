@@ -35,11 +35,9 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
     out.push(...torchSummary(p.measured));
   } else if (p.measured) {
     const m = p.measured;
-    const summary = (m.comparison as { summary?: string[] } | undefined)?.summary ?? [];
     out.push(`measured on ${m.ep}: ${m.wallMs.toFixed(2)} ms per run`);
-    const skipped = (m.providersSkipped as { ep: string; reason: string }[] | undefined) ?? [];
-    for (const p of skipped) out.push(`         ${p.ep} not used: ${p.reason}`);
-    for (const line of summary) out.push(`         ${line}`);
+    for (const skipped of m.providersSkipped) out.push(`         ${skipped.ep} not used: ${skipped.reason}`);
+    for (const line of m.comparison?.summary ?? []) out.push(`         ${line}`);
   }
   if (options.budget !== undefined) {
     const over = p.peak.bytes > options.budget;

@@ -11,8 +11,7 @@ import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner
 import { suggestRewrites } from '../engine/suggest/suggest';
 import type { Suggestion } from '../engine/suggest/types';
 import { formatBytes } from '../engine/units';
-import { piecesOfPlan, sourceRewrite } from '../../language/typescript/rewrites/apply-to-source';
-import { applyEdits } from '../../language/typescript/rewrites/text-edit';
+import { sourceRewriter } from '../../language/source-rewrites';
 import type { CliRequest } from './args';
 
 export async function suggestCommand(req: CliRequest): Promise<number> {
@@ -45,7 +44,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
     } else {
       if (!original) throw new MemlensError(`${req.file}: cannot read`);
       const text = original.toString('utf8');
-      const r = kind === 'python' ? await pythonPlan(req.file, text, plan) : typescriptPlan(req.file, text, plan);
+      const r = await (await sourceRewriter(kind)).applyPlan(plan, req.file, text, req.file);
       const next = r.text;
       if (req.write) await writeIfUnchanged(req.file, original, next);
       else await writeAtomic(dest, next);
@@ -90,15 +89,4 @@ export function formatPlan(plan: Plan, written: { path: string; unmapped: string
     for (const u of written.unmapped) out.push(`  not in the file (apply by hand): ${u}`);
   }
   return out.join('\n');
-}
-
-function typescriptPlan(file: string, text: string, plan: Plan): { text: string; unmapped: string[] } {
-  const r = sourceRewrite(file, text, piecesOfPlan(plan));
-  return { text: applyEdits(text, r.edits.map((e) => ({ ...e, file }))), unmapped: r.unmapped };
-}
-
-/** A plan in torch idioms; the rewrites load tree-sitter, so only Python plans pay for it. */
-async function pythonPlan(file: string, text: string, plan: Plan): Promise<{ text: string; unmapped: string[] }> {
-  const { pythonPlanText } = await import('../presentation/python-plan');
-  return pythonPlanText(file, text, plan, file);
 }

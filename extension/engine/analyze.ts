@@ -3,13 +3,14 @@ import type { Dim, Model, NodeOrigin } from './graph';
 import type { InferredTensor } from './shapes/types';
 import { nodeOrigin } from './attribution/origin';
 import { lineFigures } from './attribution/lines';
-import { buildBuffers, type Buffer, type BufferModel, type BufferOptions } from './memory/buffers';
+import { buildBuffers } from './memory/buffers';
+import type { Buffer, BufferModel, BufferOptions, Step } from './memory/buffer-types';
 import { categoriesAt, liveBytes, type LiveProfile } from './memory/live';
 import { planOffsets } from './memory/offset-plan';
 import { executionOrder } from './graph-order';
 import { buildTensorTable, type TensorTable } from './memory/tensor-table';
 import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY } from './metadata-keys';
-import { CATEGORIES, type Profile, type SourceRef, type TimelinePoint } from './profile';
+import { CATEGORIES, type ByCategory, type PeakInfo, type Profile, type SourceRef, type TimelinePoint } from './profile';
 import type { AnalysisSettings } from './settings';
 import { bindDims, bindInputValues } from './shapes/bind-dims';
 import { inferShapes } from './shapes/infer';
@@ -52,47 +53,13 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
 }
 
 export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
-  const { settings, table, live, origins } = a;
+  const { settings, table, live } = a;
   const bm = a.buffers;
   const plan = planOffsets(bm.buffers, bm.steps.length);
-  const lines = lineFigures(table, origins, bm.buffers, live.peakStep, bm.savedTensors);
-
-  const sourceAt = (pos: number): SourceRef | null => {
-    const s = pos >= 0 ? origins[pos].source : null;
-    return s ? { file: s.file, line: s.line } : null;
-  };
-  const callerBytes = callerOwnedBytes(bm.buffers, a.model, bm.steps.length);
-  const timeline: TimelinePoint[] = bm.steps.map((step, index) => ({
-    index,
-    node: step.node >= 0 ? table.nodes[step.node].name : 'optimizer.step',
-    op: step.node >= 0 ? table.nodes[step.node].opType : 'OptimizerStep',
-    phase: step.phase,
-    liveBytes: live.total[index],
-    byCategory: categoriesAt(live, index),
-    callerBytes: callerBytes[index],
-    source: sourceAt(step.node),
-  }));
-
-  let weightBytes = 0, kvProduced = 0, kvInputs = 0, saved = 0, gradientBytes = 0, optimizerStateBytes = 0;
-  for (const t of table.tensors.values()) {
-    if (t.isWeight) weightBytes += t.bytes;
-    if (t.category === 'kvCache') {
-      if (t.producer >= 0) kvProduced += t.bytes;
-      else kvInputs += t.bytes;
-    }
-  }
-  for (const name of bm.savedTensors) saved += table.tensors.get(name)!.bytes;
-  for (const b of bm.buffers) {
-    if (b.kind === 'saved') saved += b.bytes;
-    if (b.kind === 'gradient' && b.category === 'gradients') gradientBytes += b.bytes;
-    if (b.kind === 'optimizer') optimizerStateBytes += b.bytes;
-  }
-
-  const peakStep = bm.steps[live.peakStep];
-  const peakNode = peakStep && peakStep.node >= 0 ? table.nodes[peakStep.node] : undefined;
+  const peak = peakOf(a);
   const breakdown = categoriesAt(live, live.peakStep);
   for (const c of CATEGORIES) breakdown[c] = Math.round(breakdown[c]);
-
+  checkBreakdown(breakdown, peak.bytes);
   return {
     schema: 'memlens.profile/1',
     source: options.source,
@@ -103,23 +70,11 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     },
     params: bm.params.count,
     trainableParams: settings.mode === 'train' ? bm.params.trainableCount : 0,
-    peak: {
-      bytes: live.peakBytes,
-      phase: peakStep?.phase ?? 'forward',
-      node: peakNode?.name ?? (peakStep?.phase === 'optimizer' ? 'optimizer.step' : ''),
-      op: peakNode?.opType ?? (peakStep?.phase === 'optimizer' ? 'OptimizerStep' : ''),
-      source: peakStep ? sourceAt(peakStep.node) : null,
-    },
+    peak,
     breakdown,
-    totals: {
-      weightBytes,
-      kvCacheBytes: kvProduced > 0 ? kvProduced : kvInputs,
-      savedActivationBytes: saved,
-      gradientBytes,
-      optimizerStateBytes,
-    },
-    lines,
-    timeline,
+    totals: totalsOf(table, bm),
+    lines: lineFigures(table, a.origins, bm.buffers, live.peakStep, bm.savedTensors),
+    timeline: timelineOf(a),
     plan: {
       idealPeakBytes: plan.idealBytes,
       offsetPlanBytes: plan.arenaBytes,
@@ -128,6 +83,60 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     unknownTensors: table.unknown,
     warnings: a.warnings,
   };
+}
+
+/** The node a step runs, or the optimizer update: its name, op and source line. */
+function stepIdentity(a: Analysis, step: Step | undefined): { node: string; op: string; source: SourceRef | null } {
+  if (!step) return { node: '', op: '', source: null };
+  if (step.phase === 'optimizer') return { node: 'optimizer.step', op: 'OptimizerStep', source: null };
+  const node = a.table.nodes[step.node];
+  const s = a.origins[step.node].source;
+  return { node: node.name, op: node.opType, source: s ? { file: s.file, line: s.line } : null };
+}
+
+function timelineOf(a: Analysis): TimelinePoint[] {
+  const bm = a.buffers;
+  const callerBytes = callerOwnedBytes(bm.buffers, a.model, bm.steps.length);
+  return bm.steps.map((step, index) => {
+    const { node, op, source } = stepIdentity(a, step);
+    return {
+      index, node, op, phase: step.phase,
+      liveBytes: a.live.total[index],
+      byCategory: categoriesAt(a.live, index),
+      callerBytes: callerBytes[index],
+      source,
+    };
+  });
+}
+
+function peakOf(a: Analysis): PeakInfo {
+  const step = a.buffers.steps[a.live.peakStep];
+  return { bytes: a.live.peakBytes, phase: step?.phase ?? 'forward', ...stepIdentity(a, step) };
+}
+
+function totalsOf(table: TensorTable, bm: BufferModel): Profile['totals'] {
+  let weightBytes = 0, kvProduced = 0, kvInputs = 0, saved = 0, gradientBytes = 0, optimizerStateBytes = 0;
+  for (const t of table.tensors.values()) {
+    if (t.isWeight) weightBytes += t.bytes;
+    if (t.category === 'kvCache') {
+      if (t.producer !== null) kvProduced += t.bytes;
+      else kvInputs += t.bytes;
+    }
+  }
+  for (const name of bm.savedTensors) saved += table.tensors.get(name)?.bytes ?? 0;
+  for (const b of bm.buffers) {
+    if (b.kind === 'saved') saved += b.bytes;
+    if (b.kind === 'gradient' && b.category === 'gradients') gradientBytes += b.bytes;
+    if (b.kind === 'optimizer') optimizerStateBytes += b.bytes;
+  }
+  return { weightBytes, kvCacheBytes: kvProduced > 0 ? kvProduced : kvInputs, savedActivationBytes: saved, gradientBytes, optimizerStateBytes };
+}
+
+/** The categories at the peak add up to the peak (the profile's own invariant). */
+function checkBreakdown(breakdown: ByCategory, peakBytes: number): void {
+  let sum = 0;
+  for (const c of CATEGORIES) sum += breakdown[c];
+  if (sum !== peakBytes) throw new Error(`profile invariant broken: the categories at the peak add up to ${sum} B, the peak is ${peakBytes} B`);
 }
 
 /**
@@ -176,7 +185,7 @@ function callerOwnedBytes(buffers: Buffer[], model: Model, steps: number): Float
   const inputs = new Set(model.graph.inputs.map((i) => i.name));
   const out = new Float64Array(steps);
   for (const b of buffers) {
-    if (b.kind !== 'tensor' || !inputs.has(b.label) || model.graph.initializers.has(b.label)) continue;
+    if (b.kind !== 'tensor' || !inputs.has(b.tensor) || model.graph.initializers.has(b.tensor)) continue;
     for (let s = b.start; s <= Math.min(b.end, steps - 1); s++) out[s] += b.bytes;
   }
   return out;

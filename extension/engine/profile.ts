@@ -74,18 +74,64 @@ export interface MeasuredNode {
   op: string;
   durationUs: number;
   outputBytes: number;
+  /** Bytes the runtime's allocator had in use after the node ran. */
   inUseBytes: number;
   source: SourceRef | null;
 }
 
-export interface MeasuredFigures {
+/** How a run's peak was read: the arena's own peak, the largest in-use figure after a node, or process RSS growth. */
+export type MeasuredPeakSource = 'arena-peak' | 'node-in-use' | 'rss-delta';
+
+/** One session's figures in brief (the default-optimised session beside the per-node one). */
+export interface MeasuredSession {
+  level: 'disabled' | 'all';
+  peakBytes: number;
+  peakSource: MeasuredPeakSource;
+  arenaHeldBytes: number;
+  wallMs: number;
+  nodeEvents: number;
+}
+
+/** The estimate beside the measurement at the peak (runner/compare.ts). */
+export interface MeasuredComparison {
+  estimatedPeakBytes: number;
+  measuredPeakBytes: number;
+  /** (measured - estimated) / measured, in percent. */
+  differencePct: number;
+  withinTarget: boolean;
+  explained: boolean;
+  /** One line per finding. */
+  summary: string[];
+}
+
+/** A run on ONNX Runtime: per-node figures from a session with graph optimisations disabled. */
+export interface OrtMeasured {
+  runtime: 'onnxruntime';
   ep: string;
   peakBytes: number;
   arenaHeldBytes: number;
+  /** Median wall time of one run, in milliseconds. */
   wallMs: number;
   perNode: MeasuredNode[];
-  [extra: string]: unknown;
+  level: 'disabled';
+  peakSource: MeasuredPeakSource;
+  runs: number;
+  /** The default-optimised session (what users get), when it ran. */
+  optimised: MeasuredSession | null;
+  /** Providers that did not run, with the reason. */
+  providersSkipped: { ep: string; status: 'skipped' | 'failed'; reason: string }[];
+  weightBytes: number;
+  inputBytes: number;
+  /** Weights filled with seeded random values because the model had no data for them. */
+  materialised: { tensors: number; bytes: number } | null;
+  rssPeakBytes: number | null;
+  deviceMemory: { peakBytes: number; source: 'nvidia-smi' } | null;
+  warnings: string[];
+  comparison: MeasuredComparison | null;
 }
+
+/** What a measured run adds to a profile, by the runtime that ran the model (PyTorch runs join as `runtime: 'torch'`). */
+export type MeasuredFigures = OrtMeasured;
 
 export interface Profile {
   schema: 'memlens.profile/1';

@@ -3,19 +3,16 @@
 // `vscode`; vscode/engine-loader.ts loads it on first use, so start-up reads none of it (in the
 // package it is its own bundle, dist/engine.js, and this file is that bundle's whole surface).
 import type { Profile } from '../engine/profile';
-import type { Plan } from '../engine/suggest/planner';
-import type { Suggestion } from '../engine/suggest/types';
 import { chromeTrace } from '../analysis/chrome-trace';
 import { profileFile, type ProfileOutcome, type ProfileRequest } from '../analysis/profile-file';
 import { textHash } from '../analysis/write-file';
 import { fitForFile, suggestForFile, writeRewrittenOnnx } from '../analysis/suggest-file';
-import { piecesOfPlan, piecesOfSuggestion, sourceRewrite, type SourceRewrite } from '../../language/typescript/rewrites/apply-to-source';
+import { sourceRewriter } from '../../language/source-rewrites';
 import { DEFAULT_RUNS } from '../runner/run';
 import type { ProviderChoice } from '../runner/types';
 import { modelEntries } from './model-entries';
-import { firstPythonRewrite, pythonPlanText, pythonRewriteAt } from './python-plan';
 
-export { profileFile, modelEntries, suggestForFile, fitForFile, writeRewrittenOnnx, textHash, firstPythonRewrite, pythonPlanText, pythonRewriteAt };
+export { profileFile, modelEntries, suggestForFile, fitForFile, writeRewrittenOnnx, textHash, sourceRewriter };
 
 export interface MeasureRequest extends ProfileRequest {
   ep: ProviderChoice;
@@ -28,13 +25,4 @@ export function measureFile(req: MeasureRequest): Promise<ProfileOutcome> {
 
 export function chromeTraceJson(profile: Profile): string {
   return JSON.stringify(chromeTrace(profile));
-}
-
-/** Edits of a TypeScript file for one suggestion (pieces with no place in this file are listed as unmapped). */
-export function typescriptSuggestionEdits(file: string, text: string, s: Suggestion): SourceRewrite {
-  return sourceRewrite(file, text, piecesOfSuggestion(s));
-}
-
-export function typescriptPlanEdits(file: string, text: string, plan: Plan): SourceRewrite {
-  return sourceRewrite(file, text, piecesOfPlan(plan));
 }

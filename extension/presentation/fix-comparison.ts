@@ -4,7 +4,7 @@
 import type { Profile } from '../engine/profile';
 import { formatBytes } from '../engine/units';
 import type { FixComparison } from '../../webview/protocol';
-import { sameFile } from './source-label';
+import { sameFile } from '../../language/same-file';
 import { downsampleIndices, link } from './chart-points';
 
 /** A fix that was applied to a model: what, where, and the profile from before it. */

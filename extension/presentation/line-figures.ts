@@ -2,7 +2,7 @@
 // writes to the KV cache, and how often it ran. Plain data; the editor adapter draws it.
 import type { LineFigures, Profile } from '../engine/profile';
 import { formatBytes, formatShare } from '../engine/units';
-import { sameFile } from './source-label';
+import { sameFile } from '../../language/same-file';
 import { shareLevel, shareOfPeak, type ShareLevel } from './share';
 
 export const INLINE_DETAILS = ['off', 'compact', 'full'] as const;

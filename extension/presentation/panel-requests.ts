@@ -8,7 +8,7 @@ import type { Profile } from '../engine/profile';
 import type { PanelSettings, RequestMessage, RequestMethod, SettingField } from '../../webview/protocol';
 import { REQUEST_METHODS } from '../../webview/protocol';
 import type { SettingSchema } from './setting-controls';
-import { sameFile } from './source-label';
+import { sameFile } from '../../language/same-file';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 

@@ -4,10 +4,7 @@
 import type { Suggestion } from '../engine/suggest/types';
 import type { Plan, PlanPoint } from '../engine/suggest/planner';
 import { formatBytes } from '../engine/units';
-import { sameFile } from './source-label';
-
-/** The Python rewrites of language/python/rewrites.ts, by name (kept in step with its RewriteKind). */
-export type PythonRewriteKind = 'checkpoint' | 'offload-activations' | 'sdpa' | 'quantize-dynamic' | 'autocast-bf16' | 'chunked-cross-entropy';
+import { sameFile } from '../../language/same-file';
 
 /** `14.2 → 9.8 GiB` when both sides share a unit, else `1.4 GiB → 476.3 MiB`. */
 export function peakChange(before: number, after: number): string {
@@ -95,106 +92,6 @@ export function staleReason(d: DocumentState): string | null {
   return null;
 }
 
-// ---------------------------------------------------------------- edits
-
-/** An edit as the rewrites produce it (0-based lines and UTF-16 characters, as editors count). */
-export interface PlainEdit {
-  start: { line: number; character: number };
-  end: { line: number; character: number };
-  newText: string;
-}
-
-/** The smallest single edit turning `before` into `after` (common prefix and suffix kept). */
-export function spanEdit(before: string, after: string): PlainEdit | null {
-  if (before === after) return null;
-  let start = 0;
-  while (start < before.length && start < after.length && before[start] === after[start]) start++;
-  let end = 0;
-  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
-  const pos = (offset: number) => {
-    const head = before.slice(0, offset);
-    const line = head.split('\n').length - 1;
-    return { line, character: offset - (head.lastIndexOf('\n') + 1) };
-  };
-  return { start: pos(start), end: pos(before.length - end), newText: after.slice(start, after.length - end) };
-}
-
-// ---------------------------------------------------------------- Python
-
-export interface PythonTarget {
-  kind: PythonRewriteKind;
-  /** 1-based lines where the rewrite may apply (the rewrite itself decides). */
-  lines: number[];
-  /** The torch idiom, for the title. */
-  action: string;
-  /** Text the rewrite's edits must contain to be this suggestion (a block call wraps that block, not its caller). */
-  expect?: string;
-}
-
-/** Whether a rewrite found at a target line is the one the suggestion means. */
-export function rewriteFits(target: PythonTarget, edits: readonly { newText: string }[]): boolean {
-  return edits.length > 0 && (target.expect === undefined || edits.some((e) => e.newText.includes(target.expect!)));
-}
-
-const lastSegment = (scope: string) => scope.split('.').filter((s) => s !== '*' && !/^\d+$/.test(s)).pop() ?? '';
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-function linesMatching(text: string, re: RegExp): number[] {
-  const out: number[] = [];
-  text.split('\n').forEach((l, i) => {
-    if (re.test(l)) out.push(i + 1);
-  });
-  return out;
-}
-
-/**
- * Where a suggestion has a PyTorch form in `text` (a .py model file): the layer loop or block
- * call for checkpointing and offload, the attention's lines for the fused kernel, the model's
- * construction for int8 weights, forward for bf16 autocast, the loss call for chunked loss.
- */
-export function pythonTarget(s: Suggestion, text: string, file: string, modelFile: string): PythonTarget | null {
-  const d = s.detail;
-  const own = s.sources.filter((r) => sameFile(r.file, file)).map((r) => r.line);
-  switch (s.kind) {
-    case 'checkpoint-loop':
-    case 'checkpoint-block':
-    case 'offload-activations': {
-      if (d.kind !== 'checkpoint' && d.kind !== 'offload') return null;
-      if (d.child) {
-        const lines = linesMatching(text, new RegExp(`\\bself\\.${escape(d.child)}\\s*\\(`));
-        return d.kind === 'checkpoint'
-          ? { kind: 'checkpoint', lines, action: `Checkpoint self.${d.child}(…) with torch.utils.checkpoint`, expect: `checkpoint(self.${d.child},` }
-          : null;
-      }
-      if (!d.loop) return null;
-      const lines = linesMatching(text, new RegExp(`^\\s*for\\s+.+\\s+in\\s+(enumerate\\()?self\\.${escape(lastSegment(d.loop))}\\b`));
-      return d.kind === 'checkpoint'
-        ? { kind: 'checkpoint', lines, action: `Checkpoint the layer loop over self.${lastSegment(d.loop)} (torch.utils.checkpoint)` }
-        : { kind: 'offload-activations', lines, action: `Offload the saved activations of self.${lastSegment(d.loop)} to CPU (save_on_cpu)` };
-    }
-    case 'fused-attention':
-      return { kind: 'sdpa', lines: own, action: 'Use F.scaled_dot_product_attention' };
-    case 'quantize-weights':
-      if (d.kind !== 'quantize' || d.format !== 'int8' || !d.modules.includes('model')) return null;
-      return {
-        kind: 'quantize-dynamic',
-        lines: linesMatching(text, /^\s*(\w+\s*=\s*|return\s+)[A-Z]\w*\(/),
-        action: 'Quantize nn.Linear weights to int8 (quantize_dynamic)',
-      };
-    case 'mixed-precision':
-    {
-      // The whole model's forward: in the profiled file, the last forward (the outermost module).
-      if (d.kind !== 'precision' || d.dtype !== 'bf16' || !sameFile(file, modelFile)) return null;
-      const forwards = linesMatching(text, /^\s*def\s+forward\s*\(/);
-      return forwards.length ? { kind: 'autocast-bf16', lines: forwards.slice(-1), action: 'Run the model\'s forward in bf16 autocast' } : null;
-    }
-    case 'chunked-loss':
-      return { kind: 'chunked-cross-entropy', lines: linesMatching(text, /\bcross_entropy\s*\(/), action: 'Chunk the cross-entropy over rows' };
-    default:
-      return null;
-  }
-}
-
 // ---------------------------------------------------------------- Fit to Budget
 
 export interface PlanPick {
@@ -204,6 +101,11 @@ export interface PlanPick {
   /** Peak of the frontier point (a budget that selects it again), or null for the chosen plan. */
   peakBytes: number | null;
   chosen: boolean;
+}
+
+/** Whether a plan point changes nothing (no global choice, no checkpointed layer). */
+export function changesNothing(p: Pick<PlanPoint, 'globals' | 'checkpointed'>): boolean {
+  return p.globals.length === 0 && p.checkpointed.length === 0;
 }
 
 /** What a plan point changes: `checkpoint 7 layers + Quantize …`, or `as is`. */
@@ -228,7 +130,7 @@ export function planPicks(plan: Plan): PlanPick[] {
   }];
   for (const p of plan.frontier) {
     const same = p.peakBytes === c.peakBytes && p.recomputeShare === c.recomputeShare && p.accuracyTier === c.accuracyTier;
-    if (same || planWhat(p) === 'as is') continue;
+    if (same || changesNothing(p)) continue;
     out.push({
       label: `${formatBytes(p.peakBytes)} · ${pct(p.recomputeShare)} recompute`,
       description: `${planWhat(p)} · ${accuracy(p.accuracyTier)}${p.peakBytes > plan.budgetBytes ? ' · over budget' : ''}`,

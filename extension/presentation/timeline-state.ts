@@ -143,19 +143,11 @@ export function summaryItems(profile: Profile, budget: Budget | null): SummaryIt
     items.push({ label: 'Budget', value: over > 0 ? `${budget.label}, over by ${formatBytes(over)}` : `${budget.label}, ${formatBytes(-over)} to spare` });
   }
   if (profile.measured) {
-    const cmp = measuredComparison(profile);
+    const cmp = profile.measured.comparison;
     const against = cmp ? ` (estimated for the arena ${formatBytes(cmp.estimatedPeakBytes)}, ${cmp.differencePct >= 0 ? '+' : ''}${cmp.differencePct.toFixed(1)}%)` : '';
     items.push({ label: `Measured (${profile.measured.ep})`, value: `${formatBytes(profile.measured.peakBytes)}${against}` });
   }
   return items;
-}
-
-/** The run's comparison with the estimate, when the measurement carries one (extension/analysis/measure.ts). */
-export function measuredComparison(profile: Profile): { estimatedPeakBytes: number; differencePct: number } | null {
-  const c = profile.measured?.comparison as { estimatedPeakBytes?: unknown; differencePct?: unknown } | undefined;
-  return c && typeof c.estimatedPeakBytes === 'number' && typeof c.differencePct === 'number'
-    ? { estimatedPeakBytes: c.estimatedPeakBytes, differencePct: c.differencePct }
-    : null;
 }
 
 export function panelState(profile: Profile, options: PanelStateOptions): PanelState {

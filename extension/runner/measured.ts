@@ -1,34 +1,10 @@
 // A RunResult -> the `measured` field of the Profile JSON. Per-node figures come from the
 // session with optimisations disabled (one event per graph node, so names match the estimate);
 // the optimised session's figures ride along as what users get.
-import type { MeasuredFigures, MeasuredNode, Profile, SourceRef } from '../engine/profile';
-import type { PeakSource, ProviderAttempt, RunResult, SessionFigures } from './types';
+import type { MeasuredComparison, MeasuredNode, MeasuredSession, OrtMeasured, Profile, SourceRef } from '../engine/profile';
+import type { ProviderAttempt, RunResult, SessionFigures } from './types';
 
-export interface SessionSummary {
-  level: 'disabled' | 'all';
-  peakBytes: number;
-  peakSource: PeakSource;
-  arenaHeldBytes: number;
-  wallMs: number;
-  nodeEvents: number;
-}
-
-export interface RunnerMeasuredFigures extends MeasuredFigures {
-  level: 'disabled';
-  peakSource: PeakSource;
-  runs: number;
-  optimised: SessionSummary | null;
-  /** Providers that did not run, with the reason. */
-  providersSkipped: ProviderAttempt[];
-  weightBytes: number;
-  inputBytes: number;
-  materialised: { tensors: number; bytes: number } | null;
-  rssPeakBytes: number | null;
-  deviceMemory: RunResult['deviceMemory'];
-  warnings: string[];
-}
-
-export function toMeasured(result: RunResult, estimate?: Profile): RunnerMeasuredFigures {
+export function toMeasured(result: RunResult, estimate?: Profile, comparison: MeasuredComparison | null = null): OrtMeasured {
   const sources = estimate ? sourcesByNode(estimate) : new Map<string, SourceRef>();
   const a = result.attribution;
   const perNode: MeasuredNode[] = a.nodes.map((n) => ({
@@ -40,6 +16,7 @@ export function toMeasured(result: RunResult, estimate?: Profile): RunnerMeasure
     source: sources.get(n.node) ?? null,
   }));
   return {
+    runtime: 'onnxruntime',
     ep: result.ep,
     peakBytes: a.peakBytes,
     arenaHeldBytes: a.arenaHeldBytes ?? 0,
@@ -49,17 +26,23 @@ export function toMeasured(result: RunResult, estimate?: Profile): RunnerMeasure
     peakSource: a.peakSource,
     runs: result.runs,
     optimised: result.optimised ? summary(result.optimised) : null,
-    providersSkipped: result.providers.filter((p) => p.status !== 'ran'),
+    providersSkipped: result.providers.flatMap(skipped),
     weightBytes: result.weightBytes,
     inputBytes: result.inputs.reduce((s, i) => s + i.bytes, 0),
     materialised: result.materialised,
     rssPeakBytes: result.rssPeakBytes,
     deviceMemory: result.deviceMemory,
     warnings: result.warnings,
+    comparison,
   };
 }
 
-function summary(s: SessionFigures): SessionSummary {
+/** A provider that did not run, with the reason. */
+function skipped(p: ProviderAttempt): OrtMeasured['providersSkipped'] {
+  return p.status === 'ran' ? [] : [{ ep: p.ep, status: p.status, reason: p.reason }];
+}
+
+function summary(s: SessionFigures): MeasuredSession {
   return {
     level: s.level,
     peakBytes: s.peakBytes,

@@ -7,9 +7,8 @@ import * as vscode from 'vscode';
 import type { Suggestion } from '../engine/suggest/types';
 import { modelKind } from '../analysis/model-kind';
 import { OVER_BUDGET_CODE } from '../presentation/over-budget';
-import {
-  actionsForLine, pythonTarget, staleReason, suggestionLines, type LineSuggestion, type PythonRewriteKind,
-} from '../presentation/suggestion-actions';
+import { actionsForLine, staleReason, suggestionLines, type LineSuggestion } from '../presentation/suggestion-actions';
+import type { RewriteSite } from '../../language/source-rewrites';
 import { engine } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import type { ProfileStore } from './profile-store';
@@ -18,20 +17,16 @@ import { untilCancelled, type SuggestionSets } from './suggestion-sets';
 import { FIT_BUDGET_COMMAND } from './fit-budget';
 import { documentEdit, fixLine, refuse, AFTER_REWRITE_COMMAND, type RewriteNote } from './rewrite-edits';
 
-/** Where a prepared suggestion applies in one document. */
-type Placement =
-  | { kind: 'typescript' }
-  | { kind: 'python'; rewrite: PythonRewriteKind; line: number };
-
 interface Prepared extends LineSuggestion {
-  placement: Placement;
+  /** Where the suggestion applies in the document, as the language's rewriter placed it. */
+  site: RewriteSite;
 }
 
 interface ActionData {
   uri: vscode.Uri;
   profileUri: vscode.Uri;
   suggestion: Suggestion;
-  placement: Placement;
+  site: RewriteSite;
   hashes: Record<string, string>;
 }
 
@@ -99,7 +94,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
       const actionKind = a.kind === 'quickfix' ? FIX_KIND : REWRITE_KIND;
       if (!wants(actionKind)) continue;
       const action = new SuggestionAction(a.title, actionKind, {
-        uri: document.uri, profileUri: found.uri, suggestion: a.suggestion, placement: prepared.placement, hashes: set.hashes,
+        uri: document.uri, profileUri: found.uri, suggestion: a.suggestion, site: prepared.site, hashes: set.hashes,
       });
       if (a.kind === 'quickfix' && problem) action.diagnostics = [problem];
       action.isPreferred = a.isPreferred;
@@ -116,7 +111,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
 
   async resolveCodeAction(action: vscode.CodeAction, token: vscode.CancellationToken): Promise<vscode.CodeAction> {
     if (!(action instanceof SuggestionAction)) return action;
-    const { uri, profileUri, suggestion, placement, hashes } = action.data;
+    const { uri, profileUri, suggestion, site, hashes } = action.data;
     const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!document) return action;
     const text = document.getText();
@@ -127,9 +122,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
       refuse(stale);
       return action;
     }
-    const edits = placement.kind === 'typescript'
-      ? engine().typescriptSuggestionEdits(uri.fsPath, text, suggestion).edits
-      : (await engine().pythonRewriteAt(placement.rewrite, text, placement.line))?.edits ?? [];
+    const edits = await (await engine().sourceRewriter(site.language)).edits(suggestion, site, uri.fsPath, text);
     if (token.isCancellationRequested) return action;
     if (edits.length === 0) {
       refuse(`${suggestion.action}: no place for it found in ${path.basename(uri.fsPath)} any more`);
@@ -150,43 +143,21 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
     if (!p) {
       // Only the latest version of a document is kept.
       for (const k of byDoc.keys()) if (k.startsWith(`${document.uri.toString()}@`)) byDoc.delete(k);
-      p = kind === 'typescript' ? this.prepareTypescript(set, document) : this.preparePython(set, document, modelFile);
+      p = this.place(set, document, kind, modelFile);
       byDoc.set(key, p);
     }
     return p;
   }
 
-  private async prepareTypescript(set: SuggestionSet, document: vscode.TextDocument): Promise<Prepared[]> {
+  private async place(set: SuggestionSet, document: vscode.TextDocument, kind: 'typescript' | 'python', modelFile: string): Promise<Prepared[]> {
     const file = document.uri.fsPath;
     const text = document.getText();
+    const rewriter = await engine().sourceRewriter(kind);
     const out: Prepared[] = [];
     for (const { suggestion, costLabel } of set.items) {
-      const r = engine().typescriptSuggestionEdits(file, text, suggestion);
-      if (r.edits.length === 0) continue; // nothing in this file to change
-      // The edit's own lines, leaving out import changes at the top.
-      const editLines = r.edits
-        .map((e) => e.start.line)
-        .filter((l) => l < document.lineCount && !/^\s*import\b/.test(document.lineAt(l).text))
-        .map((l) => l + 1);
-      out.push({ suggestion, costLabel, lines: suggestionLines(suggestion, file, editLines), placement: { kind: 'typescript' } });
-    }
-    return out;
-  }
-
-  private async preparePython(set: SuggestionSet, document: vscode.TextDocument, modelFile: string): Promise<Prepared[]> {
-    const file = document.uri.fsPath;
-    const text = document.getText();
-    const out: Prepared[] = [];
-    for (const { suggestion, costLabel } of set.items) {
-      const target = pythonTarget(suggestion, text, file, modelFile);
-      if (!target) continue;
-      const found = await engine().firstPythonRewrite(target, text);
-      if (!found) continue;
-      out.push({
-        suggestion, costLabel, action: target.action,
-        lines: suggestionLines(suggestion, file, [found.line]),
-        placement: { kind: 'python', rewrite: target.kind, line: found.line },
-      });
+      const placed = await rewriter.place(suggestion, file, text, modelFile);
+      if (!placed) continue;
+      out.push({ suggestion, costLabel, action: placed.action ?? undefined, lines: suggestionLines(suggestion, file, placed.lines), site: placed.site });
     }
     return out;
   }

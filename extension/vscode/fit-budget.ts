@@ -10,7 +10,7 @@ import type { Plan, PlanTarget } from '../engine/suggest/planner';
 import { formatBytes, parseBytes } from '../engine/units';
 import type { Budget } from '../presentation/budget';
 import { modelKind } from '../analysis/model-kind';
-import { planPicks, planWhat, spanEdit, staleReason, type PlainEdit, type PlanPick } from '../presentation/suggestion-actions';
+import { changesNothing, planPicks, planWhat, staleReason, type PlanPick } from '../presentation/suggestion-actions';
 import { engine } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor';
@@ -91,7 +91,7 @@ export function registerFitBudget(deps: FitDeps): vscode.Disposable {
     // A frontier point is the cheapest plan under its own peak: plan again with that as the budget.
     const chosen = pick.chosen || pick.peakBytes === null ? first : await planWithProgress(deps, found, pick.peakBytes, target);
     if (!chosen) return;
-    if (planWhat(chosen.plan.chosen) === 'as is') {
+    if (changesNothing(chosen.plan.chosen)) {
       void vscode.window.showInformationMessage(`MemLens: ${chosen.plan.message}; nothing to change`);
       return;
     }
@@ -125,18 +125,7 @@ async function applySourcePlan(uri: vscode.Uri, found: ModelProfile, outcome: Pl
   const text = document.getText();
   const stale = staleReason({ name: path.basename(uri.fsPath), isDirty: document.isDirty, textHash: engine().textHash(text), analysedHash: outcome.hashes[path.resolve(uri.fsPath)] });
   if (stale) return refuse(stale);
-  let edits: PlainEdit[];
-  let unmapped: string[];
-  if (kind === 'typescript') {
-    const r = engine().typescriptPlanEdits(uri.fsPath, text, outcome.plan);
-    edits = r.edits;
-    unmapped = r.unmapped;
-  } else {
-    const r = await engine().pythonPlanText(uri.fsPath, text, outcome.plan, found.uri.fsPath);
-    const one = spanEdit(text, r.text);
-    edits = one ? [one] : [];
-    unmapped = r.unmapped;
-  }
+  const { edits, unmapped } = await (await engine().sourceRewriter(kind)).applyPlan(outcome.plan, uri.fsPath, text, found.uri.fsPath);
   if (edits.length === 0) return refuse(`no part of the plan has a place in ${path.basename(uri.fsPath)}${unmapped.length ? `: ${unmapped.join('; ')}` : ''}`);
   const c = outcome.plan.chosen;
   const label = `MemLens: ${planWhat(c)} (peak ${formatBytes(c.verifiedPeakBytes)})`;

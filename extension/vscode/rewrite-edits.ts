@@ -2,7 +2,7 @@
 // is one clear message, and after a rewrite lands the file is saved and profiled again so the
 // figures show the change (and the timeline draws the profile from before it beside the new one).
 import * as vscode from 'vscode';
-import type { PlainEdit } from '../presentation/suggestion-actions';
+import type { PlainEdit } from '../../language/plain-edit';
 import type { ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
 import { currentSettings } from './settings';

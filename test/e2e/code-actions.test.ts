@@ -126,7 +126,10 @@ describe('memory-saving rewrites as code actions', { timeout: 900_000 }, () => {
     assert.ok(loop?.suggestion.reanalysed, 'the engine suggests checkpointing the layer loop');
     checkpointPeak = loop.suggestion.reanalysed.peakBytes;
     checkpointTitle = new RegExp(`^${escape(`Checkpoint every layer of blocks (8 layers): peak ${peakChange(basePeak, checkpointPeak)}, +`)}\\d+% forward compute`);
-    rewritten = applyEdits(MODEL_TS, api.typescriptSuggestionEdits(file, MODEL_TS, loop.suggestion).edits);
+    const rewriter = await api.sourceRewriter('typescript');
+    const placed = await rewriter.place(loop.suggestion, file, MODEL_TS, file);
+    assert.ok(placed, 'the layer loop has a place in the file');
+    rewritten = applyEdits(MODEL_TS, (await rewriter.edits(loop.suggestion, placed.site, file, MODEL_TS)).map((e) => ({ ...e, file })));
     session = await startSession({
       name: 'code-actions',
       workspace,
@@ -249,7 +252,7 @@ describe('memory-saving rewrites as code actions', { timeout: 900_000 }, () => {
     const loaded = await loadModel(file, { settings: SETTINGS, trusted: true, timeoutMs: 120_000 });
     const plan = fitBudget(loaded.model, SETTINGS, 2 ** 30, { source: file, target: 'typescript' });
     assert.equal(plan.fits, true);
-    const expected = applyEdits(MODEL_TS, engineApi().typescriptPlanEdits(file, MODEL_TS, plan).edits);
+    const expected = (await (await engineApi().sourceRewriter('typescript')).applyPlan(plan, file, MODEL_TS, file)).text;
     await workbench.waitForStatusBarItem(statusPeak(basePeak), 'the status bar peak', 180_000);
     await workbench.runCommand('MemLens: Fit to Budget…');
     const input = '.quick-input-widget .quick-input-box input';

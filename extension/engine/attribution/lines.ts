@@ -2,7 +2,7 @@
 // holds at the peak, saves for backward, writes to the KV cache, and how often it ran.
 import type { NodeOrigin } from '../graph';
 import type { LineFigures } from '../profile';
-import type { Buffer } from '../memory/buffers';
+import { ownerPos, type Buffer } from '../memory/buffer-types';
 import type { TensorTable } from '../memory/tensor-table';
 
 function keyOf(o: NodeOrigin): string {
@@ -35,7 +35,7 @@ export function lineFigures(
     return f;
   });
   for (const t of table.tensors.values()) {
-    if (t.producer < 0) continue;
+    if (t.producer === null) continue;
     const f = lineOf[t.producer];
     const op = table.nodes[t.producer].opType;
     if (t.category !== 'other') {
@@ -46,9 +46,10 @@ export function lineFigures(
     if (savedTensors.has(t.name)) f.savedBytes += t.bytes;
   }
   for (const b of buffers) {
-    if (b.owner < 0) continue;
-    if (b.kind === 'saved') lineOf[b.owner].savedBytes += b.bytes;
-    if (b.start <= peakStep && peakStep <= b.end) lineOf[b.owner].peakBytes += b.bytes;
+    const owner = ownerPos(b);
+    if (owner === null) continue;
+    if (b.kind === 'saved') lineOf[owner].savedBytes += b.bytes;
+    if (b.start <= peakStep && peakStep <= b.end) lineOf[owner].peakBytes += b.bytes;
   }
   const out: LineFigures[] = [];
   for (const f of lines.values()) {

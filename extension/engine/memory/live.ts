@@ -1,6 +1,7 @@
 // Live bytes at every step, by category, from buffer intervals (difference arrays: O(buffers + steps)).
 import { CATEGORIES, emptyByCategory, type ByCategory, type Category } from '../profile';
-import type { Buffer } from './buffers';
+import type { Buffer } from './buffer-types';
+import { checkLiveTotals } from './invariants';
 
 export interface LiveProfile {
   total: Float64Array;
@@ -29,6 +30,7 @@ export function liveBytes(buffers: Buffer[], stepCount: number): LiveProfile {
     }
     byCategory[c] = out;
   }
+  checkLiveTotals(total, byCategory, buffers);
   let peakStep = 0;
   for (let s = 1; s < stepCount; s++) if (total[s] > total[peakStep]) peakStep = s;
   return { total, byCategory, peakStep, peakBytes: stepCount ? total[peakStep] : 0 };

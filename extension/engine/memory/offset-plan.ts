@@ -1,7 +1,7 @@
 // Offset planning for transient buffers, greedy by size (Pisarchyk & Lee, "Efficient Memory
 // Management for Deep Neural Net Inference", 2020): place the largest buffers first, each at the
 // lowest offset that does not overlap a placed buffer live at the same time.
-import type { Buffer } from './buffers';
+import type { Buffer } from './buffer-types';
 
 export interface OffsetPlan {
   /** Arena size the plan needs. */
@@ -11,7 +11,12 @@ export interface OffsetPlan {
 }
 
 export function planOffsets(buffers: Buffer[], stepCount: number): OffsetPlan {
-  const items = buffers.filter((b) => !b.persistent && b.bytes > 0).sort((a, b) => b.bytes - a.bytes || a.start - b.start);
+  // Plain intervals of one shape: the placement loop below is quadratic in the worst case, and
+  // buffers of different kinds are objects of different shapes.
+  const items = buffers
+    .filter((b) => !b.persistent && b.bytes > 0)
+    .map((b) => ({ bytes: b.bytes, start: b.start, end: b.end }))
+    .sort((a, b) => b.bytes - a.bytes || a.start - b.start);
   const diff = new Float64Array(stepCount + 1);
   for (const b of items) {
     diff[b.start] += b.bytes;

@@ -13,8 +13,8 @@ export interface TensorRecord {
   bytes: number;
   known: boolean;
   elements: number;
-  /** Position in execution order of the producer; -1 for graph inputs and initializers. */
-  producer: number;
+  /** Position in execution order of the producer; null for graph inputs, initializers and Constant outputs (held for the whole run). */
+  producer: number | null;
   /** Positions in execution order of consuming nodes, ascending. */
   consumers: number[];
   category: Category;
@@ -64,7 +64,7 @@ export function buildTensorTable(
   const outputs = new Set(g.outputs.map((o) => o.name));
   let unknown = 0;
 
-  const add = (name: string, producer: number, category: Category, isInitializer: boolean, isConstant = false) => {
+  const add = (name: string, producer: number | null, category: Category, isInitializer: boolean, isConstant = false) => {
     const t = shapes.get(name);
     const elements = t ? storedElements(t) : null;
     const isFloat = t !== undefined && FLOAT_TYPES.has(t.dtype);
@@ -88,8 +88,8 @@ export function buildTensorTable(
     });
   };
 
-  for (const name of g.initializers.keys()) add(name, -1, 'weights', true);
-  for (const v of g.inputs) add(v.name, -1, isKvName(v.name) ? 'kvCache' : 'inputs', false);
+  for (const name of g.initializers.keys()) add(name, null, 'weights', true);
+  for (const v of g.inputs) add(v.name, null, isKvName(v.name) ? 'kvCache' : 'inputs', false);
   nodes.forEach((node, pos) => {
     // `memlens.kv` names each output's role (`key`, `value` or empty), comma-separated per output.
     const kvRoles = node.metadata[KV_KEY]?.split(',');
@@ -98,7 +98,7 @@ export function buildTensorTable(
       if (!o || tensors.has(o)) return;
       // Constants are held by the session for the whole run, like initializers.
       if (node.opType === 'Constant') {
-        add(o, -1, 'other', false, true);
+        add(o, null, 'other', false, true);
         return;
       }
       const category: Category =

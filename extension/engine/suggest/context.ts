@@ -2,7 +2,7 @@
 // (shapes, tensor table, buffers, live bytes) plus the profile, so rewrites can be judged
 // against the buffers that make up the peak.
 import type { Model, NodeOrigin } from '../graph';
-import type { BufferModel } from '../memory/buffers';
+import type { BufferModel } from '../memory/buffer-types';
 import type { LiveProfile } from '../memory/live';
 import type { TensorTable } from '../memory/tensor-table';
 import { analyze, toProfile } from '../analyze';

@@ -23,8 +23,10 @@ import { formatBytes } from '../units';
 import { candidates, type Candidate } from './candidates';
 import { bufferOptions } from '../analyze';
 import { analysisContext, type AnalysisContext } from './context';
+import { layerChoiceId, regionId } from './ids';
+import { LABELS, type SuggestionLabels } from './labels';
 import { layerLoops } from './scopes';
-import type { SuggestionDetail } from './types';
+import type { SuggestionSpec } from './types';
 
 /** What a written file can express: TypeScript markers, ONNX graph edits, or anything (printed plan). */
 export type PlanTarget = 'typescript' | 'onnx' | 'any';
@@ -34,6 +36,8 @@ export interface FitOptions {
   target?: PlanTarget;
   /** Search nodes before the branch and bound stops with its best plan and a lower bound. */
   nodeLimit?: number;
+  /** The text of the plan's choices (English by default). */
+  labels?: SuggestionLabels;
 }
 
 export interface PlanCost {
@@ -44,9 +48,21 @@ export interface PlanCost {
 
 export interface PlanPoint extends PlanCost {
   peakBytes: number;
+  /** The global choices, as text for people (one per choice). */
   globals: string[];
+  /** Scopes of the checkpointed layers (`blocks.3`). */
   checkpointed: string[];
 }
+
+/** One change of a plan as typed data: a global choice, or checkpointing layers of one layer loop. */
+export type PlanStep = (
+  | { kind: 'suggestion'; id: string; spec: SuggestionSpec; settings: Partial<AnalysisSettings> | null }
+  /** `indices`: the chosen layers of `loop` (all of them when `indices.length === layers`). */
+  | { kind: 'checkpoint-layers'; loop: string; indices: number[]; layers: number }
+) & {
+  /** What the step does, for people (messages about it); never read back. */
+  label: string;
+};
 
 export interface Plan {
   budgetBytes: number;
@@ -60,13 +76,15 @@ export interface Plan {
     verifiedPeakBytes: number;
     rewrites: GraphRewrite[];
     settings: Partial<AnalysisSettings>;
-    /** Candidate ids of the global choices (see candidates.ts) and the checkpointed layer scopes. */
+    /** Candidate ids of the global choices (ids.ts) and of the checkpointed layers. */
     candidateIds: string[];
-    /** The global choices as plain data (what source edits need). */
-    globalChoices: { id: string; action: string; detail: SuggestionDetail; settings: Partial<AnalysisSettings> | null }[];
+    /** The plan's changes as typed data (what source edits read): global choices first, then layers by loop. */
+    steps: PlanStep[];
   };
   /** Every layer scope the plan could checkpoint (all layers of the layer loops). */
   layerScopes: string[];
+  /** The layer loops those layers belong to, with their layer counts. */
+  loops: { loop: string; layers: number }[];
   /** Pareto frontier of peak against cost over the plans examined. */
   frontier: PlanPoint[];
   method: 'exact' | 'near-optimal';
@@ -86,43 +104,43 @@ interface GlobalOption {
   recomputeFlops: number;
 }
 
-const TIER: Record<string, number> = {
-  'mixed-precision': 1, 'quantize-weights:int8': 2, 'quantize-weights:fp8': 2, 'quantize-weights:int4': 3,
-  'quantize-kv:int8': 2, 'quantize-kv:fp8': 2, 'quantize-kv:int4': 3,
-};
-
-function tierOf(c: Candidate): number {
-  if (c.kind === 'quantize-weights' && c.detail.kind === 'quantize') return TIER[`quantize-weights:${c.detail.format}`];
-  if (c.kind === 'quantize-kv' && c.detail.kind === 'kv') return TIER[`quantize-kv:${c.detail.format}`] ?? 0;
-  return TIER[c.kind] ?? 0;
+/** Accuracy cost of a choice: 0 exact; 1 mixed precision; 2 8-bit formats; 3 4-bit formats. */
+function tierOf(spec: SuggestionSpec): number {
+  switch (spec.kind) {
+    case 'mixed-precision': return 1;
+    case 'quantize-weights':
+    case 'quantize-kv': return spec.detail.format === 'int4' ? 3 : 2;
+    default: return 0;
+  }
 }
 
 /** Which candidate kinds a target file can express. */
 function expressible(c: Candidate, target: PlanTarget): boolean {
-  if (target === 'any') return c.verifiable;
-  if (c.kind === 'mixed-precision' || c.kind === 'lora' || !c.verifiable) return false;
+  if (target === 'any') return true;
+  const s = c.spec;
+  if (s.kind === 'mixed-precision' || s.kind === 'lora') return false;
   if (target === 'typescript') {
-    if (c.kind === 'chunked-loss') return false;
-    if (c.kind === 'quantize-kv' && c.detail.kind === 'kv' && c.detail.format === 'int4') return false;
+    if (s.kind === 'chunked-loss') return false;
+    if (s.kind === 'quantize-kv' && s.detail.format === 'int4') return false;
   }
   return true;
 }
 
 /** Global option groups: at most one choice per group, 'none' always allowed. */
-function globalOptions(ctx: AnalysisContext, target: PlanTarget): GlobalOption[] {
+function globalOptions(ctx: AnalysisContext, target: PlanTarget, labels: SuggestionLabels): GlobalOption[] {
   const list = candidates(ctx).filter((c) => expressible(c, target));
   const groups: Candidate[][] = [];
   const group = (pred: (c: Candidate) => boolean) => {
     const g = list.filter(pred);
     if (g.length) groups.push(g);
   };
-  group((c) => c.kind === 'mixed-precision');
-  group((c) => c.kind === 'fused-attention');
-  group((c) => c.kind === 'chunked-loss');
-  group((c) => c.kind === 'quantize-weights' && c.scope === 'model');
+  group((c) => c.spec.kind === 'mixed-precision');
+  group((c) => c.spec.kind === 'fused-attention');
+  group((c) => c.spec.kind === 'chunked-loss');
+  group((c) => c.spec.kind === 'quantize-weights' && c.scope === 'model');
   // With a single weight group there is no `model` group: use that one.
-  if (!list.some((c) => c.kind === 'quantize-weights' && c.scope === 'model')) group((c) => c.kind === 'quantize-weights');
-  group((c) => c.kind === 'quantize-kv');
+  if (!list.some((c) => c.spec.kind === 'quantize-weights' && c.scope === 'model')) group((c) => c.spec.kind === 'quantize-weights');
+  group((c) => c.spec.kind === 'quantize-kv');
   let combos: GlobalOption[] = [{ choices: [], ids: [], labels: [], rewrites: [], settings: {}, tier: 0, recomputeFlops: 0 }];
   for (const g of groups) {
     const next: GlobalOption[] = [];
@@ -132,10 +150,10 @@ function globalOptions(ctx: AnalysisContext, target: PlanTarget): GlobalOption[]
         next.push({
           choices: [...base.choices, c],
           ids: [...base.ids, c.id],
-          labels: [...base.labels, c.action],
+          labels: [...base.labels, labels.action(c.spec)],
           rewrites: [...base.rewrites, ...c.rewrites],
           settings: { ...base.settings, ...(c.settings ?? {}) },
-          tier: base.tier + tierOf(c),
+          tier: base.tier + tierOf(c.spec),
           recomputeFlops: base.recomputeFlops + c.recomputeFlops,
         });
       }
@@ -147,6 +165,9 @@ function globalOptions(ctx: AnalysisContext, target: PlanTarget): GlobalOption[]
 
 interface LayerItem {
   scope: string;
+  /** The layer loop (`blocks`) and the layer's index in it. */
+  loop: string;
+  index: number;
   nodes: string[];
   share: number;
   /** Exact change of live bytes per step when this layer alone is checkpointed (<= 0). */
@@ -164,96 +185,149 @@ interface Evaluated {
 const cmp = (a: PlanCost, b: PlanCost) => a.accuracyTier - b.accuracyTier || a.recomputeShare - b.recomputeShare;
 const EPS = 1e-12;
 
+interface Choice { ev: Evaluated; chosen: number[]; cost: PlanCost; peak: number }
+
+/** What the search over all global combinations has found so far. */
+interface SearchState {
+  best: Choice | null;
+  lowest: Choice | null;
+  points: PlanPoint[];
+  nodes: number;
+  exhausted: boolean;
+  lowerBound: number;
+}
+
 export function fitBudget(model: Model, settings: AnalysisSettings, budgetBytes: number, options: FitOptions): Plan {
   if (!(budgetBytes > 0)) throw new MemlensError(`budget must be a positive size, got ${budgetBytes}`);
   const target = options.target ?? 'any';
   const nodeLimit = options.nodeLimit ?? 200_000;
   const baseCtx = analysisContext(model, settings, options.source);
+  const labels = options.labels ?? LABELS;
+  const evaluated = evaluateOptions(model, settings, baseCtx, target, labels);
+  const state: SearchState = { best: null, lowest: null, points: [], nodes: 0, exhausted: true, lowerBound: Infinity };
+  for (const ev of evaluated) exploreOption(ev, budgetBytes, nodeLimit, state);
+  const lowest = state.lowest;
+  if (!lowest) throw new MemlensError('fit: no rewrite of this model could be analysed');
+  const pick = state.best ?? cheapestAtLowestPeak(evaluated, lowest, nodeLimit, state);
+  return planOf({ model, settings, budgetBytes, source: options.source, labels }, baseCtx, pick, state);
+}
+
+/** Each global combination applied and analysed, with its per-layer changes in training. */
+function evaluateOptions(model: Model, settings: AnalysisSettings, baseCtx: AnalysisContext, target: PlanTarget, labels: SuggestionLabels): Evaluated[] {
   const baseFlops = baseCtx.forwardFlops;
   const evaluated: Evaluated[] = [];
-  for (const option of globalOptions(baseCtx, target)) {
+  for (const option of globalOptions(baseCtx, target, labels)) {
     let ctx: AnalysisContext;
     try {
       const m = option.rewrites.length ? applyRewrites(model, option.rewrites, { checkOpset: target === 'onnx' }) : model;
       ctx = option.rewrites.length || Object.keys(option.settings).length
-        ? analysisContext(m, { ...settings, ...option.settings }, options.source)
+        ? analysisContext(m, { ...settings, ...option.settings }, baseCtx.source)
         : baseCtx;
     } catch (e) {
       if (isMemlensError(e)) continue;
       throw e;
     }
-    const base = ctx.live.total;
     const layers = settings.mode === 'train' ? layerItems(ctx, baseFlops) : [];
-    evaluated.push({ option, ctx, base, layers, share: baseFlops > 0 ? option.recomputeFlops / baseFlops : 0 });
+    evaluated.push({ option, ctx, base: ctx.live.total, layers, share: baseFlops > 0 ? option.recomputeFlops / baseFlops : 0 });
   }
+  return evaluated;
+}
 
-  let best: { ev: Evaluated; chosen: number[]; cost: PlanCost; peak: number } | null = null;
-  let lowest: { ev: Evaluated; chosen: number[]; cost: PlanCost; peak: number } | null = null;
-  let nodes = 0;
-  let exhausted = true;
-  let lowerBound = Infinity;
-  const points: PlanPoint[] = [];
-  const point = (ev: Evaluated, chosen: number[], peak: number, cost: PlanCost): PlanPoint => ({
-    ...cost, peakBytes: peak, globals: ev.option.labels, checkpointed: chosen.map((i) => ev.layers[i].scope),
-  });
+function point(ev: Evaluated, chosen: number[], peak: number, cost: PlanCost): PlanPoint {
+  return { ...cost, peakBytes: peak, globals: ev.option.labels, checkpointed: chosen.map((i) => ev.layers[i].scope) };
+}
+
+/** One combination: its extremes and frontier points, the lowest peak, and the cheapest plan under the budget. */
+function exploreOption(ev: Evaluated, budgetBytes: number, nodeLimit: number, state: SearchState): void {
+  const all = ev.layers.map((_, i) => i);
+  const allPeak = maxOf(sumDeltas(ev.base, ev.layers, all));
+  const allCost = { accuracyTier: ev.option.tier, recomputeShare: ev.share + sum(ev.layers.map((l) => l.share)) };
+  const nonePeak = maxOf(ev.base);
+  state.points.push(point(ev, [], nonePeak, { accuracyTier: ev.option.tier, recomputeShare: ev.share }));
+  if (ev.layers.length) state.points.push(point(ev, all, allPeak, allCost));
+  const lowest = state.lowest;
+  if (!lowest || allPeak < lowest.peak - EPS || (Math.abs(allPeak - lowest.peak) <= EPS && cmp(allCost, lowest.cost) < 0)) {
+    state.lowest = { ev, chosen: all, cost: allCost, peak: allPeak };
+  }
+  // Frontier points of this combination: cheapest layer sets at budgets between its extremes.
+  if (ev.layers.length) {
+    for (let k = 1; k < 8; k++) {
+      const r = search(ev, nonePeak - ((nonePeak - allPeak) * k) / 8, nodeLimit);
+      state.nodes += r.nodes;
+      if (r.chosen) state.points.push(point(ev, r.chosen, r.peak, { accuracyTier: ev.option.tier, recomputeShare: ev.share + r.share }));
+    }
+  }
+  if (allPeak > budgetBytes) return;
+  if (state.best && ev.option.tier > state.best.cost.accuracyTier) return;
+  const r = search(ev, budgetBytes, nodeLimit);
+  state.nodes += r.nodes;
+  if (!r.complete) {
+    state.exhausted = false;
+    state.lowerBound = Math.min(state.lowerBound, ev.share + r.lowerBound);
+  }
+  if (!r.chosen) return;
+  const cost = { accuracyTier: ev.option.tier, recomputeShare: ev.share + r.share };
+  state.points.push(point(ev, r.chosen, r.peak, cost));
+  if (!state.best || cmp(cost, state.best.cost) < 0) state.best = { ev, chosen: r.chosen, cost, peak: r.peak };
+}
+
+/** No plan fits: among plans reaching the lowest peak, the cheapest one. */
+function cheapestAtLowestPeak(evaluated: Evaluated[], lowest: Choice, nodeLimit: number, state: SearchState): Choice {
+  let pick = lowest;
   for (const ev of evaluated) {
-    const all = ev.layers.map((_, i) => i);
-    const allPeak = maxOf(sumDeltas(ev.base, ev.layers, all));
-    const allCost = { accuracyTier: ev.option.tier, recomputeShare: ev.share + sum(ev.layers.map((l) => l.share)) };
-    const nonePeak = maxOf(ev.base);
-    const noneCost = { accuracyTier: ev.option.tier, recomputeShare: ev.share };
-    points.push(point(ev, [], nonePeak, noneCost));
-    if (ev.layers.length) points.push(point(ev, all, allPeak, allCost));
-    if (!lowest || allPeak < lowest.peak - EPS || (Math.abs(allPeak - lowest.peak) <= EPS && cmp(allCost, lowest.cost) < 0)) {
-      lowest = { ev, chosen: all, cost: allCost, peak: allPeak };
-    }
-    // Frontier points of this combination: cheapest layer sets at budgets between its extremes.
-    if (ev.layers.length) {
-      for (let k = 1; k < 8; k++) {
-        const level = nonePeak - ((nonePeak - allPeak) * k) / 8;
-        const r = search(ev, level, nodeLimit);
-        nodes += r.nodes;
-        if (r.chosen) points.push(point(ev, r.chosen, r.peak, { accuracyTier: ev.option.tier, recomputeShare: ev.share + r.share }));
-      }
-    }
-    if (allPeak > budgetBytes) continue;
-    if (best && ev.option.tier > best.cost.accuracyTier) continue;
-    const r = search(ev, budgetBytes, nodeLimit);
-    nodes += r.nodes;
-    if (!r.complete) {
-      exhausted = false;
-      lowerBound = Math.min(lowerBound, ev.share + r.lowerBound);
-    }
+    const r = search(ev, pick.peak, nodeLimit);
+    state.nodes += r.nodes;
     if (!r.chosen) continue;
     const cost = { accuracyTier: ev.option.tier, recomputeShare: ev.share + r.share };
-    points.push(point(ev, r.chosen, r.peak, cost));
-    if (!best || cmp(cost, best.cost) < 0) best = { ev, chosen: r.chosen, cost, peak: r.peak };
+    if (cmp(cost, pick.cost) < 0) pick = { ev, chosen: r.chosen, cost, peak: r.peak };
   }
-  if (!lowest) throw new MemlensError('fit: no rewrite of this model could be analysed');
-  if (!best) {
-    // No plan fits: among plans reaching the lowest peak, the cheapest one.
-    for (const ev of evaluated) {
-      const r = search(ev, lowest.peak, nodeLimit);
-      nodes += r.nodes;
-      if (!r.chosen) continue;
-      const cost = { accuracyTier: ev.option.tier, recomputeShare: ev.share + r.share };
-      if (cmp(cost, lowest.cost) < 0) lowest = { ev, chosen: r.chosen, cost, peak: r.peak };
-    }
+  return pick;
+}
+
+/** The layer loops of a combination, with their layer counts, in layer order. */
+function layerLoopsOf(ev: Evaluated): { loop: string; layers: number }[] {
+  const counts = new Map<string, number>();
+  for (const l of ev.layers) counts.set(l.loop, (counts.get(l.loop) ?? 0) + 1);
+  return [...counts].map(([loop, layers]) => ({ loop, layers }));
+}
+
+/** The chosen layers as steps, one per layer loop in the order first chosen. */
+function layerSteps(ev: Evaluated, chosen: number[], labels: SuggestionLabels): PlanStep[] {
+  const byLoop = new Map<string, number[]>();
+  for (const i of chosen) {
+    const l = ev.layers[i];
+    byLoop.set(l.loop, [...(byLoop.get(l.loop) ?? []), l.index]);
   }
-  const pick = best ?? lowest;
+  const counts = new Map(layerLoopsOf(ev).map((l) => [l.loop, l.layers]));
+  return [...byLoop].map(([loop, indices]) => {
+    const layers = counts.get(loop) ?? indices.length;
+    return { kind: 'checkpoint-layers', loop, indices, layers, label: labels.layers(indices.length, layers, loop) };
+  });
+}
+
+interface FitRequest {
+  model: Model;
+  settings: AnalysisSettings;
+  budgetBytes: number;
+  source: string;
+  labels: SuggestionLabels;
+}
+
+/** The picked choice as a plan: its rewrites applied and analysed again, its steps, the frontier. */
+function planOf(req: FitRequest, baseCtx: AnalysisContext, pick: Choice, state: SearchState): Plan {
+  const { model, settings, budgetBytes, source, labels } = req;
   const ev = pick.ev;
   const layerRewrite: GraphRewrite[] = pick.chosen.length
-    ? [{ kind: 'checkpoint', regions: pick.chosen.map((i) => ({ id: `ckpt:${ev.layers[i].scope}`, scope: ev.layers[i].scope, nodes: ev.layers[i].nodes })) }]
+    ? [{ kind: 'checkpoint', regions: pick.chosen.map((i) => ({ id: regionId('checkpoint', ev.layers[i].scope), scope: ev.layers[i].scope, nodes: ev.layers[i].nodes })) }]
     : [];
   const rewrites = [...ev.option.rewrites, ...layerRewrite];
-  const finalSettings = { ...settings, ...ev.option.settings };
-  const verified = analyzeModel(applyRewrites(model, rewrites), finalSettings, { source: options.source, entry: null }).peak.bytes;
+  const verified = analyzeModel(applyRewrites(model, rewrites), { ...settings, ...ev.option.settings }, { source, entry: null }).peak.bytes;
   const fits = verified <= budgetBytes;
-  const frontier = pareto(points);
   const baselinePeak = baseCtx.profile.peak.bytes;
   const message = fits
     ? `fits: peak ${formatBytes(baselinePeak)} → ${formatBytes(verified)} within ${formatBytes(budgetBytes)}`
     : `the budget ${formatBytes(budgetBytes)} cannot be met with these rewrites: the lowest reachable peak is ${formatBytes(verified)}`;
+  const globals: PlanStep[] = ev.option.choices.map((c) => ({ kind: 'suggestion', id: c.id, spec: c.spec, settings: c.settings, label: labels.action(c.spec) }));
   return {
     budgetBytes,
     baselinePeakBytes: baselinePeak,
@@ -264,14 +338,15 @@ export function fitBudget(model: Model, settings: AnalysisSettings, budgetBytes:
       verifiedPeakBytes: verified,
       rewrites,
       settings: ev.option.settings,
-      candidateIds: [...ev.option.ids, ...pick.chosen.map((i) => `checkpoint-layer:${ev.layers[i].scope}`)],
-      globalChoices: ev.option.choices.map((c) => ({ id: c.id, action: c.action, detail: c.detail, settings: c.settings })),
+      candidateIds: [...ev.option.ids, ...pick.chosen.map((i) => layerChoiceId(ev.layers[i].scope))],
+      steps: [...globals, ...layerSteps(ev, pick.chosen, labels)],
     },
     layerScopes: ev.layers.map((l) => l.scope),
-    frontier,
-    method: exhausted ? 'exact' : 'near-optimal',
-    lowerBound: exhausted ? null : lowerBound,
-    searchNodes: nodes,
+    loops: layerLoopsOf(ev),
+    frontier: pareto(state.points),
+    method: state.exhausted ? 'exact' : 'near-optimal',
+    lowerBound: state.exhausted ? null : state.lowerBound,
+    searchNodes: state.nodes,
     message,
   };
 }
@@ -283,13 +358,13 @@ function layerItems(ctx: AnalysisContext, baseFlops: number): LayerItem[] {
   for (const loop of layerLoops(ctx.origins)) {
     for (const layer of loop.layers) {
       const inside = new Set(layer.nodes);
-      const nodes = ctx.table.nodes.map((n, pos) => (inside.has(pos) ? { ...n, metadata: { ...n.metadata, [CHECKPOINT_KEY]: `ckpt:${layer.scope}` } } : n));
+      const nodes = ctx.table.nodes.map((n, pos) => (inside.has(pos) ? { ...n, metadata: { ...n.metadata, [CHECKPOINT_KEY]: regionId('checkpoint', layer.scope) } } : n));
       const bm = buildBuffers({ ...ctx.table, nodes }, ctx.shapes, ctx.settings, options);
       const live = liveBytes(bm.buffers, bm.steps.length);
       const delta = new Float64Array(live.total.length);
       for (let s = 0; s < delta.length; s++) delta[s] = live.total[s] - ctx.live.total[s];
       const flops = layer.nodes.reduce((a, p) => a + ctx.flops[p], 0);
-      items.push({ scope: layer.scope, nodes: layer.nodes.map((p) => ctx.table.nodes[p].name), share: baseFlops > 0 ? flops / baseFlops : 0, delta });
+      items.push({ scope: layer.scope, loop: loop.prefix, index: layer.index, nodes: layer.nodes.map((p) => ctx.table.nodes[p].name), share: baseFlops > 0 ? flops / baseFlops : 0, delta });
     }
   }
   return items;
@@ -393,7 +468,7 @@ function maxOf(a: Float64Array): number {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Points not dominated in (peak, accuracy tier, recompute share), sorted by peak. */
-export function pareto(points: PlanPoint[]): PlanPoint[] {
+function pareto(points: PlanPoint[]): PlanPoint[] {
   const dominated = (a: PlanPoint, b: PlanPoint) =>
     b.peakBytes <= a.peakBytes && b.accuracyTier <= a.accuracyTier && b.recomputeShare <= a.recomputeShare + EPS
     && (b.peakBytes < a.peakBytes || b.accuracyTier < a.accuracyTier || b.recomputeShare < a.recomputeShare - EPS);

@@ -1,17 +1,17 @@
 // Predicted savings by formula: the bytes a rewrite removes from the buffers live at the current
 // peak step. The peak may move elsewhere afterwards; re-analysis of the rewritten graph says where.
-import type { Buffer } from '../memory/buffers';
+import { liveAt, ownerPos, type Buffer } from '../memory/buffer-types';
 import { optimizerCost } from '../memory/optimizer';
 import type { AnalysisContext } from './context';
 
 /** Backward step of each forward position (training). */
-export function backwardSteps(ctx: AnalysisContext): Map<number, number> {
+function backwardSteps(ctx: AnalysisContext): Map<number, number> {
   const m = new Map<number, number>();
-  ctx.buffers.steps.forEach((s, i) => s.phase === 'backward' && m.set(s.node, i));
+  ctx.buffers.steps.forEach((s, i) => {
+    if (s.phase === 'backward') m.set(s.node, i);
+  });
   return m;
 }
-
-const liveAt = (b: Buffer, step: number) => b.bytes > 0 && b.start <= step && step <= b.end;
 
 /**
  * Regions (node position sets) checkpointed or offloaded: a saved tensor produced inside leaves
@@ -29,8 +29,8 @@ export function regionSavingAt(ctx: AnalysisContext, regions: number[][], how: '
     for (const b of ctx.buffers.buffers) {
       if (!liveAt(b, step)) continue;
       if (b.kind === 'tensor') {
-        const rec = ctx.table.tensors.get(b.label);
-        if (!rec || !inside.has(rec.producer) || !ctx.buffers.savedTensors.has(b.label) || rec.isGraphOutput) continue;
+        const rec = ctx.table.tensors.get(b.tensor);
+        if (!rec || rec.producer === null || !inside.has(rec.producer) || !ctx.buffers.savedTensors.has(b.tensor) || rec.isGraphOutput) continue;
         const forwardEnd = rec.consumers.length ? rec.consumers[rec.consumers.length - 1] : rec.producer;
         let returns: number;
         if (how === 'checkpoint') {
@@ -42,8 +42,9 @@ export function regionSavingAt(ctx: AnalysisContext, regions: number[][], how: '
           returns = Math.max(forwardEnd + 1, first - 1);
         }
         if (step > forwardEnd && step < returns) saving += b.bytes;
-      } else if (b.kind === 'saved' && how === 'checkpoint' && inside.has(b.owner)) {
-        if (step > b.owner && step < start) saving += b.bytes;
+      } else if (b.kind === 'saved' && how === 'checkpoint') {
+        const owner = ownerPos(b);
+        if (owner !== null && inside.has(owner) && step > owner && step < start) saving += b.bytes;
       }
     }
   }
@@ -66,8 +67,8 @@ export function mixedPrecisionSavingAt(ctx: AnalysisContext, step: number): numb
     if (b.kind === 'optimizer') return before > 0 ? 1 - after / before : 0;
     if (b.kind === 'gradient' || b.kind === 'saved') return 0.5;
     if (b.kind === 'tensor') {
-      const rec = ctx.table.tensors.get(b.label);
-      const t = ctx.shapes.get(b.label);
+      const rec = ctx.table.tensors.get(b.tensor);
+      const t = ctx.shapes.get(b.tensor);
       return rec?.isFloat && t?.dtype === 'float32' ? 0.5 : 0;
     }
     return 0;

@@ -10,20 +10,23 @@ import { formatBytes } from '../units';
 import { candidates, RANDOM_OPS, type Candidate } from './candidates';
 import { analysisContext, type AnalysisContext } from './context';
 import { HOST_LINK } from './notes';
-import type { Suggestion } from './types';
+import { LABELS, type SuggestionLabels } from './labels';
+import type { Suggestion, SuggestionSpec } from './types';
 
 export interface SuggestOptions {
   source: string;
   /** The model's profile under `settings`, when already computed. */
   profile?: Profile;
+  /** The text of actions and titles (English by default). */
+  labels?: SuggestionLabels;
 }
 
 export function suggestRewrites(model: Model, settings: AnalysisSettings, options: SuggestOptions): Suggestion[] {
   const ctx = analysisContext(model, settings, options.source, options.profile);
-  return rankSuggestions(candidates(ctx).map((c) => evaluate(ctx, c)));
+  return rankSuggestions(candidates(ctx).map((c) => evaluate(ctx, c, options.labels ?? LABELS)));
 }
 
-export function rankSuggestions(list: Suggestion[]): Suggestion[] {
+function rankSuggestions(list: Suggestion[]): Suggestion[] {
   const saving = (s: Suggestion) => s.reanalysed?.savingBytes ?? s.predicted.savingBytes;
   return [...list].sort((a, b) =>
     Number(saving(b) > 0) - Number(saving(a) > 0)
@@ -32,52 +35,35 @@ export function rankSuggestions(list: Suggestion[]): Suggestion[] {
     || a.cost.recomputeShare - b.cost.recomputeShare);
 }
 
-export function evaluate(ctx: AnalysisContext, c: Candidate): Suggestion {
+function evaluate(ctx: AnalysisContext, c: Candidate, labels: SuggestionLabels): Suggestion {
   const peak = ctx.profile.peak.bytes;
   const warnings: string[] = [];
-  let reanalysed: Suggestion['reanalysed'] = null;
-  if (c.verifiable) {
-    try {
-      const rewritten = applyRewrites(ctx.model, c.rewrites);
-      const p = analyzeModel(rewritten, { ...ctx.settings, ...(c.settings ?? {}) }, { source: ctx.source, entry: ctx.profile.entry });
-      reanalysed = { peakBytes: p.peak.bytes, savingBytes: peak - p.peak.bytes, phase: p.peak.phase, node: p.peak.node };
-      if (p.peak.bytes >= peak) {
-        warnings.push(`cannot lower the peak: the peak is at ${p.peak.phase} ${p.peak.op} ${p.peak.node}${where(p.peak.source)}, outside what this rewrite changes`);
-      }
-    } catch (e) {
-      if (!isMemlensError(e)) throw e;
-      warnings.push(`not re-analysed: ${e.message}`);
-    }
-  } else {
-    warnings.push('the memory model has no form for this rewrite: the saving is the formula figure only');
-  }
+  const reanalysed = reanalyse(ctx, c, warnings);
   const random = [...new Set(c.recomputed.map((p) => ctx.table.nodes[p]).filter((n) => RANDOM_OPS.has(n.opType)).map((n) => n.opType))];
   if (random.length) {
     warnings.push(`${random.join(', ')} inside the recomputed region: recomputation draws new random numbers, so results change unless the RNG state is saved and restored`);
   }
-  const transferSeconds = c.transferBytes / HOST_LINK.bytesPerSecond;
   const cost = {
     recomputeFlops: c.recomputeFlops,
     recomputeShare: ctx.forwardFlops > 0 ? c.recomputeFlops / ctx.forwardFlops : 0,
     transferBytes: c.transferBytes,
-    transferSeconds,
+    transferSeconds: c.transferBytes / HOST_LINK.bytesPerSecond,
     link: c.transferBytes > 0 ? HOST_LINK.name : null,
     accuracy: c.note.accuracy,
     accuracyNote: c.note.note,
   };
+  const action = labels.action(c.spec);
   const newPeak = reanalysed?.peakBytes ?? peak - c.predictedSaving;
-  const title = `${c.action}: peak ${formatBytes(peak)} → ${formatBytes(newPeak)}, ${costText(cost)}`;
   const description = [
     `Predicted: ${formatBytes(c.predictedSaving)} less at the current peak (${c.formula}).`,
     reanalysed ? `Re-analysed: peak ${formatBytes(reanalysed.peakBytes)} (${reanalysed.phase}, ${reanalysed.node}).` : '',
     c.note.note,
   ].filter(Boolean).join(' ');
-  return {
+  return withSpec({
     id: c.id,
-    kind: c.kind,
     scope: c.scope,
-    action: c.action,
-    title,
+    action,
+    title: `${action}: peak ${formatBytes(peak)} → ${formatBytes(newPeak)}, ${costText(cost)}`,
     description,
     predicted: { peakBytes: peak - c.predictedSaving, savingBytes: c.predictedSaving, formula: c.formula },
     reanalysed,
@@ -87,8 +73,29 @@ export function evaluate(ctx: AnalysisContext, c: Candidate): Suggestion {
     settings: c.settings,
     sources: sourcesOf(ctx, c.nodes),
     nodes: c.nodes.map((p) => ctx.table.nodes[p].name),
-    detail: c.detail,
-  };
+  }, c.spec);
+}
+
+/** Figures with the spec that says what the suggestion changes. */
+function withSpec(figures: Omit<Suggestion, keyof SuggestionSpec>, spec: SuggestionSpec): Suggestion {
+  return { ...figures, ...spec };
+}
+
+/** The rewritten copy analysed again: its peak, or null with the reason among the warnings. */
+function reanalyse(ctx: AnalysisContext, c: Candidate, warnings: string[]): Suggestion['reanalysed'] {
+  const peak = ctx.profile.peak.bytes;
+  try {
+    const rewritten = applyRewrites(ctx.model, c.rewrites);
+    const p = analyzeModel(rewritten, { ...ctx.settings, ...(c.settings ?? {}) }, { source: ctx.source, entry: ctx.profile.entry });
+    if (p.peak.bytes >= peak) {
+      warnings.push(`cannot lower the peak: the peak is at ${p.peak.phase} ${p.peak.op} ${p.peak.node}${where(p.peak.source)}, outside what this rewrite changes`);
+    }
+    return { peakBytes: p.peak.bytes, savingBytes: peak - p.peak.bytes, phase: p.peak.phase, node: p.peak.node };
+  } catch (e) {
+    if (!isMemlensError(e)) throw e;
+    warnings.push(`not re-analysed: ${e.message}`);
+    return null;
+  }
 }
 
 export function costText(cost: Suggestion['cost']): string {

@@ -1,13 +1,34 @@
 // Suggestions as plain data: what to change, what it saves (predicted by formula and confirmed by
 // re-analysing the rewritten graph), what it costs, and where in the source it applies.
-import type { GraphRewrite } from '../onnx-rewrite/rewrite-types';
+import type { Dim } from '../graph';
+import type { GraphRewrite, KvFormat, WeightFormat } from '../onnx-rewrite/rewrite-types';
 import type { Phase, SourceRef } from '../profile';
 import type { AnalysisSettings } from '../settings';
 import type { Accuracy } from './notes';
 
-export type SuggestionKind =
-  | 'checkpoint-loop' | 'checkpoint-block' | 'offload-activations' | 'offload-kv'
-  | 'quantize-weights' | 'quantize-kv' | 'fused-attention' | 'chunked-loss' | 'mixed-precision' | 'lora';
+/**
+ * What a suggestion changes, as typed data: its kind with the detail that kind carries. Ids
+ * (ids.ts) and the text shown for it (labels.ts) are made from these fields, and code that acts on
+ * a suggestion (planner, source edits) reads only them.
+ */
+export type SuggestionSpec =
+  /** Checkpoint every layer of a layer loop (`loop` is its module path, `blocks`). */
+  | { kind: 'checkpoint-loop'; detail: { kind: 'checkpoint'; loop: string; child: null; layers: number } }
+  /** Checkpoint one child module (`attn`) in every layer of a loop. */
+  | { kind: 'checkpoint-block'; detail: { kind: 'checkpoint'; loop: string; child: string; layers: number } }
+  | { kind: 'offload-activations'; detail: { kind: 'offload'; loop: string; child: null; layers: number } }
+  /** `modules`: the one weight group quantized (`model`, or `blocks.*.mlp`). */
+  | { kind: 'quantize-weights'; detail: { kind: 'quantize'; format: WeightFormat; groupSize: number | null; modules: string[] } }
+  | { kind: 'quantize-kv'; detail: { kind: 'kv'; format: KvFormat } }
+  | { kind: 'offload-kv'; detail: { kind: 'kv'; format: 'offload' } }
+  | { kind: 'fused-attention'; detail: { kind: 'attention'; sites: number } }
+  /** `head`: the vocabulary projection node; `logits`: its output shape. */
+  | { kind: 'chunked-loss'; detail: { kind: 'loss'; chunks: number; head: string; logits: Dim[] } }
+  | { kind: 'mixed-precision'; detail: { kind: 'precision'; dtype: 'bf16' | 'fp16'; training: boolean } }
+  | { kind: 'lora'; detail: { kind: 'lora'; rank: number; weights: number } };
+
+export type SuggestionKind = SuggestionSpec['kind'];
+export type SuggestionDetail = SuggestionSpec['detail'];
 
 export interface SuggestionCost {
   /** FLOPs run again in backward (recomputed regions, fused-attention scores, chunked logits). */
@@ -27,19 +48,18 @@ export interface PeakFigure {
   savingBytes: number;
 }
 
-export interface Suggestion {
+interface SuggestionFigures {
   id: string;
-  kind: SuggestionKind;
   /** Module scope (or `model`) the rewrite applies to. */
   scope: string;
-  /** Short imperative, `Checkpoint every layer of blocks`. */
+  /** Short imperative, `Checkpoint every layer of blocks` (labels.ts; for people only). */
   action: string;
   /** With figures: `Checkpoint every layer of blocks: peak 14.2 → 9.8 GiB, +31% forward compute`. */
   title: string;
   description: string;
   /** Formula figure: bytes at the current peak step that the rewrite removes. */
   predicted: PeakFigure & { formula: string };
-  /** The rewritten copy analysed again; null when the memory model cannot express the rewrite. */
+  /** The rewritten copy analysed again; null when it could not be analysed. */
   reanalysed: (PeakFigure & { phase: Phase; node: string }) | null;
   cost: SuggestionCost;
   warnings: string[];
@@ -50,15 +70,6 @@ export interface Suggestion {
   sources: SourceRef[];
   /** Node names the rewrite targets, for mapping to source. */
   nodes: string[];
-  /** Rewrite detail for source edits. */
-  detail: SuggestionDetail;
 }
 
-export type SuggestionDetail =
-  | { kind: 'checkpoint' | 'offload'; loop: string | null; child: string | null; layers: number }
-  | { kind: 'quantize'; format: 'int8' | 'int4' | 'fp8'; groupSize: number | null; modules: string[] }
-  | { kind: 'kv'; format: 'int8' | 'fp8' | 'int4' | 'offload' }
-  | { kind: 'attention'; sites: number }
-  | { kind: 'loss'; chunks: number }
-  | { kind: 'precision'; dtype: 'bf16' | 'fp16' }
-  | { kind: 'lora'; rank: number; weights: number };
+export type Suggestion = SuggestionFigures & SuggestionSpec;

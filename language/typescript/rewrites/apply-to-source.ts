@@ -2,7 +2,7 @@
 // module scopes from node origins (`h.3`, `h.*.mlp`, `lm_head`) name the attributes to edit.
 import { Project, type SourceFile } from 'ts-morph';
 import type { Plan } from '../../../extension/engine/suggest/planner';
-import type { Suggestion } from '../../../extension/engine/suggest/types';
+import type { Suggestion, SuggestionSpec } from '../../../extension/engine/suggest/types';
 import { scopeSegments } from '../../../extension/engine/suggest/scopes';
 import { fusedAttention, kvCacheDtype, markLayers, quantizeEntries, quantizeModule, wrapChildCalls, wrapLoopCalls, type RegionMarker } from './markers';
 import { nnAccess } from './nn-import';
@@ -24,7 +24,7 @@ export type SourcePiece =
   | { kind: 'fused-attention' }
   | { kind: 'unmapped'; what: string };
 
-export function parseSource(file: string, text: string): SourceFile {
+function parseSource(file: string, text: string): SourceFile {
   const project = new Project({ useInMemoryFileSystem: true, skipAddingFilesFromTsConfig: true });
   return project.createSourceFile(file.endsWith('.ts') ? file : `${file}.ts`, text, { overwrite: true });
 }
@@ -34,14 +34,14 @@ const lastSegment = (scope: string) => {
   return s[s.length - 1] ?? '';
 };
 
-export type SuggestionLike = Pick<Suggestion, 'action' | 'detail' | 'settings'>;
+/** What a suggestion's source form reads: its spec, its settings, and its action for what has no form. */
+export type SuggestionLike = SuggestionSpec & Pick<Suggestion, 'action' | 'settings'>;
 
 export function piecesOfSuggestion(s: SuggestionLike): SourcePiece[] {
   const d = s.detail;
   switch (d.kind) {
     case 'checkpoint':
     case 'offload':
-      if (d.loop === null) return [{ kind: 'unmapped', what: s.action }];
       return d.child ? [{ kind: 'region-child', marker: d.kind, child: d.child }] : [{ kind: 'region-loop', marker: d.kind, attr: lastSegment(d.loop) }];
     case 'quantize':
       return d.modules.map((m) => ({ kind: 'quantize' as const, attr: m === 'model' ? null : lastSegment(m.replace(/\.\*$/, '')), format: d.format, groupSize: d.groupSize }));
@@ -54,23 +54,27 @@ export function piecesOfSuggestion(s: SuggestionLike): SourcePiece[] {
   }
 }
 
-/** A plan's pieces: its global choices (as suggestions) and its checkpointed layers. */
+/**
+ * A plan's pieces: its global choices (as suggestions) and its checkpointed layers. Layers are
+ * grouped by the loop's attribute (`blocks`): all of a loop wraps the loop's calls; some mark
+ * those layers.
+ */
 export function piecesOfPlan(plan: Plan): SourcePiece[] {
   const pieces: SourcePiece[] = [];
-  for (const g of plan.chosen.globalChoices) pieces.push(...piecesOfSuggestion(g));
-  // Layers by loop: all of a loop → wrap the loop's calls; some → mark those layers.
-  const byLoop = new Map<string, number[]>();
-  for (const scope of plan.chosen.checkpointed) {
-    const segs = scopeSegments(scope);
-    const attr = segs[segs.length - 2];
-    const index = Number(segs[segs.length - 1]);
-    byLoop.set(attr, [...(byLoop.get(attr) ?? []), index]);
+  const byAttr = new Map<string, number[]>();
+  for (const step of plan.chosen.steps) {
+    if (step.kind === 'suggestion') {
+      pieces.push(...piecesOfSuggestion({ ...step.spec, action: step.label, settings: step.settings }));
+      continue;
+    }
+    const attr = lastSegment(step.loop);
+    byAttr.set(attr, [...(byAttr.get(attr) ?? []), ...step.indices]);
   }
-  for (const [attr, indices] of byLoop) {
-    const total = plan.layerScopes.filter((c) => scopeSegments(c).slice(-2, -1)[0] === attr).length;
-    pieces.push(indices.length === total && total > 0
+  for (const [attr, indices] of byAttr) {
+    const layers = plan.loops.filter((l) => lastSegment(l.loop) === attr).reduce((n, l) => n + l.layers, 0);
+    pieces.push(indices.length === layers && layers > 0
       ? { kind: 'region-loop', marker: 'checkpoint', attr }
-      : { kind: 'region-layers', marker: 'checkpoint', attr, indices: indices.sort((a, b) => a - b) });
+      : { kind: 'region-layers', marker: 'checkpoint', attr, indices: [...indices].sort((a, b) => a - b) });
   }
   return pieces;
 }

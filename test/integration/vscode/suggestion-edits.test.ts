@@ -12,7 +12,8 @@ import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { GraphBuilder } from '../../fixtures/graph-builder';
 import { withDefaults } from '../../../extension/engine/settings';
-import { pythonTarget, savingOf } from '../../../extension/presentation/suggestion-actions';
+import { savingOf } from '../../../extension/presentation/suggestion-actions';
+import { firstPythonRewrite, pythonTarget } from '../../../language/python/suggestion-rewrites';
 import * as api from '../../../extension/presentation/editor-api';
 import { applyEdits as applyPythonEdits } from '../../../language/python/text-edits';
 import { applyEdits } from '../../../language/typescript/rewrites/text-edit';
@@ -80,11 +81,13 @@ test('TypeScript: each loop rewrite, applied to the file and traced again, gives
   assert.equal(set.hashes[file], createHash('sha256').update(MODEL_TS).digest('hex'));
   const loops = set.items.filter((i) => i.suggestion.kind === 'checkpoint-loop' || i.suggestion.kind === 'offload-activations');
   assert.equal(loops.length, 2);
+  const rewriter = await api.sourceRewriter('typescript');
   for (const { suggestion } of loops) {
-    const r = api.typescriptSuggestionEdits(file, MODEL_TS, suggestion);
-    assert.deepEqual(r.unmapped, []);
+    const placed = await rewriter.place(suggestion, file, MODEL_TS, file);
+    assert.ok(placed);
+    const r = { edits: await rewriter.edits(suggestion, placed.site, file, MODEL_TS) };
     const marker = suggestion.kind === 'checkpoint-loop' ? 'checkpoint' : 'offload';
-    const text = applyEdits(MODEL_TS, r.edits);
+    const text = applyEdits(MODEL_TS, r.edits.map((e) => ({ ...e, file })));
     const loopLine = MODEL_TS.split('\n').findIndex((l) => l.includes('for (const block of this.blocks)'));
     assert.equal(text.split('\n')[loopLine], `    for (const block of this.blocks) x = nn.${marker}(() => block.forward(x));`);
     fs.writeFileSync(file, text);
@@ -105,9 +108,10 @@ test('TypeScript: a Fit to Budget plan written to the file is traced again at th
   const { plan, hashes } = await api.fitForFile({ ...base, file, settings: TRAIN, files: [] }, budget, 'typescript');
   assert.equal(plan.fits, true);
   assert.equal(hashes[file], createHash('sha256').update(MODEL_TS).digest('hex'));
-  const r = api.typescriptPlanEdits(file, MODEL_TS, plan);
+  const r = await (await api.sourceRewriter('typescript')).applyPlan(plan, file, MODEL_TS, file);
   assert.deepEqual(r.unmapped, []);
-  fs.writeFileSync(file, applyEdits(MODEL_TS, r.edits));
+  assert.equal(applyEdits(MODEL_TS, r.edits.map((e) => ({ ...e, file }))), r.text);
+  fs.writeFileSync(file, r.text);
   const { profile } = await api.profileFile({ ...base, file, settings: TRAIN });
   assert.equal(profile.peak.bytes, plan.chosen.verifiedPeakBytes);
   assert.ok(profile.peak.bytes <= budget);
@@ -128,7 +132,7 @@ test('PyTorch: checkpointing the layer loop in the imported module lowers the ex
   const text = fs.readFileSync(lib, 'utf8');
   const target = pythonTarget(loop.suggestion, text, lib, model);
   assert.ok(target);
-  const found = await api.firstPythonRewrite(target, text);
+  const found = await firstPythonRewrite(target, text);
   assert.ok(found);
   // The loop `for block in self.blocks:` is on line 82; its body calls the block.
   assert.equal(found.line, 82);

@@ -1,7 +1,7 @@
 // A two-layer MLP whose nodes carry source lines of `/ws/mlp.ts` (lines 10, 11 and 12), as the
 // TypeScript tracer writes them; figures are hand-derived in test/unit/memory/mlp-accounting.test.ts.
 import { analyzeModel } from '../../../extension/engine/analyze';
-import type { Profile } from '../../../extension/engine/profile';
+import type { OrtMeasured, Profile } from '../../../extension/engine/profile';
 import { withDefaults, type AnalysisSettings } from '../../../extension/engine/settings';
 import { GraphBuilder } from '../../fixtures/graph-builder';
 
@@ -21,4 +21,13 @@ export function annotatedMlp() {
 
 export function mlpProfile(settings: Partial<AnalysisSettings> = {}): Profile {
   return analyzeModel(annotatedMlp(), withDefaults(settings), { source: MLP_FILE, entry: 'Mlp' });
+}
+
+/** A run on ONNX Runtime's CPU provider with these per-node figures and nothing else measured. */
+export function ortRun(m: Pick<OrtMeasured, 'peakBytes' | 'arenaHeldBytes' | 'perNode'>): OrtMeasured {
+  return {
+    runtime: 'onnxruntime', ep: 'cpu', wallMs: 1, level: 'disabled', peakSource: 'arena-peak', runs: 1, optimised: null,
+    providersSkipped: [], weightBytes: 0, inputBytes: 0, materialised: null, rssPeakBytes: null, deviceMemory: null,
+    warnings: [], comparison: null, ...m,
+  };
 }

@@ -5,7 +5,7 @@ import { modelKind } from '../../../extension/analysis/model-kind';
 import { looksLikeModel } from '../../../extension/presentation/model-document';
 import { readSettings } from '../../../extension/presentation/settings';
 import { lensTitle, statusText } from '../../../extension/presentation/summary-text';
-import { mlpProfile } from './fixtures';
+import { mlpProfile, ortRun } from './fixtures';
 
 test('lens title: peak, mode, batch, seq (and dtype when not fp32)', () => {
   assert.equal(lensTitle(mlpProfile()), 'Peak 344 B · inference · batch 1 · seq 128');
@@ -30,9 +30,9 @@ test('hover: figures, per op, and the measurement of the line nodes', () => {
   assert.match(md, /\| saved for backward \| 64 B \|/);
   assert.match(md, /\| Relu \| 64 B \|/);
   assert.doesNotMatch(md, /measured/);
-  p.measured = { ep: 'cpu', peakBytes: 0, arenaHeldBytes: 0, wallMs: 1, perNode: [
+  p.measured = ortRun({ peakBytes: 0, arenaHeldBytes: 0, perNode: [
     { node: 'relu', op: 'Relu', durationUs: 1500, outputBytes: 64, inUseBytes: 96, source: null },
-  ] };
+  ] });
   assert.deepEqual(lineMeasurement(p, relu), { ep: 'cpu', nodes: 1, outputBytes: 64, durationUs: 1500, maxInUseBytes: 96 });
   assert.match(lineHoverMarkdown(p, relu), /\| time \| 1\.50 ms \|/);
   const fc1 = p.lines.find((l) => l.line === 10)!;

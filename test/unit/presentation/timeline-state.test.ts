@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { downsampleIndices, measuredSeries, panelState, phaseSpans } from '../../../extension/presentation/timeline-state';
-import { MLP_FILE, mlpProfile } from './fixtures';
+import { MLP_FILE, mlpProfile, ortRun } from './fixtures';
 
 test('panel state of the inference MLP: curve, peak, table by line', () => {
   const s = panelState(mlpProfile(), { documentUri: 'file:///ws/mlp.ts', title: 'mlp.ts', budget: null });
@@ -46,14 +46,14 @@ test('long timelines are drawn with at most maxPoints points and the peak among 
 
 test('measured series: arena in use plus the weights and inputs of the step', () => {
   const p = mlpProfile();
-  p.measured = {
-    ep: 'cpu', peakBytes: 128, arenaHeldBytes: 256, wallMs: 1,
+  p.measured = ortRun({
+    peakBytes: 128, arenaHeldBytes: 256,
     perNode: [
       { node: 'fc1', op: 'MatMul', durationUs: 5, outputBytes: 64, inUseBytes: 64, source: null },
       { node: 'fc2', op: 'MatMul', durationUs: 4, outputBytes: 24, inUseBytes: 88, source: null },
       { node: 'not-in-the-graph', op: 'X', durationUs: 1, outputBytes: 0, inUseBytes: 1, source: null },
     ],
-  };
+  });
   const m = measuredSeries(p)!;
   // weights 224 + inputs 32 at both steps.
   assert.deepEqual(m.points, [{ index: 0, bytes: 64 + 256 }, { index: 2, bytes: 88 + 256 }]);

@@ -1,0 +1,92 @@
+// Buffers of the tensors nodes produce. Views and in-place outputs share their input's buffer
+// (one alias group, one buffer at the root); a group lives until its last member's last use,
+// which for a saved tensor is its last backward reader. Saved tensors of checkpointed or
+// offloaded regions get a second, restored buffer for backward.
+import type { Category } from '../profile';
+import type { AnalysisSettings } from '../settings';
+import { MAY_INPLACE_OPS, VIEW_OPS } from './aliasing';
+import type { Buffer, BufferOptions } from './buffer-types';
+import type { RegionSplit } from './regions';
+import type { Schedule } from './schedule';
+import type { TensorRecord, TensorTable } from './tensor-table';
+
+/** Alias groups: every tensor's root (itself when it has its own buffer). */
+export interface Aliases {
+  rootOf(tensor: string): string;
+  /** Tensors that share another tensor's buffer, in execution order, with their root. */
+  members: Map<string, string>;
+}
+
+export interface ActivationInputs {
+  schedule: Schedule;
+  /** Saved graph tensor -> last backward step reading it. */
+  savedUntil: Map<string, number>;
+  splits: Map<string, RegionSplit>;
+  settings: AnalysisSettings;
+  options: BufferOptions;
+}
+
+/** Last step a tensor's own buffer must hold it (before alias groups merge). */
+function lastUse(t: TensorRecord, inputs: ActivationInputs): number {
+  const split = inputs.splits.get(t.name);
+  if (split) return split.forwardEnd;
+  if (t.producer === null || t.isGraphOutput) return inputs.schedule.last;
+  const forward = t.consumers.length ? t.consumers[t.consumers.length - 1] : t.producer;
+  return Math.max(forward, inputs.savedUntil.get(t.name) ?? -1);
+}
+
+/** Groups views and in-place outputs with their input's buffer, extending the group's end. */
+export function aliasGroups(table: TensorTable, inputs: ActivationInputs): { aliases: Aliases; end: Map<string, number> } {
+  const training = inputs.settings.mode === 'train';
+  const members = new Map<string, string>();
+  const rootOf = (x: string): string => members.get(x) ?? x;
+  const end = new Map<string, number>();
+  for (const t of table.tensors.values()) end.set(t.name, lastUse(t, inputs));
+  table.nodes.forEach((node, pos) => {
+    const input = node.inputs[0];
+    const output = node.outputs[0];
+    if (!input || !output) return;
+    const inRec = table.tensors.get(input), outRec = table.tensors.get(output);
+    if (!inRec || !outRec || outRec.producer !== pos) return;
+    const r = rootOf(input);
+    const rRec = table.tensors.get(r);
+    if (!rRec || rRec.producer === null) return; // never alias user inputs or weights
+    const rootEnd = end.get(r) ?? pos;
+    const inplace = !training && MAY_INPLACE_OPS.has(node.opType) && rootEnd === pos && rRec.bytes === outRec.bytes
+      && !outRec.isGraphOutput && (inputs.options.sameStaticShape?.(input, output) ?? true);
+    if (!VIEW_OPS.has(node.opType) && !inplace) return;
+    members.set(output, r);
+    end.set(r, Math.max(rootEnd, end.get(output) ?? pos));
+  });
+  return { aliases: { rootOf, members }, end };
+}
+
+/** Each group takes the category of its first member that is a graph output or KV cache. */
+function memberCategories(table: TensorTable, aliases: Aliases): Map<string, Category> {
+  const out = new Map<string, Category>();
+  for (const [member, root] of aliases.members) {
+    const c = table.tensors.get(member)?.category;
+    if ((c === 'outputs' || c === 'kvCache') && !out.has(root)) out.set(root, c);
+  }
+  return out;
+}
+
+export function activationPass(table: TensorTable, inputs: ActivationInputs): { buffers: Buffer[]; aliases: Aliases } {
+  const { aliases, end } = aliasGroups(table, inputs);
+  const fromMembers = memberCategories(table, aliases);
+  const buffers: Buffer[] = [];
+  for (const t of table.tensors.values()) {
+    if (t.producer === null || aliases.members.has(t.name)) continue;
+    const owner = { kind: 'node' as const, pos: t.producer };
+    const category = t.category === 'activations' ? fromMembers.get(t.name) ?? t.category : t.category;
+    buffers.push({ bytes: t.bytes, category, start: t.producer, end: end.get(t.name) ?? t.producer, owner, persistent: false, kind: 'tensor', tensor: t.name });
+    const split = inputs.splits.get(t.name);
+    if (!split) continue;
+    const until = inputs.savedUntil.get(t.name) ?? split.backStart;
+    buffers.push({
+      bytes: t.bytes, category: t.category, start: split.backStart, end: Math.max(split.backStart, until), owner, persistent: false,
+      kind: 'restored', of: { kind: 'tensor', tensor: t.name }, how: split.how,
+    });
+  }
+  return { buffers, aliases };
+}

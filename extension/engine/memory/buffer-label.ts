@@ -1,0 +1,37 @@
+// The one place buffers become text, for people only: nothing reads these labels back.
+import type { GraphNode } from '../graph';
+import type { AnalysisSettings } from '../settings';
+import type { Buffer, SavedExtra } from './buffer-types';
+import { optimizerCost } from './optimizer';
+
+export interface LabelContext {
+  /** Nodes in execution order (the positions buffers name). */
+  nodes: readonly GraphNode[];
+  settings: AnalysisSettings;
+}
+
+const extraText = (e: SavedExtra) => `${e.item} (${e.rule})`;
+
+export function bufferLabel(b: Buffer, ctx: LabelContext): string {
+  switch (b.kind) {
+    case 'tensor':
+      return b.tensor;
+    case 'saved':
+      return extraText(b.extra);
+    case 'restored':
+      return b.of.kind === 'tensor'
+        ? `${b.of.tensor} (${b.how === 'recomputed' ? 'recomputed' : 'fetched from host'} for backward)`
+        : `${extraText(b.of.extra)}, ${b.how === 'recomputed' ? 'recomputed' : 'fetched from host'}`;
+    case 'workspace':
+      switch (b.use.kind) {
+        case 'checkpointed-extra': return `${extraText(b.use.extra)}, dropped after forward`;
+        case 'backward': return `backward workspace of ${ctx.nodes[b.use.node]?.opType ?? 'node'}`;
+        case 'optimizer-step': return 'optimizer step temporary (one fp32 tensor the size of the largest parameter)';
+      }
+      break;
+    case 'gradient':
+      return `gradient of ${b.tensor}`;
+    case 'optimizer':
+      return `${b.parameter}: ${optimizerCost(ctx.settings.optimizer, ctx.settings.dtype).formula}`;
+  }
+}

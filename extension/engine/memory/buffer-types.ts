@@ -1,0 +1,129 @@
+// The memory model's records: the steps of one inference or training step, and buffers live over
+// intervals of those steps. Each buffer says what it holds as typed data (a tensor name, a node
+// position, a parameter); display text for it is made by buffer-label.ts alone.
+import type { Category } from '../profile';
+import type { SavedDecision } from './saved-rules';
+
+/** One step of the sequence: a node's forward or backward, or the optimizer's update. */
+export type Step =
+  | { phase: 'forward' | 'backward'; node: number }
+  | { phase: 'optimizer' };
+
+/**
+ * Where a buffer's bytes are attributed: a forward node (the producer, or a weight's first user),
+ * the optimizer step, or nothing (a weight no node reads).
+ */
+export type Owner =
+  | { kind: 'node'; pos: number }
+  | { kind: 'optimizer-step' }
+  | { kind: 'none' };
+
+/** Bytes an op keeps for its backward that no graph tensor holds (statistics, masks, indices). */
+export interface SavedExtra {
+  /** Forward position of the op. */
+  node: number;
+  /** What the bytes are, from the op's rule (`mean, inverse std`). */
+  item: string;
+  /** The saved-for-backward rule that keeps them (saved-rules.ts). */
+  rule: string;
+}
+
+export type RestoreHow = 'recomputed' | 'fetched';
+
+/** What a buffer holds. */
+export type BufferContent =
+  /** A graph tensor, the root of its alias group (views and in-place outputs share it). */
+  | { kind: 'tensor'; tensor: string }
+  /** A SavedExtra held on the device from its forward to its backward step. */
+  | { kind: 'saved'; extra: SavedExtra }
+  /** Saved bytes back on the device for backward: recomputed (checkpointing) or fetched from host memory (offload). */
+  | { kind: 'restored'; of: { kind: 'tensor'; tensor: string } | { kind: 'extra'; extra: SavedExtra }; how: RestoreHow }
+  /** Bytes live for one step only. */
+  | { kind: 'workspace'; use: WorkspaceUse }
+  /** The gradient of a tensor (an alias root); a parameter gradient when the tensor is a trainable weight. */
+  | { kind: 'gradient'; tensor: string; parameter: boolean }
+  /** Optimizer state of one trainable parameter. */
+  | { kind: 'optimizer'; parameter: string };
+
+export type WorkspaceUse =
+  /** A SavedExtra of a checkpointed op in its forward: dropped at once, recomputed for backward. */
+  | { kind: 'checkpointed-extra'; extra: SavedExtra }
+  /** Temporaries of an op's backward beyond its outputs. */
+  | { kind: 'backward'; node: number }
+  /** The optimizer update's temporary. */
+  | { kind: 'optimizer-step' };
+
+export type BufferKind = BufferContent['kind'];
+
+export interface BufferSpan {
+  bytes: number;
+  category: Category;
+  /** First and last step (inclusive) the buffer is live. */
+  start: number;
+  end: number;
+  owner: Owner;
+  /** Live for the whole step sequence (weights, inputs, optimizer state). */
+  persistent: boolean;
+}
+
+export type Buffer = BufferSpan & BufferContent;
+
+export interface BufferModel {
+  steps: Step[];
+  buffers: Buffer[];
+  /** Saved-for-backward decision per forward position (training only). */
+  saved: Map<number, SavedDecision>;
+  /** Tensors produced by nodes and kept on the device for backward (training). */
+  savedTensors: Set<string>;
+  trainable: Set<string>;
+  params: { count: number; trainableCount: number };
+  warnings: string[];
+}
+
+/**
+ * How the training step runs. Each field names the one variant modelled today; PyTorch's others
+ * (the first step, where `step()` creates the optimizer state; `zero_grad(set_to_none=False)`;
+ * foreach and fused optimizer temporaries) are further members of these unions, each handled
+ * by the pass that owns it (optimizer-state.ts, gradients.ts).
+ */
+export interface TrainingStep {
+  /** `steady`: the optimizer state exists before the step, as in every step after the first. */
+  optimizerState: 'steady';
+  /** `set-to-none`: parameter gradients are made in backward and dropped after the update. */
+  gradients: 'set-to-none';
+  /** `largest-parameter`: the update holds one fp32 temporary the size of the largest parameter. */
+  temporaries: 'largest-parameter';
+}
+
+export const STEADY_STATE: TrainingStep = { optimizerState: 'steady', gradients: 'set-to-none', temporaries: 'largest-parameter' };
+
+export interface BufferOptions {
+  /** Initializer names that are frozen (no gradient, no optimizer state). */
+  frozen: Set<string>;
+  /** Initializer names that are parameters, when the producer lists them; else every float weight. */
+  parameters?: Set<string> | null;
+  /**
+   * Whether two tensors have the same shape as ONNX Runtime sees it when it plans memory: from
+   * the graph alone, before input dims are bound. Its planner reuses an input in place only then.
+   */
+  sameStaticShape?: (a: string, b: string) => boolean;
+  /** The KV cache lives in host memory and is streamed in one layer at a time (inference). */
+  kvOffload?: boolean;
+  /** The training step variant (training only); STEADY_STATE when absent. */
+  trainingStep?: TrainingStep;
+}
+
+/** The forward position a buffer is attributed to, or null. */
+export function ownerPos(b: BufferSpan): number | null {
+  return b.owner.kind === 'node' ? b.owner.pos : null;
+}
+
+/** Owner of bytes attributed to node `pos` when there is one (`undefined`: none). */
+export function nodeOwner(pos: number | undefined): Owner {
+  return pos === undefined ? { kind: 'none' } : { kind: 'node', pos };
+}
+
+/** Whether the buffer is live at `step`. */
+export function liveAt(b: BufferSpan, step: number): boolean {
+  return b.bytes > 0 && b.start <= step && step <= b.end;
+}
