@@ -60,7 +60,7 @@ function fixedModel() {
 }
 
 function engineApi(): EngineApi {
-  return require('../../extension/vscode/engine-api') as EngineApi;
+  return require('../../extension/presentation/editor-api') as EngineApi;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
