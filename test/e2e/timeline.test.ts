@@ -60,6 +60,7 @@ function fixedModel() {
 }
 
 function engineApi(): EngineApi {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- typed as the loader types it
   return require('../../extension/presentation/editor-api') as EngineApi;
 }
 

@@ -182,10 +182,10 @@ function marksPlugin(ctx: Ctx, events: ChartEvents): Plugin<'line'> {
   return {
     id: 'memlensMarks',
     beforeDatasetsDraw(chart) {
-      drawMarks(chart as unknown as Chart, ctx, 'under');
+      drawMarks(chart, ctx, 'under');
     },
     afterDatasetsDraw(chart) {
-      ctx.marks = drawMarks(chart as unknown as Chart, ctx, 'over');
+      ctx.marks = drawMarks(chart, ctx, 'over');
       events.axis(ctx.axis, ctx.marks);
     },
   };
@@ -198,7 +198,7 @@ function showCursor(chart: Chart, ctx: Ctx, i: number | null, events: ChartEvent
   const els: ActiveElement[] = [];
   if (p && i !== null) {
     for (let d = 0; d < ctx.state.categories.length; d++) {
-      if (chart.isDatasetVisible(d)) els.push({ datasetIndex: d, index: i, element: chart.getDatasetMeta(d).data[i] } as ActiveElement);
+      if (chart.isDatasetVisible(d)) els.push({ datasetIndex: d, index: i, element: chart.getDatasetMeta(d).data[i] });
     }
   }
   chart.setActiveElements(els);
@@ -269,7 +269,7 @@ export function drawTimeline(canvas: HTMLCanvasElement, state: PanelState, fit: 
   return {
     destroy: () => c.destroy(),
     legend: () => c.data.datasets.map((d, index) => ({
-      index, label: d.label ?? '', color: String(d.borderColor), visible: c.isDatasetVisible(index),
+      index, label: d.label ?? '', color: typeof d.borderColor === 'string' ? d.borderColor : '', visible: c.isDatasetVisible(index),
     })),
     toggle: (i) => {
       c.setDatasetVisibility(i, !c.isDatasetVisible(i));

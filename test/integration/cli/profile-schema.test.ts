@@ -13,7 +13,7 @@ import { GraphBuilder } from '../../fixtures/graph-builder';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const BIN = path.join(ROOT, 'bin', 'memlens.js');
-const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'memlens.profile-1.schema.json'), 'utf8'));
+const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'memlens.profile-1.schema.json'), 'utf8')) as object;
 const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-schema-'));
 

@@ -49,7 +49,7 @@ test('settings outside the manifest schema are refused: mode evil, batch 1e300 a
   const { optimizer: _missing, ...withoutOptimizer } = good;
   refusedWith(request('applySettings', { settings: withoutOptimizer }), /missing field "optimizer"/);
   refusedWith(request('applySettings', { settings: { ...good, dims: { batch: 1 } } }), /unexpected field "dims"/);
-  refusedWith(request('applySettings', { settings: JSON.parse(`{"__proto__": {"mode": "evil"}, ${JSON.stringify(good).slice(1)}`) }), /unexpected field "__proto__"/);
+  refusedWith(request('applySettings', { settings: JSON.parse(`{"__proto__": {"mode": "evil"}, ${JSON.stringify(good).slice(1)}`) as unknown }), /unexpected field "__proto__"/);
   refusedWith(request('applySettings', { settings: [good] }), /settings: expected an object/);
   refusedWith(request('applySettings', { settings: null }), /settings: expected an object/);
   assert.equal(checkSettings(good, schemas).ok, true);

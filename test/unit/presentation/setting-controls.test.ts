@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import { plainDescription, settingControls, settingSchemas, settingTitle } from '../../../extension/presentation/setting-controls';
 import { repoRoot } from '../../fixtures/repo-root';
 
-const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+interface SettingProperty { enum?: unknown[]; minimum?: number; maximum?: number }
+const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+  contributes: { configuration: { properties: Record<string, SettingProperty> } };
+};
 const properties = manifest.contributes.configuration.properties;
 
 test('titles as the Settings UI writes them for a key', () => {
