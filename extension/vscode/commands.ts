@@ -46,6 +46,56 @@ async function pickNumber(title: string, value: number): Promise<number | undefi
   return text === undefined ? undefined : Number(text);
 }
 
+/** Profile with mode, batch, sequence length and precision picked in four steps. */
+async function profileWithSettings(deps: CommandDeps, arg: unknown): Promise<void> {
+  const { store, profiler } = deps;
+  const uri = requireModel(arg);
+  if (!uri) return;
+  const base = { ...currentSettings(uri).analysis, ...store.override(uri) };
+  const mode = await vscode.window.showQuickPick(
+    [
+      { label: 'inference', value: 'infer' as const, picked: base.mode === 'infer', description: 'weights, activations, KV cache' },
+      { label: 'training', value: 'train' as const, picked: base.mode === 'train', description: '+ saved activations, gradients, optimizer state' },
+    ],
+    { title: 'MemLens: mode (1/4)', placeHolder: `now: ${base.mode === 'train' ? 'training' : 'inference'}` },
+  );
+  if (!mode) return;
+  const batch = await pickNumber('MemLens: batch size (2/4)', base.batch);
+  if (batch === undefined) return;
+  const seq = await pickNumber('MemLens: sequence length (3/4)', base.seq);
+  if (seq === undefined) return;
+  const dtype = await vscode.window.showQuickPick(
+    PRECISIONS.map((d) => ({ label: d, value: d, description: d === base.dtype ? 'current' : undefined })),
+    { title: 'MemLens: precision (4/4)', placeHolder: `now: ${base.dtype}` },
+  );
+  if (!dtype) return;
+  store.setOverride(uri, { mode: mode.value, batch, seq, dtype: dtype.value });
+  await profiler.profile(uri, { reason: 'command' });
+}
+
+/** The budget setting, checked as it is typed. */
+async function setBudget(): Promise<void> {
+  const config = vscode.workspace.getConfiguration('memlens');
+  const text = await vscode.window.showInputBox({
+    title: 'MemLens: memory budget',
+    prompt: 'A size such as 24GiB or 80GB, "auto" for the GPU\'s memory (nvidia-smi), or empty for no budget',
+    value: config.get<string>('budget') ?? '',
+    validateInput: (t) => {
+      const v = t.trim().toLowerCase();
+      if (v === '' || v === 'auto' || v === 'none') return undefined;
+      try {
+        parseBytes(t, 'budget');
+        return undefined;
+      } catch (e) {
+        return e instanceof MemlensError ? e.message : String(e);
+      }
+    },
+  });
+  if (text === undefined) return;
+  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await config.update('budget', text.trim(), target);
+}
+
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { store, profiler, panel } = deps;
   const register = (id: string, run: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, run);
@@ -55,30 +105,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (uri) await profiler.profile(uri, { reason: 'command', entry: typeof entry === 'string' ? entry : undefined });
     }),
 
-    register('memlens.profileWithSettings', async (arg?: unknown) => {
-      const uri = requireModel(arg);
-      if (!uri) return;
-      const base = { ...currentSettings(uri).analysis, ...store.override(uri) };
-      const mode = await vscode.window.showQuickPick(
-        [
-          { label: 'inference', value: 'infer' as const, picked: base.mode === 'infer', description: 'weights, activations, KV cache' },
-          { label: 'training', value: 'train' as const, picked: base.mode === 'train', description: '+ saved activations, gradients, optimizer state' },
-        ],
-        { title: 'MemLens: mode (1/4)', placeHolder: `now: ${base.mode === 'train' ? 'training' : 'inference'}` },
-      );
-      if (!mode) return;
-      const batch = await pickNumber('MemLens: batch size (2/4)', base.batch);
-      if (batch === undefined) return;
-      const seq = await pickNumber('MemLens: sequence length (3/4)', base.seq);
-      if (seq === undefined) return;
-      const dtype = await vscode.window.showQuickPick(
-        PRECISIONS.map((d) => ({ label: d, value: d, description: d === base.dtype ? 'current' : undefined })),
-        { title: 'MemLens: precision (4/4)', placeHolder: `now: ${base.dtype}` },
-      );
-      if (!dtype) return;
-      store.setOverride(uri, { mode: mode.value, batch, seq, dtype: dtype.value });
-      await profiler.profile(uri, { reason: 'command' });
-    }),
+    register('memlens.profileWithSettings', (arg?: unknown) => profileWithSettings(deps, arg)),
 
     register('memlens.runOnGpu', async (arg?: unknown, entry?: unknown) => {
       const uri = requireModel(arg);
@@ -99,27 +126,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, ONNX_EDITOR_VIEW_TYPE);
     }),
 
-    register('memlens.setBudget', async () => {
-      const config = vscode.workspace.getConfiguration('memlens');
-      const text = await vscode.window.showInputBox({
-        title: 'MemLens: memory budget',
-        prompt: 'A size such as 24GiB or 80GB, "auto" for the GPU\'s memory (nvidia-smi), or empty for no budget',
-        value: config.get<string>('budget') ?? '',
-        validateInput: (t) => {
-          const v = t.trim().toLowerCase();
-          if (v === '' || v === 'auto' || v === 'none') return undefined;
-          try {
-            parseBytes(t, 'budget');
-            return undefined;
-          } catch (e) {
-            return e instanceof MemlensError ? e.message : String(e);
-          }
-        },
-      });
-      if (text === undefined) return;
-      const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-      await config.update('budget', text.trim(), target);
-    }),
+    register('memlens.setBudget', setBudget),
 
     register('memlens.toggleInlineFigures', async () => {
       const config = vscode.workspace.getConfiguration('memlens');
