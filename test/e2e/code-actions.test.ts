@@ -338,7 +338,7 @@ describe('PyTorch rewrites as code actions', { timeout: 900_000 }, () => {
   let original: string;
   let basePeak: number;
   let loopPeak: number;
-  const settings = withDefaults({ mode: 'train' });
+  let settings = withDefaults({ mode: 'train' });
   const python = { trusted: true, timeoutMs: 180_000, pythonPath: '/usr/bin/python3' };
 
   before(async () => {
@@ -346,7 +346,12 @@ describe('PyTorch rewrites as code actions', { timeout: 900_000 }, () => {
     file = path.join(workspace, 'gpt_decoder.py');
     fs.copyFileSync(path.join(repoRoot, 'samples', 'python', 'gpt_decoder.py'), file);
     original = fs.readFileSync(file, 'utf8');
+    // As the editor does: the profile takes the script's own batch (no batch setting written),
+    // and the suggestions are computed at the profile's settings.
+    const opened = await engineApi().profileFile({ ...python, file, settings, given: { batch: false, seq: false, optimizer: false } });
+    settings = opened.profile.settings;
     const set = await engineApi().suggestForFile({ ...python, file, settings, files: [] });
+    assert.equal(set.peakBytes, opened.profile.peak.bytes);
     basePeak = set.peakBytes;
     const loop = set.items.find((i) => i.suggestion.kind === 'checkpoint-loop');
     assert.ok(loop?.suggestion.reanalysed);

@@ -339,10 +339,12 @@ describe('MemLens on a PyTorch model in a trusted workspace', { timeout: 600_000
     // The user's code ran (trusted): the marker is the proof that the same check in Restricted Mode can fail.
     assert.equal(fs.existsSync(path.join(workspace, 'executed.marker')), true);
     // The same figures as the engine computes for the same export.
-    const { profile } = await engineApi().profileFile({ file, settings: withDefaults({}), trusted: true, timeoutMs: 120_000 });
+    // As the editor profiles it: no batch setting written, so the script's own batch (8) is used.
+    const { profile } = await engineApi().profileFile({ file, settings: withDefaults({}), given: { batch: false, seq: false, optimizer: false }, trusted: true, timeoutMs: 120_000 });
+    assert.equal(profile.settings.batch, 8);
     assert.deepEqual(texts, lineDecorations(profile, file, 'compact').map((d) => d.text));
     const lens = await workbench.waitForText('.monaco-editor .codelens-decoration', /Peak /, 'the peak CodeLens', 60_000);
-    assert.match(lens, new RegExp(`Peak ${formatBytes(profile.peak.bytes).replace('.', '\\.')} · inference · batch 1 · seq 128`));
+    assert.match(lens, new RegExp(`Peak ${formatBytes(profile.peak.bytes).replace('.', '\\.')} · inference · batch 8\\b`));
     const forwardLine = workbench.page.locator('.part.editor .editor-group-container.active .view-line', { hasText: 'return self.fc2(h)' });
     await forwardLine.hover({ position: { x: 40, y: 5 } });
     const hover = await workbench.waitForText('.monaco-hover', /live at the peak/, 'the MemLens hover', 30_000);
