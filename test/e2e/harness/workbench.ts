@@ -105,6 +105,24 @@ export class Workbench {
     await this.waitForSelector(selectors.quickInputBox, { what });
   }
 
+  /**
+   * Opens the command palette and types `text`. A webview that takes focus back just after a click
+   * (the ONNX summary does when it finishes drawing) closes the palette as it opens; then it is
+   * opened again, at most three times.
+   */
+  private async openPaletteWith(text: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.openQuickInput('F1', 'the command palette');
+      try {
+        await this.page.fill(selectors.quickInputBox, text, { timeout: attempt < 3 ? 5_000 : DEFAULT_UI_TIMEOUT_MS });
+        return;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        await this.page.keyboard.press('Escape');
+      }
+    }
+  }
+
   private async closeQuickInput(): Promise<void> {
     await this.waitForSelector(selectors.quickInput, { what: 'the quick input to close', state: 'hidden' });
   }
@@ -134,8 +152,7 @@ export class Workbench {
    * Waits for the focused entry to match exactly, so a near match never runs instead.
    */
   async runCommand(title: string, timeoutMs = DEFAULT_UI_TIMEOUT_MS): Promise<void> {
-    await this.openQuickInput('F1', 'the command palette');
-    await this.page.fill(selectors.quickInputBox, `>${title}`);
+    await this.openPaletteWith(`>${title}`);
     await waitUntil(`the command palette to offer "${title}"`, timeoutMs, async () => {
       const label = await this.page.getAttribute(selectors.focusedQuickPick, 'aria-label').catch(() => null);
       return label !== null && (label === title || label.startsWith(`${title},`));
