@@ -25,7 +25,14 @@ export interface OrtHeldFigures {
   scratchNode: string | null;
   /** Weight copies in kernel layouts made by the optimised session (0 with optimisations off). */
   prepackedBytes: number;
-  /** Weights + prepacked copies + arena held at the peak + scratch: the figure to plan device memory with. */
+  /**
+   * Weights + prepacked copies + arena held: the figure to plan device memory with. Kernel
+   * scratch is served by the arena, so the held regions already contain it.
+   */
   deviceBytes: number;
+  /** Intra-op threads the scratch figures assume (MLAS sizes per-thread buffers). */
+  intraOpThreads: number;
+  /** Runs on one session the figures cover (the arena's peak is over all of them). */
+  runs: number;
   perNode: OrtNodeHeld[];
 }
