@@ -82,6 +82,12 @@ export class BfcArena {
     return { ...this.stats, regions: [...this.stats.regions] };
   }
 
+  /** The chunk's address and size (for inspection: which chunk a request got). */
+  chunkOf(h: number): { address: number; size: number } {
+    const c = this.chunks[h];
+    return { address: c.ptr, size: c.size };
+  }
+
   /** AllocateRawInternal: a handle for `bytes`, or null for a 0-byte request (ORT returns nullptr). */
   allocate(bytes: number): number | null {
     if (bytes <= 0) return null;
