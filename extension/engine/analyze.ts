@@ -24,7 +24,7 @@ export interface AnalyzeOptions {
   entry: string | null;
   /**
    * The ONNX Runtime session to predict held memory for (inference only): its intra-op threads
-   * and runs. Absent: one thread, two runs (a warm-up and a measured run, as the runner makes).
+   * and runs. Absent: one thread, one run.
    */
   ortSession?: { intraOpThreads: number; runs: number };
 }
@@ -97,7 +97,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
 }
 
 function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
-  const session = options.ortSession ?? { intraOpThreads: 1, runs: 2 };
+  const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
   return ortHeldFigures(
     { model: a.model, table: a.table, shapes: a.shapes, staticShapes: a.staticShapes, weightBytes: totalsOf(a.table, a.buffers).weightBytes },
     attributionSession(session.intraOpThreads, session.runs),
