@@ -60,6 +60,13 @@ export interface OrtAllocationPlan {
 
 const NO_BUFFER = -1;
 
+/** The freelist key: element bits and dims, or null when SameSize can match nothing (unknown, scalar, string). */
+export function sizeKey(t: StaticType | undefined): string | null {
+  if (!t?.shape || t.shape.length === 0 || t.dtype === 'string') return null;
+  if (t.shape.some((d) => d === null || d === '')) return null;
+  return `${dtypeBits(t.dtype)}|${t.shape.map((d) => (typeof d === 'number' ? String(d) : `$${d}`)).join(',')}`;
+}
+
 /** SameSize: same element size (strings never), same rank, each dim the same value or the same symbolic name. */
 export function sameSize(a: StaticType | undefined, b: StaticType | undefined): boolean {
   if (!a?.shape || !b?.shape || a.shape.length !== b.shape.length) return false;
@@ -73,7 +80,13 @@ interface PlanState {
   useCount: number[];
   /** Use counts of values not yet defined (ComputeReuseCount), moved onto a buffer when defined. */
   valueUses: Map<string, number>;
-  freelist: number[];
+  /**
+   * freelist_, grouped by static size: SameSize is an equivalence on (element size, shape), so
+   * ORT's front-to-back scan for the first same-size entry takes the group's most recent one.
+   */
+  freelist: Map<string, number[]>;
+  /** Each buffer's freelist key (null: never reusable). */
+  sizeKey: (string | null)[];
   buffers: PlannedBuffer[];
 }
 
@@ -108,30 +121,31 @@ function placeOutput(
       return share(inBuf);
     }
   }
-  if (!isGraphOutput) {
-    const t = types.get(output);
-    if (t?.shape && t.shape.length > 0) {
-      const at = s.freelist.findIndex((b) => sameSize(types.get(s.buffers[b].tensor), t));
-      if (at >= 0) {
-        const b = s.freelist[at];
-        s.freelist.splice(at, 1);
-        return share(b);
-      }
-    }
+  const key = sizeKey(types.get(output));
+  if (!isGraphOutput && key !== null) {
+    const dead = s.freelist.get(key);
+    const b = dead?.pop();
+    if (b !== undefined) return share(b);
   }
   const id = s.buffers.push({ tensor: output, bytes, kind: isGraphOutput ? 'allocate-output' : 'allocate', sharedBy: [] }) - 1;
   s.useCount.push(uses);
+  s.sizeKey.push(key);
   return { buffer: id, fresh: true };
 }
 
 /** One use of `name` is over; its buffer goes to the front of the freelist when none is left. */
 function dropUse(s: PlanState, name: string): void {
   const b = s.bufferOf.get(name) ?? NO_BUFFER;
-  if (b !== NO_BUFFER && --s.useCount[b] === 0) s.freelist.unshift(b);
+  if (b === NO_BUFFER || --s.useCount[b] !== 0) return;
+  const key = s.sizeKey[b];
+  if (key === null) return;
+  const dead = s.freelist.get(key);
+  if (dead) dead.push(b);
+  else s.freelist.set(key, [b]);
 }
 
 export function planAllocations(table: TensorTable, types: Map<string, StaticType>, graphOutputs: Set<string>): OrtAllocationPlan {
-  const s: PlanState = { bufferOf: new Map(), useCount: [], valueUses: initialUses(table, graphOutputs), freelist: [], buffers: [] };
+  const s: PlanState = { bufferOf: new Map(), useCount: [], valueUses: initialUses(table, graphOutputs), freelist: new Map(), sizeKey: [], buffers: [] };
   const steps: PlannedStep[] = [];
   table.nodes.forEach((node, pos) => {
     const allocate: PlannedAllocation[] = [];

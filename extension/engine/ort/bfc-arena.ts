@@ -78,6 +78,11 @@ export class BfcArena {
     this.currRegionBytes = roundedBytes(config.initialChunkBytes);
   }
 
+  /** Chunk and requested bytes in use now. */
+  inUse(): { inUseBytes: number; requestedInUseBytes: number } {
+    return { inUseBytes: this.stats.inUseBytes, requestedInUseBytes: this.stats.requestedInUseBytes };
+  }
+
   snapshot(): ArenaStats {
     return { ...this.stats, regions: [...this.stats.regions] };
   }

@@ -51,7 +51,7 @@ function runPass(arena: BfcArena, plan: OrtAllocationPlan, inputs: OrtHeldInputs
         scratchNode = name;
       }
     }
-    const s = arena.snapshot();
+    const s = arena.inUse();
     perNode.push({ node: name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
     for (const b of step.release) freeBuffer(arena, handles, b);
   }
