@@ -18,8 +18,9 @@ function pad(s: string, n: number, right = false): string {
 function deviceLines(h: OrtHeldFigures): string[] {
   const scratch = h.scratchNode ? `, kernel scratch up to ${formatBytes(h.scratchPeakBytes)} at ${h.scratchNode} (inside the arena)` : '';
   return [
-    `device   ${formatBytes(h.deviceBytes)} needed on ONNX Runtime: weights ${formatBytes(h.deviceBytes - h.prepackedBytes - h.arenaHeldBytes)}`
-      + ` + prepacked ${formatBytes(h.prepackedBytes)} + arena held ${formatBytes(h.arenaHeldBytes)}`,
+    `device   ${formatBytes(h.deviceBytes)} needed on ONNX Runtime: weights ${formatBytes(h.deviceBytes - h.prepackedBytes - h.arenaHeldBytes + h.reservedBytes)}`
+      + ` + prepacked ${formatBytes(h.prepackedBytes)} + arena held ${formatBytes(h.arenaHeldBytes)}`
+      + (h.reservedBytes > 0 ? ` - ${formatBytes(h.reservedBytes)} of small weights the arena holds` : ''),
     `         arena in use at peak ${formatBytes(h.arenaInUsePeakBytes)} (requested ${formatBytes(h.requestedPeakBytes)})${scratch}`,
   ];
 }

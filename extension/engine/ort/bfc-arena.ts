@@ -61,7 +61,7 @@ export interface ArenaStats {
   requestedInUseBytes: number;
   /** Largest chunk bytes in use since the arena was made (stats_.max_bytes_in_use). */
   peakInUseBytes: number;
-  /** Bytes of all regions (stats_.total_allocated_bytes). */
+  /** Bytes of all regions and reserved blocks (stats_.total_allocated_bytes). */
   heldBytes: number;
   regions: number[];
 }
@@ -91,6 +91,18 @@ export class BfcArena {
   chunkOf(h: number): { address: number; size: number } {
     const c = this.chunks[h];
     return { address: c.ptr, size: c.size };
+  }
+
+  /**
+   * Reserve: memory taken straight from the device allocator, outside the regions and unrounded,
+   * yet counted in bytes in use and in the total allocated (ORT copies small initializers so).
+   */
+  reserve(bytes: number): void {
+    if (bytes <= 0) return;
+    this.stats.inUseBytes += bytes;
+    this.stats.requestedInUseBytes += bytes;
+    this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
+    this.stats.heldBytes += bytes;
   }
 
   /** AllocateRawInternal: a handle for `bytes`, or null for a 0-byte request (ORT returns nullptr). */

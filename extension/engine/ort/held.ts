@@ -5,7 +5,7 @@
 // (bfc-arena.ts) node by node: the node's outputs are allocated, its kernel scratch (scratch.ts)
 // taken and given back, the figures read (ORT records them when the kernel returns), then the
 // buffers whose last reader it was are released.
-import type { Model } from '../graph';
+import { dtypeBits, type Initializer, type Model } from '../graph';
 import type { TensorTable } from '../memory/tensor-table';
 import type { InferredTensor } from '../shapes/types';
 import { planAllocations, type OrtAllocationPlan, type StaticType } from './allocation-plan';
@@ -71,6 +71,8 @@ export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel):
   const ctx = { shapes: inputs.shapes, intraOpThreads: session.intraOpThreads };
   const scratch = inputs.table.nodes.map((n) => kernelScratchBytes(n, ctx));
   const arena = new BfcArena(session.arena);
+  const reservedBytes = smallInitializerBytes(inputs.model);
+  arena.reserve(reservedBytes);
   let pass: PassResult = { perNode: [], scratchPeakBytes: 0, scratchNode: null };
   for (let r = 0; r < Math.max(1, session.runs); r++) pass = runPass(arena, plan, inputs, scratch);
   const stats = arena.snapshot();
@@ -84,11 +86,35 @@ export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel):
     scratchNode: pass.scratchNode,
     prepackedBytes: 0,
     // Scratch is served by the arena, so the held regions already contain it.
-    deviceBytes: inputs.weightBytes + stats.heldBytes,
+    reservedBytes,
+    deviceBytes: inputs.weightBytes + stats.heldBytes - reservedBytes,
     intraOpThreads: session.intraOpThreads,
     runs: Math.max(1, session.runs),
     perNode: pass.perNode,
   };
+}
+
+/**
+ * ORT keeps initializers larger than kSmallTensorExternalDataThreshold (127 B) where they are
+ * (no copy) and copies smaller ones, through the session allocator, into reserved arena memory.
+ * Constant nodes become initializers when the graph loads; initializers no node reads are dropped.
+ */
+export const SMALL_TENSOR_THRESHOLD_BYTES = 127;
+
+function smallInitializerBytes(model: Model): number {
+  const g = model.graph;
+  const read = new Set(g.nodes.flatMap((n) => n.inputs));
+  let total = 0;
+  const add = (dims: number[], dtype: Initializer['dtype']) => {
+    const bytes = Math.ceil((dims.reduce((a, d) => a * d, 1) * dtypeBits(dtype)) / 8);
+    if (bytes <= SMALL_TENSOR_THRESHOLD_BYTES) total += bytes;
+  };
+  for (const t of g.initializers.values()) if (read.has(t.name)) add(t.dims, t.dtype);
+  for (const n of g.nodes) {
+    const v = n.attributes.value;
+    if (n.opType === 'Constant' && v?.kind === 'tensor' && n.outputs.some((o) => read.has(o))) add(v.value.dims, v.value.dtype);
+  }
+  return total;
 }
 
 /** The session the runner measures, with ORT's arena defaults. */
