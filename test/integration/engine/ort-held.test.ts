@@ -74,10 +74,9 @@ describe('the arena simulation on a real model (mobilenet_v2)', () => {
     const measured = r.attribution.peakBytes;
     const within = (estimate: number) => Math.abs(estimate - measured) / measured;
     assert.ok(within(held.arenaInUsePeakBytes) < 0.01, `simulated ${held.arenaInUsePeakBytes} B vs ORT ${measured} B`);
-    // ORT's held figure also counts a few hundred bytes it reserves outside the chunk arithmetic
-    // (not a multiple of 256, present from the first node on); the regions themselves must match.
-    const heldGap = (r.attribution.arenaHeldBytes ?? 0) - held.arenaHeldBytes;
-    assert.ok(heldGap >= 0 && heldGap < 1024, `simulated regions ${held.arenaHeldBytes} B vs ORT held ${r.attribution.arenaHeldBytes} B`);
+    // Regions plus the small initializers ORT copies into reserved memory (not a multiple of 256).
+    assert.ok(held.reservedBytes > 0 && held.reservedBytes % 256 !== 0, `reserved ${held.reservedBytes} B`);
+    assert.equal(held.arenaHeldBytes, r.attribution.arenaHeldBytes);
     // The ideal plan (perfect reuse, no rounding) is the lower bound, and far from what ORT holds:
     // a simulation replaced by it fails the assertion above.
     const ideal = profile.plan.idealPeakBytes - profile.totals.weightBytes;
