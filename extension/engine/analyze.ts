@@ -99,7 +99,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
 function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
   const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
   return ortHeldFigures(
-    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: a.staticShapes, weightBytes: totalsOf(a.table, a.buffers).weightBytes },
+    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes },
     attributionSession(session.intraOpThreads, session.runs),
   );
 }
@@ -171,6 +171,19 @@ export function bufferOptions(model: Model, bound: Map<string, InferredTensor>, 
     sameStaticShape: (a, b) => sameShape(shapes.get(a)?.shape ?? null, shapes.get(b)?.shape ?? null),
     kvOffload: model.metadata[KV_OFFLOAD_KEY] === 'layer',
   };
+}
+
+/**
+ * Shapes as ONNX Runtime's planner sees them: ONNX shape inference at load time, which reads
+ * initializers (and Constant values, which become initializers) but no value a node computes, and
+ * keeps input dims symbolic. Outputs of Reshape, Slice, Expand... fed by Shape chains stay unsized.
+ */
+export function loadTimeShapes(model: Model): Map<string, InferredTensor> {
+  try {
+    return inferShapes(model, {}, {}, false).tensors;
+  } catch {
+    return new Map(); // no static knowledge: ORT's planner would reuse nothing either
+  }
 }
 
 /** Shapes as ONNX Runtime infers them when it loads the model: input dims it is not given stay symbolic. */

@@ -49,7 +49,11 @@ class Inference {
     body: (node: GraphNode, attr: string) => this.bodies.get(`${node.name}/${attr}`),
   };
 
-  constructor(readonly model: Model, readonly dims: Record<string, number>, readonly inputValues: Record<string, number>) {}
+  constructor(
+    readonly model: Model, readonly dims: Record<string, number>, readonly inputValues: Record<string, number>,
+    /** Fold values computed by nodes (Shape -> Gather -> Concat chains); off for ONNX Runtime's load-time view. */
+    readonly foldComputed = true,
+  ) {}
 
   opset(domain: string): number {
     return this.model.opsets[domain] ?? this.model.opsets[domain === '' ? 'ai.onnx' : domain] ?? DEFAULT_OPSET[domain] ?? 1;
@@ -90,6 +94,7 @@ class Inference {
       if (rule) {
         try {
           results = rule(node, inputs, ctx.at(node, this.opset(node.domain)));
+          if (!this.foldComputed && node.opType !== 'Constant') results = results.map(withoutValue);
         } catch (e) {
           if (e instanceof ShapeError) throw new MemlensError(`node '${node.name}' (${opName(node)}): ${e.message}`);
           // A rule that trips over a form it does not expect must not end the analysis.
@@ -178,6 +183,10 @@ export function isUnknown(t: InferredTensor): boolean {
   return t.dtype === 'undefined' || !isKnownShape(t.shape) || (t.sequence !== undefined && typeof t.sequence.length !== 'number');
 }
 
+function withoutValue(t: InferredTensor | null): InferredTensor | null {
+  return t && t.value !== undefined ? { dtype: t.dtype, shape: t.shape } : t;
+}
+
 /** What a rule inferred, completed by what the graph declares (declared sizes fill unknown dims). */
 function merge(inferred: InferredTensor | null, declared: InferredTensor | null): InferredTensor | null {
   if (!inferred) return declared;
@@ -195,8 +204,8 @@ function merge(inferred: InferredTensor | null, declared: InferredTensor | null)
  * Shapes and dtypes of every tensor of the model, with symbolic dims replaced from `dims`
  * (see bindDims) and one-element inputs given values folded (see bindInputValues). Throws MemlensError for a cycle or for inputs an operator cannot accept.
  */
-export function inferShapes(model: Model, dims: Record<string, number>, inputValues: Record<string, number> = {}): ShapeResult {
-  const inference = new Inference(model, dims, inputValues);
+export function inferShapes(model: Model, dims: Record<string, number>, inputValues: Record<string, number> = {}, foldComputed = true): ShapeResult {
+  const inference = new Inference(model, dims, inputValues, foldComputed);
   const scope = new Scope(null);
   inference.graph(model.graph, scope);
   const unknown: string[] = [];
