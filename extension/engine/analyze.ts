@@ -99,7 +99,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
 function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
   const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
   return ortHeldFigures(
-    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes },
+    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes },
     attributionSession(session.intraOpThreads, session.runs),
   );
 }
@@ -186,18 +186,17 @@ export function loadTimeShapes(model: Model): Map<string, InferredTensor> {
   }
 }
 
-/** Shapes as ONNX Runtime infers them when it loads the model: input dims it is not given stay symbolic. */
-export function staticShapes(model: Model, bound: Map<string, InferredTensor>): Map<string, InferredTensor> {
-  const symbolic = model.graph.inputs.some((i) => i.shape?.some((d) => typeof d !== 'number'));
-  return symbolic ? quietShapes(model) : bound;
+function hasSymbolicInputs(model: Model): boolean {
+  return model.graph.inputs.some((i) => i.shape?.some((d) => typeof d !== 'number'));
 }
 
-function quietShapes(model: Model): Map<string, InferredTensor> {
-  try {
-    return inferShapes(model, {}).tensors;
-  } catch {
-    return new Map(); // no static knowledge: ORT would reuse nothing in place either
-  }
+/**
+ * The shapes in-place reuse is decided on: with symbolic inputs, ORT's load-time view (an unbound
+ * dim stays a name); with static inputs the bound shapes, which the load-time view then matches
+ * wherever no node-computed value is involved.
+ */
+export function staticShapes(model: Model, bound: Map<string, InferredTensor>): Map<string, InferredTensor> {
+  return hasSymbolicInputs(model) ? loadTimeShapes(model) : bound;
 }
 
 function sameShape(a: Dim[] | null, b: Dim[] | null): boolean {
