@@ -117,6 +117,16 @@ export const SCRATCH_TABLE: Record<string, ScratchEntry> = {
       return 4 * mlasConvWorkingFloats(g, ctx.intraOpThreads);
     },
   },
+  ConvInteger: {
+    source: 'onnxruntime/core/providers/cpu/quantization/conv_integer.cc: an 8-bit im2col buffer of '
+      + '(C / group) x kernel size x output image size bytes, unless the kernel is 1 x ... x 1 with strides 1 and no padding',
+    bytes(node, ctx) {
+      const g = convGeometry(node, ctx);
+      if (!g) return 0;
+      if (g.kernelSize === 1 && g.stridesOne && g.paddingZero) return 0;
+      return g.inputChannels * g.kernelSize * g.outputSize;
+    },
+  },
 };
 
 /** Scratch bytes the node's kernel allocates and frees inside its call (0 when the table has no entry). */
