@@ -22,17 +22,18 @@ const session = { intraOpThreads: os.availableParallelism(), runs: RUNS };
 const ints = (value: number[]): AttributeValue => ({ kind: 'ints', value });
 
 /** x[1, c, h, w] -> Conv(f filters, k x k, pads p) -> y: one node whose kernel may take scratch. */
-function convModel(c: number, h: number, f: number, k: number, p: number): Model {
+function convModel(c: number, h: number, f: number, k: number, p: number, integer = false): Model {
   const out = h + 2 * p - k + 1;
-  const weights = new Array<number>(f * c * k * k).fill(0.01);
+  const weights = new Array<number>(f * c * k * k).fill(integer ? 3 : 0.01);
+  const dtype = integer ? 'uint8' as const : 'float32' as const;
   return {
     irVersion: 8, producer: 'memlens-test', opsets: { '': 17 }, metadata: {},
     graph: {
       name: 'conv',
-      inputs: [{ name: 'x', dtype: 'float32', shape: [1, c, h, h] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: [1, f, out, out] }],
-      initializers: new Map([['W', { name: 'W', dtype: 'float32', dims: [f, c, k, k], external: false, raw: encodeValues('float32', weights) }]]),
-      nodes: [{ name: 'conv', opType: 'Conv', domain: '', inputs: ['x', 'W'], outputs: ['y'], attributes: { kernel_shape: ints([k, k]), pads: ints([p, p, p, p]) }, metadata: {} }],
+      inputs: [{ name: 'x', dtype, shape: [1, c, h, h] }],
+      outputs: [{ name: 'y', dtype: integer ? 'int32' : 'float32', shape: [1, f, out, out] }],
+      initializers: new Map([['W', { name: 'W', dtype, dims: [f, c, k, k], external: false, raw: encodeValues(dtype, weights) }]]),
+      nodes: [{ name: 'conv', opType: integer ? 'ConvInteger' : 'Conv', domain: '', inputs: ['x', 'W'], outputs: ['y'], attributes: { kernel_shape: ints([k, k]), pads: ints([p, p, p, p]) }, metadata: {} }],
       valueInfo: new Map(),
     },
   };
@@ -45,13 +46,15 @@ async function measureAndEstimate(model: Model, name: string): Promise<{ profile
   return { profile, measured: r.attribution };
 }
 
-describe('kernel scratch: MLAS Conv working buffers against a real session', () => {
+describe('kernel scratch: Conv and ConvInteger working buffers against a real session', () => {
   // Each case: the output is requested first (conv.cc asks for Y before MlasConvPrepare's buffer),
   // so ORT's in-use peak is the output's chunk plus the working buffer's chunk.
   const cases: [string, Model][] = [
     ['pointwise 1x1 (GemmDirect: no buffer)', convModel(8, 32, 16, 1, 0)],
     ['16 filters over 4 outputs (ExpandThenGemm: the whole im2col matrix)', convModel(4, 4, 16, 3, 0)],
     ['3x3 padded (ExpandThenGemmSegmented: 64 KiB per thread)', convModel(8, 32, 16, 3, 1)],
+    ['ConvInteger 3x3 padded (uint8 im2col: C x 9 x output pixels bytes)', convModel(8, 32, 16, 3, 1, true)],
+    ['ConvInteger 1x1 (the input is used in place)', convModel(8, 32, 16, 1, 0, true)],
   ];
   for (const [label, model] of cases) {
     it(label, async () => {
