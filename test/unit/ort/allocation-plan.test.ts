@@ -3,7 +3,9 @@
 // derived by hand from those functions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadTimeShapes } from '../../../extension/engine/analyze';
 import { planAllocations, sameSize } from '../../../extension/engine/ort/allocation-plan';
+import { inferShapes } from '../../../extension/engine/shapes/infer';
 import { GraphBuilder } from '../../fixtures/graph-builder';
 import { tabled } from '../memory/graphs';
 
@@ -68,4 +70,26 @@ test('GenerateDeallocationPlan: an output no node reads is kept until the run en
   b.output('y', 'float32', [4, 2]);
   const p = plan(b);
   assert.deepEqual(p.heldToEnd.sort(), ['idx', 'y']);
+});
+
+test('load-time shapes: a Slice sized by a Shape chain has its rank only (ONNX test_slice_without_input_shape), so its output takes no dead buffer', () => {
+  const b = new GraphBuilder();
+  b.input('x', 'float32', [4, 8]);
+  b.op('MatMul', ['x', b.weight('W', [8, 8])], { name: 'a', outputs: ['h1'] });
+  b.op('MatMul', ['h1', b.weight('V', [8, 8])], { name: 'b', outputs: ['h2'] });
+  b.op('MatMul', ['h2', b.weight('U', [8, 8])], { name: 'c', outputs: ['h3'] }); // h2's buffer is dead after c
+  b.op('Shape', ['h3'], { name: 'shape', outputs: ['s'] }); // after c, so h2 is dead by then
+  b.op('Gather', ['s', b.ints([0])], { name: 'rows', outputs: ['n'] }); // 4, computed by a node
+  b.op('Slice', ['h1', b.ints([0]), 'n', b.ints([0])], { name: 'slice', outputs: ['cut'] });
+  b.op('Add', ['cut', 'h3'], { name: 'add', outputs: ['y'] });
+  b.output('y', 'float32', [4, 8]);
+  const model = b.model(17);
+  const bound = inferShapes(model, {}).tensors;
+  const loadTime = loadTimeShapes(model);
+  assert.deepEqual(bound.get('cut')?.shape, [4, 8]);
+  assert.deepEqual(loadTime.get('cut')?.shape, [null, null]);
+  const t = tabled(model);
+  const sharersOfH2 = (shapes: typeof bound) => planAllocations(t.table, shapes, new Set(['y'])).buffers.find((x) => x.tensor === 'h2')?.sharedBy;
+  assert.deepEqual(sharersOfH2(bound), ['cut']); // what a planner with the run's shapes would do
+  assert.deepEqual(sharersOfH2(loadTime), []); // what ORT's planner does
 });
