@@ -1,5 +1,6 @@
 // From a file to its profile, optionally measured: the one pipeline the CLI and the editor share.
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
@@ -28,7 +29,9 @@ export interface ProfileOutcome {
 export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> {
   const loaded = await loadModel(req.file, req);
   const settings = { ...req.settings, ...loaded.settings };
-  const profile = analyzeModel(loaded.model, settings, { source: req.file, entry: loaded.entry });
+  // ONNX Runtime's default intra-op pool has a thread per core; MLAS sizes Conv scratch per thread.
+  const ortSession = { intraOpThreads: os.availableParallelism(), runs: req.run?.runs ?? 1 };
+  const profile = analyzeModel(loaded.model, settings, { source: req.file, entry: loaded.entry, ortSession });
   profile.warnings.push(...(loaded.warnings ?? []));
   const runtime = req.run?.runtime ?? (loaded.kind === 'python' ? 'torch' : 'onnxruntime');
   if (req.run && runtime === 'torch') {

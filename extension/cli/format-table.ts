@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { CATEGORIES, type Category, type Profile } from '../engine/profile';
 import { formatBytes, formatCount } from '../engine/units';
+import type { OrtHeldFigures } from '../engine/ort/held-figures';
 import { isTorchMeasured, torchLineAt, type TorchBucket, type TorchMeasuredFigures } from '../engine/measured-torch';
 
 const LABELS: Record<Category, string> = {
@@ -11,6 +12,17 @@ const LABELS: Record<Category, string> = {
 
 function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
+}
+
+/** What ONNX Runtime holds, by named part; the ideal plan above stays the lower bound. */
+function deviceLines(h: OrtHeldFigures): string[] {
+  const scratch = h.scratchNode ? `, kernel scratch up to ${formatBytes(h.scratchPeakBytes)} at ${h.scratchNode} (inside the arena)` : '';
+  return [
+    `device   ${formatBytes(h.deviceBytes)} needed on ONNX Runtime: weights ${formatBytes(h.deviceBytes - h.prepackedBytes - h.arenaHeldBytes + h.reservedBytes)}`
+      + ` + prepacked ${formatBytes(h.prepackedBytes)} + arena held ${formatBytes(h.arenaHeldBytes)}`
+      + (h.reservedBytes > 0 ? ` - ${formatBytes(h.reservedBytes)} of small weights the arena holds` : ''),
+    `         arena in use at peak ${formatBytes(h.arenaInUsePeakBytes)} (requested ${formatBytes(h.requestedPeakBytes)})${scratch}`,
+  ];
 }
 
 function pct(part: number, whole: number): string {
@@ -56,6 +68,7 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
   }
   out.push('', `totals   ${totals.join(' · ')}`);
   out.push(`arena    ideal reuse ${formatBytes(p.plan.idealPeakBytes)}, greedy offset plan ${formatBytes(p.plan.offsetPlanBytes)} (fragmentation ${(100 * p.plan.fragmentation).toFixed(1)}%)`);
+  if (p.ortHeld) out.push(...deviceLines(p.ortHeld));
 
   const top = p.lines.filter((l) => l.peakBytes > 0).slice(0, options.topLines ?? 10);
   if (top.length) {

@@ -15,11 +15,18 @@ import type { AnalysisSettings } from './settings';
 import { bindDims, bindInputValues } from './shapes/bind-dims';
 import { inferShapes } from './shapes/infer';
 import { validateModel } from './validate';
+import { attributionSession, ortHeldFigures } from './ort/held';
+import type { OrtHeldFigures } from './ort/held-figures';
 
 export interface AnalyzeOptions {
   /** Path of the file the model came from, as shown to the user. */
   source: string;
   entry: string | null;
+  /**
+   * The ONNX Runtime session to predict held memory for (inference only): its intra-op threads
+   * and runs. Absent: one thread, one run.
+   */
+  ortSession?: { intraOpThreads: number; runs: number };
 }
 
 /** Every intermediate of one analysis, for the profile and for what-if tools (suggestions). */
@@ -28,6 +35,8 @@ export interface Analysis {
   settings: AnalysisSettings;
   dims: Record<string, number>;
   shapes: Map<string, InferredTensor>;
+  /** Shapes as ONNX Runtime infers them at load time (see staticShapes). */
+  staticShapes: Map<string, InferredTensor>;
   table: TensorTable;
   buffers: BufferModel;
   live: LiveProfile;
@@ -41,11 +50,12 @@ export function analyze(model: Model, settings: AnalysisSettings, source: string
   const shapes = inferShapes(model, bound.dims, bindInputValues(model, settings.inputValues));
   const order = executionOrder(model.graph);
   const table = buildTensorTable(model, order, shapes.tensors, settings);
-  const buffers = buildBuffers(table, shapes.tensors, settings, bufferOptions(model, shapes.tensors));
+  const statics = staticShapes(model, shapes.tensors);
+  const buffers = buildBuffers(table, shapes.tensors, settings, bufferOptions(model, shapes.tensors, statics));
   const live = liveBytes(buffers.buffers, buffers.steps.length);
   const warnings = [...checks, ...bound.warnings, ...shapes.warnings, ...buffers.warnings];
   if (table.unknown > 0) warnings.push(`${table.unknown} tensors have unknown sizes and count as 0 bytes`);
-  return { model, settings, dims: bound.dims, shapes: shapes.tensors, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings };
+  return { model, settings, dims: bound.dims, shapes: shapes.tensors, staticShapes: statics, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings };
 }
 
 export function analyzeModel(model: Model, settings: AnalysisSettings, options: AnalyzeOptions): Profile {
@@ -82,7 +92,16 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     },
     unknownTensors: table.unknown,
     warnings: a.warnings,
+    ...(settings.mode === 'infer' ? { ortHeld: ortHeldOf(a, options) } : {}),
   };
+}
+
+function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
+  const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
+  return ortHeldFigures(
+    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes },
+    attributionSession(session.intraOpThreads, session.runs),
+  );
 }
 
 /** The node a step runs, or the optimizer update: its name, op and source line. */
@@ -144,9 +163,8 @@ function checkBreakdown(breakdown: ByCategory, peakBytes: number): void {
  * metadata, and in-place reuse only between tensors whose shapes ONNX Runtime knows statically
  * equal: it plans from shapes inferred at load time, where an unbound input dim stays symbolic.
  */
-export function bufferOptions(model: Model, bound: Map<string, InferredTensor>): BufferOptions {
-  const symbolic = model.graph.inputs.some((i) => i.shape?.some((d) => typeof d !== 'number'));
-  const shapes = symbolic ? quietShapes(model) : bound;
+export function bufferOptions(model: Model, bound: Map<string, InferredTensor>, statics?: Map<string, InferredTensor>): BufferOptions {
+  const shapes = statics ?? staticShapes(model, bound);
   return {
     frozen: nameList(model, FROZEN_KEY) ?? new Set(),
     parameters: nameList(model, PARAMETERS_KEY),
@@ -155,12 +173,30 @@ export function bufferOptions(model: Model, bound: Map<string, InferredTensor>):
   };
 }
 
-function quietShapes(model: Model): Map<string, InferredTensor> {
+/**
+ * Shapes as ONNX Runtime's planner sees them: ONNX shape inference at load time, which reads
+ * initializers (and Constant values, which become initializers) but no value a node computes, and
+ * keeps input dims symbolic. Outputs of Reshape, Slice, Expand... fed by Shape chains stay unsized.
+ */
+export function loadTimeShapes(model: Model): Map<string, InferredTensor> {
   try {
-    return inferShapes(model, {}).tensors;
+    return inferShapes(model, {}, {}, false).tensors;
   } catch {
-    return new Map(); // no static knowledge: ORT would reuse nothing in place either
+    return new Map(); // no static knowledge: ORT's planner would reuse nothing either
   }
+}
+
+function hasSymbolicInputs(model: Model): boolean {
+  return model.graph.inputs.some((i) => i.shape?.some((d) => typeof d !== 'number'));
+}
+
+/**
+ * The shapes in-place reuse is decided on: with symbolic inputs, ORT's load-time view (an unbound
+ * dim stays a name); with static inputs the bound shapes, which the load-time view then matches
+ * wherever no node-computed value is involved.
+ */
+export function staticShapes(model: Model, bound: Map<string, InferredTensor>): Map<string, InferredTensor> {
+  return hasSymbolicInputs(model) ? loadTimeShapes(model) : bound;
 }
 
 function sameShape(a: Dim[] | null, b: Dim[] | null): boolean {

@@ -1,5 +1,6 @@
 // The profile: the engine's one output, plain data, serialised as schema `memlens.profile/1`.
 import type { TorchMeasuredFigures } from './measured-torch';
+import type { OrtHeldFigures } from './ort/held-figures';
 import type { Mode, OptimizerKind, Precision } from './settings';
 
 export type Phase = 'forward' | 'backward' | 'optimizer';
@@ -161,6 +162,11 @@ export interface Profile {
   plan: PlanFigures;
   unknownTensors: number;
   warnings: string[];
+  /**
+   * What ONNX Runtime holds for one inference pass of the measured session (ONNX inference
+   * profiles only): planner requests replayed through its BFC arena. `plan` stays the lower bound.
+   */
+  ortHeld?: OrtHeldFigures;
   measured?: MeasuredFigures | TorchMeasuredFigures;
 }
 

@@ -138,6 +138,15 @@ export function summaryItems(profile: Profile, budget: Budget | null): SummaryIt
     );
   }
   items.push({ label: 'Arena (offset plan)', value: `${formatBytes(profile.plan.offsetPlanBytes)}, ${(profile.plan.fragmentation * 100).toFixed(1)}% fragmentation` });
+  const held = profile.ortHeld;
+  if (held) {
+    const weights = held.deviceBytes - held.prepackedBytes - held.arenaHeldBytes + held.reservedBytes;
+    items.push({
+      label: 'Device memory needed (ONNX Runtime)',
+      value: `${formatBytes(held.deviceBytes)}: weights ${formatBytes(weights)} + prepacked ${formatBytes(held.prepackedBytes)} + arena held ${formatBytes(held.arenaHeldBytes)}`
+        + ` (in use at peak ${formatBytes(held.arenaInUsePeakBytes)}, kernel scratch up to ${formatBytes(held.scratchPeakBytes)})`,
+    });
+  }
   if (budget) {
     const over = profile.peak.bytes - budget.bytes;
     items.push({ label: 'Budget', value: over > 0 ? `${budget.label}, over by ${formatBytes(over)}` : `${budget.label}, ${formatBytes(-over)} to spare` });

@@ -5,6 +5,7 @@
 // Results go to .cache/accuracy/ort.json (and ort-<label>.json with --label).
 //   node out/test/bench/accuracy-ort.js [--only NAME ...] [--remeasure] [--label NAME]
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeModel } from '../../extension/engine/analyze';
 import { decodeModel } from '../../extension/engine/onnx/decode';
@@ -13,7 +14,7 @@ import { compareModel, summariseRows, type ModelRow } from './accuracy/compare-r
 import { estimateFigures } from './accuracy/estimate-figures';
 import { formatTable } from './accuracy/format';
 import { heldoutDir, heldoutModels, referenceWeightBytes, type HeldoutModel } from './accuracy/heldout-set';
-import { measure } from './accuracy/measure';
+import { measure, RUNS } from './accuracy/measure';
 
 interface Options { only: string[]; remeasure: boolean; label: string | null }
 
@@ -39,7 +40,7 @@ async function modelRow(model: HeldoutModel, remeasure: boolean): Promise<{ row:
   let profile;
   try {
     const decoded = decodeModel(fs.readFileSync(model.file), model.file);
-    profile = analyzeModel(decoded, model.settings, { source: model.file, entry: null });
+    profile = analyzeModel(decoded, model.settings, { source: model.file, entry: null, ortSession: { intraOpThreads: os.availableParallelism(), runs: RUNS } });
   } catch (e) {
     return { row: { name: model.name, origin: model.facts.origin, ok: false, error: `estimate: ${oneLine(e)}` }, analyseMs: 0, cached: false };
   }

@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeModel } from '../../extension/engine/analyze';
+import { analyze, analyzeModel } from '../../extension/engine/analyze';
+import { attributionSession, ortHeldFigures } from '../../extension/engine/ort/held';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import { encodeModel } from '../../extension/engine/onnx/encode';
 import { withDefaults } from '../../extension/engine/settings';
@@ -72,6 +73,12 @@ function benchLargeDecoder(): void {
   console.log(`  decode            ${decodeMs.toFixed(1)} ms`);
   console.log(`  analyse (infer)   ${analyzeMs.toFixed(1)} ms   ratio to decode ${(analyzeMs / decodeMs).toFixed(2)}x; peak ${formatBytes(p.peak.bytes)}, unknown tensors ${p.unknownTensors}`);
   console.log(`  analyse (train)   ${trainMs.toFixed(1)} ms`);
+  // ONNX Runtime's allocation plan and BFC arena replay, inside the inference analysis above.
+  const a = analyze(decoded, settings, 'llama70b-synthetic');
+  const heldInputs = { model: a.model, table: a.table, shapes: a.shapes, staticShapes: a.staticShapes, weightBytes: p.totals.weightBytes };
+  const ortMs = time(() => ortHeldFigures(heldInputs, attributionSession(2, 1)), 3);
+  const share = (100 * ortMs) / Math.max(1e-9, analyzeMs - ortMs);
+  console.log(`  ORT plan + arena  ${ortMs.toFixed(1)} ms   adds ${share.toFixed(1)}% to the rest of the analysis (goal <= 20%); arena peak ${formatBytes(p.ortHeld?.arenaInUsePeakBytes ?? 0)}`);
 }
 
 async function main(): Promise<void> {

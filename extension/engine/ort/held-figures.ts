@@ -20,12 +20,25 @@ export interface OrtHeldFigures {
   arenaInUsePeakBytes: number;
   /** Bytes of the arena's regions when the peak is reached (regions never shrink within a run). */
   arenaHeldBytes: number;
+  /**
+   * Small initializers and Constant values (at most 127 B each, kSmallTensorExternalDataThreshold)
+   * that ORT copies into memory reserved from the arena: counted in its in-use and held figures.
+   */
+  reservedBytes: number;
   /** Largest kernel scratch of any one node, with the node. */
   scratchPeakBytes: number;
   scratchNode: string | null;
   /** Weight copies in kernel layouts made by the optimised session (0 with optimisations off). */
   prepackedBytes: number;
-  /** Weights + prepacked copies + arena held at the peak + scratch: the figure to plan device memory with. */
+  /**
+   * Weights + prepacked copies + arena held - reserved (the reserved small initializers are
+   * weights already): the figure to plan device memory with. Kernel scratch is served by the
+   * arena, so the held regions already contain it.
+   */
   deviceBytes: number;
+  /** Intra-op threads the scratch figures assume (MLAS sizes per-thread buffers). */
+  intraOpThreads: number;
+  /** Runs on one session the figures cover (the arena's peak is over all of them). */
+  runs: number;
   perNode: OrtNodeHeld[];
 }

@@ -49,7 +49,11 @@ class Inference {
     body: (node: GraphNode, attr: string) => this.bodies.get(`${node.name}/${attr}`),
   };
 
-  constructor(readonly model: Model, readonly dims: Record<string, number>, readonly inputValues: Record<string, number>) {}
+  constructor(
+    readonly model: Model, readonly dims: Record<string, number>, readonly inputValues: Record<string, number>,
+    /** Fold values computed by nodes (Shape -> Gather -> Concat chains); off for ONNX Runtime's load-time view. */
+    readonly foldComputed = true,
+  ) {}
 
   opset(domain: string): number {
     return this.model.opsets[domain] ?? this.model.opsets[domain === '' ? 'ai.onnx' : domain] ?? DEFAULT_OPSET[domain] ?? 1;
@@ -90,6 +94,7 @@ class Inference {
       if (rule) {
         try {
           results = rule(node, inputs, ctx.at(node, this.opset(node.domain)));
+          if (!this.foldComputed && node.opType !== 'Constant') results = loadTimeResults(node, inputs, results);
         } catch (e) {
           if (e instanceof ShapeError) throw new MemlensError(`node '${node.name}' (${opName(node)}): ${e.message}`);
           // A rule that trips over a form it does not expect must not end the analysis.
@@ -178,6 +183,30 @@ export function isUnknown(t: InferredTensor): boolean {
   return t.dtype === 'undefined' || !isKnownShape(t.shape) || (t.sequence !== undefined && typeof t.sequence.length !== 'number');
 }
 
+function withoutValue(t: InferredTensor | null): InferredTensor | null {
+  return t && t.value !== undefined ? { dtype: t.dtype, shape: t.shape } : t;
+}
+
+/**
+ * Inputs whose values size an op's output. ONNX shape inference reads them only from initializers
+ * (getInputData); without one it gives the output's rank and no dims (onnx shape_inference tests,
+ * e.g. test_slice_without_input_shape), where MemLens's rules keep the dims they can still tell.
+ */
+const SIZING_INPUTS: Record<string, number[]> = {
+  Slice: [1, 2, 3, 4], Pad: [1, 2], Expand: [1], Tile: [1], Reshape: [1], Resize: [1, 2, 3], Upsample: [1],
+  ConstantOfShape: [0], Range: [0, 1, 2], TopK: [1], Split: [1], OneHot: [1],
+};
+
+/** ONNX Runtime's load-time view of a node's results: no computed values, no dims a missing sizing value would give. */
+function loadTimeResults(node: GraphNode, inputs: (InferredTensor | undefined)[], results: (InferredTensor | null)[]): (InferredTensor | null)[] {
+  const sizing = SIZING_INPUTS[node.opType];
+  const unsized = sizing?.some((i) => node.inputs[i] && inputs[i]?.value === undefined) ?? false;
+  return results.map((t) => {
+    const plain = withoutValue(t);
+    return plain && unsized && plain.shape ? { dtype: plain.dtype, shape: plain.shape.map(() => null) } : plain;
+  });
+}
+
 /** What a rule inferred, completed by what the graph declares (declared sizes fill unknown dims). */
 function merge(inferred: InferredTensor | null, declared: InferredTensor | null): InferredTensor | null {
   if (!inferred) return declared;
@@ -195,8 +224,8 @@ function merge(inferred: InferredTensor | null, declared: InferredTensor | null)
  * Shapes and dtypes of every tensor of the model, with symbolic dims replaced from `dims`
  * (see bindDims) and one-element inputs given values folded (see bindInputValues). Throws MemlensError for a cycle or for inputs an operator cannot accept.
  */
-export function inferShapes(model: Model, dims: Record<string, number>, inputValues: Record<string, number> = {}): ShapeResult {
-  const inference = new Inference(model, dims, inputValues);
+export function inferShapes(model: Model, dims: Record<string, number>, inputValues: Record<string, number> = {}, foldComputed = true): ShapeResult {
+  const inference = new Inference(model, dims, inputValues, foldComputed);
   const scope = new Scope(null);
   inference.graph(model.graph, scope);
   const unknown: string[] = [];

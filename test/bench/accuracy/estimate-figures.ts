@@ -3,17 +3,15 @@
 // simulation of ORT's allocation planner and BFC arena (extension/engine/ort/), only this function
 // changes to read the simulated figures instead, and the table shows the effect.
 //
-// What it reads today (memlens.profile/1):
+// What it reads (memlens.profile/1):
 // - weights: `totals.weightBytes` (initializers and float Constant tensors of the main graph);
-// - requested bytes after each node: the timeline's live bytes minus weights minus caller-owned
-//   graph inputs, as extension/runner/compare.ts compares them with ORT's
-//   `mem_bytes_requested_in_use`;
-// - the activation arena with optimisations off: the largest of those requested figures. Today the
-//   engine has no model of how the BFC arena rounds, splits and grows, so the ideal (perfect reuse)
-//   figure stands in for the arena's in-use peak;
+// - requested bytes after each node and the arena with optimisations off: `ortHeld`, ONNX
+//   Runtime's allocation plan replayed through its BFC arena (extension/engine/ort/held.ts):
+//   `perNode[].requestedInUseBytes` beside ORT's `mem_bytes_requested_in_use`, and
+//   `arenaInUsePeakBytes` beside its `mem_in_use_peak`;
 // - the optimised session: the engine does not model it yet (no fusion, no prepacked copies), so
-//   the same figure stands in.
-import type { Profile, TimelinePoint } from '../../../extension/engine/profile';
+//   the optimisations-off arena figure stands in.
+import type { Profile } from '../../../extension/engine/profile';
 
 export interface EstimatedFigures {
   /** Bytes of weights the session holds outside the arena. */
@@ -29,29 +27,21 @@ export interface EstimatedFigures {
   provenance: { arenaPeak: string; optimisedPeak: string; requested: string };
 }
 
-function requestedShare(p: TimelinePoint): number {
-  return Math.max(0, p.liveBytes - p.byCategory.weights - p.callerBytes);
-}
-
 export function estimateFigures(profile: Profile): EstimatedFigures {
+  const held = profile.ortHeld;
+  if (!held) throw new Error(`${profile.source}: the profile has no ONNX Runtime figures (not an inference profile)`);
   const requestedAfterNode = new Map<string, number>();
-  let peak = 0;
-  for (const p of profile.timeline) {
-    if (p.phase !== 'forward') continue;
-    const bytes = requestedShare(p);
-    requestedAfterNode.set(p.node, bytes);
-    peak = Math.max(peak, bytes);
-  }
+  for (const n of held.perNode) requestedAfterNode.set(n.node, n.requestedInUseBytes);
   return {
     weightBytes: profile.totals.weightBytes,
-    arenaPeakBytes: peak,
-    optimisedPeakBytes: peak,
+    arenaPeakBytes: held.arenaInUsePeakBytes,
+    optimisedPeakBytes: held.arenaInUsePeakBytes,
     requestedAfterNode,
     unknownTensors: profile.unknownTensors,
     provenance: {
-      arenaPeak: 'max over nodes of live bytes - weights - caller-owned inputs (ideal reuse, no arena model)',
+      arenaPeak: `ortHeld.arenaInUsePeakBytes: allocation plan replayed through the BFC arena (${held.runs} runs, ${held.intraOpThreads} intra-op threads)`,
       optimisedPeak: 'same as arenaPeak (no model of the optimised session)',
-      requested: 'timeline live bytes - weights - caller-owned inputs, per node',
+      requested: 'ortHeld.perNode[].requestedInUseBytes: the allocation plan\'s requests in use after each node',
     },
   };
 }

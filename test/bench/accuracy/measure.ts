@@ -12,7 +12,8 @@ import { repoRoot } from '../../fixtures/repo-root';
 import type { HeldoutModel } from './heldout-set';
 
 const MEASURE_VERSION = 1;
-const RUNS = 2;
+/** Runs per session: a warm-up and a measured run. */
+export const RUNS = 2;
 const TIMEOUT_MS = 9 * 60 * 1000;
 const MEMORY_LIMIT_BYTES = 16 * 2 ** 30;
 export const measuredDir = path.join(repoRoot, '.cache', 'accuracy', 'measured');

@@ -21,12 +21,14 @@ test('errors read as the estimate below or above the measured figure', () => {
   assert.equal(errorText(pair(1, 0).errorPct), '100.0% above');
 });
 
-test('the estimate side reads requested bytes per node from the profile: live minus weights minus caller-owned inputs', () => {
-  // x [2, 4] fp32 (32 B, the caller's), W1 [4, 8] + W2 [8, 3] (224 B), h [2, 8] (64 B; Relu writes
-  // it in place), y [2, 3] (24 B): the arena holds h, then h and y.
+test('the estimate side reads ORT\'s simulated figures from the profile (ortHeld)', () => {
+  // x [2, 4] fp32 (32 B, the caller's), W1 [4, 8] (128 B), W2 [8, 3] (96 B: at most 127 B, so ORT
+  // copies it into reserved arena memory), h [2, 8] (64 B; Relu writes it in place), y [2, 3]
+  // (24 B, a graph output). Requested: 96 + 64, then + 24. Chunks: 96 reserved unrounded, h and y
+  // 256 B each (RoundedBytes).
   const est = estimateFigures(mlpProfile());
-  assert.deepEqual([...est.requestedAfterNode], [['fc1', 64], ['relu', 64], ['fc2', 88]]);
-  assert.equal(est.arenaPeakBytes, 88);
+  assert.deepEqual([...est.requestedAfterNode], [['fc1', 160], ['relu', 160], ['fc2', 184]]);
+  assert.equal(est.arenaPeakBytes, 96 + 256 + 256);
   assert.equal(est.weightBytes, 224);
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { downsampleIndices, measuredSeries, panelState, phaseSpans } from '../../../extension/presentation/timeline-state';
+import { formatBytes } from '../../../extension/engine/units';
+import { downsampleIndices, measuredSeries, panelState, phaseSpans, summaryItems } from '../../../extension/presentation/timeline-state';
 import { MLP_FILE, mlpProfile, ortRun } from './fixtures';
 
 test('panel state of the inference MLP: curve, peak, table by line', () => {
@@ -58,4 +59,16 @@ test('measured series: arena in use plus the weights and inputs of the step', ()
   // weights 224 + inputs 32 at both steps.
   assert.deepEqual(m.points, [{ index: 0, bytes: 64 + 256 }, { index: 2, bytes: 88 + 256 }]);
   assert.equal(m.peakLabel, '128 B');
+});
+
+test('the summary names the parts of the device memory ONNX Runtime needs, from the profile\'s ortHeld record', () => {
+  const p = mlpProfile();
+  const held = p.ortHeld;
+  assert.ok(held, 'inference profiles carry ortHeld');
+  const item = summaryItems(p, null).find((i) => i.label === 'Device memory needed (ONNX Runtime)');
+  assert.ok(item);
+  const weights = held.deviceBytes - held.prepackedBytes - held.arenaHeldBytes + held.reservedBytes;
+  assert.equal(weights, p.totals.weightBytes);
+  assert.ok(item.value.startsWith(`${formatBytes(held.deviceBytes)}: weights ${formatBytes(weights)} + prepacked 0 B + arena held ${formatBytes(held.arenaHeldBytes)}`), item.value);
+  assert.equal(summaryItems(mlpProfile({ mode: 'train' }), null).some((i) => i.label.startsWith('Device memory')), false);
 });

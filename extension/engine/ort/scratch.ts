@@ -1,0 +1,136 @@
+// Kernel scratch: bytes an ONNX Runtime CPU kernel takes from the arena and gives back inside one
+// call, after its outputs are allocated. One entry per op, each with the source it follows; an op
+// without an entry allocates no scratch in the session the runner measures.
+import { elementCount, type Dim, type GraphNode } from '../graph';
+import type { InferredTensor } from '../shapes/types';
+
+export interface ScratchContext {
+  shapes: Map<string, InferredTensor>;
+  /** Intra-op thread pool size (ORT's default: the physical core count). */
+  intraOpThreads: number;
+}
+
+export interface ScratchEntry {
+  /** Where the formula comes from. */
+  source: string;
+  bytes(node: GraphNode, ctx: ScratchContext): number;
+}
+
+// onnxruntime/core/mlas/lib/mlasi.h, convolve.cpp
+const SGEMM_STRIDEN = 128;
+const SGEMM_STRIDEK = 128;
+/** MLAS_CONV_WORKING_BUFFER_SIZE_PER_THREAD: floats of one thread's im2col panel. */
+const CONV_WORKING_FLOATS_PER_THREAD = SGEMM_STRIDEN * SGEMM_STRIDEK;
+const SGEMM_THREAD_COMPLEXITY = 64 * 1024;
+const MAXIMUM_THREAD_COUNT = 16;
+const SGEMM_STRIDEN_THREAD_ALIGN = 16;
+
+function numbers(shape: Dim[] | null | undefined): number[] | null {
+  if (!shape || shape.some((d) => typeof d !== 'number')) return null;
+  return shape as number[];
+}
+
+function intsAttr(node: GraphNode, name: string): number[] | null {
+  const a = node.attributes[name];
+  return a?.kind === 'ints' ? a.value : null;
+}
+
+function intAttr(node: GraphNode, name: string, fallback: number): number {
+  const a = node.attributes[name];
+  return a?.kind === 'int' ? a.value : fallback;
+}
+
+interface ConvGeometry {
+  inputChannels: number; // per group
+  filterCount: number; // per group
+  kernelSize: number; // product of kernel dims
+  outputSize: number; // product of output spatial dims
+  stridesOne: boolean;
+  paddingZero: boolean;
+  dilationsOne: boolean;
+  input: number[];
+  kernel: number[];
+}
+
+function convGeometry(node: GraphNode, ctx: ScratchContext): ConvGeometry | null {
+  const x = numbers(ctx.shapes.get(node.inputs[0])?.shape);
+  const w = numbers(ctx.shapes.get(node.inputs[1])?.shape);
+  const y = numbers(ctx.shapes.get(node.outputs[0])?.shape);
+  if (!x || !w || !y || x.length < 3 || w.length !== x.length || y.length !== x.length) return null;
+  const group = intAttr(node, 'group', 1);
+  const spatial = x.length - 2;
+  const strides = intsAttr(node, 'strides') ?? new Array<number>(spatial).fill(1);
+  const pads = intsAttr(node, 'pads') ?? new Array<number>(spatial * 2).fill(0);
+  const dilations = intsAttr(node, 'dilations') ?? new Array<number>(spatial).fill(1);
+  const autoPad = node.attributes.auto_pad;
+  const padded = autoPad?.kind === 'string' && (autoPad.value === 'SAME_UPPER' || autoPad.value === 'SAME_LOWER');
+  const kernel = w.slice(2);
+  return {
+    inputChannels: x[1] / group,
+    filterCount: w[0] / group,
+    kernelSize: elementCount(kernel) ?? 0,
+    outputSize: elementCount(y.slice(2)) ?? 0,
+    stridesOne: strides.every((s) => s === 1),
+    paddingZero: !padded && pads.every((p) => p === 0),
+    dilationsOne: dilations.every((d) => d === 1),
+    input: x.slice(2),
+    kernel,
+  };
+}
+
+/** MlasConvPrepare's WorkingBufferSize in floats, for 1-D and 2-D convolutions (1-D is promoted to 2-D). */
+export function mlasConvWorkingFloats(g: ConvGeometry, threads: number): number {
+  const k = g.inputChannels * g.kernelSize;
+  const input2d = g.input.length === 1 ? [1, g.input[0]] : g.input;
+  const kernel2d = g.kernel.length === 1 ? [1, g.kernel[0]] : g.kernel;
+  if (g.stridesOne && g.paddingZero) {
+    if (k === g.inputChannels) return 0; // pointwise: GEMM straight on the input
+    if (input2d.length === 2 && g.dilationsOne && g.inputChannels === 1) {
+      if (kernel2d[1] === input2d[1]) return 0;
+      if (kernel2d[0] === input2d[0] && kernel2d[1] === 1) return 0;
+    }
+  }
+  if (g.filterCount > g.outputSize) return g.outputSize * k; // ExpandThenGemm: the whole im2col matrix
+  // ExpandThenGemmSegmented: one panel per thread slicing N.
+  const complexity = g.filterCount * g.outputSize * k;
+  let target = complexity < SGEMM_THREAD_COMPLEXITY * MAXIMUM_THREAD_COUNT
+    ? Math.floor(complexity / SGEMM_THREAD_COMPLEXITY) + 1 : MAXIMUM_THREAD_COUNT;
+  target = Math.min(target, Math.max(1, threads));
+  let strideN = Math.ceil(g.outputSize / target);
+  if (target > 1) {
+    strideN = Math.ceil(strideN / SGEMM_STRIDEN_THREAD_ALIGN) * SGEMM_STRIDEN_THREAD_ALIGN;
+    if (strideN >= g.outputSize) target = 1;
+    else if (strideN * (target - 1) >= g.outputSize) target--;
+  }
+  return target * CONV_WORKING_FLOATS_PER_THREAD;
+}
+
+export const SCRATCH_TABLE: Record<string, ScratchEntry> = {
+  Conv: {
+    source: 'onnxruntime/core/providers/cpu/nn/conv.cc (float Conv, 1-D/2-D via MlasConv) allocates MlasConvPrepare\'s '
+      + 'WorkingBufferSize floats: 0 for pointwise, the im2col matrix when filters outnumber outputs, '
+      + 'else threads x MLAS_CONV_WORKING_BUFFER_SIZE_PER_THREAD (128 x 128 floats = 64 KiB per thread)',
+    bytes(node, ctx) {
+      if (ctx.shapes.get(node.inputs[0])?.dtype !== 'float32') return 0;
+      const g = convGeometry(node, ctx);
+      if (!g || g.input.length > 2) return 0;
+      return 4 * mlasConvWorkingFloats(g, ctx.intraOpThreads);
+    },
+  },
+  ConvInteger: {
+    source: 'onnxruntime/core/providers/cpu/quantization/conv_integer.cc: an 8-bit im2col buffer of '
+      + '(C / group) x kernel size x output image size bytes, unless the kernel is 1 x ... x 1 with strides 1 and no padding',
+    bytes(node, ctx) {
+      const g = convGeometry(node, ctx);
+      if (!g) return 0;
+      if (g.kernelSize === 1 && g.stridesOne && g.paddingZero) return 0;
+      return g.inputChannels * g.kernelSize * g.outputSize;
+    },
+  },
+};
+
+/** Scratch bytes the node's kernel allocates and frees inside its call (0 when the table has no entry). */
+export function kernelScratchBytes(node: GraphNode, ctx: ScratchContext): number {
+  const entry = node.domain === '' || node.domain === 'ai.onnx' ? SCRATCH_TABLE[node.opType] : undefined;
+  return entry ? entry.bytes(node, ctx) : 0;
+}
