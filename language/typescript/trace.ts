@@ -79,3 +79,8 @@ export async function traceFile(file: string, entry: string | undefined, options
     elapsedMs: run.elapsedMs,
   };
 }
+
+/** Ends the kept trace worker, if any (none is kept yet: each trace starts its own). */
+export function stopTraceWorker(): Promise<void> {
+  return Promise.resolve();
+}
