@@ -107,30 +107,3 @@ export function verdict(g: Goal): string {
   return g.measured ? (g.met ? 'MET' : 'MISSED') : 'NOT MEASURED';
 }
 
-/**
- * Pairs of blocks for short async calls: within a pair A and B alternate run by run (ABBA...),
- * each call timed on its own, and each side's figure is the median of its `block` calls.
- */
-export async function pairedBlocks(
-  a: () => Promise<unknown>, b: () => Promise<unknown>, pairs: number, block: number, warmup = 1,
-): Promise<Paired> {
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let i = 0; i < warmup + pairs; i++) {
-    const ta: number[] = [];
-    const tb: number[] = [];
-    for (let j = 0; j < block; j++) {
-      if ((i * block + j) % 2 === 0) {
-        ta.push(await timeOnceAsync(a));
-        tb.push(await timeOnceAsync(b));
-      } else {
-        tb.push(await timeOnceAsync(b));
-        ta.push(await timeOnceAsync(a));
-      }
-    }
-    if (i < warmup) continue;
-    as.push(median(ta));
-    bs.push(median(tb));
-  }
-  return summarise(as, bs);
-}

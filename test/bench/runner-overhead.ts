@@ -1,8 +1,8 @@
 // Cost of instrumentation, as two paired comparisons (paired.ts), each with goal <= 1.10x and
 // max/min of the paired ratios < 1.3:
 //   1. ONNX Runtime's profiler, as the runner's memory pass turns it on (session-options.ts), vs a
-//      plain session with default options: both sessions live in this process and their runs
-//      are interleaved, so each pair's ratio is the profiler's cost alone;
+//      plain session with default options, in this process, a fresh session for each side of
+//      each pair, so each pair's ratio is the profiler's cost alone;
 //   2. the run time the runner reports (its timing pass, in its own process) vs a plain session in
 //      this process, one runModel call per pair: the figure users compare with their own runs.
 // Usage: node out/test/bench/runner-overhead.js [layers=8] [hidden=1024] [batch=64] [pairs=15] [runPairs=6]
@@ -14,12 +14,12 @@ import * as ort from 'onnxruntime-node';
 import { runModel } from '../../extension/runner/run';
 import { sessionOptions } from '../../extension/runner/session-options';
 import { encode, mlpModel } from '../integration/runner/models';
-import { fmtSpread, median, pairedAsync, pairedBlocks, verdict, type Goal, type Paired } from './paired';
+import { fmtSpread, median, pairedAsync, verdict, type Goal, type Paired } from './paired';
 
 const GOAL_RATIO = 1.1;
 const GOAL_STABILITY = 1.3;
-/** Runs per side in one pair of the in-process comparison (interleaved run by run). */
-const BLOCK = 5;
+/** Timed runs per side in one pair of the in-process comparison. */
+const BLOCK = 9;
 
 type Feeds = Record<string, ort.Tensor>;
 
@@ -35,16 +35,32 @@ async function timedRun(session: ort.InferenceSession, feeds: Feeds): Promise<nu
   return performance.now() - t;
 }
 
-/** Pairs of blocks: within a pair the two sessions' runs alternate, and each side's figure is its median. */
+/**
+ * Each side of a pair is a fresh session: created, one warm-up run discarded, BLOCK runs timed
+ * (their median), released. One session at a time, since an idle session's intra-op threads
+ * spin for a while after each run and would slow the other's runs if both were alive.
+ */
 async function profilerCost(bytes: Uint8Array, feeds: Feeds, pairs: number): Promise<Paired> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-bench-'));
-  const plain = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
-  const profiled = await ort.InferenceSession.create(bytes, sessionOptions(workDir, 'cpu', 'all', true));
+  const block = async (options: ort.InferenceSession.SessionOptions, profiled: boolean) => {
+    const session = await ort.InferenceSession.create(bytes, options);
+    try {
+      await session.run(feeds);
+      const times: number[] = [];
+      for (let i = 0; i < BLOCK; i++) times.push(await timedRun(session, feeds));
+      return median(times);
+    } finally {
+      if (profiled) session.endProfiling();
+      await session.release();
+    }
+  };
   try {
-    return await pairedBlocks(() => plain.run(feeds), () => profiled.run(feeds), pairs, BLOCK, 1);
+    return await pairedAsync(
+      () => block({ executionProviders: ['cpu'] }, false),
+      () => block(sessionOptions(workDir, 'cpu', 'all', true), true),
+      pairs, 1,
+    );
   } finally {
-    profiled.endProfiling();
-    await Promise.all([plain.release(), profiled.release()]);
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
@@ -92,7 +108,7 @@ async function main(): Promise<void> {
   console.log(`  model: ${layers} x (MatMul ${h}x${h} + Add + Relu) + Softmax = ${3 * layers + 1} nodes, batch ${batch}, cpu`);
   const profiler = await profilerCost(bytes, feeds, pairs);
   const g1 = goalOf('instrumented (profiling) vs plain session, same process', profiler);
-  print(`profiled session vs plain, runs interleaved, median of ${BLOCK} each per pair`, profiler, g1);
+  print(`profiled session vs plain, a fresh session per side, median of ${BLOCK} runs after a warm-up`, profiler, g1);
   const reported = await reportedVsPlain(bytes, feeds, batch, runs, runPairs);
   const g2 = goalOf('runner-reported run time vs plain session', reported);
   print(`runner's reported time (runModel, ${runs} runs, first discarded) vs plain session here`, reported, g2);
