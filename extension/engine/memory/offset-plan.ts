@@ -10,7 +10,10 @@ export interface OffsetPlan {
   idealBytes: number;
 }
 
-export function planOffsets(buffers: Buffer[], stepCount: number): OffsetPlan {
+/** What planning reads of a buffer. */
+export type PlannedBuffer = Pick<Buffer, 'bytes' | 'start' | 'end' | 'persistent'>;
+
+export function planOffsets(buffers: readonly PlannedBuffer[], stepCount: number): OffsetPlan {
   // Plain intervals of one shape: the placement loop below is quadratic in the worst case, and
   // buffers of different kinds are objects of different shapes.
   const items = buffers
