@@ -146,11 +146,13 @@ function checkBreakdown(breakdown: ByCategory, peakBytes: number): void {
  */
 export function bufferOptions(model: Model, bound: Map<string, InferredTensor>): BufferOptions {
   const symbolic = model.graph.inputs.some((i) => i.shape?.some((d) => typeof d !== 'number'));
-  const shapes = symbolic ? quietShapes(model) : bound;
+  // The unbound inference runs on the first question only: training never asks (no in-place reuse).
+  let shapes: Map<string, InferredTensor> | null = null;
+  const staticShapes = () => (shapes ??= symbolic ? quietShapes(model) : bound);
   return {
     frozen: nameList(model, FROZEN_KEY) ?? new Set(),
     parameters: nameList(model, PARAMETERS_KEY),
-    sameStaticShape: (a, b) => sameShape(shapes.get(a)?.shape ?? null, shapes.get(b)?.shape ?? null),
+    sameStaticShape: (a, b) => sameShape(staticShapes().get(a)?.shape ?? null, staticShapes().get(b)?.shape ?? null),
     kvOffload: model.metadata[KV_OFFLOAD_KEY] === 'layer',
   };
 }

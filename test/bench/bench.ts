@@ -67,7 +67,7 @@ function analysisVsDecode(s: Subject): Goal {
 function decoderSubject(): Subject {
   const bytes = encodeModel(syntheticDecoder(LLAMA3_70B));
   const settings = withDefaults({ mode: 'infer', batch: 1, seq: 4096, dims: { past_sequence: 4096, total_sequence: 8192 } });
-  return { label: '80-layer decoder (Llama-3-70B shapes, no weight data)', bytes, name: 'llama70b-synthetic', settings, pairs: 9 };
+  return { label: '80-layer decoder (Llama-3-70B shapes, no weight data)', bytes, name: 'llama70b-synthetic', settings, pairs: 15 };
 }
 
 function fileSubject(label: string, file: string, pairs: number): Subject {
@@ -108,15 +108,33 @@ function runnerGoals(): Promise<Goal[]> {
   });
 }
 
+const SECTIONS = ['analysis', 'runner', 'save', 'activation'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** `node out/test/bench/bench.js [section...]`: all sections by default. */
+function chosenSections(): Set<Section> {
+  const args = process.argv.slice(2);
+  const wrong = args.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (wrong.length > 0) throw new Error(`unknown section ${wrong.join(', ')} (sections: ${SECTIONS.join(', ')})`);
+  return new Set((args.length > 0 ? args : SECTIONS) as Section[]);
+}
+
 async function main(): Promise<void> {
+  const only = chosenSections();
   const goals: Goal[] = [];
-  for (const s of [decoderSubject(), ...realSubjects()]) goals.push(analysisVsDecode(s));
-  console.log('instrumented vs plain ONNX Runtime:');
-  goals.push(...await runnerGoals());
-  console.log('save-to-figures, samples/gpt2.ts (profileFile, as the editor calls it):');
-  goals.push(...await saveToFiguresGoals(ROOT));
-  console.log('activation (dist/extension.js):');
-  goals.push(...activationGoals(ROOT));
+  if (only.has('analysis')) for (const s of [decoderSubject(), ...realSubjects()]) goals.push(analysisVsDecode(s));
+  if (only.has('runner')) {
+    console.log('instrumented vs plain ONNX Runtime:');
+    goals.push(...await runnerGoals());
+  }
+  if (only.has('save')) {
+    console.log('save-to-figures, samples/gpt2.ts (profileFile, as the editor calls it):');
+    goals.push(...await saveToFiguresGoals(ROOT));
+  }
+  if (only.has('activation')) {
+    console.log('activation (dist/extension.js):');
+    goals.push(...activationGoals(ROOT));
+  }
   console.log('\ngoals:');
   for (const g of goals) console.log(`  ${verdict(g).padEnd(12)} ${g.name}: ${g.figure} (goal ${g.limit})`);
   const missed = goals.filter((g) => g.measured && !g.met).length;
