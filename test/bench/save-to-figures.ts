@@ -23,7 +23,7 @@ export async function saveToFiguresGoals(root: string): Promise<Goal[]> {
   const save = async () => {
     fs.writeFileSync(file, `${sample}\n// save ${++saves}\n`);
     const t0 = performance.now();
-    const out = await profileFile({ file, settings: withDefaults({}), trusted: true, timeoutMs: 60_000 });
+    const out = await profileFile({ file, settings: withDefaults({}), trusted: true, timeoutMs: 60_000, keepWorkers: true });
     if (!(out.profile.peak.bytes > 0)) throw new Error('gpt2.ts: the profile has no peak');
     return performance.now() - t0;
   };
