@@ -102,9 +102,7 @@ export function superviseChild<M = never>(spec: ChildSpec<M>): Promise<ChildRun<
 }
 
 /** One request to a kept child: its reply, or how the child ended before replying. */
-export type Answer<M> =
-  | { reply: M; stdout: OutputTail; stderr: OutputTail; elapsedMs: number }
-  | { ending: Ending; stdout: OutputTail; stderr: OutputTail; elapsedMs: number };
+export type Answer<M> = ({ reply: M } | { ending: Ending }) & { stdout: OutputTail; stderr: OutputTail; elapsedMs: number; pid: number | null };
 
 /**
  * A Node child kept alive between requests (a warm worker) under the same limits as any other:
@@ -248,7 +246,7 @@ class Supervision<M> {
   private answerOf(a: Asking<M>, r: { reply: M } | { ending: Ending }): Answer<M> {
     clearTimeout(a.timer);
     a.signal?.removeEventListener('abort', this.onAbort);
-    return { ...r, stdout: a.stdout.tail(), stderr: a.stderr.tail(), elapsedMs: Date.now() - a.started };
+    return { ...r, stdout: a.stdout.tail(), stderr: a.stderr.tail(), elapsedMs: Date.now() - a.started, pid: this.child?.pid ?? null };
   }
 
   /** Between requests: the idle limit runs, and the child keeps the caller's event loop no longer alive. */

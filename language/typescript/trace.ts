@@ -45,6 +45,8 @@ export interface TraceResult {
   /** What the model file printed: the last OUTPUT_TAIL_BYTES of it. */
   output: string;
   elapsedMs: number;
+  /** The process that traced: the same one for traces in the kept worker. */
+  workerPid: number | null;
 }
 
 export const DEFAULT_TRACE_TIMEOUT_MS = 30_000;
@@ -75,6 +77,7 @@ export async function traceFile(file: string, entry: string | undefined, options
     entries: reply.entries,
     output: answer.stdout.text,
     elapsedMs: answer.elapsedMs,
+    workerPid: answer.pid,
   };
 }
 
@@ -87,7 +90,7 @@ async function traceOnce(what: string, request: TraceRequest, timeoutMs: number,
     signal: options.signal,
     messages: checkTraceReply,
   });
-  const base = { stdout: run.stdout, stderr: run.stderr, elapsedMs: run.elapsedMs };
+  const base = { stdout: run.stdout, stderr: run.stderr, elapsedMs: run.elapsedMs, pid: run.pid };
   if (run.reply && (run.ending.kind === 'exited' || run.ending.kind === 'signalled')) return { ...base, reply: run.reply };
   return { ...base, ending: run.ending };
 }
