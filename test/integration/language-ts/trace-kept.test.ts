@@ -62,6 +62,19 @@ describe('kept trace worker', () => {
     assert.notEqual(after.workerPid, before.workerPid);
   });
 
+  it('holds the memory limit over the worker\'s life and keeps each trace\'s printing apart', async () => {
+    const MIB = 2 ** 20;
+    const quiet = await traceFile(writeModel(1), undefined, { keepWorker: true, memoryLimitBytes: 512 * MIB });
+    assert.equal(quiet.output, '');
+    const chatty = writeModel(1, "console.log('hello from forward'); return this.fcs[0].forward(x);");
+    const r = await traceFile(chatty, undefined, { keepWorker: true, memoryLimitBytes: 512 * MIB });
+    assert.equal(r.workerPid, quiet.workerPid);
+    assert.equal(r.output.split('\n').filter((l) => l === 'hello from forward').length, 1, r.output);
+    const hog = writeModel(1, 'const held: Buffer[] = []; for (let i = 0; i < 24; i++) held.push(Buffer.alloc(256 * 2 ** 20, 1)); return x;');
+    await assert.rejects(traceFile(hog, undefined, { keepWorker: true, memoryLimitBytes: 512 * MIB, timeoutMs: 60_000 }),
+      /tracing net\.ts ran out of memory: RSS [\d.]+ MiB over the limit of 512\.0 MiB$/);
+  });
+
   it('lets a caller that is done exit while the worker is idle, and the worker exits with it', () => {
     const file = writeModel(1);
     const script = `
