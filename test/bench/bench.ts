@@ -9,6 +9,7 @@
 // The held-out accuracy table is `npm run accuracy:ort`.
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeModel } from '../../extension/engine/analyze';
 import type { Model } from '../../extension/engine/graph';
@@ -121,6 +122,8 @@ function chosenSections(): Set<Section> {
 
 async function main(): Promise<void> {
   const only = chosenSections();
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
+  console.log(`machine: ${os.cpus().length} cores, load average ${load} (1, 5, 15 min); the goals hold for a quiet machine`);
   const goals: Goal[] = [];
   if (only.has('analysis')) for (const s of [decoderSubject(), ...realSubjects()]) goals.push(analysisVsDecode(s));
   if (only.has('runner')) {
