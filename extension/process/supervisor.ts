@@ -108,7 +108,7 @@ export type Answer<M> = ({ reply: M } | { ending: Ending }) & { stdout: OutputTa
  * A Node child kept alive between requests (a warm worker) under the same limits as any other:
  * the memory limit and process-tree kill over its whole life, a time limit and cancellation per
  * request (either stops the child: the user's code may be stuck in a loop), and `limits.timeoutMs`
- * as the idle time after which it is stopped. While idle it holds no reference on the caller's
+ * as the idle time after which it is stopped. Processes a request started are killed at its reply. While idle it holds no reference on the caller's
  * event loop, so a caller that is done can exit.
  */
 export interface KeptChild<M> {
@@ -293,6 +293,8 @@ class Supervision<M> {
     if (this.kept && asking) {
       this.asking = null;
       asking.resolve(this.answerOf(asking, { reply: checked.value }));
+      // What this request's user code started does not outlive the request.
+      this.tree?.signal('SIGKILL', this.spec.userCode ?? false, true);
       this.idle();
     }
   }

@@ -52,6 +52,19 @@ describe('kept trace worker', () => {
     assert.deepEqual(encodeModel(second.model), encodeModel(oneShot.model), 'kept and one-shot traces give the same ONNX bytes');
   });
 
+  it('kills what a trace started once it has replied, and keeps the worker', async () => {
+    const pidFile = path.join(dir, 'sleep.pid');
+    const spawner = writeModel(1, [
+      `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(require('child_process').spawn('sleep', ['300'], { stdio: 'ignore' }).pid));`,
+      'return this.fcs[0].forward(x);',
+    ].join(' '));
+    const r = await traceFile(spawner, undefined, { keepWorker: true });
+    const sleepPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await waitForPid(sleepPid, false, 5000);
+    assert.ok(sleepPid > 0 && !alive(sleepPid), `the model's sleep ${sleepPid} is gone`);
+    assert.ok(r.workerPid !== null && alive(r.workerPid), 'the worker itself stays');
+  });
+
   it('stops the worker at a request\'s time limit; the next trace starts a new one', async () => {
     const before = await traceFile(writeModel(1), undefined, { keepWorker: true });
     const hung = writeModel(1, 'while (true) {} return x;');
