@@ -112,8 +112,14 @@ export type Answer<M> = ({ reply: M } | { ending: Ending }) & { stdout: OutputTa
  * event loop, so a caller that is done can exit.
  */
 export interface KeptChild<M> {
-  /** Sends one request; one at a time. */
+  /**
+   * Sends one request; one at a time (see `free`). Cancelling answers the caller at once with a
+   * `cancelled` ending but leaves the request to finish, within its time limit, so the worker
+   * stays warm for the next one.
+   */
   ask(request: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Answer<M>>;
+  /** Resolves once no request is in flight (a cancelled one may still be running). */
+  free(): Promise<void>;
   readonly alive: boolean;
   /** Stops the child (SIGTERM, then SIGKILL after the grace); resolves once it has ended. */
   stop(): Promise<ChildRun<M>>;
@@ -128,6 +134,7 @@ export function superviseKept<M>(spec: Omit<ChildSpec<M>, 'signal' | 'program'> 
   supervision.start();
   return {
     ask: (request, timeoutMs, signal) => supervision.ask(request, timeoutMs, signal),
+    free: () => supervision.free(),
     get alive() {
       return supervision.alive;
     },
@@ -140,11 +147,16 @@ export function superviseKept<M>(spec: Omit<ChildSpec<M>, 'signal' | 'program'> 
 
 interface Asking<M> {
   resolve: (a: Answer<M>) => void;
+  /** The caller has its answer (the reply, an ending, or `cancelled` while the request runs on). */
+  answered: boolean;
   stdout: TailBuffer;
   stderr: TailBuffer;
   started: number;
   timer: NodeJS.Timeout;
   signal?: AbortSignal;
+  onAbort: () => void;
+  done: Promise<void>;
+  markDone: () => void;
 }
 
 function checkLimits(what: string, limits: Limits): void {
@@ -229,24 +241,41 @@ class Supervision<M> {
     if (this.asking) throw new Error(`internal: ${this.spec.what}: a request is already in flight`);
     const cap = this.spec.limits.outputBytes ?? DEFAULT_OUTPUT_BYTES;
     return new Promise((resolve) => {
+      let markDone = () => {};
+      const done = new Promise<void>((r) => (markDone = r));
       const asking: Asking<M> = {
-        resolve, stdout: new TailBuffer(cap), stderr: new TailBuffer(cap), started: Date.now(), signal,
+        resolve, answered: false, stdout: new TailBuffer(cap), stderr: new TailBuffer(cap), started: Date.now(), signal, done, markDone,
         timer: setTimeout(() => this.halt({ kind: 'timeout', limitMs: timeoutMs }, false), timeoutMs),
+        onAbort: () => this.answer(asking, { ending: { kind: 'cancelled' } }),
       };
-      if (!this.alive || signal?.aborted) return resolve(this.answerOf(asking, { ending: this.stop ?? { kind: 'cancelled' } }));
+      if (!this.alive || signal?.aborted) return this.complete(asking, { ending: this.stop ?? { kind: 'cancelled' } });
       this.asking = asking;
       this.setRef(true);
-      signal?.addEventListener('abort', this.onAbort, { once: true });
+      signal?.addEventListener('abort', asking.onAbort, { once: true });
       this.child!.send(request as object, (err) => {
         if (err) this.stderr.push(Buffer.from(`\ncannot send the request: ${err.message}\n`));
       });
     });
   }
 
-  private answerOf(a: Asking<M>, r: { reply: M } | { ending: Ending }): Answer<M> {
+  free(): Promise<void> {
+    return this.asking?.done ?? Promise.resolve();
+  }
+
+  /** Gives the caller its answer, once. */
+  private answer(a: Asking<M>, r: { reply: M } | { ending: Ending }): void {
+    if (a.answered) return;
+    a.answered = true;
+    a.resolve({ ...r, stdout: a.stdout.tail(), stderr: a.stderr.tail(), elapsedMs: Date.now() - a.started, pid: this.child?.pid ?? null });
+  }
+
+  /** The request is over: its reply came or the child ended. */
+  private complete(a: Asking<M>, r: { reply: M } | { ending: Ending }): void {
     clearTimeout(a.timer);
-    a.signal?.removeEventListener('abort', this.onAbort);
-    return { ...r, stdout: a.stdout.tail(), stderr: a.stderr.tail(), elapsedMs: Date.now() - a.started, pid: this.child?.pid ?? null };
+    a.signal?.removeEventListener('abort', a.onAbort);
+    if (this.asking === a) this.asking = null;
+    this.answer(a, r);
+    a.markDone();
   }
 
   /** Between requests: the idle limit runs, and the child keeps the caller's event loop no longer alive. */
@@ -291,8 +320,7 @@ class Supervision<M> {
     this.spec.onMessage?.(checked.value);
     const asking = this.asking;
     if (this.kept && asking) {
-      this.asking = null;
-      asking.resolve(this.answerOf(asking, { reply: checked.value }));
+      this.complete(asking, { reply: checked.value });
       // What this request's user code started does not outlive the request.
       this.tree?.signal('SIGKILL', this.spec.userCode ?? false, true);
       this.idle();
@@ -364,9 +392,7 @@ class Supervision<M> {
     this.settled = true;
     for (const t of this.timers) clearTimeout(t);
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    const asking = this.asking;
-    this.asking = null;
-    if (asking) asking.resolve(this.answerOf(asking, { ending }));
+    if (this.asking) this.complete(this.asking, { ending });
     this.spec.signal?.removeEventListener('abort', this.onAbort);
     this.child?.stdout?.destroy();
     this.child?.stderr?.destroy();

@@ -105,6 +105,8 @@ let queue: Promise<unknown> = Promise.resolve();
 
 function askKept(request: TraceRequest, timeoutMs: number, options: TraceFileOptions): Promise<Answer<TraceReply>> {
   const next = queue.then(async () => {
+    // A cancelled trace may still be running (it keeps the worker warm); wait for it.
+    await kept?.child.free();
     if (kept && (!kept.child.alive || kept.memoryBytes !== options.memoryLimitBytes)) await stopTraceWorker();
     if (!kept) {
       const child = superviseKept<TraceReply>({

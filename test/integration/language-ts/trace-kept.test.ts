@@ -65,6 +65,19 @@ describe('kept trace worker', () => {
     assert.ok(r.workerPid !== null && alive(r.workerPid), 'the worker itself stays');
   });
 
+  it('answers a cancelled trace at once and keeps the worker warm for the next', async () => {
+    const before = await traceFile(writeModel(1), undefined, { keepWorker: true });
+    const slow = writeModel(1, 'const end = Date.now() + 1500; while (Date.now() < end) {} return this.fcs[0].forward(x);');
+    const controller = new AbortController();
+    const started = Date.now();
+    const cancelled = traceFile(slow, undefined, { keepWorker: true, signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    await assert.rejects(cancelled, /cancelled/);
+    assert.ok(Date.now() - started < 1400, `answered before the trace ended (${Date.now() - started} ms)`);
+    const next = await traceFile(writeModel(2), undefined, { keepWorker: true });
+    assert.equal(next.workerPid, before.workerPid, 'the same worker, after the cancelled trace finished');
+  });
+
   it('stops the worker at a request\'s time limit; the next trace starts a new one', async () => {
     const before = await traceFile(writeModel(1), undefined, { keepWorker: true });
     const hung = writeModel(1, 'while (true) {} return x;');
