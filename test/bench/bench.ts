@@ -4,7 +4,8 @@
 //   1. analysis vs decode (goal <= 3x) on the 80-layer, 10,000-node decoder and on the largest
 //      real model in the fixtures (and the held-out set's largest graph, when it has been made);
 //   2. instrumented vs plain ONNX Runtime (runner-overhead.ts, its own process);
-//   3. save-to-figures for samples/gpt2.ts through profileFile, the editor's own entry point;
+//   3. save-to-figures for samples/gpt2.ts and samples/python/gpt_decoder.py through profileFile,
+//      the editor's own entry point;
 //   4. activation (activation.ts).
 // The held-out accuracy table is `npm run accuracy:ort`.
 import { fork } from 'node:child_process';
@@ -20,6 +21,7 @@ import { formatBytes } from '../../extension/engine/units';
 import { LLAMA3_70B, syntheticDecoder } from '../fixtures/synthetic-decoder';
 import { activationGoals } from './activation';
 import { fmtSpread, pairedSync, verdict, type Goal } from './paired';
+import { pythonSaveGoals } from './python-save';
 import { saveToFiguresGoals } from './save-to-figures';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -109,7 +111,7 @@ function runnerGoals(): Promise<Goal[]> {
   });
 }
 
-const SECTIONS = ['analysis', 'runner', 'save', 'activation'] as const;
+const SECTIONS = ['analysis', 'runner', 'save', 'python', 'activation'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `node out/test/bench/bench.js [section...]`: all sections by default. */
@@ -133,6 +135,10 @@ async function main(): Promise<void> {
   if (only.has('save')) {
     console.log('save-to-figures, samples/gpt2.ts (profileFile, as the editor calls it):');
     goals.push(...await saveToFiguresGoals(ROOT));
+  }
+  if (only.has('python')) {
+    console.log('re-profile after an edit, samples/python/gpt_decoder.py (profileFile, as the editor calls it):');
+    goals.push(...await pythonSaveGoals(ROOT));
   }
   if (only.has('activation')) {
     console.log('activation (dist/extension.js):');
