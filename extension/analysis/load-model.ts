@@ -27,6 +27,8 @@ export interface LoadOptions {
   pythonPath?: string;
   /** Default: every setting was chosen (front ends keep them all). */
   given?: GivenSettings;
+  /** Trace TypeScript models in the kept worker (the editor: one profile after another). */
+  keepWorkers?: boolean;
 }
 
 export interface LoadedModel {

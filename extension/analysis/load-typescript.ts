@@ -8,6 +8,6 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
   if (!options.trusted) {
     throw new MemlensError(`${file}: tracing a TypeScript model runs its code, which is off in an untrusted workspace`);
   }
-  const r = await traceFile(file, options.entry, { timeoutMs: options.timeoutMs, signal: options.signal });
+  const r = await traceFile(file, options.entry, { timeoutMs: options.timeoutMs, signal: options.signal, keepWorker: options.keepWorkers });
   return { model: r.model, entry: r.entry.name, kind: 'typescript' };
 }

@@ -96,7 +96,8 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
   };
 }
 
-function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
+/** ONNX Runtime's held figures for an analysed inference pass (exported for the bench, which times it). */
+export function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
   const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
   return ortHeldFigures(
     { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes },

@@ -11,8 +11,9 @@ import { sourceRewriter } from '../../language/source-rewrites';
 import { DEFAULT_RUNS } from '../runner/run';
 import type { ProviderChoice } from '../runner/types';
 import { modelEntries } from './model-entries';
+import { stopTraceWorker } from '../../language/typescript/trace';
 
-export { profileFile, modelEntries, suggestForFile, fitForFile, writeRewrittenOnnx, textHash, sourceRewriter };
+export { profileFile, modelEntries, suggestForFile, fitForFile, writeRewrittenOnnx, textHash, sourceRewriter, stopTraceWorker };
 
 export interface MeasureRequest extends ProfileRequest {
   ep: ProviderChoice;

@@ -118,13 +118,16 @@ export class ProcessTree {
     return { residentBytes, rootPeakBytes, readable };
   }
 
-  /** Sends `sig` to the group and to every process of the run found now; returns how many were signalled. */
-  signal(sig: NodeJS.Signals, sweep: boolean): number {
+  /**
+   * Sends `sig` to the group and to every process of the run found now; returns how many were
+   * signalled. `spareRoot`: everything but the root itself (what a kept worker's request left).
+   */
+  signal(sig: NodeJS.Signals, sweep: boolean, spareRoot = false): number {
     let sent = 0;
     // The group outlives its leader while members remain; a live process with the leader's pid
     // but another start time is not ours, nor is the group it may lead.
     const leader = readStat(this.root);
-    if (leader === null || leader.start === this.rootStart) {
+    if (!spareRoot && (leader === null || leader.start === this.rootStart)) {
       try {
         process.kill(-this.root, sig);
         sent++;
@@ -137,7 +140,7 @@ export class ProcessTree {
     const targets = new Map(this.members);
     if (stats && this.marker) for (const [pid, st] of stats) if (!targets.has(pid) && this.carriesMarker(pid)) targets.set(pid, st.start);
     for (const [pid, start] of targets) {
-      if (pid === process.pid || readStat(pid)?.start !== start) continue;
+      if (pid === process.pid || (spareRoot && pid === this.root) || readStat(pid)?.start !== start) continue;
       try {
         process.kill(pid, sig);
         sent++;

@@ -98,7 +98,65 @@ export function heapLimitBytes(memoryBytes: number): number {
 
 export function superviseChild<M = never>(spec: ChildSpec<M>): Promise<ChildRun<M>> {
   checkLimits(spec.what, spec.limits);
-  return new Promise((resolve) => new Supervision(spec, resolve).start());
+  return new Promise((resolve) => new Supervision(spec, resolve, false).start());
+}
+
+/** One request to a kept child: its reply, or how the child ended before replying. */
+export type Answer<M> = ({ reply: M } | { ending: Ending }) & { stdout: OutputTail; stderr: OutputTail; elapsedMs: number; pid: number | null };
+
+/**
+ * A Node child kept alive between requests (a warm worker) under the same limits as any other:
+ * the memory limit and process-tree kill over its whole life, a time limit and cancellation per
+ * request (either stops the child: the user's code may be stuck in a loop), and `limits.timeoutMs`
+ * as the idle time after which it is stopped. Processes a request started are killed at its reply. While idle it holds no reference on the caller's
+ * event loop, so a caller that is done can exit.
+ */
+export interface KeptChild<M> {
+  /**
+   * Sends one request; one at a time (see `free`). Cancelling answers the caller at once with a
+   * `cancelled` ending but leaves the request to finish, within its time limit, so the worker
+   * stays warm for the next one.
+   */
+  ask(request: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Answer<M>>;
+  /** Resolves once no request is in flight (a cancelled one may still be running). */
+  free(): Promise<void>;
+  readonly alive: boolean;
+  /** Stops the child (SIGTERM, then SIGKILL after the grace); resolves once it has ended. */
+  stop(): Promise<ChildRun<M>>;
+}
+
+export function superviseKept<M>(spec: Omit<ChildSpec<M>, 'signal' | 'program'> & { program: { kind: 'node'; module: string; serialization?: 'json' | 'advanced' } }): KeptChild<M> {
+  checkLimits(spec.what, spec.limits);
+  let supervision!: Supervision<M>;
+  const ended = new Promise<ChildRun<M>>((resolve) => {
+    supervision = new Supervision({ ...spec, program: { ...spec.program, request: null } }, resolve, true);
+  });
+  supervision.start();
+  return {
+    ask: (request, timeoutMs, signal) => supervision.ask(request, timeoutMs, signal),
+    free: () => supervision.free(),
+    get alive() {
+      return supervision.alive;
+    },
+    stop: () => {
+      supervision.halt({ kind: 'cancelled' }, false);
+      return ended;
+    },
+  };
+}
+
+interface Asking<M> {
+  resolve: (a: Answer<M>) => void;
+  /** The caller has its answer (the reply, an ending, or `cancelled` while the request runs on). */
+  answered: boolean;
+  stdout: TailBuffer;
+  stderr: TailBuffer;
+  started: number;
+  timer: NodeJS.Timeout;
+  signal?: AbortSignal;
+  onAbort: () => void;
+  done: Promise<void>;
+  markDone: () => void;
 }
 
 function checkLimits(what: string, limits: Limits): void {
@@ -126,8 +184,10 @@ class Supervision<M> {
   private polls = 0;
   private settled = false;
   private readonly onAbort = () => this.halt({ kind: 'cancelled' }, false);
+  private asking: Asking<M> | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly spec: ChildSpec<M>, private readonly resolve: (run: ChildRun<M>) => void) {
+  constructor(private readonly spec: ChildSpec<M>, private readonly resolve: (run: ChildRun<M>) => void, private readonly kept: boolean) {
     this.memoryBytes = spec.limits.memoryBytes ?? defaultMemoryLimit();
     const cap = spec.limits.outputBytes ?? DEFAULT_OUTPUT_BYTES;
     this.stdout = new TailBuffer(cap);
@@ -144,8 +204,14 @@ class Supervision<M> {
       return this.finish({ kind: 'not-started', reason: e instanceof Error ? e.message : String(e), notFound: false });
     }
     this.child = child;
-    child.stdout?.on('data', (d: Buffer) => this.stdout.push(d));
-    child.stderr?.on('data', (d: Buffer) => this.stderr.push(d));
+    child.stdout?.on('data', (d: Buffer) => {
+      this.stdout.push(d);
+      this.asking?.stdout.push(d);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr.push(d);
+      this.asking?.stderr.push(d);
+    });
     child.on('message', (m: unknown) => this.receive(m));
     child.on('error', (e: NodeJS.ErrnoException) => {
       // Only a failed start leaves no exit event to wait for.
@@ -157,12 +223,76 @@ class Supervision<M> {
     this.spec.onStart?.(child.pid);
     this.poll();
     this.timers.push(setInterval(() => this.poll(), POLL_MS));
+    if (this.kept) return this.idle();
     this.timers.push(setTimeout(() => this.halt({ kind: 'timeout', limitMs: this.spec.limits.timeoutMs }, false), this.spec.limits.timeoutMs));
     this.spec.signal?.addEventListener('abort', this.onAbort, { once: true });
     if (this.spec.program.kind === 'node') {
       child.send(this.spec.program.request as object, (err) => {
         if (err) this.stderr.push(Buffer.from(`\ncannot send the request: ${err.message}\n`));
       });
+    }
+  }
+
+  get alive(): boolean {
+    return !this.settled && !this.stop && !this.exit;
+  }
+
+  ask(request: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Answer<M>> {
+    if (this.asking) throw new Error(`internal: ${this.spec.what}: a request is already in flight`);
+    const cap = this.spec.limits.outputBytes ?? DEFAULT_OUTPUT_BYTES;
+    return new Promise((resolve) => {
+      let markDone = () => {};
+      const done = new Promise<void>((r) => (markDone = r));
+      const asking: Asking<M> = {
+        resolve, answered: false, stdout: new TailBuffer(cap), stderr: new TailBuffer(cap), started: Date.now(), signal, done, markDone,
+        timer: setTimeout(() => this.halt({ kind: 'timeout', limitMs: timeoutMs }, false), timeoutMs),
+        onAbort: () => this.answer(asking, { ending: { kind: 'cancelled' } }),
+      };
+      if (!this.alive || signal?.aborted) return this.complete(asking, { ending: this.stop ?? { kind: 'cancelled' } });
+      this.asking = asking;
+      this.setRef(true);
+      signal?.addEventListener('abort', asking.onAbort, { once: true });
+      this.child!.send(request as object, (err) => {
+        if (err) this.stderr.push(Buffer.from(`\ncannot send the request: ${err.message}\n`));
+      });
+    });
+  }
+
+  free(): Promise<void> {
+    return this.asking?.done ?? Promise.resolve();
+  }
+
+  /** Gives the caller its answer, once. */
+  private answer(a: Asking<M>, r: { reply: M } | { ending: Ending }): void {
+    if (a.answered) return;
+    a.answered = true;
+    a.resolve({ ...r, stdout: a.stdout.tail(), stderr: a.stderr.tail(), elapsedMs: Date.now() - a.started, pid: this.child?.pid ?? null });
+  }
+
+  /** The request is over: its reply came or the child ended. */
+  private complete(a: Asking<M>, r: { reply: M } | { ending: Ending }): void {
+    clearTimeout(a.timer);
+    a.signal?.removeEventListener('abort', a.onAbort);
+    if (this.asking === a) this.asking = null;
+    this.answer(a, r);
+    a.markDone();
+  }
+
+  /** Between requests: the idle limit runs, and the child keeps the caller's event loop no longer alive. */
+  private idle(): void {
+    this.idleTimer = setTimeout(() => this.halt({ kind: 'timeout', limitMs: this.spec.limits.timeoutMs }, false), this.spec.limits.timeoutMs);
+    this.setRef(false);
+  }
+
+  private setRef(on: boolean): void {
+    if (on && this.idleTimer) clearTimeout(this.idleTimer);
+    const handles: ({ ref(): unknown; unref(): unknown } | null | undefined)[] = [
+      this.child, this.child?.channel, this.child?.stdout as { ref(): unknown; unref(): unknown } | null, this.child?.stderr as { ref(): unknown; unref(): unknown } | null,
+      ...this.timers, this.idleTimer,
+    ];
+    for (const h of handles) {
+      if (on) h?.ref();
+      else h?.unref();
     }
   }
 
@@ -188,6 +318,13 @@ class Supervision<M> {
     if (!checked.ok) return this.halt({ kind: 'invalid-message', reason: checked.reason }, true);
     this.reply = checked.value;
     this.spec.onMessage?.(checked.value);
+    const asking = this.asking;
+    if (this.kept && asking) {
+      this.complete(asking, { reply: checked.value });
+      // What this request's user code started does not outlive the request.
+      this.tree?.signal('SIGKILL', this.spec.userCode ?? false, true);
+      this.idle();
+    }
   }
 
   private poll(): void {
@@ -204,7 +341,7 @@ class Supervision<M> {
   }
 
   /** Stops the run for `why`: SIGKILL at once, or SIGTERM and SIGKILL after the grace period. */
-  private halt(why: Ending, immediately: boolean): void {
+  halt(why: Ending, immediately: boolean): void {
     if (this.stop || this.exit || this.settled) return;
     this.stop = why;
     this.signalAll(immediately ? 'SIGKILL' : 'SIGTERM');
@@ -254,6 +391,8 @@ class Supervision<M> {
     if (this.settled) return;
     this.settled = true;
     for (const t of this.timers) clearTimeout(t);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.asking) this.complete(this.asking, { ending });
     this.spec.signal?.removeEventListener('abort', this.onAbort);
     this.child?.stdout?.destroy();
     this.child?.stderr?.destroy();

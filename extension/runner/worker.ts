@@ -13,6 +13,7 @@ import { makeInputData, ORT_TENSOR_TYPE, planInputs } from './inputs';
 import { arenaHeld, median, nodesByRun, parseTrace, peakFromNodes } from './profile-events';
 import { currentEnvironment, planProviders } from './providers';
 import { readProcMemory } from '../process/proc-memory';
+import { sessionOptions } from './session-options';
 import type {
   InputSpec, NodeMeasurement, OptimisationLevel, ProviderAttempt, ProviderName, SessionFigures, WorkerMessage,
   WorkerRequest, WorkerStart,
@@ -88,18 +89,6 @@ function makeFeeds(specs: InputSpec[], seed: number): Feeds {
   return feeds;
 }
 
-function sessionOptions(req: WorkerRequest, ep: ProviderName, level: OptimisationLevel, profiled: boolean): ort.InferenceSession.SessionOptions {
-  const base: ort.InferenceSession.SessionOptions = { executionProviders: [ep], graphOptimizationLevel: level, logSeverityLevel: 3 };
-  if (profiled) {
-    base.enableProfiling = true;
-    base.profileFilePrefix = path.join(req.workDir, `profile-${ep}-${level}`);
-  }
-  if (level === 'all') return base;
-  // Attribution: every allocation visible per node (no memory pattern block), weights counted
-  // as parameters rather than hidden in prepacked copies.
-  return { ...base, enableCpuMemArena: true, enableMemPattern: false, extra: { session: { disable_prepacking: '1' } } };
-}
-
 interface Pass {
   sessionCreateMs: number;
   runWallMs: number[];
@@ -116,7 +105,7 @@ async function pass(
   const t0 = performance.now();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(modelPath, sessionOptions(req, ep, level, profiled));
+    session = await ort.InferenceSession.create(modelPath, sessionOptions(req.workDir, ep, level, profiled));
   } catch (e) {
     if (ep === 'cpu') throw new MemlensError(`${req.where}: ONNX Runtime cannot load the model: ${ortMessage(e)}`);
     throw new ProviderFailure(`failed to start: ${ortMessage(e)}`);

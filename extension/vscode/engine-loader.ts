@@ -19,3 +19,8 @@ export function engine(): EngineApi {
   }
   return loaded;
 }
+
+/** The engine if something has loaded it already (shutting down must not load it). */
+export function loadedEngine(): EngineApi | undefined {
+  return loaded;
+}

@@ -75,7 +75,7 @@ export class Profiler implements vscode.Disposable {
           try {
             const request = {
               file: uri.fsPath, entry, settings: analysis, given: givenSettings(uri, override), trusted: vscode.workspace.isTrusted,
-              timeoutMs: settings.timeoutMs, signal: controller.signal, pythonPath: settings.pythonPath || undefined,
+              timeoutMs: settings.timeoutMs, signal: controller.signal, pythonPath: settings.pythonPath || undefined, keepWorkers: true,
             };
             return measuring
               ? await engine().measureFile({ ...request, ep: settings.executionProvider })

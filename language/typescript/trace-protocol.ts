@@ -8,6 +8,9 @@ import {
   anyObject, arrayOf, bytes, count, CheckError, nullable, num, object, oneOf, optional, str, tagged, variant, type Check,
 } from '../../extension/process/check';
 
+/** Set for a kept trace worker: it serves one request after another instead of exiting. */
+export const KEPT_ENV = 'MEMLENS_TRACE_KEPT';
+
 export interface TraceRequest {
   file: string;
   /** Export name; undefined: the first entry the file declares. */

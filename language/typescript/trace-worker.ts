@@ -11,7 +11,7 @@ import { parseFrames } from './api/source-location';
 import { displayPath } from './display-path';
 import { readSafetensors } from './safetensors';
 import { installTsLoader } from './ts-loader';
-import type { TraceReply, TraceRequest } from './trace-protocol';
+import { KEPT_ENV, type TraceReply, type TraceRequest } from './trace-protocol';
 
 const userFiles = installTsLoader(path.join(__dirname, 'api', 'nn.js'));
 
@@ -109,7 +109,28 @@ function exitFlushed(): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(0)));
 }
 
-process.once('message', (req: TraceRequest) => {
-  const reply = handle(req);
-  process.send?.(reply, exitFlushed);
-});
+/**
+ * Each trace of a kept worker loads the user's files afresh (their module state starts clean), so
+ * they leave the require cache; the transpile cache keeps every file whose text is unchanged.
+ */
+function forgetUserFiles(): void {
+  for (const file of userFiles) delete require.cache[file];
+  userFiles.clear();
+}
+
+/** Replies after what the model printed has been handed to the pipes. */
+function replyFlushed(reply: TraceReply): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.send?.(reply)));
+}
+
+if (process.env[KEPT_ENV] === '1') {
+  process.on('message', (req: TraceRequest) => {
+    forgetUserFiles();
+    replyFlushed(handle(req));
+  });
+} else {
+  process.once('message', (req: TraceRequest) => {
+    const reply = handle(req);
+    process.send?.(reply, exitFlushed);
+  });
+}

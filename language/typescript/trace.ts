@@ -6,11 +6,11 @@ import type { DType, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import { endingError, lastLine, oneLine } from '../../extension/process/ending';
-import { superviseChild } from '../../extension/process/supervisor';
+import { superviseChild, superviseKept, type Answer, type KeptChild } from '../../extension/process/supervisor';
 import type { Config } from './api/entry';
 import type { EntryDescription } from './api/trace-model';
 import { displayPath } from './display-path';
-import { checkTraceReply, type TraceReply, type TraceRequest } from './trace-protocol';
+import { checkTraceReply, KEPT_ENV, type TraceReply, type TraceRequest } from './trace-protocol';
 
 export interface TraceFileOptions {
   /** Kill the trace after this long (default 30 000 ms). */
@@ -28,6 +28,12 @@ export interface TraceFileOptions {
   signal?: AbortSignal;
   /** Resident bytes the tracer and what it starts may hold; default three quarters of the machine's memory. */
   memoryLimitBytes?: number;
+  /**
+   * Trace in the kept worker (started on first use, then reused): TypeScript and the model API
+   * stay loaded and unchanged files are not transpiled again. The editor sets it; the CLI traces
+   * once and exits, so it starts a worker of its own.
+   */
+  keepWorker?: boolean;
 }
 
 export interface TraceResult {
@@ -39,6 +45,8 @@ export interface TraceResult {
   /** What the model file printed: the last OUTPUT_TAIL_BYTES of it. */
   output: string;
   elapsedMs: number;
+  /** The process that traced: the same one for traces in the kept worker. */
+  workerPid: number | null;
 }
 
 export const DEFAULT_TRACE_TIMEOUT_MS = 30_000;
@@ -56,26 +64,70 @@ export async function traceFile(file: string, entry: string | undefined, options
     ...(options.weights ? { weights: path.resolve(options.weights) } : {}),
   };
   const what = `tracing ${path.basename(absolute)}`;
-  const run = await superviseChild<TraceReply>({
-    what,
-    program: { kind: 'node', module: path.join(__dirname, 'trace-worker.js'), request, serialization: 'advanced' },
-    limits: { timeoutMs: options.timeoutMs ?? DEFAULT_TRACE_TIMEOUT_MS, memoryBytes: options.memoryLimitBytes, outputBytes: OUTPUT_TAIL_BYTES },
-    userCode: true,
-    signal: options.signal,
-    messages: checkTraceReply,
-  });
-  const reply = run.reply;
-  // The worker exits once it has replied; a reply stands unless a limit stopped the run.
-  if (!reply || !(run.ending.kind === 'exited' || run.ending.kind === 'signalled')) {
-    throw endingError(what, run.ending, { lastError: lastLine(run.stderr.text) });
-  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TRACE_TIMEOUT_MS;
+  const answer = options.keepWorker ? await askKept(request, timeoutMs, options) : await traceOnce(what, request, timeoutMs, options);
+  // A reply stands unless a limit stopped the run (a one-shot worker exits once it has replied).
+  if (!('reply' in answer)) throw endingError(what, answer.ending, { lastError: lastLine(answer.stderr.text) });
+  const reply = answer.reply;
   if (!reply.ok) throw new MemlensError(oneLine(reply.message));
   return {
     file: absolute,
     model: decodeModel(reply.model, displayPath(absolute)),
     entry: reply.description,
     entries: reply.entries,
-    output: run.stdout.text,
-    elapsedMs: run.elapsedMs,
+    output: answer.stdout.text,
+    elapsedMs: answer.elapsedMs,
+    workerPid: answer.pid,
   };
+}
+
+async function traceOnce(what: string, request: TraceRequest, timeoutMs: number, options: TraceFileOptions): Promise<Answer<TraceReply>> {
+  const run = await superviseChild<TraceReply>({
+    what,
+    program: { kind: 'node', module: WORKER, request, serialization: 'advanced' },
+    limits: { timeoutMs, memoryBytes: options.memoryLimitBytes, outputBytes: OUTPUT_TAIL_BYTES },
+    userCode: true,
+    signal: options.signal,
+    messages: checkTraceReply,
+  });
+  const base = { stdout: run.stdout, stderr: run.stderr, elapsedMs: run.elapsedMs, pid: run.pid };
+  if (run.reply && (run.ending.kind === 'exited' || run.ending.kind === 'signalled')) return { ...base, reply: run.reply };
+  return { ...base, ending: run.ending };
+}
+
+const WORKER = path.join(__dirname, 'trace-worker.js');
+/** A kept worker idle this long is stopped (it holds TypeScript and the model API in memory). */
+const KEPT_IDLE_MS = 10 * 60_000;
+
+let kept: { child: KeptChild<TraceReply>; memoryBytes: number | undefined } | null = null;
+/** Requests to the kept worker, one after another. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function askKept(request: TraceRequest, timeoutMs: number, options: TraceFileOptions): Promise<Answer<TraceReply>> {
+  const next = queue.then(async () => {
+    // A cancelled trace may still be running (it keeps the worker warm); wait for it.
+    await kept?.child.free();
+    if (kept && (!kept.child.alive || kept.memoryBytes !== options.memoryLimitBytes)) await stopTraceWorker();
+    if (!kept) {
+      const child = superviseKept<TraceReply>({
+        what: 'TypeScript trace worker',
+        program: { kind: 'node', module: WORKER, serialization: 'advanced' },
+        limits: { timeoutMs: KEPT_IDLE_MS, memoryBytes: options.memoryLimitBytes, outputBytes: OUTPUT_TAIL_BYTES },
+        env: { [KEPT_ENV]: '1' },
+        userCode: true,
+        messages: checkTraceReply,
+      });
+      kept = { child, memoryBytes: options.memoryLimitBytes };
+    }
+    return kept.child.ask(request, timeoutMs, options.signal);
+  });
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/** Ends the kept trace worker, if one is running; the next kept trace starts a new one. */
+export async function stopTraceWorker(): Promise<void> {
+  const k = kept;
+  kept = null;
+  if (k?.child.alive) await k.child.stop();
 }

@@ -15,8 +15,27 @@ interface LoaderInternals {
 
 const API_SPECIFIERS = new Set(['memlens/nn', 'memlens/nn.js']);
 
-/** Installs the loader; returns the set of user files it has transpiled (absolute paths). */
-export function installTsLoader(apiEntry: string): Set<string> {
+/**
+ * Transpiled output by file, kept while its source text stays the same: a warm trace worker
+ * re-transpiles only the files that changed since the last trace.
+ */
+export class TranspileCache {
+  private readonly entries = new Map<string, { source: string; output: string }>();
+  /** Files transpiled (not served from the cache) so far. */
+  transpiled = 0;
+
+  get(source: string, filename: string): string {
+    const hit = this.entries.get(filename);
+    if (hit && hit.source === source) return hit.output;
+    const output = transpile(source, filename);
+    this.transpiled++;
+    this.entries.set(filename, { source, output });
+    return output;
+  }
+}
+
+/** Installs the loader; returns the set of user files it has loaded (absolute paths). */
+export function installTsLoader(apiEntry: string, cache = new TranspileCache()): Set<string> {
   process.setSourceMapsEnabled(true);
   const userFiles = new Set<string>();
   const internals = NodeModule as unknown as LoaderInternals;
@@ -24,7 +43,7 @@ export function installTsLoader(apiEntry: string): Set<string> {
   internals._resolveFilename = (request, parent, ...rest) => (API_SPECIFIERS.has(request) ? apiEntry : resolve.call(NodeModule, request, parent, ...rest));
   internals._extensions['.ts'] = (m, filename) => {
     userFiles.add(filename);
-    m._compile(transpile(fs.readFileSync(filename, 'utf8'), filename), filename);
+    m._compile(cache.get(fs.readFileSync(filename, 'utf8'), filename), filename);
   };
   return userFiles;
 }

@@ -1,7 +1,9 @@
 // Where in the user's code an op was called: the innermost stack frame outside MemLens's own
 // model API and tracer. Stack strings are used (not structured call sites) because Node maps
 // them through source maps, so a transpiled `.ts` model reports its original lines.
+import { findSourceMap, type SourceMapping } from 'module';
 import * as path from 'path';
+import { fileURLToPath } from 'url';
 import type { SourceLocation } from '../../../extension/engine/graph';
 
 /**
@@ -47,9 +49,46 @@ export function userFrame(stack: string | undefined): Frame | null {
   return null;
 }
 
-/** The user frame calling into the API right now. */
+/**
+ * The user frame calling into the API right now. It is asked for at every op of a trace, so it
+ * reads V8's call sites instead of a stack string: formatting a string maps and prints every
+ * frame, where this maps one frame at a time through its source map (as Node does for stack
+ * strings: the same entry, the same 1-based line and column) until it meets a user frame.
+ */
 export function callerLocation(): Frame | null {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, callerLocation);
-  return userFrame(holder.stack);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- only put back, never called here
+  const previous = Error.prepareStackTrace;
+  let sites: NodeJS.CallSite[] = [];
+  Error.prepareStackTrace = (_error, callSites) => {
+    sites = callSites;
+    return '';
+  };
+  try {
+    const holder: { stack?: string } = {};
+    Error.captureStackTrace(holder, callerLocation);
+    void holder.stack; // reading the stack is what runs prepareStackTrace
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
+  for (const site of sites) {
+    const frame = mappedFrame(site);
+    if (frame && isUserFrame(frame)) return frame;
+  }
+  return null;
+}
+
+function mappedFrame(site: NodeJS.CallSite): Frame | null {
+  const file = site.getFileName();
+  const line = site.getLineNumber();
+  const column = site.getColumnNumber();
+  if (!file || line === null || column === null) return null;
+  const map = process.sourceMapsEnabled ? findSourceMap(file) : undefined;
+  if (map) {
+    const entry = map.findEntry(line - 1, column - 1) as Partial<SourceMapping>;
+    if (entry.originalSource && entry.originalLine !== undefined && entry.originalColumn !== undefined) {
+      const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : entry.originalSource;
+      return { file: source, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+    }
+  }
+  return { file: file.startsWith('file://') ? fileURLToPath(file) : file, line, column };
 }

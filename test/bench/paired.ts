@@ -1,0 +1,109 @@
+// Paired A/B timing for `npm run bench`. Each pair times A and B back to back, alternating which
+// goes first (ABBA), so load from other processes and slow drift fall on both alike; the figure is
+// the ratio within each pair, summarised as median, min and max over the pairs. Warm-up pairs
+// (JIT, caches, first allocations) are run and discarded.
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface Paired {
+  aMs: Spread;
+  bMs: Spread;
+  /** b / a within each pair. */
+  ratio: Spread;
+  pairs: number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function spread(xs: number[]): Spread {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+function timeOnce(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+async function timeOnceAsync(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function summarise(a: number[], b: number[]): Paired {
+  return { aMs: spread(a), bMs: spread(b), ratio: spread(b.map((x, i) => x / a[i])), pairs: a.length };
+}
+
+export function pairedSync(a: () => void, b: () => void, pairs: number, warmup = 1): Paired {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < warmup + pairs; i++) {
+    let ta: number;
+    let tb: number;
+    if (i % 2 === 0) {
+      ta = timeOnce(a);
+      tb = timeOnce(b);
+    } else {
+      tb = timeOnce(b);
+      ta = timeOnce(a);
+    }
+    if (i < warmup) continue;
+    as.push(ta);
+    bs.push(tb);
+  }
+  return summarise(as, bs);
+}
+
+/** As pairedSync; each side's figure in a pair may be a block (the caller returns its own ms). */
+export async function pairedAsync(
+  a: () => Promise<number | void>, b: () => Promise<number | void>, pairs: number, warmup = 1,
+): Promise<Paired> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  const one = async (fn: () => Promise<number | void>) => {
+    let own: number | void = undefined;
+    const wall = await timeOnceAsync(async () => { own = await fn(); });
+    return typeof own === 'number' ? own : wall;
+  };
+  for (let i = 0; i < warmup + pairs; i++) {
+    let ta: number;
+    let tb: number;
+    if (i % 2 === 0) {
+      ta = await one(a);
+      tb = await one(b);
+    } else {
+      tb = await one(b);
+      ta = await one(a);
+    }
+    if (i < warmup) continue;
+    as.push(ta);
+    bs.push(tb);
+  }
+  return summarise(as, bs);
+}
+
+export const fmtSpread = (s: Spread, digits: number, unit = '') =>
+  `${s.median.toFixed(digits)}${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
+
+/** A speed goal and whether this run met it. `measured: false` says it could not be measured here. */
+export interface Goal {
+  name: string;
+  figure: string;
+  limit: string;
+  met: boolean;
+  measured: boolean;
+}
+
+export function verdict(g: Goal): string {
+  return g.measured ? (g.met ? 'MET' : 'MISSED') : 'NOT MEASURED';
+}
+
