@@ -1,5 +1,6 @@
 // The profile: the engine's one output, plain data, serialised as schema `memlens.profile/1`.
 import type { TorchMeasuredFigures } from './measured-torch';
+import type { OrtHeldFigures } from './ort/held-figures';
 import type { Mode, OptimizerKind, Precision } from './settings';
 
 export type Phase = 'forward' | 'backward' | 'optimizer';
@@ -96,9 +97,10 @@ export interface MeasuredSession {
 export interface MeasuredComparison {
   estimatedPeakBytes: number;
   measuredPeakBytes: number;
-  /** (measured - estimated) / measured, in percent. */
+  /** (measured - estimated) / measured, in percent: positive when the estimate is below measured. */
   differencePct: number;
   withinTarget: boolean;
+  /** Within target, or brought within it by notes computed from the estimate's own figures. */
   explained: boolean;
   /** One line per finding. */
   summary: string[];
@@ -162,6 +164,8 @@ export interface Profile {
   unknownTensors: number;
   warnings: string[];
   measured?: MeasuredFigures | TorchMeasuredFigures;
+  /** What ONNX Runtime holds for this pass, simulated from its planner and arena rules (engine/ort). */
+  ortHeld?: OrtHeldFigures;
 }
 
 export function emptyByCategory(): ByCategory {
