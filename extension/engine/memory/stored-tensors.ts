@@ -4,6 +4,18 @@
 // lifetime, whichever branch runs, so all of them count as weight bytes.
 import { dtypeBits, elementCount, type Graph, type GraphNode, type Initializer } from '../graph';
 
+/**
+ * ONNX Runtime uses a stored tensor of more than this many bytes in place (in-memory external data,
+ * `kSmallTensorExternalDataThreshold` in tensorprotoutils.h) and copies smaller ones into its
+ * arena when the session loads, so those count in `mem_bytes_requested_in_use` for every run.
+ */
+export const ORT_SMALL_TENSOR_BYTES = 127;
+
+/** Where a stored tensor of these bytes sits: beside the arena (`weights`) or inside it (`other`). */
+export function storedCategory(bytes: number): 'weights' | 'other' {
+  return bytes > ORT_SMALL_TENSOR_BYTES ? 'weights' : 'other';
+}
+
 export interface StoredTensor {
   /** Unique within the model: `<control-flow node>/<body graph>/<name>`. */
   key: string;

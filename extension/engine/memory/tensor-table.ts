@@ -6,7 +6,7 @@ import type { Category } from '../profile';
 import type { AnalysisSettings } from '../settings';
 import type { InferredTensor } from '../shapes/types';
 import { isKvName, KV_KEY } from './kv';
-import { bodyStoredTensors, isFill } from './stored-tensors';
+import { bodyStoredTensors, isFill, storedCategory } from './stored-tensors';
 
 export interface TensorRecord {
   name: string;
@@ -78,15 +78,16 @@ export function buildTensorTable(
     const isFloat = t !== undefined && FLOAT_TYPES.has(t.dtype);
     const isConstant = constant !== null;
     const isWeight = isInitializer || isConstant;
-    if (isConstant) category = 'weights';
     const value = constant?.attributes.value;
     const init = isInitializer ? g.initializers.get(name) : value?.kind === 'tensor' ? value.value : undefined;
     const known = elements !== null && t !== undefined && t.dtype !== 'undefined';
     if (!known) unknown++;
     const bits = t ? effectiveBits(t.dtype, settings) : 0;
+    const bytes = known ? Math.ceil((elements * bits) / 8) : 0;
+    if (isWeight && known) category = storedCategory(bytes);
     tensors.set(name, {
       name,
-      bytes: known ? Math.ceil((elements * bits) / 8) : 0,
+      bytes,
       known,
       elements: elements ?? 0,
       producer,
@@ -129,8 +130,9 @@ export function buildTensorTable(
       if (rec) rec.consumers.push(pos);
     }
     for (const b of bodyStoredTensors(node)) {
+      const bytes = Math.ceil((b.elements * effectiveBits(b.dtype, settings)) / 8);
       tensors.set(b.key, {
-        name: b.key, bytes: Math.ceil((b.elements * effectiveBits(b.dtype, settings)) / 8), known: true, elements: b.elements, producer: null, consumers: [pos], category: 'weights',
+        name: b.key, bytes, known: true, elements: b.elements, producer: null, consumers: [pos], category: storedCategory(bytes),
         isInitializer: !b.constant, isWeight: true, isConstant: b.constant, isFill: b.fill, inSubgraph: true, dtype: b.dtype,
         isGraphOutput: false, isFloat: FLOAT_TYPES.has(b.dtype),
       });
