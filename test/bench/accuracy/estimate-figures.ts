@@ -4,7 +4,7 @@
 // changes to read the simulated figures instead, and the table shows the effect.
 //
 // What it reads today (memlens.profile/1):
-// - weights: `totals.weightBytes` (initializers and float Constant tensors of the main graph);
+// - weights: `totals.weightBytes` (initializers and Constant values of every graph, bodies included);
 // - requested bytes after each node: the timeline's live bytes minus weights minus caller-owned
 //   graph inputs, as extension/runner/compare.ts compares them with ORT's
 //   `mem_bytes_requested_in_use`;
