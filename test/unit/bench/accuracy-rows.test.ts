@@ -22,11 +22,12 @@ test('errors read as the estimate below or above the measured figure', () => {
 });
 
 test('the estimate side reads requested bytes per node from the profile: live minus weights minus caller-owned inputs', () => {
-  // x [2, 4] fp32 (32 B, the caller's), W1 [4, 8] + W2 [8, 3] (224 B), h [2, 8] (64 B; Relu writes
-  // it in place), y [2, 3] (24 B): the arena holds h, then h and y.
+  // x [2, 4] fp32 (32 B, the caller's), W1 [4, 8] (128 B) + W2 [8, 3] (96 B), h [2, 8] (64 B; Relu
+  // writes it in place), y [2, 3] (24 B). ORT copies W2 (at most 127 B) into its arena: the arena
+  // holds W2 and h, then W2, h and y.
   const est = estimateFigures(mlpProfile());
-  assert.deepEqual([...est.requestedAfterNode], [['fc1', 64], ['relu', 64], ['fc2', 88]]);
-  assert.equal(est.arenaPeakBytes, 88);
+  assert.deepEqual([...est.requestedAfterNode], [['fc1', 96 + 64], ['relu', 96 + 64], ['fc2', 96 + 88]]);
+  assert.equal(est.arenaPeakBytes, 96 + 88);
   assert.equal(est.weightBytes, 224);
 });
 
