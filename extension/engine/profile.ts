@@ -97,9 +97,10 @@ export interface MeasuredSession {
 export interface MeasuredComparison {
   estimatedPeakBytes: number;
   measuredPeakBytes: number;
-  /** (measured - estimated) / measured, in percent. */
+  /** (measured - estimated) / measured, in percent: positive when the estimate is below measured. */
   differencePct: number;
   withinTarget: boolean;
+  /** Within target, or brought within it by notes computed from the estimate's own figures. */
   explained: boolean;
   /** One line per finding. */
   summary: string[];

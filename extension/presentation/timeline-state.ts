@@ -6,6 +6,7 @@ import { modelKind } from '../analysis/model-kind';
 import type { ModelCard } from '../analysis/model-card';
 import { isTorchMeasured } from '../engine/measured-torch';
 import { CATEGORIES, type Category, type Profile, type TimelinePoint } from '../engine/profile';
+import { estimateVsMeasured } from '../engine/difference-wording';
 import { formatBytes, formatCount } from '../engine/units';
 import type {
   AnalysedSettings, ChartPoint, LiveRow, MeasuredSeries, ModelKindName, PanelState, PhaseSpan, SettingControl, SummaryItem,
@@ -153,7 +154,9 @@ export function summaryItems(profile: Profile, budget: Budget | null): SummaryIt
   }
   if (profile.measured) {
     const cmp = profile.measured.comparison;
-    const against = cmp ? ` (estimated for the arena ${formatBytes(cmp.estimatedPeakBytes)}, ${cmp.differencePct >= 0 ? '+' : ''}${cmp.differencePct.toFixed(1)}%)` : '';
+    // The PyTorch comparison signs its difference as (estimated - measured), ONNX Runtime's as (measured - estimated).
+    const pct = cmp ? (isTorchMeasured(profile.measured) ? -cmp.differencePct : cmp.differencePct) : 0;
+    const against = cmp ? ` (estimated for the arena ${formatBytes(cmp.estimatedPeakBytes)}: ${estimateVsMeasured(pct)})` : '';
     items.push({ label: `Measured (${profile.measured.ep})`, value: `${formatBytes(profile.measured.peakBytes)}${against}` });
   }
   return items;

@@ -3,8 +3,13 @@
 // attribution session) and not the inputs the caller owns (a past KV cache among them). So the
 // estimate's live bytes at a node minus weights and caller-owned inputs are what the arena's
 // in-use bytes after that node should be.
-// Each difference that has a known cause gets a note with the bytes it accounts for.
+// A note's bytes come only from figures that could disagree with the measurement: the estimate's
+// own simulation of ORT's planner and arena (`profile.ortHeld`), and ORT's reports of fusion and
+// prepacking in the optimised session. A difference is "explained" only when those bytes bring the
+// estimate within the target of the measurement; what is left is reported, never booked to a cause.
 import type { Profile, SourceRef, TimelinePoint } from '../engine/profile';
+import type { OrtHeldFigures } from '../engine/ort/held-figures';
+import { estimateVsMeasured } from '../engine/difference-wording';
 import { formatBytes } from '../engine/units';
 import { sourcesByNode } from './measured';
 import type { NodeMeasurement, RunResult, SessionFigures } from './types';
@@ -14,16 +19,29 @@ export const TARGET_PCT = 5;
 /** ...or within this many bytes: a few arena chunks (256-byte minimum) of small bookkeeping tensors. */
 export const TOLERANCE_FLOOR_BYTES = 1024;
 
+/**
+ * Computed causes carry bytes: `planner` (ORT's simulated allocation plan against the estimate's
+ * ideal one), `arena-rounding` (simulated chunk bytes against simulated requests), `prepacked-weights`
+ * (ORT's `parameter_size` drop). The others are observations and carry 0 bytes.
+ */
 export type NoteKind =
-  | 'fused' | 'folded' | 'in-place' | 'planner-reuse' | 'execution-order' | 'prepacked-weights' | 'arena-rounding'
-  | 'not-estimated' | 'unexplained';
+  | 'planner' | 'arena-rounding' | 'prepacked-weights' | 'fused'
+  | 'folded' | 'not-estimated' | 'in-place-observed' | 'execution-order' | 'no-simulation' | 'no-arena-figures'
+  | 'training-estimate';
 
 export interface Note {
   kind: NoteKind;
-  /** Bytes this cause adds to the measured figure relative to the estimate (negative: removes). */
+  /** Bytes this cause adds to the estimate, computed without the measurement (0 for observations). */
   bytes: number;
   detail: string;
 }
+
+/**
+ * `within-target`: the estimate alone is within target; `explained`: the computed notes bring it
+ * within; `not-explained`: they do not (see `unexplainedBytes`); `not-estimated`: the estimate has no
+ * such node; `not-measured`: no kernel ran for it.
+ */
+export type Verdict = 'within-target' | 'explained' | 'not-explained' | 'not-estimated' | 'not-measured';
 
 export interface NodeComparison {
   node: string;
@@ -35,10 +53,13 @@ export interface NodeComparison {
   measuredBytes: number | null;
   /** measured - estimated. */
   differenceBytes: number | null;
+  /** measured - (estimated + computed notes); null when there is nothing to compare. */
+  unexplainedBytes: number | null;
   measuredOutputBytes: number | null;
   durationUs: number | null;
   notes: Note[];
-  /** Within target, or every byte of the difference accounted for by the notes. */
+  verdict: Verdict;
+  /** Within target, by itself or with the computed notes. */
   explained: boolean;
 }
 
@@ -46,9 +67,12 @@ export interface PeakComparison {
   estimatedBytes: number;
   measuredBytes: number;
   differenceBytes: number;
-  /** (measured - estimated) / measured, in percent. */
+  /** (measured - estimated) / measured, in percent: positive when the estimate is below measured. */
   differencePct: number;
   withinTarget: boolean;
+  /** measured - (estimated + computed notes). */
+  unexplainedBytes: number;
+  verdict: Verdict;
   explained: boolean;
   notes: Note[];
 }
@@ -103,7 +127,9 @@ export function compareRun(estimate: Profile, run: RunResult): Comparison {
   const position = new Map(order.map((n, i) => [n.node, i] as const));
 
   const reordered = reorderedNodes(forward.map((p) => p.node), order.map((n) => n.node));
-  const ctx = { order, reordered, sources };
+  const held = estimate.ortHeld ?? null;
+  const simulated = new Map((held?.perNode ?? []).map((n) => [n.node, n.requestedInUseBytes] as const));
+  const ctx: NodeContext = { order, reordered, sources, simulated: held ? simulated : null };
 
   const nodes: NodeComparison[] = [];
   for (const p of forward) nodes.push(compareNode(p.node, p.op, estimated.get(p.node)!.bytes, position.get(p.node) ?? -1, ctx));
@@ -111,7 +137,7 @@ export function compareRun(estimate: Profile, run: RunResult): Comparison {
     if (!estimated.has(m.node)) nodes.push(compareNode(m.node, m.op, null, i, ctx));
   });
 
-  const peak = comparePeak(estimate, forward, run.attribution, nodes);
+  const peak = comparePeak(estimate, forward, run.attribution);
   const optimised = run.optimised ? compareOptimised(run.attribution, run.optimised, estimated) : null;
   const summary = summarise(estimate, run, nodes, peak, optimised);
   const lines = compareLines(estimate, position, order);
@@ -178,82 +204,68 @@ interface NodeContext {
   order: NodeMeasurement[];
   reordered: Set<string>;
   sources: Map<string, SourceRef>;
+  /** ORT's requested-in-use bytes at each node end as the estimate simulates them; null when not simulated. */
+  simulated: Map<string, number> | null;
+}
+
+function within(differenceBytes: number, measuredBytes: number): boolean {
+  return Math.abs(differenceBytes) <= tolerance(measuredBytes);
+}
+
+function sum(notes: Note[]): number {
+  return notes.reduce((s, n) => s + n.bytes, 0);
 }
 
 function compareNode(node: string, op: string, estimatedBytes: number | null, at: number, ctx: NodeContext): NodeComparison {
-  const { order, sources } = ctx;
-  const m = at >= 0 ? order[at] : null;
+  const m = at >= 0 ? ctx.order[at] : null;
   const measuredBytes = m ? (m.requestedInUseBytes ?? m.inUseBytes) : null;
   const differenceBytes = estimatedBytes !== null && measuredBytes !== null ? measuredBytes - estimatedBytes : null;
-  const notes: Note[] = [];
-  if (!m) {
-    notes.push({
-      kind: 'folded',
-      bytes: 0,
-      detail: op === 'Constant'
-        ? 'Constant became an initializer when the session loaded; it has no kernel'
-        : 'no kernel ran for this node: ONNX Runtime removed it when loading the graph',
-    });
-  } else if (estimatedBytes === null) {
-    notes.push({ kind: 'not-estimated', bytes: 0, detail: `${m.op} node added by ONNX Runtime (not in the graph)` });
-  }
-  const off = differenceBytes !== null && Math.abs(differenceBytes) > tolerance(measuredBytes ?? 0);
-  if (m && off && differenceBytes !== null) {
-    const reused = reusedBytes(m);
-    if (differenceBytes < 0 && reused > 0) {
-      notes.push({ kind: 'in-place', bytes: -reused, detail: `output written into an existing buffer: ${formatBytes(reused)} not allocated` });
-    }
-    if (differenceBytes > 0) {
-      // The allocation planner keeps a dead tensor's buffer for a later tensor of the same size
-      // instead of returning it to the arena; it counts as in use until that tensor is done.
-      let held = 0;
-      const by: string[] = [];
-      for (const later of order.slice(at + 1)) {
-        if (differenceBytes - held <= tolerance(measuredBytes ?? 0)) break;
-        const r = reusedBytes(later);
-        if (r === 0) continue;
-        held += Math.min(r, differenceBytes - held);
-        by.push(later.node);
-      }
-      if (held > 0) {
-        const names = by.slice(0, 3).map((n) => `'${n}'`).join(', ') + (by.length > 3 ? ', ...' : '');
-        notes.push({ kind: 'planner-reuse', bytes: held, detail: `${formatBytes(held)} of freed buffers kept for reuse by ${names} stay in use here` });
-      }
-    }
-    const remaining = differenceBytes - notes.reduce((sum, n) => sum + n.bytes, 0);
-    if (ctx.reordered.has(node) && Math.abs(remaining) > tolerance(measuredBytes ?? 0)) {
-      notes.push({
-        kind: 'execution-order',
-        bytes: remaining,
-        detail: `ONNX Runtime ran this node after other nodes than the estimate's schedule (position ${at + 1}), so other tensors are live here`,
-      });
-    }
-    if (m.inUseBytes !== null && m.requestedInUseBytes !== null && m.inUseBytes > m.requestedInUseBytes) {
-      const rounding = m.inUseBytes - m.requestedInUseBytes;
-      notes.push({ kind: 'arena-rounding', bytes: 0, detail: `the arena rounds allocations up: ${formatBytes(rounding)} more in chunks than requested` });
-    }
-  }
-  const accounted = notes.reduce((s, n) => s + n.bytes, 0);
-  const explained = differenceBytes === null || !off || Math.abs(differenceBytes - accounted) <= tolerance(measuredBytes ?? 0);
-  if (!explained && differenceBytes !== null) {
-    notes.push({
-      kind: 'unexplained',
-      bytes: differenceBytes - accounted,
-      detail: `measured ${formatBytes(measuredBytes ?? 0)} in use, estimated ${formatBytes(estimatedBytes ?? 0)}`,
-    });
-  }
-  return {
-    node,
-    op,
-    source: sources.get(node) ?? null,
-    estimatedBytes,
-    measuredBytes,
-    differenceBytes,
-    measuredOutputBytes: m ? m.outputBytes : null,
-    durationUs: m ? m.durationUs : null,
-    notes,
-    explained,
+  const base = {
+    node, op, source: ctx.sources.get(node) ?? null, estimatedBytes, measuredBytes, differenceBytes,
+    measuredOutputBytes: m ? m.outputBytes : null, durationUs: m ? m.durationUs : null,
   };
+  if (!m) {
+    const detail = op === 'Constant'
+      ? 'Constant became an initializer when the session loaded; it has no kernel'
+      : 'no kernel ran for this node: ONNX Runtime removed it when loading the graph';
+    return { ...base, unexplainedBytes: null, notes: [{ kind: 'folded', bytes: 0, detail }], verdict: 'not-measured', explained: false };
+  }
+  if (estimatedBytes === null) {
+    const detail = `${m.op} node that ONNX Runtime ran but the estimate has no node for` + (measuredBytes !== null ? ` (${formatBytes(measuredBytes)} in use after it)` : '');
+    return { ...base, unexplainedBytes: measuredBytes, notes: [{ kind: 'not-estimated', bytes: 0, detail }], verdict: 'not-estimated', explained: false };
+  }
+  if (differenceBytes === null || measuredBytes === null) {
+    // No arena figures: nothing at this node to compare against.
+    return { ...base, unexplainedBytes: null, notes: [], verdict: 'not-measured', explained: false };
+  }
+  if (within(differenceBytes, measuredBytes)) return { ...base, unexplainedBytes: differenceBytes, notes: [], verdict: 'within-target', explained: true };
+  const notes = nodeNotes(node, estimatedBytes, m, at, ctx);
+  const unexplainedBytes = differenceBytes - sum(notes);
+  const explained = within(unexplainedBytes, measuredBytes);
+  return { ...base, unexplainedBytes, notes, verdict: explained ? 'explained' : 'not-explained', explained };
+}
+
+/** Computed notes at a node that differs, then observations (0 bytes) that help to read what is left. */
+function nodeNotes(node: string, estimatedBytes: number, m: NodeMeasurement, at: number, ctx: NodeContext): Note[] {
+  const notes: Note[] = [];
+  const simulated = ctx.simulated?.get(node);
+  if (simulated !== undefined && simulated !== estimatedBytes) {
+    notes.push({
+      kind: 'planner',
+      bytes: simulated - estimatedBytes,
+      detail: `ONNX Runtime's allocation plan (simulated: reuse, in-place outputs, its execution order) has ${formatBytes(simulated)} requested here, the estimate's ideal plan ${formatBytes(estimatedBytes)}`,
+    });
+  } else if (ctx.simulated === null) {
+    notes.push({ kind: 'no-simulation', bytes: 0, detail: "the estimate has no simulation of ONNX Runtime's allocation plan to compare with" });
+  }
+  const reused = reusedBytes(m);
+  if (reused > 0 && m.outputBytes > 0) {
+    notes.push({ kind: 'in-place-observed', bytes: 0, detail: `ONNX Runtime placed ${formatBytes(reused)} of this node's output in a buffer it already held (seen in the measurement, not counted)` });
+  }
+  if (ctx.reordered.has(node)) {
+    notes.push({ kind: 'execution-order', bytes: 0, detail: `ONNX Runtime ran this node after other nodes than the estimate's schedule (position ${at + 1}); other tensors are live here` });
+  }
+  return notes;
 }
 
 /** Output bytes a node placed in a buffer that was already allocated (in place, or a planned reuse). */
@@ -262,42 +274,50 @@ function reusedBytes(n: NodeMeasurement): number {
   return Math.max(0, n.outputBytes - Math.max(0, n.inUseDeltaBytes));
 }
 
-function comparePeak(estimate: Profile, forward: TimelinePoint[], s: SessionFigures, nodes: NodeComparison[]): PeakComparison {
+/** The simulated arena at the peak: requests above the ideal plan, then chunk rounding above the requests. */
+function heldNotes(estimatedBytes: number, held: OrtHeldFigures): Note[] {
+  const notes: Note[] = [];
+  const planner = held.requestedPeakBytes - estimatedBytes;
+  if (planner !== 0) {
+    notes.push({
+      kind: 'planner',
+      bytes: planner,
+      detail: `ONNX Runtime's allocation plan (simulated) requests ${formatBytes(held.requestedPeakBytes)} at its peak, the ideal plan ${formatBytes(estimatedBytes)}`,
+    });
+  }
+  const rounding = held.arenaInUsePeakBytes - held.requestedPeakBytes;
+  if (rounding !== 0) {
+    notes.push({
+      kind: 'arena-rounding',
+      bytes: rounding,
+      detail: `the BFC arena (simulated) holds ${formatBytes(held.arenaInUsePeakBytes)} in chunks at its peak for ${formatBytes(held.requestedPeakBytes)} requested`,
+    });
+  }
+  return notes;
+}
+
+function comparePeak(estimate: Profile, forward: TimelinePoint[], s: SessionFigures): PeakComparison {
   const notes: Note[] = [];
   let estimatedBytes: number;
-  let explainedByNodes = false;
   if (s.peakSource === 'rss-delta') {
     // Without arena figures the process grew by weights and activations alike.
     estimatedBytes = forward.reduce((m, p) => Math.max(m, p.liveBytes - p.callerBytes), 0);
-    notes.push({ kind: 'arena-rounding', bytes: 0, detail: 'no arena figures: measured is process RSS growth, which also holds runtime buffers' });
+    notes.push({ kind: 'no-arena-figures', bytes: 0, detail: 'no arena figures: measured is process RSS growth, which also holds runtime buffers' });
   } else {
     estimatedBytes = forward.reduce((m, p) => Math.max(m, arenaShare(p)), 0);
-    const requested = s.nodes.reduce((m, n) => Math.max(m, n.requestedInUseBytes ?? 0), 0);
-    if (requested > 0 && s.peakBytes > requested) {
-      notes.push({
-        kind: 'arena-rounding',
-        bytes: s.peakBytes - requested,
-        detail: `arena peak ${formatBytes(s.peakBytes)} is in rounded chunks; ${formatBytes(requested)} was requested`,
-      });
-    }
-    // The rest lies at the nodes of the two peaks: explained when their differences are.
-    const atEstimated = nodes.reduce<NodeComparison | null>((b, n) => (n.estimatedBytes !== null && (b === null || n.estimatedBytes > (b.estimatedBytes ?? 0)) ? n : b), null);
-    const atMeasured = nodes.reduce<NodeComparison | null>((b, n) => (n.measuredBytes !== null && (b === null || n.measuredBytes > (b.measuredBytes ?? 0)) ? n : b), null);
-    const peakNodes = [...new Set([atEstimated, atMeasured].filter((n): n is NodeComparison => n !== null))];
-    for (const n of peakNodes) {
-      for (const note of n.notes) notes.push({ ...note, bytes: 0, detail: `at '${n.node}': ${note.detail}` });
-    }
-    explainedByNodes = peakNodes.length > 0 && peakNodes.every((n) => n.explained);
+    if (estimate.ortHeld) notes.push(...heldNotes(estimatedBytes, estimate.ortHeld));
+    else notes.push({ kind: 'no-simulation', bytes: 0, detail: "the estimate has no simulation of ONNX Runtime's planner and arena: rounding and buffers kept for reuse are not computed" });
   }
-  if (estimate.settings.mode === 'train') {
-    notes.push({ kind: 'unexplained', bytes: 0, detail: 'the estimate is for training; ONNX Runtime ran inference only' });
-  }
-  const differenceBytes = s.peakBytes - estimatedBytes;
-  const differencePct = s.peakBytes > 0 ? (differenceBytes / s.peakBytes) * 100 : estimatedBytes === 0 ? 0 : -100;
+  const training = estimate.settings.mode === 'train';
+  if (training) notes.push({ kind: 'training-estimate', bytes: 0, detail: 'the estimate is for training; ONNX Runtime ran inference only' });
+  const measuredBytes = s.peakBytes;
+  const differenceBytes = measuredBytes - estimatedBytes;
+  const differencePct = measuredBytes > 0 ? (differenceBytes / measuredBytes) * 100 : estimatedBytes === 0 ? 0 : -100;
   const withinTarget = Math.abs(differencePct) <= TARGET_PCT;
-  const accounted = notes.reduce((sum, n) => sum + n.bytes, 0);
-  const explained = withinTarget || explainedByNodes || Math.abs(differenceBytes - accounted) <= tolerance(s.peakBytes);
-  return { estimatedBytes, measuredBytes: s.peakBytes, differenceBytes, differencePct, withinTarget, explained, notes };
+  const unexplainedBytes = differenceBytes - sum(notes);
+  const explained = withinTarget || (!training && within(unexplainedBytes, measuredBytes));
+  const verdict: Verdict = withinTarget ? 'within-target' : explained ? 'explained' : 'not-explained';
+  return { estimatedBytes, measuredBytes, differenceBytes, differencePct, withinTarget, unexplainedBytes, verdict, explained, notes };
 }
 
 function compareOptimised(
@@ -337,22 +357,44 @@ function namesNode(kernel: string, node: string): boolean {
   return tokens.includes(node) || kernel.startsWith(`${node}_`);
 }
 
+function peakLine(run: RunResult, peak: PeakComparison): string {
+  const verdict = peak.verdict === 'within-target'
+    ? `within ${TARGET_PCT}%`
+    : peak.verdict === 'explained'
+      ? `explained: the computed notes bring it within ${TARGET_PCT}%`
+      : `not explained: ${formatBytes(Math.abs(peak.unexplainedBytes))} ${peak.unexplainedBytes > 0 ? 'more measured than' : 'less measured than'} the estimate with its computed notes`;
+  return `peak on ${run.ep} (optimisations disabled): estimated ${formatBytes(peak.estimatedBytes)}, measured ${formatBytes(peak.measuredBytes)} ` +
+    `(${run.attribution.peakSource}), ${estimateVsMeasured(peak.differencePct)}: ${verdict}`;
+}
+
+function nodesLines(nodes: NodeComparison[]): string[] {
+  const out: string[] = [];
+  const names = (list: NodeComparison[]) => list.slice(0, 5).map((n) => n.node).join(', ') + (list.length > 5 ? ', ...' : '');
+  const off = nodes.filter((n) => n.verdict === 'not-explained')
+    .sort((x, y) => Math.abs(y.unexplainedBytes ?? 0) - Math.abs(x.unexplainedBytes ?? 0));
+  if (off.length > 0) {
+    const left = off.reduce((m, n) => Math.max(m, Math.abs(n.unexplainedBytes ?? 0)), 0);
+    out.push(`${off.length} node(s) differ by more than ${TARGET_PCT}% and are not explained (largest ${formatBytes(left)} left): ${names(off)}`);
+  }
+  const computed = nodes.filter((n) => n.verdict === 'explained');
+  if (computed.length > 0) out.push(`${computed.length} node(s) explained by the simulated allocation plan`);
+  const missing = nodes.filter((n) => n.verdict === 'not-estimated');
+  if (missing.length > 0) out.push(`${missing.length} node(s) ran in ONNX Runtime but are not estimated: ${names(missing)}`);
+  const inPlace = nodes.filter((n) => n.notes.some((x) => x.kind === 'in-place-observed'));
+  if (inPlace.length > 0) out.push(`${inPlace.length} node(s) wrote into a buffer ONNX Runtime already held (observed)`);
+  return out;
+}
+
 function summarise(
   estimate: Profile, run: RunResult, nodes: NodeComparison[], peak: PeakComparison, optimised: OptimisedComparison | null,
 ): string[] {
-  const out: string[] = [];
-  const pct = `${peak.differencePct >= 0 ? '+' : ''}${peak.differencePct.toFixed(1)}%`;
-  out.push(
-    `peak on ${run.ep} (optimisations disabled): estimated ${formatBytes(peak.estimatedBytes)}, measured ${formatBytes(peak.measuredBytes)} ` +
-      `(${run.attribution.peakSource}), ${pct}: ${peak.withinTarget ? `within ${TARGET_PCT}%` : peak.explained ? 'explained' : 'not explained'}`,
-  );
-  for (const n of peak.notes) out.push(`  ${n.kind}: ${n.detail}`);
-  const off = nodes.filter((n) => !n.explained);
-  if (off.length > 0) out.push(`${off.length} node(s) differ by more than ${TARGET_PCT}% without a known cause: ${off.slice(0, 5).map((n) => n.node).join(', ')}`);
-  const inPlace = nodes.filter((n) => n.notes.some((x) => x.kind === 'in-place'));
-  if (inPlace.length > 0) out.push(`${inPlace.length} node(s) reused an input buffer in place`);
+  const out: string[] = [peakLine(run, peak)];
+  for (const n of peak.notes) out.push(`  ${n.kind}${n.bytes !== 0 ? ` ${n.bytes > 0 ? '+' : '-'}${formatBytes(Math.abs(n.bytes))}` : ''}: ${n.detail}`);
+  out.push(...nodesLines(nodes));
   if (optimised) {
-    out.push(`optimised session: peak ${formatBytes(optimised.peakBytes)} (${optimised.peakChangePct >= 0 ? '+' : ''}${optimised.peakChangePct.toFixed(1)}%), ${optimised.wallMs.toFixed(2)} ms per run`);
+    const change = Math.abs(optimised.peakChangePct);
+    const rel = change < 0.05 ? 'the same as' : `${change.toFixed(1)}% ${optimised.peakChangePct > 0 ? 'above' : 'below'}`;
+    out.push(`optimised session: peak ${formatBytes(optimised.peakBytes)}, ${rel} the attribution session's; ${optimised.wallMs.toFixed(2)} ms per run`);
     for (const n of optimised.notes) out.push(`  ${n.kind}: ${n.detail}`);
   }
   if (estimate.unknownTensors > 0) out.push(`${estimate.unknownTensors} tensors had unknown sizes in the estimate`);

@@ -7,4 +7,6 @@ export const MAY_INPLACE_OPS = new Set([
   'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Selu', 'Softplus', 'HardSigmoid', 'HardSwish',
   'ThresholdedRelu', 'Erf', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil',
   'Dropout', 'Gelu', 'FastGelu', 'QuickGelu', 'Cast', 'Clip',
+  // softmax.cc registers the float kernels of opsets 11 and 13 with MayInplace(0, 0).
+  'Softmax',
 ]);

@@ -3,7 +3,7 @@ import type { BufferOptions } from './buffer-types';
 import type { TensorRecord, TensorTable } from './tensor-table';
 
 export interface Parameters {
-  /** Float parameters that get a gradient and optimizer state. */
+  /** Float main-graph parameters that get a gradient and optimizer state. */
   trainable: Set<string>;
   /** Elements of all parameters (trainable or frozen), and of the trainable ones. */
   count: number;
@@ -13,12 +13,24 @@ export interface Parameters {
 /** BatchNormalization's running mean and variance: statistics, not parameters that train. */
 const BN_STAT_INPUTS = new Set([3, 4]);
 
-/** Whether a tensor counts as a model parameter (trainable or frozen). */
+/** Index, shape and text data: stored, but never a parameter. */
+const NON_PARAMETER_DTYPES = new Set(['int64', 'uint64', 'bool', 'string', 'undefined']);
+
+/**
+ * Whether a stored tensor counts as a model parameter (trainable or frozen): an initializer of any
+ * numeric dtype but int64 (uint8 quantised weights, their int32 biases and scales count), or a
+ * Constant of more than one element that is not a fill (an LSTM's zero initial state is not).
+ */
 function isParameter(t: TensorRecord, parameters: Set<string> | null | undefined): boolean {
-  return t.isWeight && t.isFloat && (parameters ? parameters.has(t.name) : true);
+  if (!t.isWeight || NON_PARAMETER_DTYPES.has(t.dtype)) return false;
+  if (t.isConstant && (t.elements <= 1 || t.isFill)) return false;
+  return parameters ? parameters.has(t.name) : true;
 }
 
-/** Float parameters that are not BatchNorm running statistics, not frozen, and read by some node. */
+/**
+ * Float parameters that are not BatchNorm running statistics, not frozen, read by some node, and
+ * in the main graph (the backward pass is built for the main graph; body weights stay frozen).
+ */
 function trainableParams(table: TensorTable, options: BufferOptions): Set<string> {
   const stats = new Set<string>();
   for (const n of table.nodes) {
@@ -27,7 +39,7 @@ function trainableParams(table: TensorTable, options: BufferOptions): Set<string
   }
   const out = new Set<string>();
   for (const t of table.tensors.values()) {
-    if (isParameter(t, options.parameters) && !stats.has(t.name) && !options.frozen.has(t.name) && t.consumers.length > 0) out.add(t.name);
+    if (isParameter(t, options.parameters) && t.isFloat && !t.inSubgraph && !stats.has(t.name) && !options.frozen.has(t.name) && t.consumers.length > 0) out.add(t.name);
   }
   return out;
 }

@@ -6,6 +6,7 @@ import type { Category } from '../profile';
 import type { AnalysisSettings } from '../settings';
 import type { InferredTensor } from '../shapes/types';
 import { isKvName, KV_KEY } from './kv';
+import { bodyStoredTensors, isFill, storedCategory } from './stored-tensors';
 
 export interface TensorRecord {
   name: string;
@@ -20,10 +21,17 @@ export interface TensorRecord {
   category: Category;
   isInitializer: boolean;
   /**
-   * A weight: an initializer, or a float Constant node tensor of more than one element (paddle2onnx
-   * and others store weights that way; ONNX Runtime holds both as initializers).
+   * A weight: a tensor stored in the model, an initializer or a Constant node's value, of any dtype
+   * (ONNX Runtime turns Constants into initializers and holds them all for the session).
    */
   isWeight: boolean;
+  /** A Constant node's value (paddle2onnx and torch's quantised exports store weights that way). */
+  isConstant: boolean;
+  /** Every element has the same value (a zero initial state): stored, but not a learned parameter. */
+  isFill: boolean;
+  /** Stored inside an If/Loop/Scan body; `name` is then `<node>/<body>/<tensor>`. */
+  inSubgraph: boolean;
+  dtype: InferredTensor['dtype'];
   isGraphOutput: boolean;
   isFloat: boolean;
 }
@@ -64,18 +72,22 @@ export function buildTensorTable(
   const outputs = new Set(g.outputs.map((o) => o.name));
   let unknown = 0;
 
-  const add = (name: string, producer: number | null, category: Category, isInitializer: boolean, isConstant = false) => {
+  const add = (name: string, producer: number | null, category: Category, isInitializer: boolean, constant: GraphNode | null = null) => {
     const t = shapes.get(name);
     const elements = t ? storedElements(t) : null;
     const isFloat = t !== undefined && FLOAT_TYPES.has(t.dtype);
-    const isWeight = isInitializer || (isConstant && isFloat && (elements ?? 0) > 1);
-    if (isConstant) category = isWeight ? 'weights' : 'other';
+    const isConstant = constant !== null;
+    const isWeight = isInitializer || isConstant;
+    const value = constant?.attributes.value;
+    const init = isInitializer ? g.initializers.get(name) : value?.kind === 'tensor' ? value.value : undefined;
     const known = elements !== null && t !== undefined && t.dtype !== 'undefined';
     if (!known) unknown++;
     const bits = t ? effectiveBits(t.dtype, settings) : 0;
+    const bytes = known ? Math.ceil((elements * bits) / 8) : 0;
+    if (isWeight && known) category = storedCategory(bytes);
     tensors.set(name, {
       name,
-      bytes: known ? Math.ceil((elements * bits) / 8) : 0,
+      bytes,
       known,
       elements: elements ?? 0,
       producer,
@@ -83,6 +95,10 @@ export function buildTensorTable(
       category,
       isInitializer,
       isWeight,
+      isConstant,
+      isFill: init !== undefined && isFill(init),
+      inSubgraph: false,
+      dtype: t?.dtype ?? 'undefined',
       isGraphOutput: outputs.has(name),
       isFloat,
     });
@@ -98,7 +114,7 @@ export function buildTensorTable(
       if (!o || tensors.has(o)) return;
       // Constants are held by the session for the whole run, like initializers.
       if (node.opType === 'Constant') {
-        add(o, null, 'other', false, true);
+        add(o, null, 'other', false, node);
         return;
       }
       const category: Category =
@@ -112,6 +128,14 @@ export function buildTensorTable(
     for (const name of new Set(node.inputs)) {
       const rec = name ? tensors.get(name) : undefined;
       if (rec) rec.consumers.push(pos);
+    }
+    for (const b of bodyStoredTensors(node)) {
+      const bytes = Math.ceil((b.elements * effectiveBits(b.dtype, settings)) / 8);
+      tensors.set(b.key, {
+        name: b.key, bytes, known: true, elements: b.elements, producer: null, consumers: [pos], category: storedCategory(bytes),
+        isInitializer: !b.constant, isWeight: true, isConstant: b.constant, isFill: b.fill, inSubgraph: true, dtype: b.dtype,
+        isGraphOutput: false, isFloat: FLOAT_TYPES.has(b.dtype),
+      });
     }
   });
   return { tensors, nodes, unknown };

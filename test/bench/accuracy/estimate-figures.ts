@@ -4,7 +4,7 @@
 // changes to read the simulated figures instead, and the table shows the effect.
 //
 // What it reads (memlens.profile/1):
-// - weights: `totals.weightBytes` (initializers and float Constant tensors of the main graph);
+// - weights: `totals.weightBytes` (initializers and Constant values of every graph, bodies included);
 // - requested bytes after each node and the arena with optimisations off: `ortHeld`, ONNX
 //   Runtime's allocation plan replayed through its BFC arena (extension/engine/ort/held.ts):
 //   `perNode[].requestedInUseBytes` beside ORT's `mem_bytes_requested_in_use`, and

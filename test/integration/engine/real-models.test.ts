@@ -15,14 +15,15 @@ function profile(name: FixtureModelName, settings: Partial<AnalysisSettings>) {
 }
 
 for (const name of exportedModelNames) {
-  test(`${name}: parameters and weight bytes equal the initializers exactly; nothing unknown; every node placed`, () => {
+  test(`${name}: parameters equal the initializers, weight bytes every stored tensor, exactly; nothing unknown; every node placed`, () => {
     const facts = readFixtureFacts(name);
     const p = profile(name, { mode: 'infer', batch: 1 });
     const floatElements = facts.onnx.initializers.bytes / 4; // all float32 (checked below)
     assert.deepEqual(Object.keys(facts.onnx.initializers.bytesByDtype), ['float32']);
     assert.equal(p.params, floatElements);
     assert.equal(p.params, facts.onnx.initializers.elements);
-    assert.equal(p.totals.weightBytes, facts.onnx.initializers.bytes);
+    // Weights are what the file stores: initializers and Constant values (shape and scalar data too).
+    assert.equal(p.totals.weightBytes, facts.onnx.initializers.bytes + facts.onnx.constantNodes.bytes);
     assert.equal(p.unknownTensors, 0, p.warnings.join('\n'));
     const placed = p.lines.reduce((a, l) => a + l.nodes.length, 0);
     assert.equal(placed, facts.onnx.nodes);
@@ -51,9 +52,8 @@ for (const name of npmModelNames) {
       });
     }
     const p = profile(name, { mode: 'infer', dims });
-    // Float Constant tensors of more than one element are weights; the rest are scalars and shapes.
-    assert.ok(p.totals.weightBytes <= facts.onnx.constantNodes.bytes);
-    assert.ok(p.totals.weightBytes >= 0.99 * facts.onnx.constantNodes.bytes, `${p.totals.weightBytes} vs ${facts.onnx.constantNodes.bytes}`);
+    // Every Constant value is stored and held: weights, scalars and shapes alike.
+    assert.equal(p.totals.weightBytes, facts.onnx.constantNodes.bytes);
     assert.equal(p.unknownTensors, 0, p.warnings.join('\n'));
   });
 }
