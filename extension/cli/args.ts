@@ -1,7 +1,7 @@
 // Command-line arguments -> a typed request. Usage errors are MemlensErrors (exit 2).
 import { parseArgs } from 'node:util';
 import { MemlensError } from '../engine/errors';
-import { MODES, OPTIMIZERS, PRECISIONS, withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
+import { DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS, withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
 import { parseBytes } from '../engine/units';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../runner/types';
 import type { GivenSettings } from '../analysis/load-model';
@@ -24,6 +24,10 @@ options:
                           like a constant, so an If on it takes its branch; fed to --run
   --dtype ${PRECISIONS.join('|')}  compute precision (training: mixed precision with fp32 master weights)
   --optimizer ${OPTIMIZERS.join('|')}   (training; default adamw)
+  --device ${DEVICES.join('|')}       (training) where the step runs: dropout keeps a bool mask on
+                          CUDA, float noise on CPU; the optimizer's default implementation
+  --step ${TRAIN_STEPS.join('|')}       (training) a later step, or the first (state made in step())
+  --zero-grad ${ZERO_GRADS.join('|')}   (training) zero_grad(set_to_none=True), or False (kept)
   --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
   --json                  print the profile as JSON (schema memlens.profile/1)
   --trace FILE            write the memory timeline as Chrome trace / Perfetto JSON
@@ -84,6 +88,7 @@ export function parseCli(argv: string[]): CliRequest {
       options: {
         entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
         dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
+        device: { type: 'string' }, step: { type: 'string' }, 'zero-grad': { type: 'string' },
         budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
         ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
         out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -103,6 +108,9 @@ export function parseCli(argv: string[]): CliRequest {
   if (!mode) throw new MemlensError(`--mode: expected infer or train, got '${v.mode}'`);
   const dtype: Precision | undefined = v.dtype === undefined ? undefined : oneOf('--dtype', PRECISIONS, v.dtype);
   const optimizer: OptimizerKind | undefined = v.optimizer === undefined ? undefined : oneOf('--optimizer', OPTIMIZERS, v.optimizer);
+  const device = v.device === undefined ? undefined : oneOf('--device', DEVICES, v.device);
+  const step = v.step === undefined ? undefined : oneOf('--step', TRAIN_STEPS, v.step);
+  const zeroGrad = v['zero-grad'] === undefined ? undefined : oneOf('--zero-grad', ZERO_GRADS, v['zero-grad']);
   const ep = v.ep === undefined ? 'auto' : oneOf('--ep', PROVIDER_CHOICES, v.ep);
   const runtime: MeasureRuntime | undefined = v.runtime === undefined ? undefined : oneOf('--runtime', ['torch', 'onnxruntime'] as const, v.runtime);
   const dims: Record<string, number> = {};
@@ -126,6 +134,9 @@ export function parseCli(argv: string[]): CliRequest {
     ...(v.seq !== undefined ? { seq: positiveInt(v.seq, '--seq') } : {}),
     ...(dtype !== undefined ? { dtype } : {}),
     ...(optimizer !== undefined ? { optimizer } : {}),
+    ...(device !== undefined ? { device } : {}),
+    ...(step !== undefined ? { step } : {}),
+    ...(zeroGrad !== undefined ? { zeroGrad } : {}),
     dims,
     ...(Object.keys(inputValues).length > 0 ? { inputValues } : {}),
     explicit: [...(v.batch !== undefined ? ['batch' as const] : []), ...(v.seq !== undefined ? ['seq' as const] : [])],

@@ -9,6 +9,7 @@ import type { Buffer, BufferOptions } from './buffer-types';
 import type { RegionSplit } from './regions';
 import type { Schedule } from './schedule';
 import type { TensorRecord, TensorTable } from './tensor-table';
+import { isTorchView } from './torch-views';
 
 /** Alias groups: every tensor's root (itself when it has its own buffer). */
 export interface Aliases {
@@ -50,13 +51,19 @@ export function aliasGroups(table: TensorTable, inputs: ActivationInputs): { ali
     if (!inRec || !outRec || outRec.producer !== pos) return;
     const r = rootOf(input);
     const rRec = table.tensors.get(r);
-    if (!rRec || rRec.producer === null) return; // never alias user inputs or weights
+    // Training follows PyTorch, where a view of a weight or input (W.t() in a Linear) is free too;
+    // ONNX Runtime never aliases user inputs or weights.
+    const torchView = training && isTorchView(table, pos);
+    if (!rRec || (rRec.producer === null && !torchView)) return;
     const rootEnd = end.get(r) ?? pos;
     const inplace = !training && MAY_INPLACE_OPS.has(node.opType) && rootEnd === pos && rRec.bytes === outRec.bytes
       && !outRec.isGraphOutput && (inputs.options.sameStaticShape?.(input, output) ?? true);
-    if (!VIEW_OPS.has(node.opType) && !inplace) return;
-    members.set(output, r);
-    end.set(r, Math.max(rootEnd, end.get(output) ?? pos));
+    if (training ? !torchView : !VIEW_OPS.has(node.opType) && !inplace) return;
+    // torch.split/chunk: every piece is a view of the input.
+    for (const o of torchView && node.opType === 'Split' ? node.outputs.filter(Boolean) : [output]) {
+      members.set(o, r);
+      end.set(r, Math.max(end.get(r) ?? pos, end.get(o) ?? pos));
+    }
   });
   return { aliases: { rootOf, members }, end };
 }

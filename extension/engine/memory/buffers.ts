@@ -18,7 +18,7 @@ import { inferenceSchedule, trainingSchedule } from './schedule';
 import type { TensorTable } from './tensor-table';
 import { weightAndInputBuffers } from './weights';
 
-const NOTHING_SAVED: SavedPlan = { decisions: new Map(), until: new Map(), produced: new Set(), buffers: [] };
+const NOTHING_SAVED: SavedPlan = { decisions: new Map(), until: new Map(), produced: new Set(), buffers: [], unknownOps: new Map() };
 
 export function buildBuffers(
   table: TensorTable,
@@ -48,6 +48,13 @@ export function buildBuffers(
   const savedTensors = new Set([...saved.produced].filter((name) => !splits.has(name)));
   return {
     steps: schedule.steps, buffers, saved: saved.decisions, savedTensors, trainable: params.trainable,
-    params: { count: params.count, trainableCount: params.trainableCount }, warnings: [],
+    params: { count: params.count, trainableCount: params.trainableCount }, warnings: unknownOpWarnings(saved.unknownOps),
   };
+}
+
+/** One line naming the ops whose saved-for-backward bytes are not modelled. */
+function unknownOpWarnings(unknown: Map<string, number>): string[] {
+  if (unknown.size === 0) return [];
+  const ops = [...unknown].map(([op, n]) => `${op} (${n} node${n === 1 ? '' : 's'})`).join(', ');
+  return [`no saved-for-backward rule for ${ops}: nothing is counted as saved for them`.slice(0, 300)];
 }
