@@ -9,7 +9,7 @@ import { categoriesAt, liveBytes, type LiveProfile } from './memory/live';
 import { planOffsets } from './memory/offset-plan';
 import { executionOrder } from './graph-order';
 import { buildTensorTable, type TensorTable } from './memory/tensor-table';
-import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY } from './metadata-keys';
+import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from './metadata-keys';
 import { CATEGORIES, type ByCategory, type PeakInfo, type Profile, type SourceRef, type TimelinePoint } from './profile';
 import type { AnalysisSettings } from './settings';
 import { bindDims, bindInputValues } from './shapes/bind-dims';
@@ -152,6 +152,25 @@ export function bufferOptions(model: Model, bound: Map<string, InferredTensor>):
     parameters: nameList(model, PARAMETERS_KEY),
     sameStaticShape: (a, b) => sameShape(shapes.get(a)?.shape ?? null, shapes.get(b)?.shape ?? null),
     kvOffload: model.metadata[KV_OFFLOAD_KEY] === 'layer',
+    ...scriptOptimizer(model),
+  };
+}
+
+function parsedStep(text: string | undefined): { optimizer?: { implementation?: unknown } | null } | null {
+  try {
+    return JSON.parse(text ?? 'null') as { optimizer?: { implementation?: unknown } | null } | null;
+  } catch {
+    return null;
+  }
+}
+
+/** The optimizer implementation the script built (its step, recorded by the export bridge) and its torch's major version. */
+function scriptOptimizer(model: Model): Pick<BufferOptions, 'scriptOptimizer' | 'torchMajor'> {
+  const implementation = parsedStep(model.metadata[SCRIPT_STEP_KEY])?.optimizer?.implementation;
+  const major = /^(\d+)\./.exec(model.metadata[TORCH_VERSION_KEY] ?? '');
+  return {
+    ...(implementation === 'single-tensor' || implementation === 'foreach' || implementation === 'fused' ? { scriptOptimizer: implementation } : {}),
+    ...(major ? { torchMajor: Number(major[1]) } : {}),
   };
 }
 

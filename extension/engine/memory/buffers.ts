@@ -6,7 +6,7 @@
 import type { AnalysisSettings } from '../settings';
 import type { InferredTensor } from '../shapes/types';
 import { activationPass } from './activations';
-import { STEADY_STATE, type Buffer, type BufferModel, type BufferOptions } from './buffer-types';
+import type { Buffer, BufferModel, BufferOptions, TrainingStep } from './buffer-types';
 import { gradientPass } from './gradients';
 import { checkBuffers, checkSavedLive } from './invariants';
 import { kvOffloadPass } from './kv-offload';
@@ -30,12 +30,12 @@ export function buildBuffers(
   const params = parameterPass(table, options);
   const schedule = training ? trainingSchedule(table, params.trainable) : inferenceSchedule(table);
   const regions = checkpointRegions(table, schedule);
-  const saved = training ? savedPass(table, shapes, settings, schedule, regions) : NOTHING_SAVED;
+  const saved = training ? savedPass(table, shapes, settings, schedule, regions, options.torchMajor ?? null) : NOTHING_SAVED;
   const splits = training ? regionSplits(table, schedule, saved.until, regions) : new Map<string, RegionSplit>();
   const activations = activationPass(table, { schedule, savedUntil: saved.until, splits, settings, options });
   let tensors: Buffer[] = [...weightAndInputBuffers(table, schedule.last), ...activations.buffers];
   if (options.kvOffload && !training) tensors = kvOffloadPass(table, tensors, activations.aliases);
-  const step = options.trainingStep ?? STEADY_STATE;
+  const step = options.trainingStep ?? trainingStepOf(settings, options);
   const buffers = [
     ...saved.buffers,
     ...tensors,
@@ -57,4 +57,18 @@ function unknownOpWarnings(unknown: Map<string, number>): string[] {
   if (unknown.size === 0) return [];
   const ops = [...unknown].map(([op, n]) => `${op} (${n} node${n === 1 ? '' : 's'})`).join(', ');
   return [`no saved-for-backward rule for ${ops}: nothing is counted as saved for them`.slice(0, 300)];
+}
+
+/**
+ * The step the settings ask for. The optimizer's implementation is the script's when the bridge
+ * saw it; else PyTorch's default for the device: single-tensor on CPU, foreach on CUDA (2.x).
+ */
+function trainingStepOf(settings: AnalysisSettings, options: BufferOptions): TrainingStep {
+  const device = settings.device ?? 'cuda';
+  return {
+    optimizerState: settings.step ?? 'steady',
+    gradients: settings.zeroGrad ?? 'set-to-none',
+    implementation: options.scriptOptimizer ?? (device === 'cpu' ? 'single-tensor' : 'foreach'),
+    torchMajor: options.torchMajor ?? null,
+  };
 }

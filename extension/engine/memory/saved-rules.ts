@@ -28,6 +28,8 @@ export interface SavedContext {
   scalar(name: string): number | undefined;
   /** Where the step runs: some ops save different buffers per device (dropout). */
   device: 'cpu' | 'cuda';
+  /** Major version of the PyTorch that runs the step, when known (a .py model); else the current one. */
+  torchMajor: number | null;
 }
 
 const NONE = (rule: string): SavedDecision => ({ rule, saved: [], backwardWorkspace: 0 });
@@ -120,15 +122,14 @@ const RULES: Record<string, Rule> = {
       backwardWorkspace: 0,
     };
   },
-  // adaptive_avg_pool2d to 1×1 runs as input.mean((-1, -2), keepdim) in aten (AdaptivePooling):
-  // mean.dim saves only sizes (derivatives.yaml mean.dim: self: mean_backward(grad, self.sym_sizes(), ...)).
-  AveragePool: savesInput, GlobalAveragePool: (node) => NONE(`${node.opType} (a mean over H×W) needs only shapes for backward`), GlobalMaxPool: savesInputs, LpPool: savesInputs,
+  // adaptive_avg_pool2d to 1×1 runs as input.mean((-1, -2), keepdim) in aten (AdaptivePooling).
+  AveragePool: savesInput, GlobalAveragePool: mean, GlobalMaxPool: savesInputs, LpPool: savesInputs,
   ReduceMax: (node) => ({ rule: 'ReduceMax saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
   ReduceMin: (node) => ({ rule: 'ReduceMin saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
   ReduceProd: (node) => ({ rule: 'ReduceProd saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
   ReduceL2: (node) => ({ rule: 'ReduceL2 saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
   ReduceSumSquare: savesInput, ReduceLogSumExp: (node) => ({ rule: 'ReduceLogSumExp saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
-  ReduceMean: shapeOnly, ReduceSum: shapeOnly, Cast: shapeOnly, Reshape: shapeOnly, Flatten: shapeOnly,
+  ReduceMean: mean, ReduceSum: shapeOnly, Cast: shapeOnly, Reshape: shapeOnly, Flatten: shapeOnly,
   Squeeze: shapeOnly, Unsqueeze: shapeOnly, Transpose: shapeOnly, Expand: shapeOnly, Slice: shapeOnly,
   Concat: shapeOnly, Split: shapeOnly, Identity: shapeOnly, Tile: shapeOnly, Pad: shapeOnly,
   Gather: (node) => ({ rule: 'Gather saves its indices', saved: ref(node.inputs[1]), backwardWorkspace: 0 }),
@@ -225,6 +226,15 @@ function dropout(node: GraphNode, ctx: SavedContext): SavedDecision {
     backwardWorkspace: 0,
     random: true,
   };
+}
+
+/**
+ * mean.dim: PyTorch 2 keeps only sizes (derivatives.yaml: mean_backward(grad, self.sym_sizes(), dim,
+ * self.sym_numel() / result.sym_numel(), keepdim)); 1.x's formula reads self, so MeanBackward1 saves it.
+ */
+function mean(node: GraphNode, ctx: SavedContext): SavedDecision {
+  if (ctx.torchMajor !== null && ctx.torchMajor < 2) return { rule: `${node.opType} (mean.dim) saves its input in PyTorch 1.x`, saved: ref(node.inputs[0]), backwardWorkspace: 0 };
+  return NONE(`${node.opType} (mean.dim) needs only sizes for backward`);
 }
 
 const FLOAT = new Set(['float32', 'float16', 'bfloat16', 'float64']);

@@ -30,6 +30,7 @@ export function savedPass(
   settings: AnalysisSettings,
   schedule: Schedule,
   regions: CheckpointRegions,
+  torchMajor: number | null = null,
 ): SavedPlan {
   const plan: SavedPlan = { decisions: new Map(), until: new Map(), produced: new Set(), buffers: [], unknownOps: new Map() };
   const recognised = torchOpDecisions(table);
@@ -41,6 +42,7 @@ export function savedPass(
       requiresGrad: (i) => schedule.requiresGrad.has(node.inputs[i] ?? ''),
       scalar: (name) => scalars.get(name),
       device: settings.device ?? 'cuda',
+      torchMajor,
     });
     plan.decisions.set(pos, decision);
     if (decision.unknown) plan.unknownOps.set(node.opType, (plan.unknownOps.get(node.opType) ?? 0) + 1);

@@ -21,7 +21,7 @@ const shapes: Record<string, InferredTensor> = {
 };
 
 function saved(n: GraphNode, grads: boolean[] = [true, true, true]) {
-  return savedForBackward(n, { tensor: (name) => shapes[name], requiresGrad: (i) => grads[i] ?? false, scalar: () => undefined, device: 'cuda' });
+  return savedForBackward(n, { tensor: (name) => shapes[name], requiresGrad: (i) => grads[i] ?? false, scalar: () => undefined, device: 'cuda', torchMajor: null });
 }
 const names = (items: SavedItem[]) => items.map((i) => (i.kind === 'tensor' ? i.name : `extra:${i.label}:${i.dtype}:${i.elements}`));
 
@@ -102,7 +102,7 @@ test('integer and bool results carry no gradient: Shape of a tensor that needs o
 });
 
 test('Div by a Python scalar saves nothing; by a tensor, the divisor (and the dividend when the divisor needs a gradient)', () => {
-  const ctx = (grads: boolean[]) => ({ tensor: (n: string) => shapes[n], requiresGrad: (i: number) => grads[i] ?? false, scalar: (n: string) => (n === 'c' ? 8 : undefined), device: 'cuda' as const });
+  const ctx = (grads: boolean[]) => ({ tensor: (n: string) => shapes[n], requiresGrad: (i: number) => grads[i] ?? false, scalar: (n: string) => (n === 'c' ? 8 : undefined), device: 'cuda' as const, torchMajor: null });
   assert.deepEqual(names(savedForBackward(node('Div', ['x', 'c'], ['z']), ctx([true, false])).saved), []);
   assert.deepEqual(names(savedForBackward(node('Div', ['x', 'y'], ['z']), ctx([true, false])).saved), ['y']);
   assert.deepEqual(names(savedForBackward(node('Div', ['x', 'y'], ['z']), ctx([true, true])).saved), ['x', 'y']);
@@ -111,7 +111,7 @@ test('Div by a Python scalar saves nothing; by a tensor, the divisor (and the di
 });
 
 test('Dropout: CPU keeps float noise, CUDA a bool mask, p = 0 nothing', () => {
-  const ctx = (device: 'cpu' | 'cuda', p: number) => ({ tensor: (n: string) => shapes[n], requiresGrad: () => true, scalar: (n: string) => (n === 'p' ? p : undefined), device });
+  const ctx = (device: 'cpu' | 'cuda', p: number) => ({ tensor: (n: string) => shapes[n], requiresGrad: () => true, scalar: (n: string) => (n === 'p' ? p : undefined), device, torchMajor: null });
   const d = node('Dropout', ['x', 'p'], ['y']);
   assert.deepEqual(names(savedForBackward(d, ctx('cpu', 0.1)).saved), ['extra:dropout noise:float32:2048']);
   assert.deepEqual(names(savedForBackward(d, ctx('cuda', 0.1)).saved), ['extra:dropout mask:bool:2048']);
