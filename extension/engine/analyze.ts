@@ -156,21 +156,26 @@ export function bufferOptions(model: Model, bound: Map<string, InferredTensor>):
   };
 }
 
-function parsedStep(text: string | undefined): { optimizer?: { implementation?: unknown } | null } | null {
+interface RecordedStep { optimizer?: { implementation?: unknown } | null; loss?: { gradFn?: unknown } | null }
+
+function parsedStep(text: string | undefined): RecordedStep | null {
   try {
-    return JSON.parse(text ?? 'null') as { optimizer?: { implementation?: unknown } | null } | null;
+    return JSON.parse(text ?? 'null') as RecordedStep | null;
   } catch {
     return null;
   }
 }
 
-/** The optimizer implementation the script built (its step, recorded by the export bridge) and its torch's major version. */
-function scriptOptimizer(model: Model): Pick<BufferOptions, 'scriptOptimizer' | 'torchMajor'> {
-  const implementation = parsedStep(model.metadata[SCRIPT_STEP_KEY])?.optimizer?.implementation;
+/** What the script's step does (recorded by the export bridge): its optimizer implementation and loss, and its torch's major version. */
+function scriptOptimizer(model: Model): Pick<BufferOptions, 'scriptOptimizer' | 'torchMajor' | 'loss'> {
+  const step = parsedStep(model.metadata[SCRIPT_STEP_KEY]);
+  const implementation = step?.optimizer?.implementation;
   const major = /^(\d+)\./.exec(model.metadata[TORCH_VERSION_KEY] ?? '');
   return {
     ...(implementation === 'single-tensor' || implementation === 'foreach' || implementation === 'fused' ? { scriptOptimizer: implementation } : {}),
     ...(major ? { torchMajor: Number(major[1]) } : {}),
+    // F.cross_entropy (log_softmax + nll_loss) ends in NllLossBackward0.
+    ...(step?.loss?.gradFn === 'NllLossBackward0' ? { loss: 'cross-entropy' as const } : {}),
   };
 }
 

@@ -31,8 +31,11 @@ export interface ActivationInputs {
 function lastUse(t: TensorRecord, inputs: ActivationInputs): number {
   const split = inputs.splits.get(t.name);
   if (split) return split.forwardEnd;
-  if (t.producer === null || t.isGraphOutput) return inputs.schedule.last;
-  const forward = t.consumers.length ? t.consumers[t.consumers.length - 1] : t.producer;
+  if (t.producer === null) return inputs.schedule.last;
+  // A graph output read by the loss that follows is dropped once the loss is computed (its
+  // gradient replaces it); else the caller holds it to the end.
+  if (t.isGraphOutput && t.name !== inputs.schedule.lossOutput) return inputs.schedule.last;
+  const forward = t.consumers.length ? t.consumers[t.consumers.length - 1] : t.isGraphOutput ? inputs.schedule.lossForward : t.producer;
   return Math.max(forward, inputs.savedUntil.get(t.name) ?? -1);
 }
 

@@ -50,6 +50,8 @@ export type WorkspaceUse =
   | { kind: 'checkpointed-extra'; extra: SavedExtra }
   /** Temporaries of an op's backward beyond its outputs. */
   | { kind: 'backward'; node: number }
+  /** Buffers of the loss that follows the graph (cross-entropy's log-probabilities and their gradient). */
+  | { kind: 'loss'; item: 'log-probabilities' | 'log-probability gradient' }
   /** The optimizer update's temporaries (`count` parameter-sized fp32 tensors, of the largest or of all). */
   | { kind: 'optimizer-step'; implementation: OptimizerImplementation; count: number };
 
@@ -114,6 +116,8 @@ export interface BufferOptions {
   kvOffload?: boolean;
   /** The training step variant (training only); from the settings when absent. */
   trainingStep?: TrainingStep;
+  /** The script's loss, when the export bridge saw it and MemLens models it. */
+  loss?: 'cross-entropy';
   /** The script's optimizer implementation, when the export bridge saw it. */
   scriptOptimizer?: OptimizerImplementation;
   /** Major version of the PyTorch that exported the model (a .py model): some saved tensors differ by version. */

@@ -10,6 +10,7 @@ import type { Buffer, BufferModel, BufferOptions, TrainingStep } from './buffer-
 import { gradientPass } from './gradients';
 import { checkBuffers, checkSavedLive } from './invariants';
 import { kvOffloadPass } from './kv-offload';
+import { lossInput, lossPass } from './loss';
 import { optimizerPass } from './optimizer-state';
 import { parameterPass } from './parameters';
 import { checkpointRegions, regionSplits, type RegionSplit } from './regions';
@@ -28,7 +29,8 @@ export function buildBuffers(
 ): BufferModel {
   const training = settings.mode === 'train';
   const params = parameterPass(table, options);
-  const schedule = training ? trainingSchedule(table, params.trainable) : inferenceSchedule(table);
+  const logits = training && options.loss === 'cross-entropy' ? lossInput(table) : null;
+  const schedule = training ? trainingSchedule(table, params.trainable, logits) : inferenceSchedule(table);
   const regions = checkpointRegions(table, schedule);
   const saved = training ? savedPass(table, shapes, settings, schedule, regions, options.torchMajor ?? null) : NOTHING_SAVED;
   const splits = training ? regionSplits(table, schedule, saved.until, regions) : new Map<string, RegionSplit>();
@@ -39,6 +41,7 @@ export function buildBuffers(
   const buffers = [
     ...saved.buffers,
     ...tensors,
+    ...(logits !== null ? lossPass(table, schedule, logits) : []),
     ...(training ? gradientPass(table, { schedule, trainable: params.trainable, aliases: activations.aliases, settings, step }) : []),
     ...(training ? optimizerPass(table, params.trainable, settings, step, schedule.last) : []),
   ];
