@@ -78,6 +78,15 @@ function positiveInt(v: string, flag: string): number {
   return Number(v);
 }
 
+/** `--device`, `--step`, `--zero-grad`: the training step's settings, where given. */
+function trainingStepFlags(v: { device?: string; step?: string; 'zero-grad'?: string }): Partial<AnalysisSettings> {
+  return {
+    ...(v.device !== undefined ? { device: oneOf('--device', DEVICES, v.device) } : {}),
+    ...(v.step !== undefined ? { step: oneOf('--step', TRAIN_STEPS, v.step) } : {}),
+    ...(v['zero-grad'] !== undefined ? { zeroGrad: oneOf('--zero-grad', ZERO_GRADS, v['zero-grad']) } : {}),
+  };
+}
+
 export function parseCli(argv: string[]): CliRequest {
   let parsed;
   try {
@@ -108,9 +117,6 @@ export function parseCli(argv: string[]): CliRequest {
   if (!mode) throw new MemlensError(`--mode: expected infer or train, got '${v.mode}'`);
   const dtype: Precision | undefined = v.dtype === undefined ? undefined : oneOf('--dtype', PRECISIONS, v.dtype);
   const optimizer: OptimizerKind | undefined = v.optimizer === undefined ? undefined : oneOf('--optimizer', OPTIMIZERS, v.optimizer);
-  const device = v.device === undefined ? undefined : oneOf('--device', DEVICES, v.device);
-  const step = v.step === undefined ? undefined : oneOf('--step', TRAIN_STEPS, v.step);
-  const zeroGrad = v['zero-grad'] === undefined ? undefined : oneOf('--zero-grad', ZERO_GRADS, v['zero-grad']);
   const ep = v.ep === undefined ? 'auto' : oneOf('--ep', PROVIDER_CHOICES, v.ep);
   const runtime: MeasureRuntime | undefined = v.runtime === undefined ? undefined : oneOf('--runtime', ['torch', 'onnxruntime'] as const, v.runtime);
   const dims: Record<string, number> = {};
@@ -134,9 +140,7 @@ export function parseCli(argv: string[]): CliRequest {
     ...(v.seq !== undefined ? { seq: positiveInt(v.seq, '--seq') } : {}),
     ...(dtype !== undefined ? { dtype } : {}),
     ...(optimizer !== undefined ? { optimizer } : {}),
-    ...(device !== undefined ? { device } : {}),
-    ...(step !== undefined ? { step } : {}),
-    ...(zeroGrad !== undefined ? { zeroGrad } : {}),
+    ...trainingStepFlags(v),
     dims,
     ...(Object.keys(inputValues).length > 0 ? { inputValues } : {}),
     explicit: [...(v.batch !== undefined ? ['batch' as const] : []), ...(v.seq !== undefined ? ['seq' as const] : [])],
