@@ -9,7 +9,7 @@ import type { Buffer, BufferOptions } from './buffer-types';
 import type { RegionSplit } from './regions';
 import type { Schedule } from './schedule';
 import type { TensorRecord, TensorTable } from './tensor-table';
-import { isTorchView } from './torch-views';
+import type { TorchViews } from './torch-views';
 
 /** Alias groups: every tensor's root (itself when it has its own buffer). */
 export interface Aliases {
@@ -25,6 +25,8 @@ export interface ActivationInputs {
   splits: Map<string, RegionSplit>;
   settings: AnalysisSettings;
   options: BufferOptions;
+  /** Training: PyTorch's views (torch-views.ts), which share their base's buffer. */
+  torchViews?: TorchViews;
 }
 
 /** Last step a tensor's own buffer must hold it (before alias groups merge). */
@@ -56,7 +58,7 @@ export function aliasGroups(table: TensorTable, inputs: ActivationInputs): { ali
     const rRec = table.tensors.get(r);
     // Training follows PyTorch, where a view of a weight or input (W.t() in a Linear) is free too;
     // ONNX Runtime never aliases user inputs or weights.
-    const torchView = training && isTorchView(table, pos);
+    const torchView = training && (inputs.torchViews?.has(output) ?? false);
     if (!rRec || (rRec.producer === null && !torchView)) return;
     const rootEnd = end.get(r) ?? pos;
     const inplace = !training && MAY_INPLACE_OPS.has(node.opType) && rootEnd === pos && rRec.bytes === outRec.bytes

@@ -10,7 +10,7 @@ import { savedForBackward, type SavedDecision } from './saved-rules';
 import type { Schedule } from './schedule';
 import { effectiveBits, type TensorTable } from './tensor-table';
 import { constantScalars, torchOpDecisions } from './torch-ops';
-import { storageRoot } from './torch-views';
+import { storageRoot, type TorchViews } from './torch-views';
 
 export interface SavedPlan {
   decisions: Map<number, SavedDecision>;
@@ -31,6 +31,7 @@ export function savedPass(
   schedule: Schedule,
   regions: CheckpointRegions,
   torchMajor: number | null = null,
+  views: TorchViews = new Map(),
 ): SavedPlan {
   const plan: SavedPlan = { decisions: new Map(), until: new Map(), produced: new Set(), buffers: [], unknownOps: new Map() };
   const recognised = torchOpDecisions(table);
@@ -49,7 +50,7 @@ export function savedPass(
     for (const item of decision.saved) {
       if (item.kind === 'tensor') {
         // A saved view keeps its base's storage: the base is what stays live (and is counted once).
-        const name = storageRoot(table, item.name);
+        const name = storageRoot(views, item.name);
         const rec = table.tensors.get(name);
         if (!rec) continue;
         plan.until.set(name, Math.max(plan.until.get(name) ?? 0, step));
