@@ -56,7 +56,8 @@ export function computeStride(oldShape: number[], oldStride: number[], newShape:
 
 function numericShape(t: InferredTensor | undefined): number[] | null {
   if (!t?.shape || t.sequence) return null;
-  return t.shape.every((d) => typeof d === 'number') ? (t.shape as number[]) : null;
+  const shape = t.shape;
+  return shape.every((d): d is number => typeof d === 'number') ? shape : null;
 }
 
 const axisOf = (a: number, rank: number) => (a < 0 ? a + rank : a);
