@@ -58,6 +58,10 @@ export function gradientPass(table: TensorTable, inputs: GradientInputs): Buffer
       // zero_grad(set_to_none=False) after an earlier step: the gradient is there from the start.
       const kept = inputs.step.gradients === 'zero' && inputs.step.optimizerState === 'steady';
       out.push({ bytes, category: 'gradients', start: kept ? 0 : start, end: schedule.last, owner: nodeOwner(rootRec.consumers[0]), persistent: kept, kind: 'gradient', tensor: r, parameter: true });
+      // AccumulateGrad into an existing .grad adds the op's new gradient in place (`variable_grad
+      // += new_grad`), so that gradient is a buffer of its own for the step; into None it is stolen.
+      const maker = members.flatMap((m) => m.consumers).find((c) => schedule.backwardStep.get(c) === start);
+      if (kept && maker !== undefined) out.push({ bytes, category: 'gradients', start, end: start, owner: nodeOwner(rootRec.consumers[0]), persistent: false, kind: 'workspace', use: { kind: 'backward', node: maker } });
     } else {
       const producer = rootRec.producer ?? undefined;
       const end = (producer === undefined ? undefined : schedule.backwardStep.get(producer)) ?? start;

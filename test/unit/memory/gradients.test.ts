@@ -38,8 +38,11 @@ test('under bf16 mixed precision parameter gradients take 2 bytes per element', 
 });
 
 test('zero_grad(set_to_none=False) in a later step: parameter gradients are live from the first step; in the first step they are made in backward', () => {
-  const kept = gradients('fp32', { ...STEADY_STATE, gradients: 'zero' }).filter((b) => b.category === 'gradients');
+  const all = gradients('fp32', { ...STEADY_STATE, gradients: 'zero' });
+  const kept = all.filter((b) => b.kind === 'gradient' && b.parameter);
   assert.deepEqual(kept.map((b) => [b.kind === 'gradient' ? b.tensor : '', b.start, b.end, b.persistent]).sort(), [['W1', 0, 8, true], ['W2', 0, 8, true]]);
-  const first = gradients('fp32', { ...STEADY_STATE, gradients: 'zero', optimizerState: 'first' }).filter((b) => b.category === 'gradients');
+  // AccumulateGrad adds each new gradient into the kept one: a parameter-sized buffer at its backward step.
+  assert.deepEqual(all.filter((b) => b.kind === 'workspace').map((b) => [b.start, b.end, b.bytes]).sort(), [[5, 5, 96], [7, 7, 128]]);
+  const first = gradients('fp32', { ...STEADY_STATE, gradients: 'zero', optimizerState: 'first' }).filter((b) => b.kind === 'gradient' && b.parameter);
   assert.deepEqual(first.map((b) => [b.kind === 'gradient' ? b.tensor : '', b.start]).sort(), [['W1', 7], ['W2', 5]]);
 });
