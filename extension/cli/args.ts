@@ -1,7 +1,7 @@
 // Command-line arguments -> a typed request. Usage errors are MemlensErrors (exit 2).
 import { parseArgs } from 'node:util';
 import { MemlensError } from '../engine/errors';
-import { MODES, OPTIMIZERS, PRECISIONS, withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
+import { DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS, withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
 import { parseBytes } from '../engine/units';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../runner/types';
 import type { GivenSettings } from '../analysis/load-model';
@@ -24,6 +24,10 @@ options:
                           like a constant, so an If on it takes its branch; fed to --run
   --dtype ${PRECISIONS.join('|')}  compute precision (training: mixed precision with fp32 master weights)
   --optimizer ${OPTIMIZERS.join('|')}   (training; default adamw)
+  --device ${DEVICES.join('|')}       (training) where the step runs: dropout keeps a bool mask on
+                          CUDA, float noise on CPU; the optimizer's default implementation
+  --step ${TRAIN_STEPS.join('|')}       (training) a later step, or the first (state made in step())
+  --zero-grad ${ZERO_GRADS.join('|')}   (training) zero_grad(set_to_none=True), or False (kept)
   --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
   --json                  print the profile as JSON (schema memlens.profile/1)
   --trace FILE            write the memory timeline as Chrome trace / Perfetto JSON
@@ -74,6 +78,15 @@ function positiveInt(v: string, flag: string): number {
   return Number(v);
 }
 
+/** `--device`, `--step`, `--zero-grad`: the training step's settings, where given. */
+function trainingStepFlags(v: { device?: string; step?: string; 'zero-grad'?: string }): Partial<AnalysisSettings> {
+  return {
+    ...(v.device !== undefined ? { device: oneOf('--device', DEVICES, v.device) } : {}),
+    ...(v.step !== undefined ? { step: oneOf('--step', TRAIN_STEPS, v.step) } : {}),
+    ...(v['zero-grad'] !== undefined ? { zeroGrad: oneOf('--zero-grad', ZERO_GRADS, v['zero-grad']) } : {}),
+  };
+}
+
 export function parseCli(argv: string[]): CliRequest {
   let parsed;
   try {
@@ -84,6 +97,7 @@ export function parseCli(argv: string[]): CliRequest {
       options: {
         entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
         dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
+        device: { type: 'string' }, step: { type: 'string' }, 'zero-grad': { type: 'string' },
         budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
         ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
         out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -126,6 +140,7 @@ export function parseCli(argv: string[]): CliRequest {
     ...(v.seq !== undefined ? { seq: positiveInt(v.seq, '--seq') } : {}),
     ...(dtype !== undefined ? { dtype } : {}),
     ...(optimizer !== undefined ? { optimizer } : {}),
+    ...trainingStepFlags(v),
     dims,
     ...(Object.keys(inputValues).length > 0 ? { inputValues } : {}),
     explicit: [...(v.batch !== undefined ? ['batch' as const] : []), ...(v.seq !== undefined ? ['seq' as const] : [])],

@@ -9,7 +9,7 @@ import { categoriesAt, liveBytes, type LiveProfile } from './memory/live';
 import { planOffsets } from './memory/offset-plan';
 import { executionOrder } from './graph-order';
 import { buildTensorTable, type TensorTable } from './memory/tensor-table';
-import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY } from './metadata-keys';
+import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from './metadata-keys';
 import { CATEGORIES, type ByCategory, type PeakInfo, type Profile, type SourceRef, type TimelinePoint } from './profile';
 import type { AnalysisSettings } from './settings';
 import { bindDims, bindInputValues } from './shapes/bind-dims';
@@ -171,6 +171,30 @@ export function bufferOptions(model: Model, bound: Map<string, InferredTensor>, 
     parameters: nameList(model, PARAMETERS_KEY),
     sameStaticShape: (a, b) => sameShape(shapes.get(a)?.shape ?? null, shapes.get(b)?.shape ?? null),
     kvOffload: model.metadata[KV_OFFLOAD_KEY] === 'layer',
+    ...scriptOptimizer(model),
+  };
+}
+
+interface RecordedStep { optimizer?: { implementation?: unknown } | null; loss?: { gradFn?: unknown } | null }
+
+function parsedStep(text: string | undefined): RecordedStep | null {
+  try {
+    return JSON.parse(text ?? 'null') as RecordedStep | null;
+  } catch {
+    return null;
+  }
+}
+
+/** What the script's step does (recorded by the export bridge): its optimizer implementation and loss, and its torch's major version. */
+function scriptOptimizer(model: Model): Pick<BufferOptions, 'scriptOptimizer' | 'torchMajor' | 'loss'> {
+  const step = parsedStep(model.metadata[SCRIPT_STEP_KEY]);
+  const implementation = step?.optimizer?.implementation;
+  const major = /^(\d+)\./.exec(model.metadata[TORCH_VERSION_KEY] ?? '');
+  return {
+    ...(implementation === 'single-tensor' || implementation === 'foreach' || implementation === 'fused' ? { scriptOptimizer: implementation } : {}),
+    ...(major ? { torchMajor: Number(major[1]) } : {}),
+    // F.cross_entropy (log_softmax + nll_loss) ends in NllLossBackward0.
+    ...(step?.loss?.gradFn === 'NllLossBackward0' ? { loss: 'cross-entropy' as const } : {}),
   };
 }
 

@@ -33,3 +33,5 @@ export const PARAMETERS_KEY = 'memlens.parameters';
 /** Model metadata: JSON of language/python/script-step.ts's ScriptStep: the call of the model the
  * user's script made, the optimizer it built and what it called `.backward()` on. */
 export const SCRIPT_STEP_KEY = 'memlens.script.step';
+/** The PyTorch version that exported a .py model. */
+export const TORCH_VERSION_KEY = 'memlens.torch_version';

@@ -9,6 +9,14 @@ export const OPTIMIZERS = ['adamw', 'adam', 'sgd', 'sgd-momentum', 'adam8bit', '
 export type Mode = (typeof MODES)[number];
 export type Precision = (typeof PRECISIONS)[number];
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
+export const DEVICES = ['cuda', 'cpu'] as const;
+export type Device = (typeof DEVICES)[number];
+/** Which training step: the first (optimizer state made inside step()) or any later one. */
+export const TRAIN_STEPS = ['steady', 'first'] as const;
+export type TrainStepKind = (typeof TRAIN_STEPS)[number];
+/** zero_grad(set_to_none=True) frees the gradients before the forward; False zeroes and keeps them. */
+export const ZERO_GRADS = ['set-to-none', 'zero'] as const;
+export type ZeroGrad = (typeof ZERO_GRADS)[number];
 
 export interface AnalysisSettings {
   mode: Mode;
@@ -32,6 +40,15 @@ export interface AnalysisSettings {
    * them takes its branch, and fed to measured runs.
    */
   inputValues?: Record<string, number>;
+  /**
+   * Where the training step runs, for ops whose saved buffers differ by device (dropout keeps a
+   * bool mask on CUDA, float noise on CPU). Absent: cuda.
+   */
+  device?: Device;
+  /** Training: which step is modelled. Absent: steady. */
+  step?: TrainStepKind;
+  /** Training: what zero_grad() does with the previous step's gradients. Absent: set-to-none (PyTorch 2's default). */
+  zeroGrad?: ZeroGrad;
 }
 
 export const DEFAULT_SETTINGS: AnalysisSettings = {

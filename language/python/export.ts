@@ -8,7 +8,7 @@ import type { Dim, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
 import { lastLine, oneLine } from '../../extension/process/ending';
 import { runCheck } from '../../extension/process/check';
-import { FROZEN_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY } from '../../extension/engine/metadata-keys';
+import { FROZEN_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from '../../extension/engine/metadata-keys';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import { encodeModel } from '../../extension/engine/onnx/encode';
 import type { AnalysisSettings } from '../../extension/engine/settings';
@@ -204,7 +204,7 @@ async function annotate(model: Model, result: BridgeSuccess, file: string, disco
   if (step) locateAtCall(model, step.call);
   writeTensorKinds(model, result);
   model.metadata['memlens.entry'] = result.label;
-  model.metadata['memlens.torch_version'] = result.torchVersion;
+  model.metadata[TORCH_VERSION_KEY] = result.torchVersion;
   model.metadata['memlens.exporter'] = result.exporter;
   if (step) model.metadata[SCRIPT_STEP_KEY] = JSON.stringify(step);
   return step;

@@ -42,7 +42,8 @@ interface Estimate {
 
 // Saved activations: bytes autograd saves in the model's forward (not the loss's), outside
 // parameters, buffers and the batch. Steady peaks: step 2 (zero_grad(set_to_none=True)) and
-// step 3 (set_to_none=False) of one run; the estimate has one training peak for all three steps.
+// step 3 (set_to_none=False) of one run; each is held against the estimate of that step
+// (`--step first`, the default steady step, `--zero-grad zero`), all with `--device cpu`.
 const COLUMNS = ['params', 'saved act.', 'gradients', 'opt. state', 'first step', 'steady/none', 'steady/zero', 'inference'] as const;
 type Column = (typeof COLUMNS)[number];
 
@@ -61,9 +62,10 @@ function reference(refresh: boolean, only: string[]): ReferenceModel[] {
   return only.length ? models.filter((m) => only.includes(m.name)) : models;
 }
 
-function memlens(m: ReferenceModel, mode: 'train' | 'infer', run: boolean): Estimate {
+/** The reference runs on CPU; each training column is the step it names (`--step`, `--zero-grad`). */
+function memlens(m: ReferenceModel, mode: 'train' | 'infer', run: boolean, step: string[] = []): Estimate {
   const cli = [path.join(ROOT, 'bin', 'memlens.js'), 'profile', path.join(ROOT, m.file), '--mode', mode, '--batch', String(m.batch),
-    ...(m.seq ? ['--seq', String(m.seq)] : []), '--optimizer', 'adamw', '--python', PYTHON, '--timeout', '1800', '--json', ...(run ? ['--run', '--runs', '2'] : [])];
+    ...(m.seq ? ['--seq', String(m.seq)] : []), '--optimizer', 'adamw', '--device', 'cpu', ...step, '--python', PYTHON, '--timeout', '1800', '--json', ...(run ? ['--run', '--runs', '2'] : [])];
   const r = spawnSync(process.execPath, cli, { encoding: 'utf8', maxBuffer: 512 * 2 ** 20 });
   if (r.status !== 0) throw new Error(r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
   return JSON.parse(r.stdout) as Estimate;
@@ -94,9 +96,12 @@ function main(): void {
       errors['saved act.'] = error(train.totals.savedActivationBytes, m.saved.activationBytes);
       errors.gradients = error(train.totals.gradientBytes, m.train.gradientBytes);
       errors['opt. state'] = error(train.totals.optimizerStateBytes, m.train.optimizerStateBytes);
-      errors['first step'] = error(train.peak.bytes, m.train.firstStep.peakBytes);
+      const first = memlens(m, 'train', false, ['--step', 'first']);
+      const zero = memlens(m, 'train', false, ['--zero-grad', 'zero']);
+      figures.steps = { first: first.peak, steadyZero: zero.peak };
+      errors['first step'] = error(first.peak.bytes, m.train.firstStep.peakBytes);
       errors['steady/none'] = error(train.peak.bytes, m.train.steadySetToNone.peakBytes);
-      errors['steady/zero'] = error(train.peak.bytes, m.train.steadyZeroFill.peakBytes);
+      errors['steady/zero'] = error(zero.peak.bytes, m.train.steadyZeroFill.peakBytes);
     } catch (e) {
       for (const c of COLUMNS) if (c !== 'inference') errors[c] = `train: ${(e as Error).message}`;
     }

@@ -9,6 +9,7 @@ import type { Buffer, BufferOptions } from './buffer-types';
 import type { RegionSplit } from './regions';
 import type { Schedule } from './schedule';
 import type { TensorRecord, TensorTable } from './tensor-table';
+import type { TorchViews } from './torch-views';
 
 /** Alias groups: every tensor's root (itself when it has its own buffer). */
 export interface Aliases {
@@ -24,14 +25,19 @@ export interface ActivationInputs {
   splits: Map<string, RegionSplit>;
   settings: AnalysisSettings;
   options: BufferOptions;
+  /** Training: PyTorch's views (torch-views.ts), which share their base's buffer. */
+  torchViews?: TorchViews;
 }
 
 /** Last step a tensor's own buffer must hold it (before alias groups merge). */
 function lastUse(t: TensorRecord, inputs: ActivationInputs): number {
   const split = inputs.splits.get(t.name);
   if (split) return split.forwardEnd;
-  if (t.producer === null || t.isGraphOutput) return inputs.schedule.last;
-  const forward = t.consumers.length ? t.consumers[t.consumers.length - 1] : t.producer;
+  if (t.producer === null) return inputs.schedule.last;
+  // A graph output read by the loss that follows is dropped once the loss is computed (its
+  // gradient replaces it); else the caller holds it to the end.
+  if (t.isGraphOutput && t.name !== inputs.schedule.lossOutput) return inputs.schedule.last;
+  const forward = t.consumers.length ? t.consumers[t.consumers.length - 1] : t.isGraphOutput ? inputs.schedule.lossForward : t.producer;
   return Math.max(forward, inputs.savedUntil.get(t.name) ?? -1);
 }
 
@@ -50,13 +56,19 @@ export function aliasGroups(table: TensorTable, inputs: ActivationInputs): { ali
     if (!inRec || !outRec || outRec.producer !== pos) return;
     const r = rootOf(input);
     const rRec = table.tensors.get(r);
-    if (!rRec || rRec.producer === null) return; // never alias user inputs or weights
+    // Training follows PyTorch, where a view of a weight or input (W.t() in a Linear) is free too;
+    // ONNX Runtime never aliases user inputs or weights.
+    const torchView = training && (inputs.torchViews?.has(output) ?? false);
+    if (!rRec || (rRec.producer === null && !torchView)) return;
     const rootEnd = end.get(r) ?? pos;
     const inplace = !training && MAY_INPLACE_OPS.has(node.opType) && rootEnd === pos && rRec.bytes === outRec.bytes
       && !outRec.isGraphOutput && (inputs.options.sameStaticShape?.(input, output) ?? true);
-    if (!VIEW_OPS.has(node.opType) && !inplace) return;
-    members.set(output, r);
-    end.set(r, Math.max(rootEnd, end.get(output) ?? pos));
+    if (training ? !torchView : !VIEW_OPS.has(node.opType) && !inplace) return;
+    // torch.split/chunk: every piece is a view of the input.
+    for (const o of torchView && node.opType === 'Split' ? node.outputs.filter(Boolean) : [output]) {
+      members.set(o, r);
+      end.set(r, Math.max(end.get(r) ?? pos, end.get(o) ?? pos));
+    }
   });
   return { aliases: { rootOf, members }, end };
 }

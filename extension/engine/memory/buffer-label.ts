@@ -26,7 +26,10 @@ export function bufferLabel(b: Buffer, ctx: LabelContext): string {
       switch (b.use.kind) {
         case 'checkpointed-extra': return `${extraText(b.use.extra)}, dropped after forward`;
         case 'backward': return `backward workspace of ${ctx.nodes[b.use.node]?.opType ?? 'node'}`;
-        case 'optimizer-step': return 'optimizer step temporary (one fp32 tensor the size of the largest parameter)';
+        case 'loss': return `cross-entropy ${b.use.item} (the loss after the graph)`;
+        case 'optimizer-step': return b.use.implementation === 'foreach'
+          ? `optimizer step temporaries (${b.use.count} fp32 copies of every parameter, _foreach ops)`
+          : `optimizer step temporaries (${b.use.count} fp32 tensor${b.use.count === 1 ? '' : 's'} the size of the largest parameter)`;
       }
       break;
     case 'gradient':

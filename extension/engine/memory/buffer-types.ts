@@ -50,8 +50,10 @@ export type WorkspaceUse =
   | { kind: 'checkpointed-extra'; extra: SavedExtra }
   /** Temporaries of an op's backward beyond its outputs. */
   | { kind: 'backward'; node: number }
-  /** The optimizer update's temporary. */
-  | { kind: 'optimizer-step' };
+  /** Buffers of the loss that follows the graph (cross-entropy's log-probabilities and their gradient). */
+  | { kind: 'loss'; item: 'log-probabilities' | 'log-probability gradient' }
+  /** The optimizer update's temporaries (`count` parameter-sized fp32 tensors, of the largest or of all). */
+  | { kind: 'optimizer-step'; implementation: OptimizerImplementation; count: number };
 
 export type BufferKind = BufferContent['kind'];
 
@@ -80,22 +82,25 @@ export interface BufferModel {
   warnings: string[];
 }
 
-/**
- * How the training step runs. Each field names the one variant modelled today; PyTorch's others
- * (the first step, where `step()` creates the optimizer state; `zero_grad(set_to_none=False)`;
- * foreach and fused optimizer temporaries) are further members of these unions, each handled
- * by the pass that owns it (optimizer-state.ts, gradients.ts).
- */
+/** torch.optim's implementations of one update: a Python loop per parameter, _foreach ops over all, or one fused kernel. */
+export type OptimizerImplementation = 'single-tensor' | 'foreach' | 'fused';
+
+/** How the training step runs, each field handled by the pass that owns it (optimizer-state.ts, gradients.ts). */
 export interface TrainingStep {
-  /** `steady`: the optimizer state exists before the step, as in every step after the first. */
-  optimizerState: 'steady';
-  /** `set-to-none`: parameter gradients are made in backward and dropped after the update. */
-  gradients: 'set-to-none';
-  /** `largest-parameter`: the update holds one fp32 temporary the size of the largest parameter. */
-  temporaries: 'largest-parameter';
+  /** `steady`: the optimizer state exists before the step; `first`: step() creates it. */
+  optimizerState: 'steady' | 'first';
+  /**
+   * `set-to-none`: parameter gradients are made in backward and dropped after the update;
+   * `zero`: zero_grad(set_to_none=False) keeps the previous step's gradients through the forward.
+   */
+  gradients: 'set-to-none' | 'zero';
+  /** The update's temporaries follow the optimizer's implementation. */
+  implementation: OptimizerImplementation;
+  /** Major version of the PyTorch whose optimizer runs (temporaries differ between 1.x and 2.x); null when unknown. */
+  torchMajor: number | null;
 }
 
-export const STEADY_STATE: TrainingStep = { optimizerState: 'steady', gradients: 'set-to-none', temporaries: 'largest-parameter' };
+export const STEADY_STATE: TrainingStep = { optimizerState: 'steady', gradients: 'set-to-none', implementation: 'single-tensor', torchMajor: null };
 
 export interface BufferOptions {
   /** Initializer names that are frozen (no gradient, no optimizer state). */
@@ -109,8 +114,14 @@ export interface BufferOptions {
   sameStaticShape?: (a: string, b: string) => boolean;
   /** The KV cache lives in host memory and is streamed in one layer at a time (inference). */
   kvOffload?: boolean;
-  /** The training step variant (training only); STEADY_STATE when absent. */
+  /** The training step variant (training only); from the settings when absent. */
   trainingStep?: TrainingStep;
+  /** The script's loss, when the export bridge saw it and MemLens models it. */
+  loss?: 'cross-entropy';
+  /** The script's optimizer implementation, when the export bridge saw it. */
+  scriptOptimizer?: OptimizerImplementation;
+  /** Major version of the PyTorch that exported the model (a .py model): some saved tensors differ by version. */
+  torchMajor?: number;
 }
 
 /** The forward position a buffer is attributed to, or null. */

@@ -54,9 +54,14 @@ export function gradientPass(table: TensorTable, inputs: GradientInputs): Buffer
     if (start === null) continue;
     if (trainable.has(r)) {
       const bits = settings.dtype === 'fp32' ? 32 : 16;
-      const end = parameterGradientEnd(inputs.step, schedule);
       const bytes = Math.ceil((rootRec.elements * bits) / 8);
-      out.push({ bytes, category: 'gradients', start, end, owner: nodeOwner(rootRec.consumers[0]), persistent: false, kind: 'gradient', tensor: r, parameter: true });
+      // zero_grad(set_to_none=False) after an earlier step: the gradient is there from the start.
+      const kept = inputs.step.gradients === 'zero' && inputs.step.optimizerState === 'steady';
+      out.push({ bytes, category: 'gradients', start: kept ? 0 : start, end: schedule.last, owner: nodeOwner(rootRec.consumers[0]), persistent: kept, kind: 'gradient', tensor: r, parameter: true });
+      // AccumulateGrad into an existing .grad adds the op's new gradient in place (`variable_grad
+      // += new_grad`), so that gradient is a buffer of its own for the step; into None it is stolen.
+      const maker = members.flatMap((m) => m.consumers).find((c) => schedule.backwardStep.get(c) === start);
+      if (kept && maker !== undefined) out.push({ bytes, category: 'gradients', start, end: start, owner: nodeOwner(rootRec.consumers[0]), persistent: false, kind: 'workspace', use: { kind: 'backward', node: maker } });
     } else {
       const producer = rootRec.producer ?? undefined;
       const end = (producer === undefined ? undefined : schedule.backwardStep.get(producer)) ?? start;
@@ -64,12 +69,4 @@ export function gradientPass(table: TensorTable, inputs: GradientInputs): Buffer
     }
   }
   return out;
-}
-
-/** Last step a parameter gradient is live under the step variant. */
-function parameterGradientEnd(step: TrainingStep, schedule: Schedule): number {
-  switch (step.gradients) {
-    case 'set-to-none':
-      return schedule.last; // dropped after the update by zero_grad(set_to_none=True)
-  }
 }

@@ -8,36 +8,45 @@ import type { TensorTable } from './tensor-table';
 export function optimizerPass(table: TensorTable, trainable: Set<string>, settings: AnalysisSettings, step: TrainingStep, last: number): Buffer[] {
   const opt = optimizerCost(settings.optimizer, settings.dtype);
   const out: Buffer[] = [];
-  let largest = 0;
+  let largest = 0, all = 0;
   for (const name of trainable) {
     const rec = table.tensors.get(name);
     if (!rec) continue;
     largest = Math.max(largest, rec.elements);
+    all += rec.elements;
     const bytes = Math.ceil(rec.elements * opt.stateBytesPerParam);
     if (bytes === 0) continue;
-    const start = stateBirth(step);
+    const start = step.optimizerState === 'steady' ? 0 : last; // the first step() makes its state (zeros_like) before updating
     out.push({ bytes, category: 'optimizerState', start, end: last, owner: nodeOwner(rec.consumers[0]), persistent: start === 0, kind: 'optimizer', parameter: name });
   }
-  const temporary = updateTemporaryBytes(step, settings, largest);
-  if (temporary > 0) {
-    out.push({ bytes: temporary, category: 'other', start: last, end: last, owner: { kind: 'optimizer-step' }, persistent: false, kind: 'workspace', use: { kind: 'optimizer-step' } });
+  const count = temporaryCount(settings, step);
+  const elements = step.implementation === 'foreach' ? all : largest;
+  if (count > 0 && elements > 0) {
+    out.push({
+      bytes: count * elements * 4, category: 'other', start: last, end: last, owner: { kind: 'optimizer-step' }, persistent: false,
+      kind: 'workspace', use: { kind: 'optimizer-step', implementation: step.implementation, count },
+    });
   }
   return out;
 }
 
-/** First step the optimizer state is live. */
-function stateBirth(step: TrainingStep): number {
-  switch (step.optimizerState) {
-    case 'steady':
-      return 0; // made by an earlier step, held across steps
-  }
-}
-
-/** Bytes the update itself allocates: Adam-style and momentum updates keep one fp32 temporary of the largest parameter. */
-function updateTemporaryBytes(step: TrainingStep, settings: AnalysisSettings, largestElements: number): number {
-  if (settings.optimizer === 'none' || settings.optimizer === 'sgd' || largestElements === 0) return 0;
-  switch (step.temporaries) {
-    case 'largest-parameter':
-      return largestElements * 4;
+/**
+ * Parameter-sized fp32 temporaries the update holds at once (torch/optim/adamw.py, adam.py):
+ * - single-tensor Adam(W): `denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)` holds
+ *   the sqrt and the quotient of one parameter together: 2 of the largest;
+ * - foreach: `_foreach_sqrt` then `_foreach_add(exp_avg_sq_sqrt, eps)` (1.x) holds two copies of
+ *   every parameter; 2.x adds eps in place (`_foreach_add_`): one copy;
+ * - fused: one kernel updates in place, no temporaries;
+ * - SGD with momentum updates the buffer and the parameter in place (`buf.mul_().add_()`).
+ * bitsandbytes' 8-bit Adam is counted as one dequantised tensor of the largest parameter.
+ */
+function temporaryCount(settings: AnalysisSettings, step: TrainingStep): number {
+  switch (settings.optimizer) {
+    case 'none': case 'sgd': case 'sgd-momentum': return 0;
+    case 'adam8bit': return 1;
+    case 'adam': case 'adamw':
+      if (step.implementation === 'fused') return 0;
+      if (step.implementation === 'foreach') return step.torchMajor !== null && step.torchMajor < 2 ? 2 : 1;
+      return 2;
   }
 }

@@ -16,16 +16,27 @@ export interface SavedDecision {
   backwardWorkspace: number;
   /** Ops whose recomputation changes results (random): checkpointing them needs RNG state. */
   random?: boolean;
+  /** No rule is known for the op: nothing is counted, and the analysis reports it. */
+  unknown?: boolean;
 }
 
 export interface SavedContext {
   tensor(name: string): InferredTensor | undefined;
   /** Whether the input at this position needs a gradient (depends on a trainable parameter). */
   requiresGrad(inputIndex: number): boolean;
+  /** The value of a one-element Constant input (a Python scalar the exporter wrote), if it is one. */
+  scalar(name: string): number | undefined;
+  /** Where the step runs: some ops save different buffers per device (dropout). */
+  device: 'cpu' | 'cuda';
+  /** Major version of the PyTorch that runs the step, when known (a .py model); else the current one. */
+  torchMajor: number | null;
 }
 
 const NONE = (rule: string): SavedDecision => ({ rule, saved: [], backwardWorkspace: 0 });
 const ref = (name: string | undefined): SavedItem[] => (name ? [{ kind: 'tensor', name }] : []);
+
+/** A decision that keeps one tensor (the input of an op recognised from several nodes). */
+export const savesInputDecision = (rule: string, name: string): SavedDecision => ({ rule, saved: ref(name), backwardWorkspace: 0 });
 
 function count(t: InferredTensor | undefined): number {
   if (!t?.shape) return 0;
@@ -74,8 +85,8 @@ const RULES: Record<string, Rule> = {
   Einsum: savesInputs,
   Conv: (node) => ({ rule: 'Conv saves its input and weight', saved: [...ref(node.inputs[0]), ...ref(node.inputs[1])], backwardWorkspace: 0 }),
   ConvTranspose: (node) => ({ rule: 'ConvTranspose saves its input and weight', saved: [...ref(node.inputs[0]), ...ref(node.inputs[1])], backwardWorkspace: 0 }),
-  Div: (node) => ({ rule: 'Div saves both inputs', saved: [...ref(node.inputs[0]), ...ref(node.inputs[1])], backwardWorkspace: 0 }),
-  Pow: (node) => ({ rule: 'Pow saves its inputs and output', saved: [...ref(node.inputs[0]), ...ref(node.inputs[1]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
+  Div: divide,
+  Pow: power,
   Add: shapeOnly, Sub: shapeOnly, Neg: shapeOnly, Sum: shapeOnly,
   Relu: savesOutput, Sigmoid: savesOutput, Tanh: savesOutput, Exp: savesOutput, Sqrt: savesOutput, Reciprocal: savesOutput,
   Softmax: (node) => ({ rule: 'Softmax saves its output', saved: ref(node.outputs[0]), backwardWorkspace: 0 }),
@@ -102,16 +113,7 @@ const RULES: Record<string, Rule> = {
       backwardWorkspace: 0,
     };
   },
-  Dropout: (node, ctx) => {
-    const x = ctx.tensor(node.inputs[0]);
-    const mask = node.outputs[1];
-    return {
-      rule: 'Dropout saves its mask (1 byte per element)',
-      saved: mask ? ref(mask) : [{ kind: 'extra', label: 'dropout mask', dtype: 'bool', elements: count(x) }],
-      backwardWorkspace: 0,
-      random: true,
-    };
-  },
+  Dropout: dropout,
   MaxPool: (node, ctx) => {
     const y = ctx.tensor(node.outputs[0]);
     return {
@@ -120,13 +122,14 @@ const RULES: Record<string, Rule> = {
       backwardWorkspace: 0,
     };
   },
-  AveragePool: savesInput, GlobalAveragePool: savesInput, GlobalMaxPool: savesInputs, LpPool: savesInputs,
+  // adaptive_avg_pool2d to 1×1 runs as input.mean((-1, -2), keepdim) in aten (AdaptivePooling).
+  AveragePool: savesInput, GlobalAveragePool: mean, GlobalMaxPool: savesInputs, LpPool: savesInputs,
   ReduceMax: (node) => ({ rule: 'ReduceMax saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
   ReduceMin: (node) => ({ rule: 'ReduceMin saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
   ReduceProd: (node) => ({ rule: 'ReduceProd saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
   ReduceL2: (node) => ({ rule: 'ReduceL2 saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
   ReduceSumSquare: savesInput, ReduceLogSumExp: (node) => ({ rule: 'ReduceLogSumExp saves its input and output', saved: [...ref(node.inputs[0]), ...ref(node.outputs[0])], backwardWorkspace: 0 }),
-  ReduceMean: shapeOnly, ReduceSum: shapeOnly, Cast: shapeOnly, Reshape: shapeOnly, Flatten: shapeOnly,
+  ReduceMean: mean, ReduceSum: shapeOnly, Cast: shapeOnly, Reshape: shapeOnly, Flatten: shapeOnly,
   Squeeze: shapeOnly, Unsqueeze: shapeOnly, Transpose: shapeOnly, Expand: shapeOnly, Slice: shapeOnly,
   Concat: shapeOnly, Split: shapeOnly, Identity: shapeOnly, Tile: shapeOnly, Pad: shapeOnly,
   Gather: (node) => ({ rule: 'Gather saves its indices', saved: ref(node.inputs[1]), backwardWorkspace: 0 }),
@@ -185,8 +188,61 @@ function fusedAttention(node: GraphNode, ctx: SavedContext): SavedDecision {
   };
 }
 
+/**
+ * Division (derivatives.yaml div.Tensor: self: grad / other, other: -grad * self / other²):
+ * autograd keeps `other` when `self` needs a gradient and both when `other` does. By a Python
+ * scalar (div.Scalar, the exporter's one-element Constant) nothing is kept.
+ */
+function divide(node: GraphNode, ctx: SavedContext): SavedDecision {
+  const [a, b] = node.inputs;
+  if (ctx.scalar(b) !== undefined) return NONE('Div by a constant saves nothing (div.Scalar: self: grad / other)');
+  const saved = ctx.requiresGrad(1) ? [...ref(a), ...ref(b)] : ctx.requiresGrad(0) ? ref(b) : [];
+  return { rule: 'Div saves the divisor for the dividend\'s gradient, and the dividend too for the divisor\'s (div.Tensor)', saved, backwardWorkspace: 0 };
+}
+
+/** pow.Tensor_Scalar: self: pow_backward(grad, self, exponent) keeps the base only; pow.Tensor_Tensor keeps both and the result. */
+function power(node: GraphNode, ctx: SavedContext): SavedDecision {
+  if (!ctx.requiresGrad(1)) return { rule: 'Pow by a constant exponent saves its base (pow.Tensor_Scalar)', saved: ref(node.inputs[0]), backwardWorkspace: 0 };
+  return { rule: 'Pow saves its inputs and output (pow.Tensor_Tensor)', saved: [...ref(node.inputs[0]), ...ref(node.inputs[1]), ...ref(node.outputs[0])], backwardWorkspace: 0 };
+}
+
+/**
+ * Dropout in training (aten Dropout.cpp). At p = 0 it returns its input and saves nothing. On
+ * CUDA, native_dropout keeps a bool mask (derivatives.yaml native_dropout: input:
+ * native_dropout_backward(grad, result1, ...)). On CPU, _dropout_impl draws float noise, scales
+ * it by 1/(1-p) and multiplies: the MulBackward0 keeps the noise, in the input's dtype.
+ */
+function dropout(node: GraphNode, ctx: SavedContext): SavedDecision {
+  const x = ctx.tensor(node.inputs[0]);
+  const ratio = node.inputs[1] ? ctx.scalar(node.inputs[1]) : 0.5;
+  if (ratio === 0) return NONE('Dropout with p = 0 returns its input and saves nothing');
+  if (ctx.device === 'cpu') {
+    return { rule: 'Dropout on CPU saves its float noise (input × noise)', saved: [{ kind: 'extra', label: 'dropout noise', dtype: x?.dtype ?? 'float32', elements: count(x) }], backwardWorkspace: 0, random: true };
+  }
+  const mask = node.outputs[1];
+  return {
+    rule: 'Dropout on CUDA saves its bool mask (native_dropout)',
+    saved: mask ? ref(mask) : [{ kind: 'extra', label: 'dropout mask', dtype: 'bool', elements: count(x) }],
+    backwardWorkspace: 0,
+    random: true,
+  };
+}
+
+/**
+ * mean.dim: PyTorch 2 keeps only sizes (derivatives.yaml: mean_backward(grad, self.sym_sizes(), dim,
+ * self.sym_numel() / result.sym_numel(), keepdim)); 1.x's formula reads self, so MeanBackward1 saves it.
+ */
+function mean(node: GraphNode, ctx: SavedContext): SavedDecision {
+  if (ctx.torchMajor !== null && ctx.torchMajor < 2) return { rule: `${node.opType} (mean.dim) saves its input in PyTorch 1.x`, saved: ref(node.inputs[0]), backwardWorkspace: 0 };
+  return NONE(`${node.opType} (mean.dim) needs only sizes for backward`);
+}
+
+const FLOAT = new Set(['float32', 'float16', 'bfloat16', 'float64']);
+
 export function savedForBackward(node: GraphNode, ctx: SavedContext): SavedDecision {
+  // Integer and bool results carry no gradient (Shape, comparisons, ArgMax): autograd records nothing.
+  if (node.outputs.every((o) => !o || !FLOAT.has(ctx.tensor(o)?.dtype ?? 'float32'))) return NONE(`${node.opType} has no gradient (integer or bool outputs)`);
   const rule = RULES[node.opType];
   if (rule) return rule(node, ctx);
-  return { rule: `${node.opType}: no backward rule known; assumed to save its inputs`, saved: node.inputs.filter(Boolean).flatMap(ref), backwardWorkspace: 0 };
+  return { rule: `${node.opType}: no saved-for-backward rule known; nothing counted`, saved: [], backwardWorkspace: 0, unknown: true };
 }

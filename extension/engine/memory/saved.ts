@@ -9,6 +9,8 @@ import type { CheckpointRegions } from './regions';
 import { savedForBackward, type SavedDecision } from './saved-rules';
 import type { Schedule } from './schedule';
 import { effectiveBits, type TensorTable } from './tensor-table';
+import { constantScalars, torchOpDecisions } from './torch-ops';
+import { storageRoot, type TorchViews } from './torch-views';
 
 export interface SavedPlan {
   decisions: Map<number, SavedDecision>;
@@ -18,6 +20,8 @@ export interface SavedPlan {
   produced: Set<string>;
   /** Buffers of saved extras and backward workspaces, in backward order. */
   buffers: Buffer[];
+  /** Op types with a backward but no saved-for-backward rule, with how many nodes: reported, not guessed. */
+  unknownOps: Map<string, number>;
 }
 
 export function savedPass(
@@ -26,21 +30,31 @@ export function savedPass(
   settings: AnalysisSettings,
   schedule: Schedule,
   regions: CheckpointRegions,
+  torchMajor: number | null = null,
+  views: TorchViews = new Map(),
 ): SavedPlan {
-  const plan: SavedPlan = { decisions: new Map(), until: new Map(), produced: new Set(), buffers: [] };
+  const plan: SavedPlan = { decisions: new Map(), until: new Map(), produced: new Set(), buffers: [], unknownOps: new Map() };
+  const recognised = torchOpDecisions(table);
+  const scalars = constantScalars(table);
   for (const [pos, step] of schedule.backwardStep) {
     const node = table.nodes[pos];
-    const decision = savedForBackward(node, {
+    const decision = recognised.get(pos) ?? savedForBackward(node, {
       tensor: (name) => shapes.get(name),
       requiresGrad: (i) => schedule.requiresGrad.has(node.inputs[i] ?? ''),
+      scalar: (name) => scalars.get(name),
+      device: settings.device ?? 'cuda',
+      torchMajor,
     });
     plan.decisions.set(pos, decision);
+    if (decision.unknown) plan.unknownOps.set(node.opType, (plan.unknownOps.get(node.opType) ?? 0) + 1);
     for (const item of decision.saved) {
       if (item.kind === 'tensor') {
-        const rec = table.tensors.get(item.name);
+        // A saved view keeps its base's storage: the base is what stays live (and is counted once).
+        const name = storageRoot(views, item.name);
+        const rec = table.tensors.get(name);
         if (!rec) continue;
-        plan.until.set(item.name, Math.max(plan.until.get(item.name) ?? 0, step));
-        if (!rec.isInitializer && rec.producer !== null) plan.produced.add(item.name);
+        plan.until.set(name, Math.max(plan.until.get(name) ?? 0, step));
+        if (!rec.isInitializer && rec.producer !== null) plan.produced.add(name);
       } else {
         const bytes = Math.ceil((item.elements * effectiveBits(item.dtype, settings)) / 8);
         plan.buffers.push(...extraBuffers({ node: pos, item: item.label, rule: decision.rule }, bytes, step, regions));

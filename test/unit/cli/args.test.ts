@@ -27,3 +27,10 @@ test('--input name=V gives a one-element input its value', () => {
   assert.equal(parseCli(['profile', 'm.onnx']).settings.inputValues, undefined);
   assert.throws(() => parseCli(['profile', 'm.onnx', '--input', 'sr=fast']), /--input: expected name=V with a number V, got 'sr=fast'/);
 });
+
+test('--device, --step and --zero-grad choose the training step; other values are usage errors', () => {
+  const s = parseCli(['profile', 'm.py', '--mode', 'train', '--device', 'cpu', '--step', 'first', '--zero-grad', 'zero']).settings;
+  assert.deepEqual([s.device, s.step, s.zeroGrad], ['cpu', 'first', 'zero']);
+  assert.deepEqual([parseCli(['profile', 'm.py']).settings.device, parseCli(['profile', 'm.py']).settings.step], [undefined, undefined]);
+  assert.throws(() => parseCli(['profile', 'm.py', '--device', 'tpu']), /--device: expected one of cuda, cpu, got 'tpu'/);
+});

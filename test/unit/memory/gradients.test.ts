@@ -3,17 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aliasGroups } from '../../../extension/engine/memory/activations';
-import { STEADY_STATE, ownerPos, type Buffer } from '../../../extension/engine/memory/buffer-types';
+import { STEADY_STATE, ownerPos, type Buffer, type TrainingStep } from '../../../extension/engine/memory/buffer-types';
 import { gradientPass } from '../../../extension/engine/memory/gradients';
 import { trainingSchedule } from '../../../extension/engine/memory/schedule';
 import { mlpWithLoss, tabled } from './graphs';
 
-function gradients(dtype: 'fp32' | 'bf16'): Buffer[] {
+function gradients(dtype: 'fp32' | 'bf16', step: TrainingStep = STEADY_STATE): Buffer[] {
   const t = tabled(mlpWithLoss(), { mode: 'train', dtype });
   const trainable = new Set(['W1', 'W2']);
   const schedule = trainingSchedule(t.table, trainable);
   const { aliases } = aliasGroups(t.table, { schedule, savedUntil: new Map(), splits: new Map(), settings: t.settings, options: { frozen: new Set() } });
-  return gradientPass(t.table, { schedule, trainable, aliases, settings: t.settings, step: STEADY_STATE });
+  return gradientPass(t.table, { schedule, trainable, aliases, settings: t.settings, step });
 }
 
 const row = (b: Buffer) => (b.kind === 'gradient' ? [b.tensor, b.parameter, b.category, b.start, b.end, b.bytes, ownerPos(b)] : null);
@@ -35,4 +35,14 @@ test('under bf16 mixed precision parameter gradients take 2 bytes per element', 
   assert.equal(byTensor.get('W1'), 32 * 2);
   assert.equal(byTensor.get('W2'), 24 * 2);
   assert.equal(byTensor.get('h'), 16 * 2);
+});
+
+test('zero_grad(set_to_none=False) in a later step: parameter gradients are live from the first step; in the first step they are made in backward', () => {
+  const all = gradients('fp32', { ...STEADY_STATE, gradients: 'zero' });
+  const kept = all.filter((b) => b.kind === 'gradient' && b.parameter);
+  assert.deepEqual(kept.map((b) => [b.kind === 'gradient' ? b.tensor : '', b.start, b.end, b.persistent]).sort(), [['W1', 0, 8, true], ['W2', 0, 8, true]]);
+  // AccumulateGrad adds each new gradient into the kept one: a parameter-sized buffer at its backward step.
+  assert.deepEqual(all.filter((b) => b.kind === 'workspace').map((b) => [b.start, b.end, b.bytes]).sort(), [[5, 5, 96], [7, 7, 128]]);
+  const first = gradients('fp32', { ...STEADY_STATE, gradients: 'zero', optimizerState: 'first' }).filter((b) => b.kind === 'gradient' && b.parameter);
+  assert.deepEqual(first.map((b) => [b.kind === 'gradient' ? b.tensor : '', b.start]).sort(), [['W1', 7], ['W2', 5]]);
 });

@@ -43,10 +43,11 @@ test('training with AdamW: saved activations, gradients, optimizer state, peak a
   // Relu's output is kept for fc2's weight gradient and Relu's own backward; x is a user input.
   assert.equal(p.totals.savedActivationBytes, 64);
   // persistent 224 + 32 + 448 = 704, plus per step (see the hand derivation in the test name's notes):
-  // fwd: h | h+r | r+y ; bwd fc2: r+y+dy+dr+dW2 ; bwd relu: r+y+dr+dh+dW2 ; bwd fc1: y+dh+dW2+dW1 ; step: y+dW2+dW1+temp
-  assert.deepEqual(p.timeline.map((t) => t.liveBytes), [768, 832, 792, 976, 1016, 1016, 1080]);
+  // fwd: h | h+r | r+y ; bwd fc2: r+y+dy+dr+dW2 ; bwd relu: r+y+dr+dh+dW2 ; bwd fc1: y+dh+dW2+dW1 ; step: y+dW2+dW1+temp,
+  // where temp is PyTorch 2's foreach AdamW on CUDA (the default device): one fp32 copy of every parameter, 56 * 4 = 224.
+  assert.deepEqual(p.timeline.map((t) => t.liveBytes), [768, 832, 792, 976, 1016, 1016, 1176]);
   assert.deepEqual(p.timeline.map((t) => t.phase), ['forward', 'forward', 'forward', 'backward', 'backward', 'backward', 'optimizer']);
-  assert.equal(p.peak.bytes, 1080);
+  assert.equal(p.peak.bytes, 1176);
   assert.equal(p.peak.phase, 'optimizer');
   assert.equal(p.breakdown.optimizerState, 448);
   assert.equal(p.breakdown.gradients, 224);

@@ -2,28 +2,36 @@
 // temporary (one fp32 tensor the size of the largest parameter) at the optimizer step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STEADY_STATE, type Buffer } from '../../../extension/engine/memory/buffer-types';
+import { STEADY_STATE, type Buffer, type TrainingStep } from '../../../extension/engine/memory/buffer-types';
 import { optimizerPass } from '../../../extension/engine/memory/optimizer-state';
 import type { OptimizerKind, Precision } from '../../../extension/engine/settings';
 import { mlpWithLoss, tabled } from './graphs';
 
-function pass(optimizer: OptimizerKind, dtype: Precision = 'fp32'): Buffer[] {
+function pass(optimizer: OptimizerKind, dtype: Precision = 'fp32', step: TrainingStep = STEADY_STATE): Buffer[] {
   const t = tabled(mlpWithLoss(), { mode: 'train', optimizer, dtype });
-  return optimizerPass(t.table, new Set(['W1', 'W2']), t.settings, STEADY_STATE, 8);
+  return optimizerPass(t.table, new Set(['W1', 'W2']), t.settings, step, 8);
 }
 
 const row = (b: Buffer) => [b.kind === 'optimizer' ? b.parameter : b.kind, b.category, b.start, b.end, b.bytes, b.persistent];
 
-test('AdamW: m and v in fp32 (8 B per element), and a 32-element fp32 temporary at the update', () => {
+test('single-tensor AdamW: m and v in fp32 (8 B per element), and sqrt and quotient of the largest parameter at the update', () => {
   assert.deepEqual(pass('adamw').map(row), [
     ['W1', 'optimizerState', 0, 8, 32 * 8, true],
     ['W2', 'optimizerState', 0, 8, 24 * 8, true],
-    ['workspace', 'other', 8, 8, 32 * 4, false],
+    ['workspace', 'other', 8, 8, 2 * 32 * 4, false],
   ]);
 });
 
-test('mixed precision adds 4 B of fp32 master weights per element; SGD keeps no state and no temporary', () => {
-  assert.deepEqual(pass('adamw', 'bf16').map((b) => b.bytes), [32 * 12, 24 * 12, 32 * 4]);
+test('the first step makes the state inside step(); foreach holds copies of every parameter (two in 1.x, one in 2.x); fused none', () => {
+  const first = pass('adamw', 'fp32', { ...STEADY_STATE, optimizerState: 'first' });
+  assert.deepEqual(first.map((b) => [b.start, b.end, b.persistent]), [[8, 8, false], [8, 8, false], [8, 8, false]]);
+  assert.equal(pass('adamw', 'fp32', { ...STEADY_STATE, implementation: 'foreach', torchMajor: 1 })[2].bytes, 2 * 56 * 4);
+  assert.equal(pass('adamw', 'fp32', { ...STEADY_STATE, implementation: 'foreach', torchMajor: 2 })[2].bytes, 56 * 4);
+  assert.equal(pass('adamw', 'fp32', { ...STEADY_STATE, implementation: 'fused' }).length, 2);
+});
+
+test('mixed precision adds 4 B of fp32 master weights per element; SGD keeps no state and no temporary, momentum updates in place', () => {
+  assert.deepEqual(pass('adamw', 'bf16').map((b) => b.bytes), [32 * 12, 24 * 12, 2 * 32 * 4]);
   assert.deepEqual(pass('sgd'), []);
-  assert.deepEqual(pass('sgd-momentum').map((b) => b.bytes), [32 * 4, 24 * 4, 32 * 4]);
+  assert.deepEqual(pass('sgd-momentum').map((b) => b.bytes), [32 * 4, 24 * 4]);
 });

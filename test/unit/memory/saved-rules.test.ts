@@ -21,7 +21,7 @@ const shapes: Record<string, InferredTensor> = {
 };
 
 function saved(n: GraphNode, grads: boolean[] = [true, true, true]) {
-  return savedForBackward(n, { tensor: (name) => shapes[name], requiresGrad: (i) => grads[i] ?? false });
+  return savedForBackward(n, { tensor: (name) => shapes[name], requiresGrad: (i) => grads[i] ?? false, scalar: () => undefined, device: 'cuda', torchMajor: null });
 }
 const names = (items: SavedItem[]) => items.map((i) => (i.kind === 'tensor' ? i.name : `extra:${i.label}:${i.dtype}:${i.elements}`));
 
@@ -37,7 +37,6 @@ test('element-wise: Add saves nothing, Mul saves the other input, ReLU/Sigmoid/T
   assert.deepEqual(names(saved(node('Mul', ['x', 'y'], ['z'])).saved), ['x', 'y']);
   for (const op of ['Relu', 'Sigmoid', 'Tanh', 'Exp', 'Sqrt']) assert.deepEqual(names(saved(node(op, ['x'], ['y'])).saved), ['y'], op);
   for (const op of ['Gelu', 'Erf', 'Log', 'LeakyRelu']) assert.deepEqual(names(saved(node(op, ['x'], ['y'])).saved), ['x'], op);
-  assert.deepEqual(names(saved(node('Div', ['x', 'y'], ['z'])).saved), ['x', 'y']);
 });
 
 test('Softmax and LogSoftmax save their output', () => {
@@ -89,8 +88,32 @@ test('fused attention keeps q, k, v, output and a per-row log-sum-exp, never T x
   assert.deepEqual(names(d.saved), ['x', 'y', 'x', 'o', `extra:log-sum-exp:float32:${2 * 16 * 4}`]);
 });
 
-test('an op with no rule is assumed to save its inputs, and says so', () => {
+test('an op with no rule is reported, not guessed: nothing counted, marked unknown', () => {
   const d = saved(node('MysteryOp', ['x', 'w'], ['y']));
-  assert.deepEqual(names(d.saved), ['x', 'w']);
-  assert.match(d.rule, /no backward rule known/);
+  assert.deepEqual(names(d.saved), []);
+  assert.equal(d.unknown, true);
+  assert.match(d.rule, /no saved-for-backward rule known/);
+});
+
+test('integer and bool results carry no gradient: Shape of a tensor that needs one saves nothing and is not unknown', () => {
+  const d = saved(node('Shape', ['x'], ['ids']));
+  assert.deepEqual(names(d.saved), []);
+  assert.equal(d.unknown, undefined);
+});
+
+test('Div by a Python scalar saves nothing; by a tensor, the divisor (and the dividend when the divisor needs a gradient)', () => {
+  const ctx = (grads: boolean[]) => ({ tensor: (n: string) => shapes[n], requiresGrad: (i: number) => grads[i] ?? false, scalar: (n: string) => (n === 'c' ? 8 : undefined), device: 'cuda' as const, torchMajor: null });
+  assert.deepEqual(names(savedForBackward(node('Div', ['x', 'c'], ['z']), ctx([true, false])).saved), []);
+  assert.deepEqual(names(savedForBackward(node('Div', ['x', 'y'], ['z']), ctx([true, false])).saved), ['y']);
+  assert.deepEqual(names(savedForBackward(node('Div', ['x', 'y'], ['z']), ctx([true, true])).saved), ['x', 'y']);
+  // pow.Tensor_Scalar keeps the base only.
+  assert.deepEqual(names(savedForBackward(node('Pow', ['x', 'c'], ['z']), ctx([true, false])).saved), ['x']);
+});
+
+test('Dropout: CPU keeps float noise, CUDA a bool mask, p = 0 nothing', () => {
+  const ctx = (device: 'cpu' | 'cuda', p: number) => ({ tensor: (n: string) => shapes[n], requiresGrad: () => true, scalar: (n: string) => (n === 'p' ? p : undefined), device, torchMajor: null });
+  const d = node('Dropout', ['x', 'p'], ['y']);
+  assert.deepEqual(names(savedForBackward(d, ctx('cpu', 0.1)).saved), ['extra:dropout noise:float32:2048']);
+  assert.deepEqual(names(savedForBackward(d, ctx('cuda', 0.1)).saved), ['extra:dropout mask:bool:2048']);
+  assert.deepEqual(names(savedForBackward(d, ctx('cpu', 0)).saved), []);
 });
