@@ -1,0 +1,104 @@
+// The CLI's first-hour behaviour as a user meets it: help and version texts, one-line usage
+// errors, a budget without a unit, an entry's declared mode, an explicit provider that cannot run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Profile } from '../../../extension/engine/profile';
+import { encodeModel } from '../../../extension/engine/onnx/encode';
+import { GraphBuilder } from '../../fixtures/graph-builder';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const BIN = path.join(ROOT, 'bin', 'memlens.js');
+const SAMPLES = path.join(ROOT, 'samples');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-first-hour-'));
+
+function memlens(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd: ROOT });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const oneLine = (s: string) => s.trim().split('\n').length === 1;
+
+// [batch, 64] -> Gemm 64x64
+function tinyModel(): string {
+  const b = new GraphBuilder();
+  const x = b.input('x', 'float32', ['batch', 64]);
+  b.one('Gemm', [x, b.weight('w', [64, 64])], { name: '/fc/Gemm', outputs: ['y'] });
+  b.output('y', 'float32', ['batch', 64]);
+  const file = path.join(tmp, 'tiny.onnx');
+  fs.writeFileSync(file, encodeModel(b.model(17)));
+  return file;
+}
+
+test('--version prints the package version and exits 0', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const r = memlens('--version');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `memlens ${pkg.version}\n`);
+});
+
+test('`memlens help`, `memlens help fit` and `memlens suggest --help` print usage on stdout, exit 0', () => {
+  const all = memlens('help');
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(all.stdout, /^usage: memlens <command> <file>/);
+  const fit = memlens('help', 'fit');
+  assert.equal(fit.code, 0, fit.stderr);
+  assert.match(fit.stdout, /^usage: memlens fit <file>/);
+  assert.match(fit.stdout, /--out PATH/);
+  assert.doesNotMatch(fit.stdout, /--runs N/, 'fit does not list the options only profile reads');
+  const suggest = memlens('suggest', '--help');
+  assert.equal(suggest.code, 0, suggest.stderr);
+  assert.match(suggest.stdout, /^usage: memlens suggest <file>/);
+  assert.equal(suggest.stderr, '');
+});
+
+test('an unknown option is one line with the nearest option and where help is', () => {
+  const r = memlens('profile', 'model.onnx', '--budgit', '8GiB');
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.ok(oneLine(r.stderr), r.stderr);
+  assert.equal(r.stderr, "memlens: unknown option '--budgit' (did you mean --budget?); see memlens profile --help\n");
+  const far = memlens('fit', 'model.onnx', '--zzzzzzzz');
+  assert.equal(far.stderr, "memlens: unknown option '--zzzzzzzz'; see memlens fit --help\n");
+  const cmd = memlens('frob', 'model.onnx');
+  assert.equal(cmd.code, 2);
+  assert.ok(oneLine(cmd.stderr), cmd.stderr);
+  assert.match(cmd.stderr, /unknown command 'frob' \(commands: profile, suggest, fit\)/);
+});
+
+test('--budget without a unit is refused in one line, with the unit spelled out', () => {
+  const model = tinyModel();
+  const r = memlens('profile', model, '--budget', '2');
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "memlens: --budget: '2' has no unit; write it with one, e.g. 2GiB, 2GB or 2B\n");
+  const bytes = memlens('profile', model, '--budget', '2B');
+  assert.equal(bytes.code, 3, 'an explicit 2 B budget is taken at its word');
+});
+
+test("an entry that declares mode 'train' is profiled as a training step unless --mode says otherwise", () => {
+  const train = memlens('profile', path.join(SAMPLES, 'gpt2-train.ts'), '--json');
+  assert.equal(train.code, 0, train.stderr);
+  const p = JSON.parse(train.stdout) as Profile;
+  assert.equal(p.settings.mode, 'train');
+  // AdamW keeps two fp32 moments per trainable parameter: GPT-2 small's 124,439,808 (published count).
+  assert.equal(p.trainableParams, 124_439_808);
+  assert.equal(p.totals.optimizerStateBytes, 2 * 4 * 124_439_808);
+  assert.equal(p.totals.gradientBytes, 4 * 124_439_808);
+  const infer = memlens('profile', path.join(SAMPLES, 'gpt2-train.ts'), '--mode', 'infer', '--json');
+  assert.equal(infer.code, 0, infer.stderr);
+  assert.equal((JSON.parse(infer.stdout) as Profile).settings.mode, 'infer');
+});
+
+test('--ep cuda where CUDA cannot run is an error (exit 2), not a silent run on cpu; auto falls back', () => {
+  const model = tinyModel();
+  const r = memlens('profile', model, '--run', '--runs', '1', '--ep', 'cuda');
+  assert.equal(r.code, 2, r.stdout);
+  assert.ok(oneLine(r.stderr), r.stderr);
+  assert.match(r.stderr, /--ep cuda cannot run here \(provider libraries not installed.*\); use --ep auto to fall back to cpu, or --ep cpu/);
+  const auto = memlens('profile', model, '--run', '--runs', '1', '--ep', 'auto', '--json');
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.equal((JSON.parse(auto.stdout) as Profile).measured?.ep, 'cpu');
+});
