@@ -13,6 +13,7 @@ import type { Suggestion } from '../engine/suggest/types';
 import { formatBytes } from '../engine/units';
 import { sourceRewriter } from '../../language/source-rewrites';
 import type { CliRequest } from './args';
+import { clearProgress } from './progress';
 
 export async function suggestCommand(req: CliRequest): Promise<number> {
   // The text as read before analysis: --write refuses when the file changes after this.
@@ -25,6 +26,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
   if (req.command === 'suggest') {
     const list = suggestRewrites(loaded.model, req.settings, { source: req.file, profile });
+    clearProgress();
     process.stdout.write(req.json ? JSON.stringify({ schema: 'memlens.suggestions/1', peakBytes: profile.peak.bytes, suggestions: list }, null, 1) + '\n' : formatSuggestions(list, profile.peak.bytes) + '\n');
     return 0;
   }
@@ -51,6 +53,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
       written = { path: dest, unmapped: r.unmapped };
     }
   }
+  clearProgress();
   if (req.json) process.stdout.write(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
   else process.stdout.write(formatPlan(plan, written) + '\n');
   return plan.fits ? 0 : 3;

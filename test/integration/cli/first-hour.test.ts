@@ -102,3 +102,31 @@ test('--ep cuda where CUDA cannot run is an error (exit 2), not a silent run on 
   assert.equal(auto.code, 0, auto.stderr);
   assert.equal((JSON.parse(auto.stdout) as Profile).measured?.ep, 'cpu');
 });
+
+test('--trace says on stderr where it wrote, and --json stdout stays one JSON document', () => {
+  const out = path.join(tmp, 'trace.json');
+  const r = memlens('profile', tinyModel(), '--trace', out, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as Profile).schema, 'memlens.profile/1');
+  assert.equal(r.stderr, `memlens: wrote the memory timeline to ${out} (open it in ui.perfetto.dev or chrome://tracing)\n`);
+  assert.ok(fs.statSync(out).size > 0);
+});
+
+test('a progress line on stderr for work over a second, only when stderr is a terminal', () => {
+  // A Python model, fresh each time so no cached export answers it: the export runs torch in a
+  // child process for several seconds.
+  const fresh = (tag: string) => {
+    const dir = fs.mkdtempSync(path.join(tmp, `py-${tag}-`));
+    for (const f of fs.readdirSync(path.join(SAMPLES, 'python'))) fs.copyFileSync(path.join(SAMPLES, 'python', f), path.join(dir, f));
+    fs.appendFileSync(path.join(dir, 'train_gpt.py'), `# ${dir}\n`);
+    return path.join(dir, 'train_gpt.py');
+  };
+  const piped = memlens('profile', fresh('piped'));
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.doesNotMatch(piped.stderr, /memlens: profile/);
+  const model = fresh('tty');
+  // `script` gives the CLI a pseudo-terminal; its output is stdout and stderr together.
+  const tty = spawnSync('script', ['-qec', `${process.execPath} ${BIN} profile ${model}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000, cwd: ROOT });
+  assert.equal(tty.status, 0, tty.stdout);
+  assert.ok(tty.stdout.includes(`memlens: profile ${model} …\r\x1b[KMemLens · `), JSON.stringify(tty.stdout.slice(0, 200)));
+});
