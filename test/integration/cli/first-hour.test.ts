@@ -130,3 +130,27 @@ test('a progress line on stderr for work over a second, only when stderr is a te
   assert.equal(tty.status, 0, tty.stdout);
   assert.ok(tty.stdout.includes(`memlens: profile ${model} …\r\x1b[KMemLens · `), JSON.stringify(tty.stdout.slice(0, 200)));
 });
+
+test('the header shows seq only for a model with a sequence dim, and no batch a fixed-shape file ignored', () => {
+  const image = memlens('profile', path.join(SAMPLES, 'resnet.ts'));
+  assert.equal(image.code, 0, image.stderr);
+  assert.equal(image.stdout.split('\n')[0], 'MemLens · samples/resnet.ts · resnet50 · inference · batch 1 · fp32');
+  const text = memlens('profile', path.join(SAMPLES, 'gpt2.ts'), '--batch', '2', '--seq', '64');
+  assert.equal(text.stdout.split('\n')[0], 'MemLens · samples/gpt2.ts · gpt2 · inference · batch 2 · seq 64 · fp32');
+
+  const b = new GraphBuilder();
+  const x = b.input('x', 'float32', [2, 64]);
+  b.one('Gemm', [x, b.weight('w', [64, 64])], { name: '/fc/Gemm', outputs: ['y'] });
+  b.output('y', 'float32', [2, 64]);
+  const fixed = path.join(tmp, 'fixed.onnx');
+  fs.writeFileSync(fixed, encodeModel(b.model(17)));
+  const r = memlens('profile', fixed, '--batch', '4', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout) as Profile;
+  assert.deepEqual(p.settings.sized, { batch: false, seq: false });
+  // The analysed input is the declared 2x64 fp32, not 4x64.
+  assert.equal(p.breakdown.inputs, 2 * 64 * 4);
+  assert.ok(p.warnings.includes("--batch 4 sizes no dimension of this model; analysed with the input shapes as declared: 'x' [2, 64]"), p.warnings.join('\n'));
+  const table = memlens('profile', fixed, '--batch', '4');
+  assert.doesNotMatch(table.stdout.split('\n')[0], /batch/);
+});
