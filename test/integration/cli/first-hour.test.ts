@@ -154,3 +154,22 @@ test('the header shows seq only for a model with a sequence dim, and no batch a 
   const table = memlens('profile', fixed, '--batch', '4');
   assert.doesNotMatch(table.stdout.split('\n')[0], /batch/);
 });
+
+test('fit --out on an entry whose model lives in an imported file refuses (exit 3) naming that file, and writes nothing', () => {
+  const out = path.join(tmp, 'gpt2-train-fitted.ts');
+  // Batch 8 training: 3.1 GiB as is; 3 GiB needs block checkpointing, which belongs in gpt2.ts.
+  const r = memlens('fit', 'samples/gpt2-train.ts', '--batch', '8', '--budget', '3GiB', '--out', out);
+  assert.equal(r.code, 3, r.stdout);
+  assert.ok(oneLine(r.stderr), r.stderr);
+  assert.match(r.stderr, /^memlens: fit: nothing written: no part of the plan \(checkpoint h\.0\) has a place in samples\/gpt2-train\.ts; the model is defined in samples\/gpt2\.ts: change it there\n$/);
+  assert.equal(fs.existsSync(out), false);
+});
+
+test('fit --out on a Python script whose model is imported refuses the same way (exit 3), naming the module file', () => {
+  const out = path.join(tmp, 'train_gpt_fitted.py');
+  const r = memlens('fit', 'samples/python/train_gpt.py', '--mode', 'train', '--budget', '60MiB', '--out', out);
+  assert.equal(r.code, 3, r.stdout);
+  assert.ok(oneLine(r.stderr), r.stderr);
+  assert.match(r.stderr, /has a place in samples\/python\/train_gpt\.py; the model is defined in samples\/python\/gpt_decoder\.py: change it there\n$/);
+  assert.equal(fs.existsSync(out), false);
+});
