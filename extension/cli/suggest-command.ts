@@ -14,6 +14,7 @@ import type { Suggestion } from '../engine/suggest/types';
 import type { Profile } from '../engine/profile';
 import { formatBytes } from '../engine/units';
 import { sourceRewriter } from '../../language/source-rewrites';
+import { relocateImports } from '../../language/typescript/rewrites/relocate-imports';
 import type { CliRequest } from './args';
 import { clearProgress } from './progress';
 
@@ -52,7 +53,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
       refuseIncompleteWrite(req.file, plan, r, profile);
       const next = r.text;
       if (req.write) await writeIfUnchanged(req.file, original, next);
-      else await writeAtomic(dest, next);
+      else await writeAtomic(dest, kind === 'typescript' ? relocateImports(next, req.file, dest) : next);
       written = { path: dest, unmapped: r.unmapped };
     }
   }

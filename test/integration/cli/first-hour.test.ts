@@ -173,3 +173,21 @@ test('fit --out on a Python script whose model is imported refuses the same way 
   assert.match(r.stderr, /has a place in samples\/python\/train_gpt\.py; the model is defined in samples\/python\/gpt_decoder\.py: change it there\n$/);
   assert.equal(fs.existsSync(out), false);
 });
+
+test('fit --out into another folder keeps a TypeScript model\'s relative imports working', () => {
+  const src = fs.mkdtempSync(path.join(tmp, 'src-'));
+  fs.writeFileSync(path.join(src, 'extra.ts'), "export const NOTE = 'kept';\n");
+  const text = fs.readFileSync(path.join(SAMPLES, 'gpt2.ts'), 'utf8').replace("import * as nn from 'memlens/nn';", "import * as nn from 'memlens/nn';\nimport { NOTE } from './extra';\nexport const note = NOTE;");
+  fs.writeFileSync(path.join(src, 'gpt2.ts'), text);
+  fs.copyFileSync(path.join(SAMPLES, 'tsconfig.json'), path.join(src, 'tsconfig.json'));
+  const out = path.join(tmp, 'elsewhere', 'deeper', 'gpt2-fitted.ts');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const r = memlens('fit', path.join(src, 'gpt2.ts'), '--mode', 'train', '--batch', '8', '--budget', '3GiB', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  const written = fs.readFileSync(out, 'utf8');
+  assert.match(written, /nn\.checkpoint/);
+  assert.ok(written.includes(`from '${path.relative(path.dirname(out), path.join(src, 'extra'))}'`), written.slice(0, 400));
+  const again = memlens('profile', out, '--mode', 'train', '--batch', '8', '--json');
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok((JSON.parse(again.stdout) as Profile).peak.bytes <= 3 * 2 ** 30);
+});
