@@ -12,6 +12,8 @@ import { modelKind, type ModelKind } from './model-kind';
 /** Which settings the user chose (a flag, a setting they wrote). The others are defaults that a
  * front end may replace with what the model file itself says (a script's batch, its optimizer). */
 export interface GivenSettings {
+  /** Unset, a TypeScript entry's own `mode` ('train' or 'infer') is profiled. */
+  mode: boolean;
   batch: boolean;
   seq: boolean;
   optimizer: boolean;
@@ -39,7 +41,7 @@ export interface LoadedModel {
   /** Path of an ONNX file holding the model, when the front end wrote one (for the runner). */
   onnxPath?: string;
   /** Settings the model file decided because the user left them (see GivenSettings). */
-  settings?: Partial<Pick<AnalysisSettings, 'batch' | 'seq' | 'optimizer'>>;
+  settings?: Partial<Pick<AnalysisSettings, 'mode' | 'batch' | 'seq' | 'optimizer'>>;
   /** One line each, for the profile's warnings. */
   warnings?: string[];
   /** A Python model found by running its script: what the script does in its first step. */

@@ -7,7 +7,7 @@ export async function loadPython(file: string, options: LoadOptions): Promise<Lo
   if (!options.trusted) {
     throw new MemlensError(`${file}: profiling a Python model runs its code, which is off in an untrusted workspace`);
   }
-  const given = options.given ?? { batch: true, seq: true, optimizer: true };
+  const given = options.given ?? { mode: true, batch: true, seq: true, optimizer: true };
   const r = await exportPythonModel(file, {
     entry: options.entry,
     settings: options.settings,

@@ -9,5 +9,7 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
     throw new MemlensError(`${file}: tracing a TypeScript model runs its code, which is off in an untrusted workspace`);
   }
   const r = await traceFile(file, options.entry, { timeoutMs: options.timeoutMs, signal: options.signal, keepWorker: options.keepWorkers });
-  return { model: r.model, entry: r.entry.name, kind: 'typescript' };
+  // The entry's declared mode stands unless the user chose one (flag or setting).
+  const modeGiven = options.given?.mode ?? true;
+  return { model: r.model, entry: r.entry.name, kind: 'typescript', ...(modeGiven ? {} : { settings: { mode: r.entry.mode } }) };
 }

@@ -42,10 +42,10 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
     // The runner (onnxruntime-node) loads only when a run is asked for.
     const { measureProfile } = await import('./measure');
     profile.measured = await measureProfile(loaded, profile, {
-      ep: req.run.ep, runs: req.run.runs, timeoutMs: req.timeoutMs, settings: req.settings, signal: req.signal,
+      ep: req.run.ep, runs: req.run.runs, timeoutMs: req.timeoutMs, settings, signal: req.signal,
     });
   }
   const fileBytes = loaded.kind === 'onnx' ? (await fs.stat(req.file)).size : null;
-  const card = modelCard(loaded.model, req.settings, fileBytes);
+  const card = modelCard(loaded.model, settings, fileBytes);
   return { profile, kind: loaded.kind, onnxPath: loaded.onnxPath ?? null, card };
 }

@@ -6,43 +6,10 @@ import { parseBytes } from '../engine/units';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../runner/types';
 import type { GivenSettings } from '../analysis/load-model';
 import type { MeasureRuntime } from '../analysis/profile-file';
+import { COMMANDS, commandUsage, nearestOption, USAGE, version, type Command } from './help';
 
-export const USAGE = `usage: memlens <command> <file> [options]
+export { USAGE, type Command };
 
-commands:
-  profile <file>   where the memory goes: peak, breakdown, top lines
-  suggest <file>   memory-saving rewrites with their predicted saving and cost
-  fit <file>       the cheapest set of rewrites that fits --budget
-
-options:
-  --entry NAME            model entry in a .ts/.py file (default: the first one)
-  --mode ${MODES.join('|')}      inference (default) or one training step
-  --batch N --seq N       batch size and sequence length (defaults 1 and 128)
-  --dim name=N            bind any symbolic dimension (repeatable); input:axis=N sizes
-                          an axis that has no name (e.g. --dim input:0=1)
-  --input name=V          the value of a one-element input (e.g. --input sr=16000): folded
-                          like a constant, so an If on it takes its branch; fed to --run
-  --dtype ${PRECISIONS.join('|')}  compute precision (training: mixed precision with fp32 master weights)
-  --optimizer ${OPTIMIZERS.join('|')}   (training; default adamw)
-  --device ${DEVICES.join('|')}       (training) where the step runs: dropout keeps a bool mask on
-                          CUDA, float noise on CPU; the optimizer's default implementation
-  --step ${TRAIN_STEPS.join('|')}       (training) a later step, or the first (state made in step())
-  --zero-grad ${ZERO_GRADS.join('|')}   (training) zero_grad(set_to_none=True), or False (kept)
-  --budget SIZE           e.g. 24GiB; exit code 3 when the peak is over it
-  --json                  print the profile as JSON (schema memlens.profile/1)
-  --trace FILE            write the memory timeline as Chrome trace / Perfetto JSON
-  --run                   also run the model and measure it: .py models in PyTorch (training
-                          steps in --mode train), others on ONNX Runtime
-  --runtime torch|onnxruntime   what --run runs on (default: torch for .py, else onnxruntime)
-  --ep ${PROVIDER_CHOICES.join('|')}   execution provider (PyTorch: auto, cpu, cuda; default auto)
-  --runs N                measured runs or steps (default 3)
-  --timeout SECONDS       time limit for tracing, export and runs (default 120)
-  --write | --out PATH    (fit) apply the plan in place, or write the rewritten model to PATH
-  --python PATH           Python interpreter for .py models
-
-exit codes: 0 ok, 2 bad input or usage, 3 peak over --budget`;
-
-export type Command = 'profile' | 'suggest' | 'fit';
 
 export interface CliRequest {
   command: Command;
@@ -87,31 +54,53 @@ function trainingStepFlags(v: { device?: string; step?: string; 'zero-grad'?: st
   };
 }
 
-export function parseCli(argv: string[]): CliRequest {
-  let parsed;
+const OPTIONS = {
+  entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
+  dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
+  device: { type: 'string' }, step: { type: 'string' }, 'zero-grad': { type: 'string' },
+  budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
+  ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
+  out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+} as const;
+
+const isCommand = (c: string | undefined): c is Command => (COMMANDS as readonly (string | undefined)[]).includes(c);
+
+/** Node's parser errors are several lines; the user gets one, with the nearest known option. */
+function parseOrExplain(argv: string[]) {
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
-        dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
-        device: { type: 'string' }, step: { type: 'string' }, 'zero-grad': { type: 'string' },
-        budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
-        ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
-        out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (e) {
-    throw new MemlensError(`${(e as Error).message.split('\n')[0]}\n${USAGE}`);
+    const command = argv.find((a) => !a.startsWith('-'));
+    const helpFor = isCommand(command) ? `memlens ${command} --help` : 'memlens help';
+    const unknown = /^Unknown option '([^']+)'/.exec((e as Error).message);
+    if (unknown) {
+      const near = nearestOption(unknown[1].replace(/^-+/, ''), Object.keys(OPTIONS));
+      throw new MemlensError(`unknown option '${unknown[1]}'${near ? ` (did you mean --${near}?)` : ''}; see ${helpFor}`);
+    }
+    throw new MemlensError(`${(e as Error).message.split('\n')[0].replace(/ To specify a positional argument.*$/, '')}; see ${helpFor}`);
   }
-  const { values: v, positionals } = parsed;
-  if (v.help) throw new MemlensError(USAGE, 0);
+}
+
+/** `--version`, `help [command]` and `--help`: texts printed with exit 0. */
+function helpRequest(v: { help?: boolean; version?: boolean }, positionals: string[]): void {
+  if (v.version) throw new MemlensError(`memlens ${version()}`, 0);
+  const [command, topic] = positionals;
+  if (command === 'help') {
+    if (topic === undefined) throw new MemlensError(USAGE, 0);
+    if (!isCommand(topic)) throw new MemlensError(`help: unknown command '${topic}' (commands: ${COMMANDS.join(', ')})`);
+    throw new MemlensError(commandUsage(topic), 0);
+  }
+  if (v.help) throw new MemlensError(isCommand(command) ? commandUsage(command) : USAGE, 0);
+}
+
+export function parseCli(argv: string[]): CliRequest {
+  const { values: v, positionals } = parseOrExplain(argv);
+  helpRequest(v, positionals);
   const [command, file, ...extra] = positionals;
-  if (!command || !file) throw new MemlensError(USAGE);
-  if (command !== 'profile' && command !== 'suggest' && command !== 'fit') throw new MemlensError(`unknown command '${command}'\n${USAGE}`);
-  if (extra.length) throw new MemlensError(`unexpected argument '${extra[0]}'`);
+  if (!command) throw new MemlensError(USAGE);
+  if (!isCommand(command)) throw new MemlensError(`unknown command '${command}' (commands: ${COMMANDS.join(', ')}); see memlens help`);
+  if (!file) throw new MemlensError(`${command}: a model file is required; see memlens ${command} --help`);
+  if (extra.length) throw new MemlensError(`unexpected argument '${extra[0]}'; see memlens ${command} --help`);
 
   const mode = v.mode === undefined ? 'infer' : MODE_WORDS.get(v.mode);
   if (!mode) throw new MemlensError(`--mode: expected infer or train, got '${v.mode}'`);
@@ -150,8 +139,8 @@ export function parseCli(argv: string[]): CliRequest {
     file,
     entry: v.entry,
     settings,
-    given: { batch: v.batch !== undefined, seq: v.seq !== undefined, optimizer: v.optimizer !== undefined },
-    budget: v.budget !== undefined ? parseBytes(v.budget, '--budget') : undefined,
+    given: { mode: v.mode !== undefined, batch: v.batch !== undefined, seq: v.seq !== undefined, optimizer: v.optimizer !== undefined },
+    budget: v.budget !== undefined ? parseBudget(v.budget) : undefined,
     json: v.json ?? false,
     trace: v.trace,
     run: v.run ?? false,
@@ -163,4 +152,10 @@ export function parseCli(argv: string[]): CliRequest {
     out: v.out,
     python: v.python,
   };
+}
+
+/** A bare number is refused: "--budget 2" meant 2 GiB far more often than 2 bytes. */
+function parseBudget(text: string): number {
+  if (/^\s*\d+(?:\.\d+)?\s*$/.test(text)) throw new MemlensError(`--budget: '${text}' has no unit; write it with one, e.g. ${text.trim()}GiB, ${text.trim()}GB or ${text.trim()}B`);
+  return parseBytes(text, '--budget');
 }

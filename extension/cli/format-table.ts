@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { CATEGORIES, type Category, type Profile } from '../engine/profile';
 import { formatBytes, formatCount } from '../engine/units';
 import type { OrtHeldFigures } from '../engine/ort/held-figures';
+import { sizeLabels } from '../presentation/summary-text';
 import { isTorchMeasured, torchLineAt, type TorchBucket, type TorchMeasuredFigures } from '../engine/measured-torch';
 
 const LABELS: Record<Category, string> = {
@@ -39,7 +40,7 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
   const s = p.settings;
   const out: string[] = [];
   const mode = s.mode === 'train' ? `training (${s.optimizer})` : 'inference';
-  out.push(`MemLens · ${rel(p.source)}${p.entry ? ` · ${p.entry}` : ''} · ${mode} · batch ${s.batch} · seq ${s.seq} · ${s.dtype}`);
+  out.push(`MemLens · ${rel(p.source)}${p.entry ? ` · ${p.entry}` : ''} · ${[mode, ...sizeLabels(s), s.dtype].join(' · ')}`);
   out.push(`params   ${formatCount(p.params)} (${p.params.toLocaleString('en-US')})${s.mode === 'train' ? `, trainable ${formatCount(p.trainableParams)}` : ''}`);
   const where = p.peak.source ? ` (${rel(p.peak.source.file)}:${p.peak.source.line})` : '';
   out.push(`peak     ${formatBytes(p.peak.bytes)} during ${p.peak.phase} at ${p.peak.op} ${p.peak.node}${where}`);

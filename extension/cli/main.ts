@@ -1,18 +1,25 @@
 // `memlens`: the engine from a terminal or a CI job. Errors are one line on stderr, exit 2;
 // a peak over --budget exits 3.
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { isMemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { profileFile } from '../analysis/profile-file';
 import { parseCli, type CliRequest } from './args';
 import { chromeTrace } from '../analysis/chrome-trace';
 import { formatProfile } from './format-table';
+import { clearProgress, startProgress } from './progress';
 
 export async function main(argv: string[]): Promise<number> {
   const req = parseCli(argv);
-  switch (req.command) {
-    case 'suggest': case 'fit': return (await import('./suggest-command')).suggestCommand(req);
-    default: return profileCommand(req);
+  startProgress(`${req.command} ${req.file}`);
+  try {
+    switch (req.command) {
+      case 'suggest': case 'fit': return await (await import('./suggest-command')).suggestCommand(req);
+      default: return await profileCommand(req);
+    }
+  } finally {
+    clearProgress();
   }
 }
 
@@ -26,7 +33,12 @@ export async function profileFor(req: CliRequest): Promise<Profile> {
 
 async function profileCommand(req: CliRequest): Promise<number> {
   const profile = await profileFor(req);
-  if (req.trace) await fs.writeFile(req.trace, JSON.stringify(chromeTrace(profile)));
+  clearProgress();
+  if (req.trace) {
+    await fs.writeFile(req.trace, JSON.stringify(chromeTrace(profile)));
+    // On stderr, so --json output stays one JSON document.
+    process.stderr.write(`memlens: wrote the memory timeline to ${path.resolve(req.trace)} (open it in ui.perfetto.dev or chrome://tracing)\n`);
+  }
   if (req.json) process.stdout.write(JSON.stringify(profile, null, 1) + '\n');
   else process.stdout.write(formatProfile(profile, { budget: req.budget, cwd: process.cwd() }) + '\n');
   return req.budget !== undefined && profile.peak.bytes > req.budget ? 3 : 0;

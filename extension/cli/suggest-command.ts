@@ -1,6 +1,7 @@
 // `memlens suggest` (ranked memory-saving rewrites) and `memlens fit` (the cheapest plan under a
 // budget, its frontier, and with --out/--write the rewritten model file).
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { loadModel } from '../analysis/load-model';
 import { writeAtomic, writeIfUnchanged } from '../analysis/write-file';
 import { analyzeModel } from '../engine/analyze';
@@ -10,9 +11,12 @@ import { encodeModel } from '../engine/onnx/encode';
 import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner';
 import { suggestRewrites } from '../engine/suggest/suggest';
 import type { Suggestion } from '../engine/suggest/types';
+import type { Profile } from '../engine/profile';
 import { formatBytes } from '../engine/units';
 import { sourceRewriter } from '../../language/source-rewrites';
+import { relocateImports } from '../../language/typescript/rewrites/relocate-imports';
 import type { CliRequest } from './args';
+import { clearProgress } from './progress';
 
 export async function suggestCommand(req: CliRequest): Promise<number> {
   // The text as read before analysis: --write refuses when the file changes after this.
@@ -25,6 +29,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
   if (req.command === 'suggest') {
     const list = suggestRewrites(loaded.model, req.settings, { source: req.file, profile });
+    clearProgress();
     process.stdout.write(req.json ? JSON.stringify({ schema: 'memlens.suggestions/1', peakBytes: profile.peak.bytes, suggestions: list }, null, 1) + '\n' : formatSuggestions(list, profile.peak.bytes) + '\n');
     return 0;
   }
@@ -45,15 +50,33 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
       if (!original) throw new MemlensError(`${req.file}: cannot read`);
       const text = original.toString('utf8');
       const r = await (await sourceRewriter(kind)).applyPlan(plan, req.file, text, req.file);
+      refuseIncompleteWrite(req.file, plan, r, profile);
       const next = r.text;
       if (req.write) await writeIfUnchanged(req.file, original, next);
-      else await writeAtomic(dest, next);
+      else await writeAtomic(dest, kind === 'typescript' ? relocateImports(next, req.file, dest) : next);
       written = { path: dest, unmapped: r.unmapped };
     }
   }
+  clearProgress();
   if (req.json) process.stdout.write(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
   else process.stdout.write(formatPlan(plan, written) + '\n');
   return plan.fits ? 0 : 3;
+}
+
+/**
+ * A plan that changes something but whose edits do not all land in the profiled file (the model is
+ * defined in an imported file, or a rewrite has no place in this one) is refused with exit 3, naming
+ * the files that define the model: writing the file anyway would report a fix that does nothing.
+ */
+function refuseIncompleteWrite(file: string, plan: Plan, r: { edits: unknown[]; unmapped: string[] }, profile: Profile): void {
+  const c = plan.chosen;
+  if (c.globals.length === 0 && c.checkpointed.length === 0) return;
+  if (r.edits.length > 0 && r.unmapped.length === 0) return;
+  const here = path.resolve(file);
+  const others = [...new Set(profile.lines.map((l) => l.file).filter((f): f is string => f !== null && path.resolve(f) !== here))];
+  const what = [...c.globals, ...(c.checkpointed.length ? [`checkpoint ${c.checkpointed.join(', ')}`] : [])].join('; ');
+  const where = others.length ? `the model is defined in ${others.map((f) => path.relative(process.cwd(), f) || f).join(', ')}: change it there` : `apply by hand: ${r.unmapped.join('; ')}`;
+  throw new MemlensError(`fit: nothing written: ${r.edits.length === 0 ? 'no part' : 'only part'} of the plan (${what}) has a place in ${file}; ${where}`.slice(0, 300), 3);
 }
 
 const pct = (x: number) => `${Math.round(100 * x)}%`;

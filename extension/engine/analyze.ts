@@ -12,7 +12,7 @@ import { buildTensorTable, type TensorTable } from './memory/tensor-table';
 import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from './metadata-keys';
 import { CATEGORIES, type ByCategory, type PeakInfo, type Profile, type SourceRef, type TimelinePoint } from './profile';
 import type { AnalysisSettings } from './settings';
-import { bindDims, bindInputValues } from './shapes/bind-dims';
+import { bindDims, bindInputValues, type SizedBySettings } from './shapes/bind-dims';
 import { inferShapes } from './shapes/infer';
 import { validateModel } from './validate';
 import { attributionSession, ortHeldFigures } from './ort/held';
@@ -34,6 +34,7 @@ export interface Analysis {
   model: Model;
   settings: AnalysisSettings;
   dims: Record<string, number>;
+  sized: SizedBySettings;
   shapes: Map<string, InferredTensor>;
   /** Shapes as ONNX Runtime infers them at load time (see staticShapes). */
   staticShapes: Map<string, InferredTensor>;
@@ -55,7 +56,7 @@ export function analyze(model: Model, settings: AnalysisSettings, source: string
   const live = liveBytes(buffers.buffers, buffers.steps.length);
   const warnings = [...checks, ...bound.warnings, ...shapes.warnings, ...buffers.warnings];
   if (table.unknown > 0) warnings.push(`${table.unknown} tensors have unknown sizes and count as 0 bytes`);
-  return { model, settings, dims: bound.dims, shapes: shapes.tensors, staticShapes: statics, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings };
+  return { model, settings, dims: bound.dims, sized: bound.sized, shapes: shapes.tensors, staticShapes: statics, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings };
 }
 
 export function analyzeModel(model: Model, settings: AnalysisSettings, options: AnalyzeOptions): Profile {
@@ -76,7 +77,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     entry: options.entry,
     settings: {
       mode: settings.mode, batch: settings.batch, seq: settings.seq, dtype: settings.dtype,
-      optimizer: settings.mode === 'train' ? settings.optimizer : 'none', dims: a.dims,
+      optimizer: settings.mode === 'train' ? settings.optimizer : 'none', dims: a.dims, sized: a.sized,
     },
     params: bm.params.count,
     trainableParams: settings.mode === 'train' ? bm.params.trainableCount : 0,

@@ -146,6 +146,9 @@ export interface Profile {
     dtype: Precision;
     optimizer: OptimizerKind;
     dims: Record<string, number>;
+    /** Whether `batch` and `seq` sized a dimension of the model (an image model has no sequence;
+     * a fixed-shape file takes neither). Absent in profiles written before it existed. */
+    sized?: { batch: boolean; seq: boolean };
   };
   params: number;
   trainableParams: number;

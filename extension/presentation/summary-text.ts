@@ -8,9 +8,15 @@ export function modeLabel(mode: Profile['settings']['mode']): string {
 }
 
 /** `Peak 14.2 GiB · training · batch 8 · seq 2048` (and `· fp16` when not fp32). */
+/** Only the sizes that shaped the analysis: no "seq" for an image model, no "batch" that a
+ * fixed-shape file ignored. A profile without `sized` (older JSON) shows both. */
+export function sizeLabels(s: Profile['settings']): string[] {
+  return [...(s.sized?.batch ?? true ? [`batch ${s.batch}`] : []), ...(s.sized?.seq ?? true ? [`seq ${s.seq}`] : [])];
+}
+
 export function lensTitle(profile: Profile): string {
   const s = profile.settings;
-  const parts = [`Peak ${formatBytes(profile.peak.bytes)}`, modeLabel(s.mode), `batch ${s.batch}`, `seq ${s.seq}`];
+  const parts = [`Peak ${formatBytes(profile.peak.bytes)}`, modeLabel(s.mode), ...sizeLabels(s)];
   if (s.dtype !== 'fp32') parts.push(s.dtype);
   return parts.join(' · ');
 }

@@ -76,13 +76,14 @@ export function detectProvider(ep: ProviderName, env: ProviderEnvironment): Prov
 
 /**
  * The providers to try for a choice, in order, with the ones that cannot run already marked
- * skipped. An explicit choice other than CPU still falls back to CPU, with the reason kept.
+ * skipped. Only `auto` falls back to CPU: an explicit provider that cannot run is an error, so a
+ * figure is never reported for a device the user did not ask for.
  */
 export function planProviders(choice: ProviderChoice, env: ProviderEnvironment): {
   tryOrder: ProviderName[];
   skipped: ProviderAttempt[];
 } {
-  const candidates: ProviderName[] = choice === 'auto' ? autoOrder(env.platform) : choice === 'cpu' ? ['cpu'] : [choice, 'cpu'];
+  const candidates: ProviderName[] = choice === 'auto' ? autoOrder(env.platform) : [choice];
   const tryOrder: ProviderName[] = [];
   const skipped: ProviderAttempt[] = [];
   for (const ep of candidates) {

@@ -53,10 +53,6 @@ async function runWorker(req: WorkerRequest): Promise<WorkerMessage> {
           warnings.push(`${ep} (${s.level === 'disabled' ? 'optimisations disabled' : 'optimised'}): ONNX Runtime reported no arena figures; the peak is process RSS growth`);
         }
       }
-      const fallbacks = providers.filter((p) => p.status !== 'ran' && p.ep !== 'cpu');
-      if (ep === 'cpu' && req.ep !== 'cpu' && req.ep !== 'auto') {
-        warnings.push(`${req.ep} could not run (${fallbacks.map((p) => p.reason).join('; ')}); ran on cpu instead`);
-      }
       return {
         type: 'result',
         result: {
@@ -72,11 +68,21 @@ async function runWorker(req: WorkerRequest): Promise<WorkerMessage> {
         },
       };
     } catch (e) {
-      if (!(e instanceof ProviderFailure) || ep === 'cpu') throw e;
+      if (!(e instanceof ProviderFailure) || ep === 'cpu' || req.ep !== 'auto') throw explicitFailure(req, ep, e);
       providers.push({ ep, status: 'failed', reason: e.message });
     }
   }
+  if (req.ep !== 'auto') {
+    const why = providers.map((p) => p.reason).join('; ');
+    throw new MemlensError(`${req.where}: --ep ${req.ep} cannot run here (${why}); use --ep auto to fall back to cpu, or --ep cpu`);
+  }
   throw new MemlensError(`${req.where}: no execution provider could run the model (${providers.map((p) => `${p.ep}: ${p.reason}`).join('; ')})`);
+}
+
+/** A provider the user chose by name that fails while running: say so, never fall back. */
+function explicitFailure(req: WorkerRequest, ep: ProviderName, e: unknown): unknown {
+  if (!(e instanceof ProviderFailure) || ep === 'cpu') return e;
+  return new MemlensError(`${req.where}: --ep ${ep} failed (${e.message}); use --ep auto to fall back to cpu, or --ep cpu`);
 }
 
 function makeFeeds(specs: InputSpec[], seed: number): Feeds {

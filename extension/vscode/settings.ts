@@ -33,6 +33,7 @@ export function givenSettings(scope: vscode.Uri | undefined, override: SettingsO
     return i !== undefined && [i.globalValue, i.workspaceValue, i.workspaceFolderValue].some((v) => v !== undefined);
   };
   return {
+    mode: written('mode') || override?.mode !== undefined,
     batch: written('batch') || override?.batch !== undefined,
     seq: written('sequenceLength') || override?.seq !== undefined,
     optimizer: written('optimizer') || override?.optimizer !== undefined,

@@ -348,7 +348,7 @@ describe('PyTorch rewrites as code actions', { timeout: 900_000 }, () => {
     original = fs.readFileSync(file, 'utf8');
     // As the editor does: the profile takes the script's own batch (no batch setting written),
     // and the suggestions are computed at the profile's settings.
-    const opened = await engineApi().profileFile({ ...python, file, settings, given: { batch: false, seq: false, optimizer: false } });
+    const opened = await engineApi().profileFile({ ...python, file, settings, given: { batch: false, seq: false, optimizer: false, mode: true } });
     settings = opened.profile.settings;
     const set = await engineApi().suggestForFile({ ...python, file, settings, files: [] });
     assert.equal(set.peakBytes, opened.profile.peak.bytes);

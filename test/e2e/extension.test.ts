@@ -340,7 +340,7 @@ describe('MemLens on a PyTorch model in a trusted workspace', { timeout: 600_000
     assert.equal(fs.existsSync(path.join(workspace, 'executed.marker')), true);
     // The same figures as the engine computes for the same export.
     // As the editor profiles it: no batch setting written, so the script's own batch (8) is used.
-    const { profile } = await engineApi().profileFile({ file, settings: withDefaults({}), given: { batch: false, seq: false, optimizer: false }, trusted: true, timeoutMs: 120_000 });
+    const { profile } = await engineApi().profileFile({ file, settings: withDefaults({}), given: { batch: false, seq: false, optimizer: false, mode: false }, trusted: true, timeoutMs: 120_000 });
     assert.equal(profile.settings.batch, 8);
     assert.deepEqual(texts, lineDecorations(profile, file, 'compact').map((d) => d.text));
     const lens = await workbench.waitForText('.monaco-editor .codelens-decoration', /Peak /, 'the peak CodeLens', 60_000);

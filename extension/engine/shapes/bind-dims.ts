@@ -108,7 +108,10 @@ export function bindInputValues(model: Model, values: Record<string, number> | u
   return out;
 }
 
-export function bindDims(model: Model, settings: AnalysisSettings): { dims: Record<string, number>; warnings: string[] } {
+/** Whether the batch and sequence settings sized any dimension of the model's inputs. */
+export interface SizedBySettings { batch: boolean; seq: boolean }
+
+export function bindDims(model: Model, settings: AnalysisSettings): { dims: Record<string, number>; warnings: string[]; sized: SizedBySettings } {
   checkSize('batch', settings.batch, 1);
   checkSize('seq', settings.seq, 1);
   const dims: Record<string, number> = {};
@@ -128,11 +131,13 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
     return role ? bySetting[role] : undefined;
   };
   const expressions: string[] = [];
+  const sized: SizedBySettings = { batch: false, seq: false };
   for (const [name, occ] of occurrences) {
     if (name in dims) continue;
     const alias = aliasRole(name);
     const role = alias ?? (GENERATED_DIM_NAME.test(name) ? positionalRole(occ) : undefined);
     if (role) {
+      sized[ROLE_TEXT[role].setting] = true;
       dims[name] = bySetting[role];
       const line = roleWarning(name, occ[0], role, dims[name], alias === undefined, settings);
       if (line) warnings.push(line);
@@ -145,5 +150,16 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
   for (const [name, occ] of occurrences) {
     if (!(name in dims)) warnings.push(`dimension '${name}' of input '${occ[0].input}' is symbolic; set it with --dim ${name}=N`);
   }
-  return { dims, warnings };
+  warnings.push(...unusedSettingWarnings(inputs, settings, sized));
+  return { dims, warnings, sized };
+}
+
+/** A batch or sequence length the user set that no input dimension takes: say what was analysed. */
+function unusedSettingWarnings(inputs: ValueInfo[], settings: AnalysisSettings, sized: SizedBySettings): string[] {
+  const shapes = inputs.map((i) => `'${i.name}' [${i.shape?.map((d) => d ?? '?').join(', ') ?? '?'}]`).join(', ');
+  const out: string[] = [];
+  for (const [setting, flag, v] of [['batch', '--batch', settings.batch], ['seq', '--seq', settings.seq]] as const) {
+    if (settings.explicit?.includes(setting) && !sized[setting]) out.push(`${flag} ${v} sizes no dimension of this model; analysed with the input shapes as declared: ${shapes}`);
+  }
+  return out;
 }

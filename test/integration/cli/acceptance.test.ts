@@ -51,7 +51,7 @@ test('fit GPT-2 training under a budget below its peak: the rewritten file profi
   // Written beside the samples so that `memlens/nn` resolves through samples/tsconfig.json.
   const out = path.join(ROOT, 'samples', `.fit-${process.pid}.ts`);
   try {
-    const fit = memlens('fit', 'samples/gpt2.ts', ...settings, '--budget', String(budget), '--out', out);
+    const fit = memlens('fit', 'samples/gpt2.ts', ...settings, '--budget', `${budget}B`, '--out', out);
     assert.equal(fit.code, 0, fit.stderr + fit.stdout);
     const after = JSON.parse(memlens('profile', out, ...settings, '--json').stdout) as Profile;
     assert.ok(after.peak.bytes <= budget, `${after.peak.bytes} > ${budget}`);

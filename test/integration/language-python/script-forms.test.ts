@@ -46,7 +46,7 @@ for step in range(1000):
 test('a module-level model trained by a module-level loop of 1000 steps: stopped at its first backward, the real batch, the script\'s optimizer', async () => {
   const file = scratch('loop.py', LOOP);
   const started = Date.now();
-  const { profile } = await profileFile({ file, ...base, settings: withDefaults({ mode: 'train' }), given: { batch: false, seq: false, optimizer: false } });
+  const { profile } = await profileFile({ file, ...base, settings: withDefaults({ mode: 'train' }), given: { mode: true, batch: false, seq: false, optimizer: false } });
   assert.ok(Date.now() - started < 120_000);
   assert.equal(fs.existsSync(path.join(path.dirname(file), 'steps.txt')), false, 'no step of the loop completed');
   // Linear(32, 64) + Linear(64, 10) = 32*64 + 64 + 64*10 + 10.
@@ -106,7 +106,7 @@ if __name__ == "__main__":
   const r = await exportPythonModel(file, { ...base, settings: withDefaults({}), given: scriptSizes });
   assert.equal(r.entry, 'Net');
   assert.deepEqual(r.model.graph.inputs.map((i) => [i.name, i.shape]), [['x', [8, 20]]], 'named after the forward\'s parameter');
-  const { profile } = await profileFile({ file, ...base, settings: withDefaults({ mode: 'train' }), given: { batch: false, seq: false, optimizer: false } });
+  const { profile } = await profileFile({ file, ...base, settings: withDefaults({ mode: 'train' }), given: { mode: true, batch: false, seq: false, optimizer: false } });
   assert.equal(profile.params, 20 * 48 + 48 + 48 * 5 + 5);
   assert.equal(profile.settings.optimizer, 'adamw');
   assert.ok(profile.lines.some((l) => l.file === file && l.line === lineOf(file, 'h = torch.relu(self.fc1(x))')), "the forward's own lines");
@@ -127,7 +127,7 @@ for epoch in range(5):
         nn.functional.cross_entropy(net(images), labels).backward()
         opt.step()
 `);
-  const { profile } = await profileFile({ file, ...base, settings: withDefaults({}), given: { batch: false, seq: false, optimizer: false } });
+  const { profile } = await profileFile({ file, ...base, settings: withDefaults({}), given: { mode: true, batch: false, seq: false, optimizer: false } });
   assert.equal(profile.settings.batch, 12);
   // Conv2d(3, 8, 3): 3*8*9 + 8; Linear(2048, 4): 2048*4 + 4.
   assert.equal(profile.params, 3 * 8 * 9 + 8 + 2048 * 4 + 4);
@@ -238,7 +238,7 @@ if __name__ == "__main__":
   for (const buffer of ['norm.running_mean', 'norm.running_var', 'keep']) {
     if (initializers.includes(buffer)) assert.ok(!parameters.includes(buffer), `${buffer} is a buffer`);
   }
-  const { profile } = await profileFile({ file, ...base, settings: withDefaults({ mode: 'train' }), given: { batch: false, seq: false, optimizer: true } });
+  const { profile } = await profileFile({ file, ...base, settings: withDefaults({ mode: 'train' }), given: { mode: true, batch: false, seq: false, optimizer: true } });
   // sum(p.numel() for p in model.parameters()): embedding 50*16 (tied, once), Linear 16*16+16, BatchNorm 2*16.
   assert.equal(profile.params, 50 * 16 + 16 * 16 + 16 + 2 * 16);
   assert.equal(profile.trainableParams, 50 * 16 + 2 * 16);

@@ -151,7 +151,7 @@ for step in range(1000):
     loss.backward()
     optimizer.step()
 `);
-  const { profile } = await profileFile({ file, ...base, settings: withDefaults({ mode: 'train' }), given: { batch: false, seq: false, optimizer: false }, run: { ep: 'auto', runs: 2 } });
+  const { profile } = await profileFile({ file, ...base, settings: withDefaults({ mode: 'train' }), given: { mode: true, batch: false, seq: false, optimizer: false }, run: { ep: 'auto', runs: 2 } });
   const m = measuredOf(profile);
   assert.equal(m.step.source, 'script');
   assert.equal(m.step.optimizer, 'SGD');

@@ -170,10 +170,11 @@ describe('runModel execution providers', () => {
     assert.deepEqual(r.providers[2], { ep: 'cpu', status: 'ran', reason: '' });
   });
 
-  it('an explicit GPU provider that cannot run falls back to cpu with a warning', async () => {
-    const r = await runModel({ model: { bytes: encode(chainModel(16)), name: 'chain' }, ep: 'cuda', dims: { batch: 1 }, runs: 1, optimised: false }, { timeoutMs: 60_000 });
-    assert.equal(r.ep, 'cpu');
-    assert.match(r.warnings.join('\n'), /cuda could not run \(provider libraries not installed/);
+  it('an explicit GPU provider that cannot run is an error naming why, never a run on cpu', async () => {
+    await assert.rejects(
+      runModel({ model: { bytes: encode(chainModel(16)), name: 'chain' }, ep: 'cuda', dims: { batch: 1 }, runs: 1, optimised: false }, { timeoutMs: 60_000 }),
+      (e: unknown) => e instanceof MemlensError && /^chain: --ep cuda cannot run here \(provider libraries not installed/.test(e.message),
+    );
   });
 
   it('rejects an unknown provider name', async () => {

@@ -30,7 +30,7 @@ test('fit --out writes a new .onnx that decodes and profiles under the budget; t
   const settings = withDefaults({ mode: 'train' });
   const basePeak = analyzeModel(decodeModel(before, input), settings, { source: input, entry: null }).peak.bytes;
   const budget = Math.floor(basePeak * 0.75);
-  const r = spawnSync(process.execPath, [CLI, 'fit', input, '--mode', 'train', '--budget', String(budget), '--out', out, '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'fit', input, '--mode', 'train', '--budget', `${budget}B`, '--out', out, '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const plan = JSON.parse(r.stdout) as PlanJson;
   assert.equal(plan.fits, true);
@@ -41,7 +41,7 @@ test('fit --out writes a new .onnx that decodes and profiles under the budget; t
   assert.ok(after.peak.bytes <= budget, `${after.peak.bytes} > ${budget}`);
   assert.equal(after.peak.bytes, plan.chosen.verifiedPeakBytes);
   // Human output lists the plan and the frontier.
-  const text = execFileSync(process.execPath, [CLI, 'fit', input, '--mode', 'train', '--budget', String(budget)], { encoding: 'utf8' });
+  const text = execFileSync(process.execPath, [CLI, 'fit', input, '--mode', 'train', '--budget', `${budget}B`], { encoding: 'utf8' });
   assert.match(text, /^fits: peak .* within /);
   assert.match(text, /frontier \(peak · recompute · accuracy\)/);
 });

@@ -7,11 +7,14 @@ import { readSettings } from '../../../extension/presentation/settings';
 import { lensTitle, statusText } from '../../../extension/presentation/summary-text';
 import { mlpProfile, ortRun } from './fixtures';
 
-test('lens title: peak, mode, batch, seq (and dtype when not fp32)', () => {
-  assert.equal(lensTitle(mlpProfile()), 'Peak 344 B · inference · batch 1 · seq 128');
+test('lens title: peak, mode, batch, seq where the model has one (and dtype when not fp32)', () => {
+  // The MLP's input has the fixed shape [2, 4]: neither the batch nor the seq setting sized it.
+  assert.equal(lensTitle(mlpProfile()), 'Peak 344 B · inference');
   // 1080 B = 1.05 KiB
-  assert.equal(lensTitle(mlpProfile({ mode: 'train', batch: 8, seq: 2048 })), 'Peak 1.1 KiB · training · batch 8 · seq 2048');
-  assert.match(lensTitle(mlpProfile({ mode: 'train', dtype: 'bf16' })), / · training · batch 1 · seq 128 · bf16$/);
+  assert.equal(lensTitle(mlpProfile({ mode: 'train', batch: 8, seq: 2048 })), 'Peak 1.1 KiB · training');
+  assert.match(lensTitle(mlpProfile({ mode: 'train', dtype: 'bf16' })), / · training · bf16$/);
+  const p = mlpProfile();
+  assert.equal(lensTitle({ ...p, settings: { ...p.settings, sized: { batch: true, seq: true } } }), 'Peak 344 B · inference · batch 1 · seq 128');
 });
 
 test('status bar: peak against the budget', () => {

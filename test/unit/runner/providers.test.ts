@@ -38,8 +38,9 @@ describe('providers', () => {
     assert.deepEqual(plan.skipped, []);
   });
 
-  it('an explicit provider keeps cpu as its fallback', () => {
-    assert.deepEqual(planProviders('webgpu', env(['/lib64/libvulkan.so.1'])).tryOrder, ['webgpu', 'cpu']);
+  it('an explicit provider is tried alone: only auto falls back to cpu', () => {
+    assert.deepEqual(planProviders('webgpu', env(['/lib64/libvulkan.so.1'])).tryOrder, ['webgpu']);
+    assert.deepEqual(planProviders('cuda', env([])).tryOrder, []);
     assert.deepEqual(planProviders('cpu', env([])).tryOrder, ['cpu']);
   });
 
