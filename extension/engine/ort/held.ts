@@ -11,7 +11,7 @@ import type { InferredTensor } from '../shapes/types';
 import { planAllocations, type OrtAllocationPlan, type StaticType } from './allocation-plan';
 import { BfcArena, ORT_ARENA_DEFAULTS, type BfcArenaConfig } from './bfc-arena';
 import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
-import { kernelScratchBytes } from './scratch';
+import { kernelScratchRequests } from './scratch';
 
 export interface OrtSessionModel {
   arena: BfcArenaConfig;
@@ -36,20 +36,21 @@ interface PassResult {
   scratchNode: string | null;
 }
 
-function runPass(arena: BfcArena, plan: OrtAllocationPlan, inputs: OrtHeldInputs, scratch: number[]): PassResult {
+function runPass(arena: BfcArena, plan: OrtAllocationPlan, inputs: OrtHeldInputs, scratch: number[][]): PassResult {
   const handles = new Array<number | null>(plan.buffers.length).fill(null);
   const perNode: OrtNodeHeld[] = [];
   let scratchPeakBytes = 0, scratchNode: string | null = null;
   for (const step of plan.steps) {
     for (const a of step.allocate) handles[a.buffer] = arena.allocate(a.bytes);
     const name = inputs.table.nodes[step.node].name;
-    if (scratch[step.node] > 0) {
-      const h = arena.allocate(scratch[step.node]);
-      if (h !== null) arena.free(h);
-      if (scratch[step.node] > scratchPeakBytes) {
-        scratchPeakBytes = scratch[step.node];
-        scratchNode = name;
-      }
+    const requests = scratch[step.node];
+    // A kernel's requests are all alive together and given back before it returns (and ORT reads its figures).
+    const taken = requests.map((bytes) => arena.allocate(bytes));
+    for (const h of taken) if (h !== null) arena.free(h);
+    const total = requests.reduce((a, b) => a + b, 0);
+    if (total > scratchPeakBytes) {
+      scratchPeakBytes = total;
+      scratchNode = name;
     }
     const s = arena.inUse();
     perNode.push({ node: name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
@@ -69,7 +70,7 @@ export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel):
   const outputs = new Set(inputs.model.graph.outputs.map((o) => o.name));
   const plan = planAllocations(inputs.table, inputs.staticShapes, outputs);
   const ctx = { shapes: inputs.shapes, intraOpThreads: session.intraOpThreads };
-  const scratch = inputs.table.nodes.map((n) => kernelScratchBytes(n, ctx));
+  const scratch = inputs.table.nodes.map((n) => kernelScratchRequests(n, ctx));
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);
   arena.reserve(reservedBytes);
