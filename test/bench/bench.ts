@@ -75,7 +75,7 @@ function benchLargeDecoder(): void {
   console.log(`  analyse (train)   ${trainMs.toFixed(1)} ms`);
   // ONNX Runtime's allocation plan and BFC arena replay, inside the inference analysis above.
   const a = analyze(decoded, settings, 'llama70b-synthetic');
-  const heldInputs = { model: a.model, table: a.table, shapes: a.shapes, staticShapes: a.staticShapes, weightBytes: p.totals.weightBytes };
+  const heldInputs = { model: a.model, table: a.table, shapes: a.shapes, staticShapes: a.staticShapes, weightBytes: p.totals.weightBytes, settings: a.settings, subgraphs: a.subgraphs };
   const ortMs = time(() => ortHeldFigures(heldInputs, attributionSession(2, 1)), 3);
   const share = (100 * ortMs) / Math.max(1e-9, analyzeMs - ortMs);
   console.log(`  ORT plan + arena  ${ortMs.toFixed(1)} ms   adds ${share.toFixed(1)}% to the rest of the analysis (goal <= 20%); arena peak ${formatBytes(p.ortHeld?.arenaInUsePeakBytes ?? 0)}`);
