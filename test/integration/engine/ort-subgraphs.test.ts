@@ -47,6 +47,33 @@ function ifModel(cond: boolean): Model {
   };
 }
 
+/**
+ * x1 = Relu(x) is read by `mid` and, as an outer-scope value, by the If's branch: ORT's planner
+ * counts it as the If's implicit input and keeps it until the If has run.
+ */
+function implicitInputModel(): Model {
+  // The branch also reads z, so the If runs after mid, x1's last explicit reader.
+  const thenBranch = branch('then', [
+    node('t_sig', 'Sigmoid', ['x1'], ['ta']), node('t_add', 'Add', ['ta', 'z'], ['tb']), node('t_neg', 'Neg', ['tb'], ['t_out']),
+  ], 't_out');
+  const elseBranch = branch('else', [node('e_neg', 'Neg', ['x1'], ['e_out'])], 'e_out');
+  return {
+    irVersion: 8, producer: 'memlens-test', opsets: { '': 17 }, metadata: {},
+    graph: {
+      name: 'if-implicit',
+      inputs: [{ name: 'x', dtype: 'float32', shape: SHAPE }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: SHAPE }, { name: 'z', dtype: 'float32', shape: SHAPE }],
+      initializers: new Map([['c', { name: 'c', dtype: 'bool', dims: [], external: false, raw: new Uint8Array([1]) }]]),
+      nodes: [
+        node('pre', 'Relu', ['x'], ['x1']),
+        node('mid', 'Exp', ['x1'], ['z']),
+        node('if', 'If', ['c'], ['y'], { then_branch: { kind: 'graph', value: thenBranch }, else_branch: { kind: 'graph', value: elseBranch } }),
+      ],
+      valueInfo: new Map(),
+    },
+  };
+}
+
 describe('If: the branch runs with its own plan in the same arena, against a real session', () => {
   for (const cond of [true, false]) {
     it(`condition ${cond}: the ${cond ? 'then' : 'else'} branch's nodes, node by node`, async () => {
@@ -63,4 +90,16 @@ describe('If: the branch runs with its own plan in the same arena, against a rea
       for (const m of ran) assert.equal(estimated.get(m.node), m.requestedInUseBytes, `node ${m.node}`);
     });
   }
+
+  it('an outer value the branch reads stays allocated until the If has run (implicit input)', async () => {
+    const bytes = encodeModel(implicitInputModel());
+    const profile = analyzeModel(decodeModel(bytes, 'if.onnx'), withDefaults({}), { source: 'if.onnx', entry: null, ortSession: session });
+    const r = await runModel({ model: { bytes, name: 'if.onnx' }, ep: 'cpu', runs: RUNS, optimised: false }, { timeoutMs: 120_000 });
+    const held = profile.ortHeld!;
+    assert.equal(held.arenaInUsePeakBytes, r.attribution.peakBytes);
+    const estimated = new Map(held.perNode.map((n) => [n.node, n.requestedInUseBytes]));
+    const ran = r.attribution.nodes.filter((m) => m.requestedInUseBytes !== null);
+    assert.equal(ran.length, 6);
+    for (const m of ran) assert.equal(estimated.get(m.node), m.requestedInUseBytes, `node ${m.node}`);
+  });
 });
