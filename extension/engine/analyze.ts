@@ -1,6 +1,6 @@
 // The engine's entry point: a Model and settings in, a Profile out. Pure and synchronous.
 import type { Dim, Model, NodeOrigin } from './graph';
-import type { InferredTensor } from './shapes/types';
+import type { InferredTensor, ShapeResult } from './shapes/types';
 import { nodeOrigin } from './attribution/origin';
 import { lineFigures } from './attribution/lines';
 import { buildBuffers } from './memory/buffers';
@@ -43,6 +43,8 @@ export interface Analysis {
   live: LiveProfile;
   origins: NodeOrigin[];
   warnings: string[];
+  /** Subgraph bodies' tensors and the If branches shapes follow (see ShapeResult). */
+  subgraphs: Pick<ShapeResult, 'bodies' | 'branches'>;
 }
 
 export function analyze(model: Model, settings: AnalysisSettings, source: string): Analysis {
@@ -56,7 +58,7 @@ export function analyze(model: Model, settings: AnalysisSettings, source: string
   const live = liveBytes(buffers.buffers, buffers.steps.length);
   const warnings = [...checks, ...bound.warnings, ...shapes.warnings, ...buffers.warnings];
   if (table.unknown > 0) warnings.push(`${table.unknown} tensors have unknown sizes and count as 0 bytes`);
-  return { model, settings, dims: bound.dims, sized: bound.sized, shapes: shapes.tensors, staticShapes: statics, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings };
+  return { model, settings, dims: bound.dims, sized: bound.sized, shapes: shapes.tensors, staticShapes: statics, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings, subgraphs: { bodies: shapes.bodies, branches: shapes.branches } };
 }
 
 export function analyzeModel(model: Model, settings: AnalysisSettings, options: AnalyzeOptions): Profile {
@@ -101,7 +103,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
 export function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
   const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
   return ortHeldFigures(
-    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes },
+    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes, settings: a.settings, subgraphs: a.subgraphs },
     attributionSession(session.intraOpThreads, session.runs),
   );
 }

@@ -17,6 +17,7 @@
 // time a buffer is released after the last node reading any value that shares it; a buffer no
 // node reads is released only when the run ends (GenerateDeallocationPlan makes no action for it).
 import { dtypeBits, type Dim, type DType, type GraphNode } from '../graph';
+import { nodeReads } from '../graph-order';
 import { MAY_INPLACE_OPS, VIEW_OPS } from '../memory/aliasing';
 import type { TensorTable } from '../memory/tensor-table';
 
@@ -90,11 +91,21 @@ interface PlanState {
   buffers: PlannedBuffer[];
 }
 
+/**
+ * A node's input defs then its implicit inputs: the outer-scope values its subgraphs read, each
+ * once (Node::ImplicitInputDefs). The planner counts both as uses and keeps an implicit input
+ * alive until the node (an If, Loop or Scan) has run.
+ */
+export function plannedReads(node: GraphNode): string[] {
+  const all = nodeReads(node);
+  return all === node.inputs ? all : [...node.inputs, ...new Set(all.slice(node.inputs.length))];
+}
+
 function initialUses(table: TensorTable, graphOutputs: Set<string>): Map<string, number> {
   const uses = new Map<string, number>();
   const bump = (name: string, by = 1) => uses.set(name, (uses.get(name) ?? 0) + by);
   for (const node of table.nodes) {
-    for (const i of node.inputs) if (i) bump(i);
+    for (const i of plannedReads(node)) if (i) bump(i);
     for (const o of node.outputs) if (o) bump(o);
   }
   for (const o of graphOutputs) bump(o);
@@ -156,7 +167,7 @@ export function planAllocations(table: TensorTable, types: Map<string, StaticTyp
       s.bufferOf.set(o, placed.buffer);
       if (placed.fresh && rec.bytes > 0) allocate.push({ buffer: placed.buffer, bytes: rec.bytes });
     }
-    for (const i of node.inputs) if (i) dropUse(s, i);
+    for (const i of plannedReads(node)) if (i) dropUse(s, i);
     for (const o of node.outputs) if (o) dropUse(s, o);
     steps.push({ node: pos, allocate, release: [] });
   });
@@ -167,7 +178,7 @@ export function planAllocations(table: TensorTable, types: Map<string, StaticTyp
 function deallocation(table: TensorTable, s: PlanState, steps: PlannedStep[]): number[] {
   const lastRead = new Array<number>(s.buffers.length).fill(-1);
   table.nodes.forEach((node, pos) => {
-    for (const i of node.inputs) {
+    for (const i of plannedReads(node)) {
       const b = i ? s.bufferOf.get(i) ?? NO_BUFFER : NO_BUFFER;
       if (b !== NO_BUFFER) lastRead[b] = pos;
     }

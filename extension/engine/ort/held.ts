@@ -5,13 +5,15 @@
 // (bfc-arena.ts) node by node: the node's outputs are allocated, its kernel scratch (scratch.ts)
 // taken and given back, the figures read (ORT records them when the kernel returns), then the
 // buffers whose last reader it was are released.
-import { dtypeBits, type Initializer, type Model } from '../graph';
-import type { TensorTable } from '../memory/tensor-table';
-import type { InferredTensor } from '../shapes/types';
+import { dtypeBits, type Graph, type GraphNode, type Initializer, type Model } from '../graph';
+import { executionOrder } from '../graph-order';
+import { buildTensorTable, type TensorTable } from '../memory/tensor-table';
+import type { AnalysisSettings } from '../settings';
+import type { InferredTensor, ShapeResult } from '../shapes/types';
 import { planAllocations, type OrtAllocationPlan, type StaticType } from './allocation-plan';
 import { BfcArena, ORT_ARENA_DEFAULTS, type BfcArenaConfig } from './bfc-arena';
 import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
-import { kernelScratchBytes } from './scratch';
+import { kernelScratchRequests } from './scratch';
 
 export interface OrtSessionModel {
   arena: BfcArenaConfig;
@@ -28,6 +30,9 @@ export interface OrtHeldInputs {
   /** Shapes as ORT infers them at load time (symbolic dims kept): what its planner compares. */
   staticShapes: Map<string, StaticType>;
   weightBytes: number;
+  settings: AnalysisSettings;
+  /** Subgraph bodies' shapes and the If branches they follow. */
+  subgraphs: Pick<ShapeResult, 'bodies' | 'branches'>;
 }
 
 interface PassResult {
@@ -36,27 +41,84 @@ interface PassResult {
   scratchNode: string | null;
 }
 
-function runPass(arena: BfcArena, plan: OrtAllocationPlan, inputs: OrtHeldInputs, scratch: number[]): PassResult {
-  const handles = new Array<number | null>(plan.buffers.length).fill(null);
-  const perNode: OrtNodeHeld[] = [];
-  let scratchPeakBytes = 0, scratchNode: string | null = null;
-  for (const step of plan.steps) {
-    for (const a of step.allocate) handles[a.buffer] = arena.allocate(a.bytes);
-    const name = inputs.table.nodes[step.node].name;
-    if (scratch[step.node] > 0) {
-      const h = arena.allocate(scratch[step.node]);
-      if (h !== null) arena.free(h);
-      if (scratch[step.node] > scratchPeakBytes) {
-        scratchPeakBytes = scratch[step.node];
-        scratchNode = name;
-      }
+/** One graph (the main graph or a subgraph body) planned as its own session state plans it. */
+interface PlannedGraph {
+  table: TensorTable;
+  plan: OrtAllocationPlan;
+  scratch: number[][];
+  /** Per node position: the body its kernel runs (an If's branch), planned the same way. */
+  bodies: (PlannedGraph | null)[];
+  /** Body graphs only: its outputs are the parent node's outputs, allocated by the parent (not here). */
+  external: Set<number>;
+}
+
+function planGraph(graph: Graph, table: TensorTable, shapes: Map<string, InferredTensor>, staticShapes: Map<string, StaticType>, inputs: OrtHeldInputs, threads: number, isBody: boolean): PlannedGraph {
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  const plan = planAllocations(table, staticShapes, outputs);
+  const ctx = { shapes, intraOpThreads: threads };
+  const external = new Set<number>();
+  if (isBody) plan.buffers.forEach((b, i) => { if (b.kind === 'allocate-output') external.add(i); });
+  return {
+    table, plan, external,
+    scratch: table.nodes.map((n) => kernelScratchRequests(n, ctx)),
+    bodies: table.nodes.map((n) => planBody(n, inputs, threads)),
+  };
+}
+
+/**
+ * If (onnxruntime/core/providers/cpu/controlflow/if.cc): the kernel allocates its outputs whose
+ * shapes the branch states, then runs the branch with its own session state (its own allocation
+ * plan, the same arena); the branch's outputs are fetches written into the If's outputs, so its
+ * plan allocates only its intermediates. The branch is the one shapes follow: the one a known
+ * condition selects, else the larger (shape inference says so in a warning).
+ */
+function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedGraph | null {
+  if (node.opType !== 'If' || (node.domain !== '' && node.domain !== 'ai.onnx')) return null;
+  const choice = inputs.subgraphs.branches.get(node.name);
+  const attr = choice ? node.attributes[choice.taken] : undefined;
+  const shapes = choice ? inputs.subgraphs.bodies.get(`${node.name}/${choice.taken}`) : undefined;
+  if (attr?.kind !== 'graph' || !shapes) return null;
+  const body = attr.value;
+  const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
+  const statics = new Map<string, StaticType>();
+  for (const [name, t] of shapes) statics.set(name, { dtype: t.dtype === 'undefined' ? 'float32' : t.dtype, shape: t.shape });
+  return planGraph(body, table, shapes, statics, inputs, threads, true);
+}
+
+interface PassState {
+  arena: BfcArena;
+  perNode: OrtNodeHeld[];
+  scratchPeakBytes: number;
+  scratchNode: string | null;
+}
+
+function runGraph(st: PassState, g: PlannedGraph): void {
+  const handles = new Array<number | null>(g.plan.buffers.length).fill(null);
+  for (const step of g.plan.steps) {
+    for (const a of step.allocate) if (!g.external.has(a.buffer)) handles[a.buffer] = st.arena.allocate(a.bytes);
+    const name = g.table.nodes[step.node].name;
+    const body = g.bodies[step.node];
+    if (body) runGraph(st, body);
+    const requests = g.scratch[step.node];
+    // A kernel's requests are all alive together and given back before it returns (and ORT reads its figures).
+    const taken = requests.map((bytes) => st.arena.allocate(bytes));
+    for (const h of taken) if (h !== null) st.arena.free(h);
+    const total = requests.reduce((a, b) => a + b, 0);
+    if (total > st.scratchPeakBytes) {
+      st.scratchPeakBytes = total;
+      st.scratchNode = name;
     }
-    const s = arena.inUse();
-    perNode.push({ node: name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
-    for (const b of step.release) freeBuffer(arena, handles, b);
+    const s = st.arena.inUse();
+    st.perNode.push({ node: name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
+    for (const b of step.release) freeBuffer(st.arena, handles, b);
   }
-  for (const b of plan.heldToEnd) freeBuffer(arena, handles, b);
-  return { perNode, scratchPeakBytes, scratchNode };
+  for (const b of g.plan.heldToEnd) freeBuffer(st.arena, handles, b);
+}
+
+function runPass(arena: BfcArena, g: PlannedGraph): PassResult {
+  const st: PassState = { arena, perNode: [], scratchPeakBytes: 0, scratchNode: null };
+  runGraph(st, g);
+  return { perNode: st.perNode, scratchPeakBytes: st.scratchPeakBytes, scratchNode: st.scratchNode };
 }
 
 function freeBuffer(arena: BfcArena, handles: (number | null)[], b: number): void {
@@ -66,15 +128,12 @@ function freeBuffer(arena: BfcArena, handles: (number | null)[], b: number): voi
 }
 
 export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel): OrtHeldFigures {
-  const outputs = new Set(inputs.model.graph.outputs.map((o) => o.name));
-  const plan = planAllocations(inputs.table, inputs.staticShapes, outputs);
-  const ctx = { shapes: inputs.shapes, intraOpThreads: session.intraOpThreads };
-  const scratch = inputs.table.nodes.map((n) => kernelScratchBytes(n, ctx));
+  const main = planGraph(inputs.model.graph, inputs.table, inputs.shapes, inputs.staticShapes, inputs, session.intraOpThreads, false);
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);
   arena.reserve(reservedBytes);
   let pass: PassResult = { perNode: [], scratchPeakBytes: 0, scratchNode: null };
-  for (let r = 0; r < Math.max(1, session.runs); r++) pass = runPass(arena, plan, inputs, scratch);
+  for (let r = 0; r < Math.max(1, session.runs); r++) pass = runPass(arena, main);
   const stats = arena.snapshot();
   let requestedPeakBytes = 0;
   for (const n of pass.perNode) requestedPeakBytes = Math.max(requestedPeakBytes, n.requestedInUseBytes);

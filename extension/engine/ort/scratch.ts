@@ -1,6 +1,8 @@
 // Kernel scratch: bytes an ONNX Runtime CPU kernel takes from the arena and gives back inside one
 // call, after its outputs are allocated. One entry per op, each with the source it follows; an op
-// without an entry allocates no scratch in the session the runner measures.
+// without an entry allocates no scratch in the session the runner measures. An entry lists the
+// kernel's requests in the order it makes them (each is rounded and placed by the arena on its own);
+// all are alive together and given back when the kernel returns.
 import { elementCount, type Dim, type GraphNode } from '../graph';
 import type { InferredTensor } from '../shapes/types';
 
@@ -13,7 +15,7 @@ export interface ScratchContext {
 export interface ScratchEntry {
   /** Where the formula comes from. */
   source: string;
-  bytes(node: GraphNode, ctx: ScratchContext): number;
+  requests(node: GraphNode, ctx: ScratchContext): number[];
 }
 
 // onnxruntime/core/mlas/lib/mlasi.h, convolve.cpp
@@ -110,27 +112,78 @@ export const SCRATCH_TABLE: Record<string, ScratchEntry> = {
     source: 'onnxruntime/core/providers/cpu/nn/conv.cc (float Conv, 1-D/2-D via MlasConv) allocates MlasConvPrepare\'s '
       + 'WorkingBufferSize floats: 0 for pointwise, the im2col matrix when filters outnumber outputs, '
       + 'else threads x MLAS_CONV_WORKING_BUFFER_SIZE_PER_THREAD (128 x 128 floats = 64 KiB per thread)',
-    bytes(node, ctx) {
-      if (ctx.shapes.get(node.inputs[0])?.dtype !== 'float32') return 0;
+    requests(node, ctx) {
+      if (ctx.shapes.get(node.inputs[0])?.dtype !== 'float32') return [];
       const g = convGeometry(node, ctx);
-      if (!g || g.input.length > 2) return 0;
-      return 4 * mlasConvWorkingFloats(g, ctx.intraOpThreads);
+      if (!g || g.input.length > 2) return [];
+      return nonZero([4 * mlasConvWorkingFloats(g, ctx.intraOpThreads)]);
     },
   },
   ConvInteger: {
     source: 'onnxruntime/core/providers/cpu/quantization/conv_integer.cc: an 8-bit im2col buffer of '
       + '(C / group) x kernel size x output image size bytes, unless the kernel is 1 x ... x 1 with strides 1 and no padding',
-    bytes(node, ctx) {
+    requests(node, ctx) {
       const g = convGeometry(node, ctx);
-      if (!g) return 0;
-      if (g.kernelSize === 1 && g.stridesOne && g.paddingZero) return 0;
-      return g.inputChannels * g.kernelSize * g.outputSize;
+      if (!g) return [];
+      if (g.kernelSize === 1 && g.stridesOne && g.paddingZero) return [];
+      return nonZero([g.inputChannels * g.kernelSize * g.outputSize]);
     },
+  },
+  LSTM: {
+    source: 'onnxruntime/core/providers/cpu/rnn/lstm_base.cc (LSTMBase::ComputeImpl) and uni_directional_lstm.cc '
+      + '(AllocateBuffers, Compute): float LSTM takes from the temp-space allocator a Y_h / Y_c stand-in when that '
+      + 'output is absent, then per direction (both constructed before either runs) the hidden/cell state buffers, '
+      + 'the gate matrix seq x batch x 4 x hidden, fused biases, a reversed input and output copy for the backward '
+      + 'direction, peephole copies, and the int32 sequence lengths when none are given',
+    requests: lstmRequests,
   },
 };
 
+function nonZero(sizes: number[]): number[] {
+  return sizes.filter((b) => b > 0);
+}
+
+const FLOAT_BYTES = 4;
+const INT32_BYTES = 4;
+
+/** One UniDirectionalLstm's AllocateBuffers, in its order, in elements. */
+function lstmDirectionFloats(seq: number, batch: number, input: number, hidden: number, reverse: boolean, bias: boolean, peepholes: boolean): number[] {
+  const sizes = [hidden, hidden, batch * hidden, batch * hidden, batch * hidden, 4 * hidden * batch * seq];
+  if (bias) sizes.push(hidden, hidden, hidden, hidden);
+  if (reverse) sizes.push(seq * batch * input, seq * batch * hidden);
+  if (peepholes) sizes.push(hidden, hidden, hidden);
+  return sizes;
+}
+
+function lstmRequests(node: GraphNode, ctx: ScratchContext): number[] {
+  const xType = ctx.shapes.get(node.inputs[0]);
+  const x = numbers(xType?.shape);
+  const hidden = intAttr(node, 'hidden_size', 0);
+  // layout = 1 is rejected by the kernel; double is not implemented.
+  if (xType?.dtype !== 'float32' || !x || x.length !== 3 || hidden <= 0 || intAttr(node, 'layout', 0) !== 0) return [];
+  const [seq, batch, input] = x;
+  const dir = node.attributes.direction;
+  const direction = dir?.kind === 'string' ? dir.value : 'forward';
+  const directions = direction === 'bidirectional' ? 2 : 1;
+  const present = (i: number) => Boolean(node.inputs[i]);
+  const bytes: number[] = [];
+  if (!node.outputs[1]) bytes.push(FLOAT_BYTES * batch * hidden * directions);
+  if (!node.outputs[2]) bytes.push(FLOAT_BYTES * batch * hidden * directions);
+  const perDirection = (reverse: boolean) => lstmDirectionFloats(seq, batch, input, hidden, reverse, present(3), present(7)).map((n) => FLOAT_BYTES * n);
+  if (directions === 2) bytes.push(...perDirection(false), ...perDirection(true));
+  else bytes.push(...perDirection(direction === 'reverse'));
+  // Compute: each direction's sequence lengths, filled with seq, when the input has none.
+  if (!present(4)) for (let d = 0; d < directions; d++) bytes.push(INT32_BYTES * batch);
+  return nonZero(bytes);
+}
+
+/** The arena requests the node's kernel makes and gives back inside its call, in order (none without an entry). */
+export function kernelScratchRequests(node: GraphNode, ctx: ScratchContext): number[] {
+  const entry = node.domain === '' || node.domain === 'ai.onnx' ? SCRATCH_TABLE[node.opType] : undefined;
+  return entry ? entry.requests(node, ctx) : [];
+}
+
 /** Scratch bytes the node's kernel allocates and frees inside its call (0 when the table has no entry). */
 export function kernelScratchBytes(node: GraphNode, ctx: ScratchContext): number {
-  const entry = node.domain === '' || node.domain === 'ai.onnx' ? SCRATCH_TABLE[node.opType] : undefined;
-  return entry ? entry.bytes(node, ctx) : 0;
+  return kernelScratchRequests(node, ctx).reduce((a, b) => a + b, 0);
 }
