@@ -34,6 +34,7 @@ options:
   --runs N                measured runs or steps (default 3)
   --timeout SECONDS       time limit for tracing, export and runs (default 120)
   --write | --out PATH    (fit) apply the plan in place, or write the rewritten model to PATH
+  --force                 (fit --out) replace PATH when it exists (never the model read)
   --python PATH           Python interpreter for .py models
 
 exit codes: 0 ok, 2 bad input or usage, 3 peak over --budget`;
@@ -57,6 +58,8 @@ export interface CliRequest {
   timeoutMs: number;
   write: boolean;
   out?: string;
+  /** `fit --out` may replace an existing file (never the input). */
+  force: boolean;
   python?: string;
 }
 
@@ -70,15 +73,27 @@ function oneOf<T extends string>(flag: string, allowed: readonly T[], value: str
 }
 
 function positiveInt(v: string, flag: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new MemlensError(`${flag}: expected a positive whole number, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new MemlensError(`${flag}: expected a positive whole number, got '${v}'`);
   return Number(v);
+}
+
+const VALUE_FLAGS = new Set(['--entry', '--mode', '--batch', '--seq', '--dim', '--input', '--dtype', '--optimizer', '--budget', '--trace', '--ep', '--runtime', '--runs', '--timeout', '--out', '--python']);
+
+/** `--batch -1` as `--batch=-1`: a value that looks like a flag is still the value, so its check names it. */
+function joinValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (VALUE_FLAGS.has(argv[i]) && i + 1 < argv.length && /^-\d|^-$/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
 }
 
 export function parseCli(argv: string[]): CliRequest {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinValues(argv),
       allowPositionals: true,
       strict: true,
       options: {
@@ -86,7 +101,7 @@ export function parseCli(argv: string[]): CliRequest {
         dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
         budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
         ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
-        out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        out: { type: 'string' }, force: { type: 'boolean' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -105,13 +120,14 @@ export function parseCli(argv: string[]): CliRequest {
   const optimizer: OptimizerKind | undefined = v.optimizer === undefined ? undefined : oneOf('--optimizer', OPTIMIZERS, v.optimizer);
   const ep = v.ep === undefined ? 'auto' : oneOf('--ep', PROVIDER_CHOICES, v.ep);
   const runtime: MeasureRuntime | undefined = v.runtime === undefined ? undefined : oneOf('--runtime', ['torch', 'onnxruntime'] as const, v.runtime);
-  const dims: Record<string, number> = {};
+  // Null prototype: a dim named `constructor` or `__proto__` is a dim like any other.
+  const dims: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const d of v.dim ?? []) {
     const m = /^([^=]+)=(\d+)$/.exec(d);
     if (!m) throw new MemlensError(`--dim: expected name=N or input:axis=N, got '${d}'`);
     dims[m[1]] = positiveInt(m[2], `--dim ${m[1]}`);
   }
-  const inputValues: Record<string, number> = {};
+  const inputValues: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const d of v.input ?? []) {
     const m = /^([^=]+)=(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(d);
     if (!m) throw new MemlensError(`--input: expected name=V with a number V, got '${d}'`);
@@ -146,6 +162,7 @@ export function parseCli(argv: string[]): CliRequest {
     timeoutMs: (v.timeout !== undefined ? positiveInt(v.timeout, '--timeout') : 120) * 1000,
     write: v.write ?? false,
     out: v.out,
+    force: v.force ?? false,
     python: v.python,
   };
 }

@@ -2,7 +2,7 @@
 // budget, its frontier, and with --out/--write the rewritten model file).
 import * as fs from 'node:fs/promises';
 import { loadModel } from '../analysis/load-model';
-import { writeAtomic, writeIfUnchanged } from '../analysis/write-file';
+import { checkNewFile, decodeSource, encodeSource, matchLineEndings, writeInPlace, writeNewFile } from '../analysis/write-file';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import { applyRewrites } from '../engine/onnx-rewrite/apply';
@@ -15,6 +15,8 @@ import { sourceRewriter } from '../../language/source-rewrites';
 import type { CliRequest } from './args';
 
 export async function suggestCommand(req: CliRequest): Promise<number> {
+  // Before any work: --out never names the input, nor an existing file without --force.
+  if (req.command === 'fit' && req.out !== undefined) await checkNewFile(req.out, { inputs: [req.file], replace: req.force });
   // The text as read before analysis: --write refuses when the file changes after this.
   const original = await fs.readFile(req.file).catch(() => null);
   const loaded = await loadModel(req.file, {
@@ -39,15 +41,16 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
     const dest = req.out ?? req.file;
     if (kind === 'onnx') {
       const rewritten = applyRewrites(loaded.model, plan.chosen.rewrites, { checkOpset: true });
-      await writeAtomic(dest, encodeModel(rewritten));
+      await writeNewFile(dest, encodeModel(rewritten), { inputs: [req.file], replace: req.force });
       written = { path: dest, unmapped: [] };
     } else {
       if (!original) throw new MemlensError(`${req.file}: cannot read`);
-      const text = original.toString('utf8');
-      const r = await (await sourceRewriter(kind)).applyPlan(plan, req.file, text, req.file);
-      const next = r.text;
-      if (req.write) await writeIfUnchanged(req.file, original, next);
-      else await writeAtomic(dest, next);
+      // Decoded so that it encodes back to the same bytes (latin-1 when not UTF-8), CRLF kept.
+      const source = decodeSource(original);
+      const r = await (await sourceRewriter(kind)).applyPlan(plan, req.file, source.text, req.file);
+      const next = encodeSource({ text: matchLineEndings(source.text, r.text), encoding: source.encoding }, req.file);
+      if (req.write) await writeInPlace(req.file, original, next);
+      else await writeNewFile(dest, next, { inputs: [req.file], replace: req.force });
       written = { path: dest, unmapped: r.unmapped };
     }
   }

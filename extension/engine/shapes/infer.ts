@@ -12,6 +12,9 @@ import { ruleFor } from './registry';
 import { ShapeError } from './shape-error';
 import { topoOrder } from '../graph-order';
 
+/** An own entry only: names such as `constructor` never resolve through Object.prototype. */
+const own = (o: Record<string, number>, key: string): number | null => (Object.hasOwn(o, key) ? o[key] : null);
+
 
 /** Rule notes kept per analysis: a model with thousands of Ifs must not flood the output. */
 const MAX_NOTES = 20;
@@ -58,15 +61,15 @@ class Inference {
   /** Declared type with bound symbolic dims replaced by their sizes. */
   bind(t: TensorType): InferredTensor {
     if (!t.shape) return { dtype: t.dtype, shape: null };
-    const shape: Dim[] = t.shape.map((d) => (typeof d === 'string' && d in this.dims ? this.dims[d] : d));
+    const shape: Dim[] = t.shape.map((d) => (typeof d === 'string' && Object.hasOwn(this.dims, d) ? this.dims[d] : d));
     return { dtype: t.dtype, shape };
   }
 
   /** A main-graph input: as bind, and a dim with no name sized by its `input:axis` setting. */
   private bindInput(v: ValueInfo): InferredTensor {
     const t = this.bind(v);
-    const shape = t.shape?.includes(null) ? t.shape.map((d, axis) => (d === null ? this.dims[axisDimKey(v.name, axis)] ?? null : d)) : t.shape;
-    const value = this.inputValues[v.name];
+    const shape = t.shape?.includes(null) ? t.shape.map((d, axis) => (d === null ? own(this.dims, axisDimKey(v.name, axis)) : d)) : t.shape;
+    const value = own(this.inputValues, v.name) ?? undefined;
     return value !== undefined ? tensor(t.dtype, shape, [castValue(value, t.dtype)]) : { dtype: t.dtype, shape };
   }
 
