@@ -15,6 +15,7 @@ import type { AnalysisSettings } from './settings';
 import { bindDims, bindInputValues } from './shapes/bind-dims';
 import { inferShapes } from './shapes/infer';
 import { validateModel } from './validate';
+import { assertSoundFigures } from './figures-check';
 
 export interface AnalyzeOptions {
   /** Path of the file the model came from, as shown to the user. */
@@ -60,7 +61,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
   const breakdown = categoriesAt(live, live.peakStep);
   for (const c of CATEGORIES) breakdown[c] = Math.round(breakdown[c]);
   checkBreakdown(breakdown, peak.bytes);
-  return {
+  return assertSoundFigures<Profile>({
     schema: 'memlens.profile/1',
     source: options.source,
     entry: options.entry,
@@ -82,7 +83,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     },
     unknownTensors: table.unknown,
     warnings: a.warnings,
-  };
+  }, options.source);
 }
 
 /** The node a step runs, or the optimizer update: its name, op and source line. */

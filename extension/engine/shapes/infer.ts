@@ -61,7 +61,8 @@ class Inference {
   /** Declared type with bound symbolic dims replaced by their sizes. */
   bind(t: TensorType): InferredTensor {
     if (!t.shape) return { dtype: t.dtype, shape: null };
-    const shape: Dim[] = t.shape.map((d) => (typeof d === 'string' && Object.hasOwn(this.dims, d) ? this.dims[d] : d));
+    // A declared size that is no size (-1 from some exporters) says nothing: unknown, filled by inference.
+    const shape: Dim[] = t.shape.map((d) => (typeof d === 'string' && Object.hasOwn(this.dims, d) ? this.dims[d] : typeof d === 'number' && !isSize(d) ? null : d));
     return { dtype: t.dtype, shape };
   }
 
@@ -107,7 +108,7 @@ class Inference {
         if (out === '') return;
         const declaredType = graph.valueInfo.get(out) ?? declaredOutputs.get(out);
         const declared = declaredType ? this.bind(declaredType) : null;
-        const t = merge(sanitize(results[i]), declared) ?? { dtype: 'undefined', shape: null };
+        const t = merge(checkedSizes(sanitize(results[i]), node, i), declared) ?? { dtype: 'undefined', shape: null };
         if (isUnknown(t)) lost = true;
         scope.tensors.set(out, t);
       });
@@ -167,6 +168,17 @@ function tally(map: Map<string, OpTally>, op: string, example: string): void {
   const t = map.get(op);
   if (t) t.nodes++;
   else map.set(op, { nodes: 1, example });
+}
+
+/** A size that can be a tensor's: an integer >= 0 that a double holds exactly. */
+export const isSize = (d: number) => Number.isSafeInteger(d) && d >= 0;
+
+/** A rule's answer whose sizes are all real sizes; a negative or NaN one (Expand to -2, Range to NaN) is refused. */
+function checkedSizes(t: InferredTensor | null, node: GraphNode, i: number): InferredTensor | null {
+  const bad = t?.shape?.find((d) => typeof d === 'number' && !isSize(d));
+  if (bad === undefined) return t;
+  const shown = t!.shape!.map((d) => d ?? '?').join(', ').slice(0, 120);
+  throw new MemlensError(`node '${node.name}' (${opName(node)}): output ${i} would have shape [${shown}]; sizes must be whole numbers >= 0`);
 }
 
 /** A rule's answer with any missing dim (a rule reading past a short shape) made unknown. */
