@@ -56,7 +56,7 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
 export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
   const { settings, table, live } = a;
   const bm = a.buffers;
-  const plan = planOffsets(bm.buffers, bm.steps.length);
+  const plan = planOffsets(bm.buffers, bm.steps.length, options.source);
   const peak = peakOf(a);
   const breakdown = categoriesAt(live, live.peakStep);
   for (const c of CATEGORIES) breakdown[c] = Math.round(breakdown[c]);
