@@ -53,7 +53,8 @@ export async function writeNewFile(dest: string, data: string | Uint8Array, o: N
     });
   } catch (e) {
     if (e instanceof MemlensError) throw e;
-    throw new MemlensError(`${dest}: cannot write (${code(e)})`);
+    const why = code(e) === 'ENOENT' ? 'its folder does not exist' : code(e);
+    throw new MemlensError(`${dest}: cannot write (${why})`);
   } finally {
     await fs.rm(tmp, { force: true });
   }

@@ -105,13 +105,13 @@ export function parseCli(argv: string[]): CliRequest {
       },
     });
   } catch (e) {
-    throw new MemlensError(`${(e as Error).message.split('\n')[0]}\n${USAGE}`);
+    throw new MemlensError(`${(e as Error).message.split('\n')[0].slice(0, 200)} (memlens --help lists the options)`);
   }
   const { values: v, positionals } = parsed;
   if (v.help) throw new MemlensError(USAGE, 0);
   const [command, file, ...extra] = positionals;
-  if (!command || !file) throw new MemlensError(USAGE);
-  if (command !== 'profile' && command !== 'suggest' && command !== 'fit') throw new MemlensError(`unknown command '${command}'\n${USAGE}`);
+  if (!command || !file) throw new MemlensError('expected a command and a model file: memlens <profile|suggest|fit> <file> (memlens --help lists the options)');
+  if (command !== 'profile' && command !== 'suggest' && command !== 'fit') throw new MemlensError(`unknown command '${command.slice(0, 80)}': expected profile, suggest or fit (memlens --help lists the options)`);
   if (extra.length) throw new MemlensError(`unexpected argument '${extra[0]}'`);
 
   const mode = v.mode === undefined ? 'infer' : MODE_WORDS.get(v.mode);

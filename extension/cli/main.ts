@@ -1,18 +1,22 @@
 // `memlens`: the engine from a terminal or a CI job. Errors are one line on stderr, exit 2;
 // a peak over --budget exits 3.
-import * as fs from 'node:fs/promises';
 import { isMemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { profileFile } from '../analysis/profile-file';
 import { parseCli, type CliRequest } from './args';
 import { chromeTrace } from '../analysis/chrome-trace';
+import { writeNewFile } from '../analysis/write-file';
 import { formatProfile } from './format-table';
 
-export async function main(argv: string[]): Promise<number> {
+/** Where the CLI's results go: stdout when run as `memlens`, a buffer when run in process (the fuzz suite). */
+export type Out = (text: string) => void;
+const stdout: Out = (text) => void process.stdout.write(text);
+
+export async function main(argv: string[], out: Out = stdout): Promise<number> {
   const req = parseCli(argv);
   switch (req.command) {
-    case 'suggest': case 'fit': return (await import('./suggest-command')).suggestCommand(req);
-    default: return profileCommand(req);
+    case 'suggest': case 'fit': return (await import('./suggest-command')).suggestCommand(req, out);
+    default: return profileCommand(req, out);
   }
 }
 
@@ -24,11 +28,12 @@ export async function profileFor(req: CliRequest): Promise<Profile> {
   return profile;
 }
 
-async function profileCommand(req: CliRequest): Promise<number> {
+async function profileCommand(req: CliRequest, out: Out): Promise<number> {
   const profile = await profileFor(req);
-  if (req.trace) await fs.writeFile(req.trace, JSON.stringify(chromeTrace(profile)));
-  if (req.json) process.stdout.write(JSON.stringify(profile, null, 1) + '\n');
-  else process.stdout.write(formatProfile(profile, { budget: req.budget, cwd: process.cwd() }) + '\n');
+  // A trace may replace an earlier trace, never the model.
+  if (req.trace) await writeNewFile(req.trace, JSON.stringify(chromeTrace(profile)), { inputs: [req.file], replace: true });
+  if (req.json) out(JSON.stringify(profile, null, 1) + '\n');
+  else out(formatProfile(profile, { budget: req.budget, cwd: process.cwd() }) + '\n');
   return req.budget !== undefined && profile.peak.bytes > req.budget ? 3 : 0;
 }
 

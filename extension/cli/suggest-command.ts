@@ -13,8 +13,9 @@ import type { Suggestion } from '../engine/suggest/types';
 import { formatBytes } from '../engine/units';
 import { sourceRewriter } from '../../language/source-rewrites';
 import type { CliRequest } from './args';
+import type { Out } from './main';
 
-export async function suggestCommand(req: CliRequest): Promise<number> {
+export async function suggestCommand(req: CliRequest, out: Out): Promise<number> {
   // Before any work: --out never names the input, nor an existing file without --force.
   if (req.command === 'fit' && req.out !== undefined) await checkNewFile(req.out, { inputs: [req.file], replace: req.force });
   // The text as read before analysis: --write refuses when the file changes after this.
@@ -27,7 +28,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
   if (req.command === 'suggest') {
     const list = suggestRewrites(loaded.model, req.settings, { source: req.file, profile });
-    process.stdout.write(req.json ? JSON.stringify({ schema: 'memlens.suggestions/1', peakBytes: profile.peak.bytes, suggestions: list }, null, 1) + '\n' : formatSuggestions(list, profile.peak.bytes) + '\n');
+    out(req.json ? JSON.stringify({ schema: 'memlens.suggestions/1', peakBytes: profile.peak.bytes, suggestions: list }, null, 1) + '\n' : formatSuggestions(list, profile.peak.bytes) + '\n');
     return 0;
   }
   if (req.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
@@ -54,8 +55,8 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
       written = { path: dest, unmapped: r.unmapped };
     }
   }
-  if (req.json) process.stdout.write(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
-  else process.stdout.write(formatPlan(plan, written) + '\n');
+  if (req.json) out(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
+  else out(formatPlan(plan, written) + '\n');
   return plan.fits ? 0 : 3;
 }
 

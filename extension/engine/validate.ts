@@ -2,6 +2,7 @@
 // partly is a warning.
 import type { Model } from './graph';
 import { MemlensError } from './errors';
+import { MAX_ELEMENTS } from './shapes/infer';
 
 /** ai.onnx opsets whose operator semantics the shape rules follow. */
 export const MIN_OPSET = 7;
@@ -31,10 +32,13 @@ function checkSizes(model: Model, where: string): void {
     if (axis >= 0) {
       throw new MemlensError(`${where}: input '${i.name.slice(0, 80)}' has size ${String(i.shape![axis])} at axis ${axis}; sizes must be whole numbers >= 0 (name a dynamic axis instead)`);
     }
+    if ((i.shape ?? []).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1) > MAX_ELEMENTS) {
+      throw new MemlensError(`${where}: input '${i.name.slice(0, 80)}' has shape [${(i.shape ?? []).join(', ').slice(0, 80)}], over ${MAX_ELEMENTS} elements, more than any memory holds`);
+    }
   }
   for (const t of model.graph.initializers.values()) {
-    if (t.dims.some((d) => !isSize(d))) {
-      throw new MemlensError(`${where}: initializer '${t.name.slice(0, 80)}' has dims [${t.dims.join(', ').slice(0, 80)}]; sizes must be whole numbers >= 0`);
+    if (t.dims.some((d) => !isSize(d)) || t.dims.reduce((a, d) => a * d, 1) > MAX_ELEMENTS) {
+      throw new MemlensError(`${where}: initializer '${t.name.slice(0, 80)}' has dims [${t.dims.join(', ').slice(0, 80)}]; sizes must be whole numbers >= 0, at most ${MAX_ELEMENTS} elements`);
     }
   }
 }

@@ -173,12 +173,29 @@ function tally(map: Map<string, OpTally>, op: string, example: string): void {
 /** A size that can be a tensor's: an integer >= 0 that a double holds exactly. */
 export const isSize = (d: number) => Number.isSafeInteger(d) && d >= 0;
 
-/** A rule's answer whose sizes are all real sizes; a negative or NaN one (Expand to -2, Range to NaN) is refused. */
+/**
+ * Past 2^50 elements (a PiB of bytes and more) no memory holds the tensor, and sums of such sizes
+ * lose the exactness of doubles that the engine's invariants rely on.
+ */
+export const MAX_ELEMENTS = 2 ** 50;
+
+/**
+ * A rule's answer whose sizes are all real sizes. A size a rule could not compute (NaN from a value
+ * it does not know) is unknown; a negative one (Expand to -2) or one past MAX_ELEMENTS is refused.
+ */
 function checkedSizes(t: InferredTensor | null, node: GraphNode, i: number): InferredTensor | null {
-  const bad = t?.shape?.find((d) => typeof d === 'number' && !isSize(d));
-  if (bad === undefined) return t;
-  const shown = t!.shape!.map((d) => d ?? '?').join(', ').slice(0, 120);
-  throw new MemlensError(`node '${node.name}' (${opName(node)}): output ${i} would have shape [${shown}]; sizes must be whole numbers >= 0`);
+  if (!t?.shape) return t;
+  let shape = t.shape;
+  if (shape.some((d) => typeof d === 'number' && !Number.isFinite(d))) {
+    shape = shape.map((d) => (typeof d === 'number' && !Number.isFinite(d) ? null : d));
+    t = t.value !== undefined ? { dtype: t.dtype, shape } : { ...t, shape };
+  }
+  const bad = shape.some((d) => typeof d === 'number' && !isSize(d));
+  const elements = shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+  if (!bad && elements <= MAX_ELEMENTS) return t;
+  const shown = shape.map((d) => d ?? '?').join(', ').slice(0, 120);
+  const why = bad ? 'sizes must be whole numbers >= 0' : `over ${MAX_ELEMENTS} elements, more than any memory holds`;
+  throw new MemlensError(`node '${node.name}' (${opName(node)}): output ${i} would have shape [${shown}]; ${why}`);
 }
 
 /** A rule's answer with any missing dim (a rule reading past a short shape) made unknown. */
