@@ -42,14 +42,20 @@ export function runCli(argv: string[]): void {
     (code) => exitAfterFlush(code),
     (e: unknown) => {
       if (isMemlensError(e)) {
-        (e.exitCode === 0 ? process.stdout : process.stderr).write(`${e.exitCode === 0 ? '' : 'memlens: '}${e.message}\n`);
+        (e.exitCode === 0 ? process.stdout : process.stderr).write(e.exitCode === 0 ? `${e.message}\n` : `memlens: ${oneLine(e.message)}\n`);
         exitAfterFlush(e.exitCode);
         return;
       }
-      process.stderr.write(`memlens: internal error: ${(e as Error)?.message ?? String(e)} (please report this with the model file)\n`);
+      process.stderr.write(`memlens: internal error: ${oneLine((e as Error)?.message ?? String(e), 200)} (please report this with the model file)\n`);
       exitAfterFlush(2);
     },
   );
+}
+
+/** The contract for what reaches a terminal: the first line, at most `max` characters (a 10^7-entry attribute is not echoed). */
+export function oneLine(text: string, max = 300): string {
+  const first = text.split('\n', 1)[0].trim();
+  return first.length <= max ? first : `${first.slice(0, max - 1)}…`;
 }
 
 /** Writes to a pipe are asynchronous: exit only once stdout and stderr have drained. */
