@@ -142,3 +142,36 @@ test('fit --out on a PyTorch model checkpoints only the layers the budget needs;
   const got = execFileSync('/usr/bin/python3', ['-c', check], { cwd: dir, encoding: 'utf8' }).trim();
   assert.equal(got, 'True True');
 });
+
+test('fit --write on a latin-1, CRLF Python model keeps every byte outside the edit; inserted lines end in CRLF', () => {
+  const samples = path.resolve(__dirname, '../../../../samples/python');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-fit-latin1-'));
+  const file = path.join(dir, 'gpt_decoder.py');
+  const lf = fs.readFileSync(path.join(samples, 'gpt_decoder.py'), 'utf8');
+  assert.ok(!lf.includes('\r'));
+  // A coding line and a comment with é (0xE9, not UTF-8), every line ending in CRLF.
+  const text = `# -*- coding: latin-1 -*-\n# caf\u00e9 \u00b1 r\u00e9seau\n${lf}`.replace(/\n/g, '\r\n');
+  const original = Buffer.from(text, 'latin1');
+  fs.writeFileSync(file, original);
+  fs.chmodSync(file, 0o640);
+  const r = spawnSync(process.execPath, [CLI, 'fit', file, '--mode', 'train', '--batch', '1', '--budget', '92MiB', '--write', '--json', '--python', '/usr/bin/python3'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const after = fs.readFileSync(file);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+  assert.ok(!after.includes(Buffer.from([0xef, 0xbf, 0xbd])), 'no U+FFFD replacement bytes');
+  const s = after.toString('latin1');
+  assert.ok(s.startsWith('# -*- coding: latin-1 -*-\r\n# caf\u00e9 \u00b1 r\u00e9seau\r\n'));
+  assert.match(s, /torch\.utils\.checkpoint\.checkpoint\(block, x, use_reentrant=False\) if i < 2 else block\(x\)/);
+  assert.equal(s.replace(/\r\n/g, '').includes('\n'), false, 'every line ends in CRLF');
+  // Outside the edits the bytes are the original's: its lines appear in order, byte for byte,
+  // except the few the rewrite changed (the loop line).
+  const before = original.toString('latin1').split('\r\n'), lines = s.split('\r\n');
+  let j = 0, unmatched = 0;
+  for (const line of before) {
+    const k = lines.indexOf(line, j);
+    if (k < 0) unmatched++;
+    else j = k + 1;
+  }
+  assert.ok(unmatched <= 2, `${unmatched} original lines changed`);
+  assert.ok(lines.length > before.length, 'the rewrite inserted lines');
+});
