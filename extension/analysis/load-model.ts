@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import type { Model } from '../engine/graph';
 import type { ScriptStep } from '../../language/python/script-step';
 import { MemlensError } from '../engine/errors';
+import { formatBytes } from '../engine/units';
 import { decodeModel } from '../engine/onnx/decode';
 import type { AnalysisSettings } from '../engine/settings';
 import { modelKind, type ModelKind } from './model-kind';
@@ -51,9 +52,11 @@ export interface LoadedModel {
 export async function loadModel(file: string, options: LoadOptions): Promise<LoadedModel> {
   const kind = modelKind(file);
   if (!kind) throw new MemlensError(`${file}: not a model file MemLens reads (.onnx, .ts or .py)`);
-  await ensureReadable(file);
+  const size = await ensureReadable(file);
   switch (kind) {
     case 'onnx': {
+      // Protobuf caps a message at 2 GiB, and Node cannot read such a file into one buffer.
+      if (size >= 2 ** 31) throw new MemlensError(`${file}: ${formatBytes(size)}, over the 2 GiB a single ONNX protobuf can hold; keep the weights as external data`);
       const bytes = await fs.readFile(file);
       return { model: decodeModel(bytes, file), entry: null, kind, onnxPath: file };
     }
@@ -64,10 +67,12 @@ export async function loadModel(file: string, options: LoadOptions): Promise<Loa
   }
 }
 
-async function ensureReadable(file: string): Promise<void> {
+/** The file's size; a folder, a missing or unreadable file is one line. */
+async function ensureReadable(file: string): Promise<number> {
   try {
     const st = await fs.stat(file);
     if (!st.isFile()) throw new MemlensError(`${file}: not a file`);
+    return st.size;
   } catch (e) {
     if (e instanceof MemlensError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

@@ -13,7 +13,7 @@ import { costText, suggestRewrites } from '../engine/suggest/suggest';
 import type { Suggestion } from '../engine/suggest/types';
 import { loadModel, type LoadedModel } from './load-model';
 import type { ProfileRequest } from './profile-file';
-import { textHash, writeAtomic } from './write-file';
+import { textHash, writeNewFile } from './write-file';
 
 export interface SuggestRequest extends ProfileRequest {
   /** Source files whose text the analysis describes (besides `file`): their hashes are kept. */
@@ -84,6 +84,7 @@ export async function writeRewrittenOnnx(req: ProfileRequest, output: string, re
   if (loaded.kind !== 'onnx') throw new MemlensError(`${path.basename(req.file)}: only .onnx models are written as rewritten copies`);
   const rewritten = applyRewrites(loaded.model, rewrites, { checkOpset: true });
   const peak = analyzeModel(rewritten, req.settings, { source: output, entry: null }).peak.bytes;
-  await writeAtomic(output, encodeModel(rewritten));
+  // The editor's save dialog has asked before replacing `output`; the input is refused by inode too.
+  await writeNewFile(output, encodeModel(rewritten), { inputs: [req.file], replace: true });
   return { peakBytes: peak };
 }

@@ -28,6 +28,8 @@ export interface CliRequest {
   timeoutMs: number;
   write: boolean;
   out?: string;
+  /** `fit --out` may replace an existing file (never the input). */
+  force: boolean;
   python?: string;
 }
 
@@ -41,8 +43,20 @@ function oneOf<T extends string>(flag: string, allowed: readonly T[], value: str
 }
 
 function positiveInt(v: string, flag: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new MemlensError(`${flag}: expected a positive whole number, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new MemlensError(`${flag}: expected a positive whole number, got '${v}'`);
   return Number(v);
+}
+
+const VALUE_FLAGS = new Set(['--entry', '--mode', '--batch', '--seq', '--dim', '--input', '--dtype', '--optimizer', '--device', '--step', '--zero-grad', '--budget', '--trace', '--ep', '--runtime', '--runs', '--timeout', '--out', '--python']);
+
+/** `--batch -1` as `--batch=-1`: a value that looks like a flag is still the value, so its check names it. */
+function joinValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (VALUE_FLAGS.has(argv[i]) && i + 1 < argv.length && /^-\d|^-$/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
 }
 
 /** `--device`, `--step`, `--zero-grad`: the training step's settings, where given. */
@@ -60,7 +74,7 @@ const OPTIONS = {
   device: { type: 'string' }, step: { type: 'string' }, 'zero-grad': { type: 'string' },
   budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
   ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
-  out: { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+  out: { type: 'string' }, force: { type: 'boolean' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
 } as const;
 
 const isCommand = (c: string | undefined): c is Command => (COMMANDS as readonly (string | undefined)[]).includes(c);
@@ -68,7 +82,7 @@ const isCommand = (c: string | undefined): c is Command => (COMMANDS as readonly
 /** Node's parser errors are several lines; the user gets one, with the nearest known option. */
 function parseOrExplain(argv: string[]) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+    return parseArgs({ args: joinValues(argv), allowPositionals: true, strict: true, options: OPTIONS });
   } catch (e) {
     const command = argv.find((a) => !a.startsWith('-'));
     const helpFor = isCommand(command) ? `memlens ${command} --help` : 'memlens help';
@@ -98,7 +112,7 @@ export function parseCli(argv: string[]): CliRequest {
   helpRequest(v, positionals);
   const [command, file, ...extra] = positionals;
   if (!command) throw new MemlensError(USAGE);
-  if (!isCommand(command)) throw new MemlensError(`unknown command '${command}' (commands: ${COMMANDS.join(', ')}); see memlens help`);
+  if (!isCommand(command)) throw new MemlensError(`unknown command '${command.slice(0, 80)}' (commands: ${COMMANDS.join(', ')}); see memlens help`);
   if (!file) throw new MemlensError(`${command}: a model file is required; see memlens ${command} --help`);
   if (extra.length) throw new MemlensError(`unexpected argument '${extra[0]}'; see memlens ${command} --help`);
 
@@ -108,13 +122,14 @@ export function parseCli(argv: string[]): CliRequest {
   const optimizer: OptimizerKind | undefined = v.optimizer === undefined ? undefined : oneOf('--optimizer', OPTIMIZERS, v.optimizer);
   const ep = v.ep === undefined ? 'auto' : oneOf('--ep', PROVIDER_CHOICES, v.ep);
   const runtime: MeasureRuntime | undefined = v.runtime === undefined ? undefined : oneOf('--runtime', ['torch', 'onnxruntime'] as const, v.runtime);
-  const dims: Record<string, number> = {};
+  // Null prototype: a dim named `constructor` or `__proto__` is a dim like any other.
+  const dims: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const d of v.dim ?? []) {
     const m = /^([^=]+)=(\d+)$/.exec(d);
     if (!m) throw new MemlensError(`--dim: expected name=N or input:axis=N, got '${d}'`);
     dims[m[1]] = positiveInt(m[2], `--dim ${m[1]}`);
   }
-  const inputValues: Record<string, number> = {};
+  const inputValues: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const d of v.input ?? []) {
     const m = /^([^=]+)=(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(d);
     if (!m) throw new MemlensError(`--input: expected name=V with a number V, got '${d}'`);
@@ -150,6 +165,7 @@ export function parseCli(argv: string[]): CliRequest {
     timeoutMs: (v.timeout !== undefined ? positiveInt(v.timeout, '--timeout') : 120) * 1000,
     write: v.write ?? false,
     out: v.out,
+    force: v.force ?? false,
     python: v.python,
   };
 }

@@ -41,7 +41,8 @@ const PER_COMMAND: Record<Command, string> = {
   --ep ${PROVIDER_CHOICES.join('|')}   execution provider; only auto falls back to cpu
   --runs N                measured runs or steps (default 3)`,
   suggest: '',
-  fit: `  --write | --out PATH    apply the plan in place, or write the rewritten model to PATH`,
+  fit: `  --write | --out PATH    apply the plan in place, or write the rewritten model to PATH
+  --force                 replace PATH when it exists (never the model read)`,
 };
 
 const EXIT_CODES = 'exit codes: 0 ok, 2 bad input or usage, 3 peak over --budget';

@@ -1,22 +1,26 @@
 // `memlens`: the engine from a terminal or a CI job. Errors are one line on stderr, exit 2;
 // a peak over --budget exits 3.
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isMemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { profileFile } from '../analysis/profile-file';
 import { parseCli, type CliRequest } from './args';
 import { chromeTrace } from '../analysis/chrome-trace';
+import { writeNewFile } from '../analysis/write-file';
 import { formatProfile } from './format-table';
 import { clearProgress, startProgress } from './progress';
 
-export async function main(argv: string[]): Promise<number> {
+/** Where the CLI's results go: stdout when run as `memlens`, a buffer when run in process (the fuzz suite). */
+export type Out = (text: string) => void;
+const stdout: Out = (text) => void process.stdout.write(text);
+
+export async function main(argv: string[], out: Out = stdout): Promise<number> {
   const req = parseCli(argv);
   startProgress(`${req.command} ${req.file}`);
   try {
     switch (req.command) {
-      case 'suggest': case 'fit': return await (await import('./suggest-command')).suggestCommand(req);
-      default: return await profileCommand(req);
+      case 'suggest': case 'fit': return await (await import('./suggest-command')).suggestCommand(req, out);
+      default: return await profileCommand(req, out);
     }
   } finally {
     clearProgress();
@@ -31,16 +35,17 @@ export async function profileFor(req: CliRequest): Promise<Profile> {
   return profile;
 }
 
-async function profileCommand(req: CliRequest): Promise<number> {
+async function profileCommand(req: CliRequest, out: Out): Promise<number> {
   const profile = await profileFor(req);
   clearProgress();
+  // A trace may replace an earlier trace, never the model.
   if (req.trace) {
-    await fs.writeFile(req.trace, JSON.stringify(chromeTrace(profile)));
+    await writeNewFile(req.trace, JSON.stringify(chromeTrace(profile)), { inputs: [req.file], replace: true });
     // On stderr, so --json output stays one JSON document.
     process.stderr.write(`memlens: wrote the memory timeline to ${path.resolve(req.trace)} (open it in ui.perfetto.dev or chrome://tracing)\n`);
   }
-  if (req.json) process.stdout.write(JSON.stringify(profile, null, 1) + '\n');
-  else process.stdout.write(formatProfile(profile, { budget: req.budget, cwd: process.cwd() }) + '\n');
+  if (req.json) out(JSON.stringify(profile, null, 1) + '\n');
+  else out(formatProfile(profile, { budget: req.budget, cwd: process.cwd() }) + '\n');
   return req.budget !== undefined && profile.peak.bytes > req.budget ? 3 : 0;
 }
 
@@ -49,14 +54,20 @@ export function runCli(argv: string[]): void {
     (code) => exitAfterFlush(code),
     (e: unknown) => {
       if (isMemlensError(e)) {
-        (e.exitCode === 0 ? process.stdout : process.stderr).write(`${e.exitCode === 0 ? '' : 'memlens: '}${e.message}\n`);
+        (e.exitCode === 0 ? process.stdout : process.stderr).write(e.exitCode === 0 ? `${e.message}\n` : `memlens: ${oneLine(e.message)}\n`);
         exitAfterFlush(e.exitCode);
         return;
       }
-      process.stderr.write(`memlens: internal error: ${(e as Error)?.message ?? String(e)} (please report this with the model file)\n`);
+      process.stderr.write(`memlens: internal error: ${oneLine((e as Error)?.message ?? String(e), 200)} (please report this with the model file)\n`);
       exitAfterFlush(2);
     },
   );
+}
+
+/** The contract for what reaches a terminal: the first line, at most `max` characters (a 10^7-entry attribute is not echoed). */
+export function oneLine(text: string, max = 300): string {
+  const first = text.split('\n', 1)[0].trim();
+  return first.length <= max ? first : `${first.slice(0, max - 1)}…`;
 }
 
 /** Writes to a pipe are asynchronous: exit only once stdout and stderr have drained. */

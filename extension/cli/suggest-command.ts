@@ -3,7 +3,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { loadModel } from '../analysis/load-model';
-import { writeAtomic, writeIfUnchanged } from '../analysis/write-file';
+import { checkNewFile, decodeSource, encodeSource, matchLineEndings, writeInPlace, writeNewFile } from '../analysis/write-file';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import { applyRewrites } from '../engine/onnx-rewrite/apply';
@@ -17,8 +17,11 @@ import { sourceRewriter } from '../../language/source-rewrites';
 import { relocateImports } from '../../language/typescript/rewrites/relocate-imports';
 import type { CliRequest } from './args';
 import { clearProgress } from './progress';
+import type { Out } from './main';
 
-export async function suggestCommand(req: CliRequest): Promise<number> {
+export async function suggestCommand(req: CliRequest, out: Out): Promise<number> {
+  // Before any work: --out never names the input, nor an existing file without --force.
+  if (req.command === 'fit' && req.out !== undefined) await checkNewFile(req.out, { inputs: [req.file], replace: req.force });
   // The text as read before analysis: --write refuses when the file changes after this.
   const original = await fs.readFile(req.file).catch(() => null);
   const loaded = await loadModel(req.file, {
@@ -30,7 +33,7 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
   if (req.command === 'suggest') {
     const list = suggestRewrites(loaded.model, req.settings, { source: req.file, profile });
     clearProgress();
-    process.stdout.write(req.json ? JSON.stringify({ schema: 'memlens.suggestions/1', peakBytes: profile.peak.bytes, suggestions: list }, null, 1) + '\n' : formatSuggestions(list, profile.peak.bytes) + '\n');
+    out(req.json ? JSON.stringify({ schema: 'memlens.suggestions/1', peakBytes: profile.peak.bytes, suggestions: list }, null, 1) + '\n' : formatSuggestions(list, profile.peak.bytes) + '\n');
     return 0;
   }
   if (req.budget === undefined) throw new MemlensError('fit: --budget is required (e.g. --budget 8GiB)');
@@ -44,22 +47,24 @@ export async function suggestCommand(req: CliRequest): Promise<number> {
     const dest = req.out ?? req.file;
     if (kind === 'onnx') {
       const rewritten = applyRewrites(loaded.model, plan.chosen.rewrites, { checkOpset: true });
-      await writeAtomic(dest, encodeModel(rewritten));
+      await writeNewFile(dest, encodeModel(rewritten), { inputs: [req.file], replace: req.force });
       written = { path: dest, unmapped: [] };
     } else {
       if (!original) throw new MemlensError(`${req.file}: cannot read`);
-      const text = original.toString('utf8');
-      const r = await (await sourceRewriter(kind)).applyPlan(plan, req.file, text, req.file);
+      // Decoded so that it encodes back to the same bytes (latin-1 when not UTF-8), CRLF kept.
+      const source = decodeSource(original);
+      const r = await (await sourceRewriter(kind)).applyPlan(plan, req.file, source.text, req.file);
       refuseIncompleteWrite(req.file, plan, r, profile);
-      const next = r.text;
-      if (req.write) await writeIfUnchanged(req.file, original, next);
-      else await writeAtomic(dest, kind === 'typescript' ? relocateImports(next, req.file, dest) : next);
+      const text = matchLineEndings(source.text, kind === 'typescript' && !req.write ? relocateImports(r.text, req.file, dest) : r.text);
+      const next = encodeSource({ text, encoding: source.encoding }, req.file);
+      if (req.write) await writeInPlace(req.file, original, next);
+      else await writeNewFile(dest, next, { inputs: [req.file], replace: req.force });
       written = { path: dest, unmapped: r.unmapped };
     }
   }
   clearProgress();
-  if (req.json) process.stdout.write(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
-  else process.stdout.write(formatPlan(plan, written) + '\n');
+  if (req.json) out(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
+  else out(formatPlan(plan, written) + '\n');
   return plan.fits ? 0 : 3;
 }
 

@@ -17,6 +17,7 @@ import { inferShapes } from './shapes/infer';
 import { validateModel } from './validate';
 import { attributionSession, ortHeldFigures } from './ort/held';
 import type { OrtHeldFigures } from './ort/held-figures';
+import { assertSoundFigures } from './figures-check';
 
 export interface AnalyzeOptions {
   /** Path of the file the model came from, as shown to the user. */
@@ -68,12 +69,12 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
 export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
   const { settings, table, live } = a;
   const bm = a.buffers;
-  const plan = planOffsets(bm.buffers, bm.steps.length);
+  const plan = planOffsets(bm.buffers, bm.steps.length, options.source);
   const peak = peakOf(a);
   const breakdown = categoriesAt(live, live.peakStep);
   for (const c of CATEGORIES) breakdown[c] = Math.round(breakdown[c]);
   checkBreakdown(breakdown, peak.bytes);
-  return {
+  return assertSoundFigures<Profile>({
     schema: 'memlens.profile/1',
     source: options.source,
     entry: options.entry,
@@ -96,7 +97,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     unknownTensors: table.unknown,
     warnings: a.warnings,
     ...(settings.mode === 'infer' ? { ortHeld: ortHeldOf(a, options) } : {}),
-  };
+  }, options.source);
 }
 
 /** ONNX Runtime's held figures for an analysed inference pass (exported for the bench, which times it). */

@@ -61,5 +61,7 @@ export const DEFAULT_SETTINGS: AnalysisSettings = {
 };
 
 export function withDefaults(partial: Partial<AnalysisSettings>): AnalysisSettings {
-  return { ...DEFAULT_SETTINGS, ...partial, dims: { ...DEFAULT_SETTINGS.dims, ...(partial.dims ?? {}) } };
+  // Null-prototype dims: `constructor` or `__proto__` is a dim name like any other.
+  const dims = Object.assign(Object.create(null) as Record<string, number>, DEFAULT_SETTINGS.dims, partial.dims ?? {});
+  return { ...DEFAULT_SETTINGS, ...partial, dims };
 }

@@ -52,6 +52,9 @@ export function prepareModel(o: PrepareOptions): PreparedModel {
   }
   const pb = ModelProto.decode(bytes) as unknown as PbModel;
   const tensors = pb.graph?.initializer ?? [];
+  // Before anything is created: every external location must stay inside the model's folder, so
+  // neither the existence check nor the links below ever reach outside it or the run directory.
+  for (const t of tensors) checkLocation(t, o.where);
   const missing = tensors.filter((t) => t.dataLocation === 1 && !externalFileExists(t, o.baseDir));
   if (missing.length === 0) return { path: o.modelPath, model, weightBytes, materialised: null };
 
@@ -91,10 +94,34 @@ function location(t: PbTensor): string | null {
   return t.externalData?.find((e) => e.key === 'location')?.value ?? null;
 }
 
+/** One line naming the tensor when its external location is absolute or climbs out with `..`. */
+function checkLocation(t: PbTensor, where: string): void {
+  const loc = location(t);
+  if (t.dataLocation !== 1 || loc === null || loc === UNMATERIALISED_LOCATION) return;
+  if (confinedPath('/base', loc) === null) {
+    throw new MemlensError(`${where}: initializer '${t.name ?? '?'}' has external data at '${loc.slice(0, 120)}', outside the model's folder; refused`);
+  }
+}
+
+/**
+ * `root` joined with the relative `rel`, or null when the result would leave `root` (absolute
+ * paths, `..` segments that climb past it, NUL bytes). Purely lexical: callers create nothing
+ * before asking, and `root` is a directory this process made.
+ */
+export function confinedPath(root: string, rel: string): string | null {
+  if (rel.length === 0 || rel.includes('\0') || path.isAbsolute(rel) || path.win32.isAbsolute(rel)) return null;
+  const base = path.resolve(root);
+  const full = path.resolve(base, rel);
+  const back = path.relative(base, full);
+  if (back === '' || back === '..' || back.startsWith(`..${path.sep}`) || path.isAbsolute(back)) return null;
+  return full;
+}
+
 function externalFileExists(t: PbTensor, baseDir: string | null): boolean {
   const loc = location(t);
   if (loc === null || loc === UNMATERIALISED_LOCATION || baseDir === null) return false;
-  return fs.existsSync(path.resolve(baseDir, loc));
+  const full = confinedPath(baseDir, loc);
+  return full !== null && fs.existsSync(full);
 }
 
 /** The rewritten model lives in the work directory; real external files are linked in beside it. */
@@ -105,9 +132,14 @@ function linkPresentExternalFiles(tensors: PbTensor[], baseDir: string | null, w
     const loc = location(t);
     if (t.dataLocation !== 1 || loc === null || done.has(loc) || !externalFileExists(t, baseDir)) continue;
     done.add(loc);
-    const link = path.join(workDir, loc);
+    const link = confinedPath(workDir, loc);
+    const target = confinedPath(baseDir, loc);
+    // Only regular files are linked, so no earlier link is a directory a later path could pass through.
+    if (link === null || target === null || !fs.statSync(target).isFile()) continue;
     fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.symlinkSync(path.resolve(baseDir, loc), link);
+    const realWork = fs.realpathSync(workDir), realDir = fs.realpathSync(path.dirname(link));
+    if (realDir !== realWork && !realDir.startsWith(realWork + path.sep)) continue;
+    fs.symlinkSync(target, link);
   }
 }
 

@@ -2,6 +2,15 @@
 // Management for Deep Neural Net Inference", 2020): place the largest buffers first, each at the
 // lowest offset that does not overlap a placed buffer live at the same time.
 import type { Buffer } from './buffer-types';
+import { MemlensError } from '../errors';
+
+/**
+ * Bound on the placement work: in the worst case (every buffer live at once, as the outputs of a
+ * Split with 10^5 outputs) greedy-by-size checks every placed buffer for each new one, n(n-1)/2 in
+ * all, and the engine runs where a freeze would stall the editor. 1.25*10^9 checks (50,000 transient
+ * buffers) take a few seconds.
+ */
+export const MAX_PLACEMENT_CHECKS = 1.25e9;
 
 export interface OffsetPlan {
   /** Arena size the plan needs. */
@@ -13,7 +22,7 @@ export interface OffsetPlan {
 /** What planning reads of a buffer. */
 export type PlannedBuffer = Pick<Buffer, 'bytes' | 'start' | 'end' | 'persistent'>;
 
-export function planOffsets(buffers: readonly PlannedBuffer[], stepCount: number): OffsetPlan {
+export function planOffsets(buffers: readonly PlannedBuffer[], stepCount: number, where = 'model'): OffsetPlan {
   // Plain intervals of one shape: the placement loop below is quadratic in the worst case, and
   // buffers of different kinds are objects of different shapes.
   const items = buffers
@@ -29,6 +38,9 @@ export function planOffsets(buffers: readonly PlannedBuffer[], stepCount: number
   for (let s = 0; s < stepCount; s++) {
     run += diff[s];
     idealBytes = Math.max(idealBytes, run);
+  }
+  if ((items.length * (items.length - 1)) / 2 > MAX_PLACEMENT_CHECKS) {
+    throw new MemlensError(`${where}: ${items.length} transient buffers, too many to plan their offsets within bounds (${MAX_PLACEMENT_CHECKS} placement checks); refused`);
   }
   const placed = new Placed(items.length, stepCount);
   let arenaBytes = 0;

@@ -33,7 +33,7 @@ function positionalRole(occurrences: Occurrence[]): DimRole | undefined {
 }
 
 function checkSize(what: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new MemlensError(`${what} must be an integer >= ${min}, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < min) throw new MemlensError(`${what} must be an integer >= ${min}, got ${v}`);
 }
 
 /** `input:axis` keys of the settings that name an axis of a graph input, resolved against its declared dim. */
@@ -50,7 +50,7 @@ function bindAxisKeys(inputs: ValueInfo[], given: Record<string, number>, dims: 
     const d = input.shape![axis];
     if (typeof d === 'number' && d !== v) throw new MemlensError(`--dim ${key}=${v}: axis ${axis} of input '${input.name}' has the fixed size ${d}`);
     if (typeof d === 'string') {
-      if (d in given && given[d] !== v) throw new MemlensError(`--dim ${key}=${v} and --dim ${d}=${given[d]} set the same dimension differently`);
+      if (Object.hasOwn(given, d) && given[d] !== v) throw new MemlensError(`--dim ${key}=${v} and --dim ${d}=${given[d]} set the same dimension differently`);
       dims[d] = v;
     }
   }
@@ -62,7 +62,7 @@ function occurrencesOf(inputs: ValueInfo[], dims: Record<string, number>, warnin
     input.shape?.forEach((d, axis) => {
       if (d === null) {
         const key = axisDimKey(input.name, axis);
-        if (!(key in dims)) warnings.push(`dimension ${axis} of input '${input.name}' has neither a size nor a name; set it with --dim ${key}=N`);
+        if (!Object.hasOwn(dims, key)) warnings.push(`dimension ${axis} of input '${input.name}' has neither a size nor a name; set it with --dim ${key}=N`);
       } else if (typeof d === 'string') {
         const list = occurrences.get(d) ?? [];
         list.push({ input: input.name, axis, rank: input.shape!.length, dtype: input.dtype });
@@ -94,7 +94,7 @@ function roleWarning(name: string, occ: Occurrence, role: DimRole, value: number
  * sample rate, a flag, a step count), which is what a value can stand for.
  */
 export function bindInputValues(model: Model, values: Record<string, number> | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [name, v] of Object.entries(values ?? {})) {
     const input = model.graph.inputs.find((i) => i.name === name);
     if (!input) throw new MemlensError(`--input ${name}: the model has no input '${name}' (inputs: ${model.graph.inputs.map((i) => i.name).join(', ')})`);
@@ -114,7 +114,8 @@ export interface SizedBySettings { batch: boolean; seq: boolean }
 export function bindDims(model: Model, settings: AnalysisSettings): { dims: Record<string, number>; warnings: string[]; sized: SizedBySettings } {
   checkSize('batch', settings.batch, 1);
   checkSize('seq', settings.seq, 1);
-  const dims: Record<string, number> = {};
+  // Null prototype: dim names such as `constructor` or `__proto__` are not already bound.
+  const dims: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [name, v] of Object.entries(settings.dims)) {
     checkSize(`--dim ${name}`, v, 0);
     dims[name] = v;
@@ -126,14 +127,14 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
   const occurrences = occurrencesOf(inputs, dims, warnings);
 
   const plain = (name: string): number | undefined => {
-    if (name in dims) return dims[name];
+    if (Object.hasOwn(dims, name)) return dims[name];
     const role = aliasRole(name);
     return role ? bySetting[role] : undefined;
   };
   const expressions: string[] = [];
   const sized: SizedBySettings = { batch: false, seq: false };
   for (const [name, occ] of occurrences) {
-    if (name in dims) continue;
+    if (Object.hasOwn(dims, name)) continue;
     const alias = aliasRole(name);
     const role = alias ?? (GENERATED_DIM_NAME.test(name) ? positionalRole(occ) : undefined);
     if (role) {
@@ -148,7 +149,7 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
     if (v !== undefined) dims[name] = v;
   }
   for (const [name, occ] of occurrences) {
-    if (!(name in dims)) warnings.push(`dimension '${name}' of input '${occ[0].input}' is symbolic; set it with --dim ${name}=N`);
+    if (!Object.hasOwn(dims, name)) warnings.push(`dimension '${name}' of input '${occ[0].input}' is symbolic; set it with --dim ${name}=N`);
   }
   warnings.push(...unusedSettingWarnings(inputs, settings, sized));
   return { dims, warnings, sized };

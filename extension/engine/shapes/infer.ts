@@ -12,6 +12,9 @@ import { ruleFor } from './registry';
 import { ShapeError } from './shape-error';
 import { topoOrder } from '../graph-order';
 
+/** An own entry only: names such as `constructor` never resolve through Object.prototype. */
+const own = (o: Record<string, number>, key: string): number | null => (Object.hasOwn(o, key) ? o[key] : null);
+
 
 /** Rule notes kept per analysis: a model with thousands of Ifs must not flood the output. */
 const MAX_NOTES = 20;
@@ -62,15 +65,16 @@ class Inference {
   /** Declared type with bound symbolic dims replaced by their sizes. */
   bind(t: TensorType): InferredTensor {
     if (!t.shape) return { dtype: t.dtype, shape: null };
-    const shape: Dim[] = t.shape.map((d) => (typeof d === 'string' && d in this.dims ? this.dims[d] : d));
+    // A declared size that is no size (-1 from some exporters) says nothing: unknown, filled by inference.
+    const shape: Dim[] = t.shape.map((d) => (typeof d === 'string' && Object.hasOwn(this.dims, d) ? this.dims[d] : typeof d === 'number' && !isSize(d) ? null : d));
     return { dtype: t.dtype, shape };
   }
 
   /** A main-graph input: as bind, and a dim with no name sized by its `input:axis` setting. */
   private bindInput(v: ValueInfo): InferredTensor {
     const t = this.bind(v);
-    const shape = t.shape?.includes(null) ? t.shape.map((d, axis) => (d === null ? this.dims[axisDimKey(v.name, axis)] ?? null : d)) : t.shape;
-    const value = this.inputValues[v.name];
+    const shape = t.shape?.includes(null) ? t.shape.map((d, axis) => (d === null ? own(this.dims, axisDimKey(v.name, axis)) : d)) : t.shape;
+    const value = own(this.inputValues, v.name) ?? undefined;
     return value !== undefined ? tensor(t.dtype, shape, [castValue(value, t.dtype)]) : { dtype: t.dtype, shape };
   }
 
@@ -109,7 +113,7 @@ class Inference {
         if (out === '') return;
         const declaredType = graph.valueInfo.get(out) ?? declaredOutputs.get(out);
         const declared = declaredType ? this.bind(declaredType) : null;
-        const t = merge(sanitize(results[i]), declared) ?? { dtype: 'undefined', shape: null };
+        const t = merge(checkedSizes(sanitize(results[i]), node, i), declared) ?? { dtype: 'undefined', shape: null };
         if (isUnknown(t)) lost = true;
         scope.tensors.set(out, t);
       });
@@ -169,6 +173,34 @@ function tally(map: Map<string, OpTally>, op: string, example: string): void {
   const t = map.get(op);
   if (t) t.nodes++;
   else map.set(op, { nodes: 1, example });
+}
+
+/** A size that can be a tensor's: an integer >= 0 that a double holds exactly. */
+export const isSize = (d: number) => Number.isSafeInteger(d) && d >= 0;
+
+/**
+ * Past 2^50 elements (a PiB of bytes and more) no memory holds the tensor, and sums of such sizes
+ * lose the exactness of doubles that the engine's invariants rely on.
+ */
+export const MAX_ELEMENTS = 2 ** 50;
+
+/**
+ * A rule's answer whose sizes are all real sizes. A size a rule could not compute (NaN from a value
+ * it does not know) is unknown; a negative one (Expand to -2) or one past MAX_ELEMENTS is refused.
+ */
+function checkedSizes(t: InferredTensor | null, node: GraphNode, i: number): InferredTensor | null {
+  if (!t?.shape) return t;
+  let shape = t.shape;
+  if (shape.some((d) => typeof d === 'number' && !Number.isFinite(d))) {
+    shape = shape.map((d) => (typeof d === 'number' && !Number.isFinite(d) ? null : d));
+    t = t.value !== undefined ? { dtype: t.dtype, shape } : { ...t, shape };
+  }
+  const bad = shape.some((d) => typeof d === 'number' && !isSize(d));
+  const elements = shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+  if (!bad && elements <= MAX_ELEMENTS) return t;
+  const shown = shape.map((d) => d ?? '?').join(', ').slice(0, 120);
+  const why = bad ? 'sizes must be whole numbers >= 0' : `over ${MAX_ELEMENTS} elements, more than any memory holds`;
+  throw new MemlensError(`node '${node.name}' (${opName(node)}): output ${i} would have shape [${shown}]; ${why}`);
 }
 
 /** A rule's answer with any missing dim (a rule reading past a short shape) made unknown. */

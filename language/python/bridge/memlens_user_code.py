@@ -356,7 +356,9 @@ def run_user_file(path, as_main, capture):
     if directory not in sys.path:
         sys.path.insert(0, directory)
     try:
-        source = open(path, encoding="utf-8").read()
+        # Bytes: compile honours the file's coding line (PEP 263), as Python itself does.
+        with open(path, "rb") as f:
+            source = f.read()
         code = compile(source, path, "exec")
     except SyntaxError as e:
         raise BridgeError("syntax", "%s:%s: syntax error: %s" % (os.path.basename(e.filename or path), e.lineno, e.msg))

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MemlensError } from '../../../extension/engine/errors';
+import { ModelProto, type PbModel } from '../../../extension/engine/onnx/schema';
 import { runModel } from '../../../extension/runner/run';
 import type { RunResult } from '../../../extension/runner/types';
 import { chainModel, embeddingModel, encode, endlessLoopModel, hugeAllocationModel } from './models';
@@ -142,6 +143,32 @@ describe('runModel with weights that are not here', () => {
       assert.equal(r.materialised?.tensors, 2);
       assert.deepEqual(fs.readFileSync(file), before);
       assert.deepEqual(fs.readdirSync(dir), ['m.onnx']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an external location that climbs out of the model folder, creating nothing outside the run', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-escape-'));
+    const victim = `memlens-escape-${process.pid}.bin`;
+    try {
+      fs.mkdirSync(path.join(dir, 'model'));
+      fs.writeFileSync(path.join(dir, victim), Buffer.alloc(H * 4));
+      for (const loc of [`../${victim}`, `sub/../../${victim}`, path.join(dir, victim)]) {
+        // W stays a placeholder (so the run materialises), b points at a file that exists outside.
+        const pb = ModelProto.decode(encode(chainModel(H, false))) as unknown as PbModel;
+        const b = pb.graph?.initializer?.find((t) => t.name === 'b');
+        assert.ok(b);
+        b.externalData = [{ key: 'location', value: loc }];
+        const file = path.join(dir, 'model', 'm.onnx');
+        fs.writeFileSync(file, ModelProto.encode(pb).finish());
+        await assert.rejects(
+          runModel({ model: { path: file }, ep: 'cpu', dims: { batch: 2 }, runs: 1 }, { timeoutMs: 30_000 }),
+          (e: unknown) => e instanceof MemlensError && e.message.includes(`initializer 'b' has external data at '${loc}', outside the model's folder; refused`) && !e.message.includes('\n'),
+        );
+        assert.equal(fs.existsSync(path.join(os.tmpdir(), victim)), false, `${loc}: a link was planted outside the run directory`);
+        assert.deepEqual(fs.readdirSync(path.join(dir, 'model')), ['m.onnx']);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

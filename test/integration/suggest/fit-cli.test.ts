@@ -13,7 +13,7 @@ import { withDefaults } from '../../../extension/engine/settings';
 import type { Profile } from '../../../extension/engine/profile';
 import type { Plan } from '../../../extension/engine/suggest/planner';
 import type { Suggestion } from '../../../extension/engine/suggest/types';
-import { writeIfUnchanged } from '../../../extension/analysis/write-file';
+import { writeInPlace } from '../../../extension/analysis/write-file';
 import { tinyDecoder } from '../../fixtures/layered-models';
 
 const CLI = path.join(__dirname, '../../../extension/cli/main.js');
@@ -58,6 +58,34 @@ test('fit on .onnx with --write is refused (no overwriting), and an unreachable 
   assert.match(low.stdout, /cannot be met with these rewrites: the lowest reachable peak is/);
 });
 
+test('fit --out onto its input, or onto an existing file without --force, is refused before any work', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-fit-'));
+  const input = path.join(dir, 'decoder.onnx');
+  fs.writeFileSync(input, encodeModel(tinyDecoder({ layers: 1, batch: 1, seq: 8, hidden: 16, heads: 2, vocab: 64 })));
+  const before = fs.readFileSync(input);
+  fs.linkSync(input, path.join(dir, 'hard.onnx'));
+  fs.symlinkSync(input, path.join(dir, 'soft.onnx'));
+  for (const out of [input, path.join(dir, '.', 'decoder.onnx'), path.join(dir, 'hard.onnx'), path.join(dir, 'soft.onnx')]) {
+    // 1 KiB cannot be met: before the fix the int4 copy was written over the input and fit exited 3.
+    const r = spawnSync(process.execPath, [CLI, 'fit', input, '--budget', '1KiB', '--out', out, '--force'], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stdout);
+    assert.equal(r.stdout, '', 'refused before any analysis');
+    assert.equal(r.stderr.trim(), `memlens: ${out}: is the model being read; an input is never overwritten (choose another --out)`);
+    assert.deepEqual(fs.readFileSync(input), before);
+  }
+  const other = path.join(dir, 'other.onnx');
+  fs.writeFileSync(other, 'keep me');
+  const r = spawnSync(process.execPath, [CLI, 'fit', input, '--budget', '1KiB', '--out', other], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim(), `memlens: ${other}: already exists; not replaced (pass --force to replace it)`);
+  assert.equal(fs.readFileSync(other, 'utf8'), 'keep me');
+  fs.chmodSync(other, 0o640);
+  const forced = spawnSync(process.execPath, [CLI, 'fit', input, '--budget', '1KiB', '--out', other, '--force'], { encoding: 'utf8' });
+  assert.equal(forced.status, 3, forced.stderr);
+  assert.equal(decodeModel(fs.readFileSync(other), other).graph.nodes.length > 0, true);
+  assert.equal(fs.statSync(other).mode & 0o777, 0o640, 'replaced in place: the mode stays');
+});
+
 test('suggest prints ranked suggestions with saving and cost', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-suggest-'));
   const input = path.join(dir, 'decoder.onnx');
@@ -77,10 +105,10 @@ test('--write refuses when the file changed on disk after it was read, and keeps
   fs.writeFileSync(file, 'export const a = 1;\n');
   const original = fs.readFileSync(file);
   fs.writeFileSync(file, 'export const a = 2; // edited meanwhile\n');
-  await assert.rejects(writeIfUnchanged(file, original, 'rewritten'), /changed on disk since it was read; not written/);
+  await assert.rejects(writeInPlace(file, original, 'rewritten'), /changed on disk since it was read; not written/);
   assert.equal(fs.readFileSync(file, 'utf8'), 'export const a = 2; // edited meanwhile\n');
   const now = fs.readFileSync(file);
-  await writeIfUnchanged(file, now, 'rewritten\n');
+  await writeInPlace(file, now, 'rewritten\n');
   assert.equal(fs.readFileSync(file, 'utf8'), 'rewritten\n');
   assert.deepEqual(fs.readdirSync(dir), ['model.ts'], 'no temp file left behind');
 });
@@ -113,4 +141,37 @@ test('fit --out on a PyTorch model checkpoints only the layers the budget needs;
   ].join('\n');
   const got = execFileSync('/usr/bin/python3', ['-c', check], { cwd: dir, encoding: 'utf8' }).trim();
   assert.equal(got, 'True True');
+});
+
+test('fit --write on a latin-1, CRLF Python model keeps every byte outside the edit; inserted lines end in CRLF', () => {
+  const samples = path.resolve(__dirname, '../../../../samples/python');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-fit-latin1-'));
+  const file = path.join(dir, 'gpt_decoder.py');
+  const lf = fs.readFileSync(path.join(samples, 'gpt_decoder.py'), 'utf8');
+  assert.ok(!lf.includes('\r'));
+  // A coding line and a comment with é (0xE9, not UTF-8), every line ending in CRLF.
+  const text = `# -*- coding: latin-1 -*-\n# caf\u00e9 \u00b1 r\u00e9seau\n${lf}`.replace(/\n/g, '\r\n');
+  const original = Buffer.from(text, 'latin1');
+  fs.writeFileSync(file, original);
+  fs.chmodSync(file, 0o640);
+  const r = spawnSync(process.execPath, [CLI, 'fit', file, '--mode', 'train', '--batch', '1', '--budget', '92MiB', '--write', '--json', '--python', '/usr/bin/python3'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const after = fs.readFileSync(file);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+  assert.ok(!after.includes(Buffer.from([0xef, 0xbf, 0xbd])), 'no U+FFFD replacement bytes');
+  const s = after.toString('latin1');
+  assert.ok(s.startsWith('# -*- coding: latin-1 -*-\r\n# caf\u00e9 \u00b1 r\u00e9seau\r\n'));
+  assert.match(s, /torch\.utils\.checkpoint\.checkpoint\(block, x, use_reentrant=False\) if i < 2 else block\(x\)/);
+  assert.equal(s.replace(/\r\n/g, '').includes('\n'), false, 'every line ends in CRLF');
+  // Outside the edits the bytes are the original's: its lines appear in order, byte for byte,
+  // except the few the rewrite changed (the loop line).
+  const before = original.toString('latin1').split('\r\n'), lines = s.split('\r\n');
+  let j = 0, unmatched = 0;
+  for (const line of before) {
+    const k = lines.indexOf(line, j);
+    if (k < 0) unmatched++;
+    else j = k + 1;
+  }
+  assert.ok(unmatched <= 2, `${unmatched} original lines changed`);
+  assert.ok(lines.length > before.length, 'the rewrite inserted lines');
 });

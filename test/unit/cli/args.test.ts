@@ -5,7 +5,7 @@ import { readSettings } from '../../../extension/presentation/settings';
 
 test('--dim takes a dim name or an input:axis for an axis without a name', () => {
   const r = parseCli(['profile', 'm.onnx', '--dim', 'input:0=1', '--dim', 'samples=16000']);
-  assert.deepEqual(r.settings.dims, { 'input:0': 1, samples: 16000 });
+  assert.deepEqual({ ...r.settings.dims }, { 'input:0': 1, samples: 16000 });
   assert.throws(() => parseCli(['profile', 'm.onnx', '--dim', 'input:0']), /--dim: expected name=N or input:axis=N, got 'input:0'/);
 });
 
@@ -16,14 +16,14 @@ test('the CLI records which of --batch and --seq were given, so defaults can be 
 
 test('memlens.dims is read by name and by input:axis; bad entries are problems, not values', () => {
   const s = readSettings({ dims: { 'input:0': 1, frames: 300, bad: -2, worse: 'x' } }, new Set(['dims', 'batch']));
-  assert.deepEqual(s.analysis.dims, { 'input:0': 1, frames: 300 });
+  assert.deepEqual({ ...s.analysis.dims }, { 'input:0': 1, frames: 300 });
   assert.deepEqual(s.analysis.explicit, ['batch']);
   assert.deepEqual(s.problems, ['memlens.dims.bad: expected a whole number, got -2', 'memlens.dims.worse: expected a whole number, got "x"']);
   assert.match(readSettings({ dims: [1] }).problems[0], /^memlens\.dims: expected an object/);
 });
 
 test('--input name=V gives a one-element input its value', () => {
-  assert.deepEqual(parseCli(['profile', 'm.onnx', '--input', 'sr=16000', '--input', 'gain=-0.5']).settings.inputValues, { sr: 16000, gain: -0.5 });
+  assert.deepEqual({ ...parseCli(['profile', 'm.onnx', '--input', 'sr=16000', '--input', 'gain=-0.5']).settings.inputValues }, { sr: 16000, gain: -0.5 });
   assert.equal(parseCli(['profile', 'm.onnx']).settings.inputValues, undefined);
   assert.throws(() => parseCli(['profile', 'm.onnx', '--input', 'sr=fast']), /--input: expected name=V with a number V, got 'sr=fast'/);
 });

@@ -7,6 +7,9 @@ import { BATCH_ALIASES, SEQUENCE_ALIASES } from '../../../extension/engine/shape
 import { evaluateDimExpression } from '../../../extension/engine/shapes/dim-expression';
 import { inferShapes } from '../../../extension/engine/shapes/infer';
 import { model, node, vi } from './build';
+import { parseCli } from '../../../extension/cli/args';
+
+const parseDims = (d: string[]) => parseCli(['profile', 'm.onnx', ...d.flatMap((x) => ['--dim', x])]).settings.dims;
 
 const settings = withDefaults({ batch: 4, seq: 256 });
 
@@ -21,7 +24,7 @@ test('batch and sequence aliases bind from settings, ignoring case and separator
     ],
   });
   const { dims, warnings } = bindDims(m, settings);
-  assert.deepEqual(dims, {
+  assert.deepEqual({ ...dims }, {
     batch_size: 4, sequence_length: 256, Batch: 4, past_sequence_length: 256, N: 4, bs: 4, 'total-sequence-length': 256,
   });
   assert.deepEqual(warnings, []);
@@ -30,7 +33,7 @@ test('batch and sequence aliases bind from settings, ignoring case and separator
 test('explicit --dim values come first, even over an alias', () => {
   const m = model({ nodes: [], inputs: [vi('x', 'int64', ['batch', 'seq', 'height'])] });
   const { dims, warnings } = bindDims(m, withDefaults({ batch: 2, seq: 16, dims: { seq: 99, height: 32 } }));
-  assert.deepEqual(dims, { seq: 99, height: 32, batch: 2 });
+  assert.deepEqual({ ...dims }, { seq: 99, height: 32, batch: 2 });
   assert.deepEqual(warnings, []);
 });
 
@@ -54,7 +57,7 @@ test('exporter-generated names bind by position: axis 0 batch, axis 1 of ids seq
     ],
   });
   const { dims, warnings } = bindDims(m, settings);
-  assert.deepEqual(dims, { s0: 4, s1: 256, s2: 256, x_dynamic_axes_1: 4 });
+  assert.deepEqual({ ...dims }, { s0: 4, s1: 256, s2: 256, x_dynamic_axes_1: 4 });
   // A size guessed from a position is never chosen silently.
   assert.deepEqual(warnings, [
     "dimension 's0' of input 'input_ids' is taken as the batch size from its position (axis 0): 4; set --batch N or --dim s0=N",
@@ -67,7 +70,7 @@ test('exporter-generated names bind by position: axis 0 batch, axis 1 of ids seq
 test('unbound dims are reported with the input they belong to and how to set them', () => {
   const m = model({ nodes: [], inputs: [vi('x', 'float32', ['batch', 'foo', null]), vi('y', 'float32', ['foo'])] });
   const { dims, warnings } = bindDims(m, settings);
-  assert.deepEqual(dims, { batch: 4 });
+  assert.deepEqual({ ...dims }, { batch: 4 });
   assert.deepEqual(warnings, [
     "dimension 2 of input 'x' has neither a size nor a name; set it with --dim x:2=N",
     "dimension 'foo' of input 'x' is symbolic; set it with --dim foo=N",
@@ -77,7 +80,7 @@ test('unbound dims are reported with the input they belong to and how to set the
 test('a dim bound from a default batch or sequence length is reported; one the user gave is not', () => {
   const m = model({ nodes: [], inputs: [vi('ids', 'int64', ['batch', 'sequence']), vi('pos', 'int64', ['unk__3', 'unk__4'])] });
   const defaults = bindDims(m, withDefaults({ explicit: [] }));
-  assert.deepEqual(defaults.dims, { batch: 1, sequence: 128, unk__3: 1, unk__4: 128 });
+  assert.deepEqual({ ...defaults.dims }, { batch: 1, sequence: 128, unk__3: 1, unk__4: 128 });
   assert.deepEqual(defaults.warnings, [
     "dimension 'batch' of input 'ids' is 1, the default batch size; set --batch N or --dim batch=N",
     "dimension 'sequence' of input 'ids' is 128, the default sequence length; set --seq N or --dim sequence=N",
@@ -118,8 +121,8 @@ test('input:axis on a named axis binds the name; on a fixed axis or past the ran
 
 test('--input values are checked: an input of one element, by name', () => {
   const m = model({ nodes: [], inputs: [vi('input', 'float32', [1, 512]), vi('sr', 'int64', []), vi('flag', 'bool', [1])] });
-  assert.deepEqual(bindInputValues(m, { sr: 16000, flag: 1 }), { sr: 16000, flag: 1 });
-  assert.deepEqual(bindInputValues(m, undefined), {});
+  assert.deepEqual({ ...bindInputValues(m, { sr: 16000, flag: 1 }) }, { sr: 16000, flag: 1 });
+  assert.deepEqual({ ...bindInputValues(m, undefined) }, {});
   assert.throws(() => bindInputValues(m, { rate: 8000 }), /^MemlensError: --input rate: the model has no input 'rate' \(inputs: input, sr, flag\)$/);
   assert.throws(() => bindInputValues(m, { input: 0 }), /--input input=0: input 'input' has shape \[1,512\]; only an input of one element takes a value/);
 });
@@ -133,4 +136,16 @@ test('bad sizes are one-line MemlensErrors', () => {
 test('the alias tables are exported and do not overlap', () => {
   assert.ok(BATCH_ALIASES.includes('batch_size') && SEQUENCE_ALIASES.includes('past_sequence_length'));
   assert.deepEqual(BATCH_ALIASES.filter((n) => SEQUENCE_ALIASES.includes(n)), []);
+});
+
+test('dims named constructor, toString or __proto__ are dims like any other, bound from --dim', () => {
+  const names = ['constructor', 'toString', '__proto__'];
+  const m = model({ nodes: [node('Relu', ['x'], ['y'])], inputs: [vi('x', 'float32', names)] });
+  // Before: `name in dims` found Object.prototype's members, so they counted as bound and sized nothing.
+  const unbound = bindDims(m, withDefaults({}));
+  assert.deepEqual(unbound.warnings, names.map((n) => `dimension '${n}' of input 'x' is symbolic; set it with --dim ${n}=N`));
+  const given = parseDims(['constructor=2', 'toString=3', '__proto__=5']);
+  const { dims } = bindDims(m, withDefaults({ dims: given }));
+  assert.deepEqual(names.map((n) => Object.hasOwn(dims, n) ? dims[n] : null), [2, 3, 5]);
+  assert.deepEqual(inferShapes(m, dims).tensors.get('y')?.shape, [2, 3, 5]);
 });
