@@ -18,7 +18,7 @@ export async function loadPython(file: string, options: LoadOptions): Promise<Lo
     given: { batch: given.batch, seq: given.seq },
   });
   const warnings = [...r.notes, ...optimizerWarnings(r, given, options.settings)];
-  return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath, settings: scriptSettings(r, given), warnings, step: r.step };
+  return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath, settings: { ...scriptSettings(r, given), sizedByExport: exportSized(r) }, warnings, step: r.step };
 }
 
 /** A training profile whose optimizer is not the one the script builds says so. */
@@ -28,6 +28,13 @@ function optimizerWarnings(r: ExportResult, given: GivenSettings, settings: Load
   if (built.kind === null) return [`the script builds torch.optim.${built.class}, which MemLens has no state rule for; its state is counted as ${settings.optimizer}'s`];
   if (given.optimizer && built.kind !== settings.optimizer) return [`the script builds torch.optim.${built.class} (${built.kind}); profiled with ${settings.optimizer} as asked`];
   return [];
+}
+
+/** The export ran the model at the batch in use, and token inputs at their sequence length. */
+function exportSized(r: ExportResult): ('batch' | 'seq')[] {
+  const batch = (r.inputs[0]?.shape.length ?? 0) > 0;
+  const seq = r.inputs.some((i) => i.shape.length >= 2 && /^u?int/.test(i.dtype));
+  return [...(batch ? ['batch' as const] : []), ...(seq ? ['seq' as const] : [])];
 }
 
 /** The script's own batch size, sequence length and optimizer where the user set none. */

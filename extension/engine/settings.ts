@@ -41,6 +41,11 @@ export interface AnalysisSettings {
    */
   inputValues?: Record<string, number>;
   /**
+   * Settings that sized the model before it reached the engine: a Python export runs the model at
+   * the batch (and sequence length of token inputs) in use, so its graph holds them as fixed sizes.
+   */
+  sizedByExport?: readonly ('batch' | 'seq')[];
+  /**
    * Where the training step runs, for ops whose saved buffers differ by device (dropout keeps a
    * bool mask on CUDA, float noise on CPU). Absent: cuda.
    */

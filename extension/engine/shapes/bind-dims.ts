@@ -151,6 +151,7 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
   for (const [name, occ] of occurrences) {
     if (!Object.hasOwn(dims, name)) warnings.push(`dimension '${name}' of input '${occ[0].input}' is symbolic; set it with --dim ${name}=N`);
   }
+  for (const setting of settings.sizedByExport ?? []) sized[setting] = true;
   warnings.push(...unusedSettingWarnings(inputs, settings, sized));
   return { dims, warnings, sized };
 }

@@ -158,7 +158,7 @@ test('the header shows seq only for a model with a sequence dim, and no batch a 
 test('fit --out on an entry whose model lives in an imported file refuses (exit 3) naming that file, and writes nothing', () => {
   const out = path.join(tmp, 'gpt2-train-fitted.ts');
   // Batch 8 training: 3.1 GiB as is; 3 GiB needs block checkpointing, which belongs in gpt2.ts.
-  const r = memlens('fit', 'samples/gpt2-train.ts', '--batch', '8', '--budget', '3GiB', '--out', out);
+  const r = memlens('fit', 'samples/gpt2-train.ts', '--batch', '8', '--budget', '2850MiB', '--out', out);
   assert.equal(r.code, 3, r.stdout);
   assert.ok(oneLine(r.stderr), r.stderr);
   assert.match(r.stderr, /^memlens: fit: nothing written: no part of the plan \(checkpoint h\.0\) has a place in samples\/gpt2-train\.ts; the model is defined in samples\/gpt2\.ts: change it there\n$/);
@@ -167,7 +167,7 @@ test('fit --out on an entry whose model lives in an imported file refuses (exit 
 
 test('fit --out on a Python script whose model is imported refuses the same way (exit 3), naming the module file', () => {
   const out = path.join(tmp, 'train_gpt_fitted.py');
-  const r = memlens('fit', 'samples/python/train_gpt.py', '--mode', 'train', '--budget', '60MiB', '--out', out);
+  const r = memlens('fit', 'samples/python/train_gpt.py', '--mode', 'train', '--batch', '8', '--budget', '155MiB', '--out', out);
   assert.equal(r.code, 3, r.stdout);
   assert.ok(oneLine(r.stderr), r.stderr);
   assert.match(r.stderr, /has a place in samples\/python\/train_gpt\.py; the model is defined in samples\/python\/gpt_decoder\.py: change it there\n$/);
@@ -182,12 +182,12 @@ test('fit --out into another folder keeps a TypeScript model\'s relative imports
   fs.copyFileSync(path.join(SAMPLES, 'tsconfig.json'), path.join(src, 'tsconfig.json'));
   const out = path.join(tmp, 'elsewhere', 'deeper', 'gpt2-fitted.ts');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const r = memlens('fit', path.join(src, 'gpt2.ts'), '--mode', 'train', '--batch', '8', '--budget', '3GiB', '--out', out);
+  const r = memlens('fit', path.join(src, 'gpt2.ts'), '--mode', 'train', '--batch', '8', '--budget', '3100MiB', '--out', out);
   assert.equal(r.code, 0, r.stderr);
   const written = fs.readFileSync(out, 'utf8');
   assert.match(written, /nn\.checkpoint/);
   assert.ok(written.includes(`from '${path.relative(path.dirname(out), path.join(src, 'extra'))}'`), written.slice(0, 400));
   const again = memlens('profile', out, '--mode', 'train', '--batch', '8', '--json');
   assert.equal(again.code, 0, again.stderr);
-  assert.ok((JSON.parse(again.stdout) as Profile).peak.bytes <= 3 * 2 ** 30);
+  assert.ok((JSON.parse(again.stdout) as Profile).peak.bytes <= 3100 * 2 ** 20);
 });
