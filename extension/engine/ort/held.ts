@@ -46,15 +46,18 @@ interface PlannedGraph {
   table: TensorTable;
   plan: OrtAllocationPlan;
   scratch: number[][];
-  /** Per node position: the body its kernel runs (an If's branch), planned the same way. */
-  bodies: (PlannedGraph | null)[];
+  /** Per node position: the body its kernel runs (an If's branch, a Loop's body), planned the same way. */
+  bodies: (PlannedBody | null)[];
   /** Body graphs only: its outputs are the parent node's outputs, allocated by the parent (not here). */
   external: Set<number>;
 }
 
-function planGraph(graph: Graph, table: TensorTable, shapes: Map<string, InferredTensor>, staticShapes: Map<string, StaticType>, inputs: OrtHeldInputs, threads: number, isBody: boolean): PlannedGraph {
+function planGraph(
+  graph: Graph, table: TensorTable, shapes: Map<string, InferredTensor>, staticShapes: Map<string, StaticType>,
+  inputs: OrtHeldInputs, threads: number, isBody: boolean, loopIteration: string | null = null,
+): PlannedGraph {
   const outputs = new Set(graph.outputs.map((o) => o.name));
-  const plan = planAllocations(table, staticShapes, outputs);
+  const plan = planAllocations(table, staticShapes, outputs, loopIteration);
   const ctx = { shapes, intraOpThreads: threads };
   const external = new Set<number>();
   if (isBody) plan.buffers.forEach((b, i) => { if (b.kind === 'allocate-output') external.add(i); });
@@ -65,6 +68,61 @@ function planGraph(graph: Graph, table: TensorTable, shapes: Map<string, Inferre
   };
 }
 
+/** An If runs its branch once into outputs it allocated first; a Loop runs its body `trips` times. */
+type PlannedBody =
+  | { kind: 'if'; graph: PlannedGraph }
+  | {
+    kind: 'loop'; graph: PlannedGraph; trips: number; carried: number; outputs: string[];
+    /** Per body output: the body input it hands back unchanged (an Identity the planner shares), else null. */
+    passThrough: (number | null)[];
+  };
+
+function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
+  if (node.domain !== '' && node.domain !== 'ai.onnx') return null;
+  if (node.opType === 'If') {
+    const graph = planIfBranch(node, inputs, threads);
+    return graph ? { kind: 'if', graph } : null;
+  }
+  if (node.opType === 'Loop') return planLoopBody(node, inputs, threads);
+  return null;
+}
+
+function planSubgraph(
+  body: Graph, shapes: Map<string, InferredTensor>, inputs: OrtHeldInputs, threads: number, external: boolean, loopIteration: string | null = null,
+): PlannedGraph {
+  const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
+  const statics = new Map<string, StaticType>();
+  for (const [name, t] of shapes) statics.set(name, { dtype: t.dtype === 'undefined' ? 'float32' : t.dtype, shape: t.shape });
+  return planGraph(body, table, shapes, statics, inputs, threads, external, loopIteration);
+}
+
+/**
+ * Loop (onnxruntime/core/providers/cpu/controlflow/loop.cc). The trip count is M when M is a
+ * folded constant and the initial condition is absent or true, as the shape rule counts it (a body
+ * whose condition stops earlier is not foreseen); otherwise the Loop is not simulated. The body's
+ * outputs are its own fetches (no preallocated outputs), so its plan allocates them too.
+ */
+function planLoopBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
+  const attr = node.attributes.body;
+  const shapes = inputs.subgraphs.bodies.get(`${node.name}/body`);
+  if (attr?.kind !== 'graph' || !shapes) return null;
+  const m = inputs.shapes.get(node.inputs[0] ?? '')?.value;
+  const cond = node.inputs[1] ? inputs.shapes.get(node.inputs[1])?.value : [1];
+  if (!m || m.length !== 1 || !cond || cond.length !== 1 || cond[0] !== 1) return null;
+  const body = attr.value;
+  const graph = planSubgraph(body, shapes, inputs, threads, false, body.inputs[0]?.name ?? null);
+  const inputIndex = new Map(body.inputs.map((v, i) => [v.name, i]));
+  const passThrough = body.outputs.map((o) => {
+    const direct = inputIndex.get(o.name);
+    if (direct !== undefined) return direct;
+    const producer = body.nodes.find((n) => n.outputs.includes(o.name));
+    const j = producer?.opType === 'Identity' ? inputIndex.get(producer.inputs[0]) : undefined;
+    return j !== undefined && j > 0 ? j : null;
+  });
+  const outputs = body.outputs.map((o) => o.name);
+  return { kind: 'loop', graph, trips: m[0], carried: Math.max(0, node.inputs.length - 2), outputs, passThrough };
+}
+
 /**
  * If (onnxruntime/core/providers/cpu/controlflow/if.cc): the kernel allocates its outputs whose
  * shapes the branch states, then runs the branch with its own session state (its own allocation
@@ -72,17 +130,12 @@ function planGraph(graph: Graph, table: TensorTable, shapes: Map<string, Inferre
  * plan allocates only its intermediates. The branch is the one shapes follow: the one a known
  * condition selects, else the larger (shape inference says so in a warning).
  */
-function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedGraph | null {
-  if (node.opType !== 'If' || (node.domain !== '' && node.domain !== 'ai.onnx')) return null;
+function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedGraph | null {
   const choice = inputs.subgraphs.branches.get(node.name);
   const attr = choice ? node.attributes[choice.taken] : undefined;
   const shapes = choice ? inputs.subgraphs.bodies.get(`${node.name}/${choice.taken}`) : undefined;
   if (attr?.kind !== 'graph' || !shapes) return null;
-  const body = attr.value;
-  const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
-  const statics = new Map<string, StaticType>();
-  for (const [name, t] of shapes) statics.set(name, { dtype: t.dtype === 'undefined' ? 'float32' : t.dtype, shape: t.shape });
-  return planGraph(body, table, shapes, statics, inputs, threads, true);
+  return planSubgraph(attr.value, shapes, inputs, threads, true);
 }
 
 interface PassState {
@@ -92,27 +145,110 @@ interface PassState {
   scratchNode: string | null;
 }
 
-function runGraph(st: PassState, g: PlannedGraph): void {
+/**
+ * Runs one graph's plan. With keepOutputs (a Loop body) the graph's own outputs are not released
+ * at the end: they are the fetches handed back to the Loop, returned by output name.
+ */
+function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<string, number | null> {
   const handles = new Array<number | null>(g.plan.buffers.length).fill(null);
   for (const step of g.plan.steps) {
-    for (const a of step.allocate) if (!g.external.has(a.buffer)) handles[a.buffer] = st.arena.allocate(a.bytes);
-    const name = g.table.nodes[step.node].name;
     const body = g.bodies[step.node];
-    if (body) runGraph(st, body);
-    const requests = g.scratch[step.node];
-    // A kernel's requests are all alive together and given back before it returns (and ORT reads its figures).
-    const taken = requests.map((bytes) => st.arena.allocate(bytes));
-    for (const h of taken) if (h !== null) st.arena.free(h);
-    const total = requests.reduce((a, b) => a + b, 0);
-    if (total > st.scratchPeakBytes) {
-      st.scratchPeakBytes = total;
-      st.scratchNode = name;
+    const allocateOutputs = () => {
+      for (const a of step.allocate) if (!g.external.has(a.buffer)) handles[a.buffer] = st.arena.allocate(a.bytes);
+    };
+    if (body?.kind === 'loop') runLoop(st, body, allocateOutputs);
+    else {
+      allocateOutputs();
+      if (body) runGraph(st, body.graph);
     }
+    runKernelScratch(st, g, step.node);
     const s = st.arena.inUse();
-    st.perNode.push({ node: name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
+    st.perNode.push({ node: g.table.nodes[step.node].name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
     for (const b of step.release) freeBuffer(st.arena, handles, b);
   }
-  for (const b of g.plan.heldToEnd) freeBuffer(st.arena, handles, b);
+  const fetches = new Map<string, number | null>();
+  for (const b of g.plan.heldToEnd) {
+    if (keepOutputs && g.plan.buffers[b].kind === 'allocate-output') fetches.set(g.plan.buffers[b].tensor, handles[b]);
+    else freeBuffer(st.arena, handles, b);
+  }
+  return fetches;
+}
+
+/** A kernel's requests are all alive together and given back before it returns (and ORT reads its figures). */
+function runKernelScratch(st: PassState, g: PlannedGraph, node: number): void {
+  const requests = g.scratch[node];
+  const taken = requests.map((bytes) => st.arena.allocate(bytes));
+  for (const h of taken) if (h !== null) st.arena.free(h);
+  const total = requests.reduce((a, b) => a + b, 0);
+  if (total > st.scratchPeakBytes) {
+    st.scratchPeakBytes = total;
+    st.scratchNode = g.table.nodes[node].name;
+  }
+}
+
+/**
+ * LoopImpl (loop.cc): the iteration number (int64) and condition (bool) scalars come from the
+ * arena; each trip's fetches (cond, carried values, scan slices) become the next trip's feeds,
+ * releasing the previous ones, and every trip's scan slices stay alive. After the last trip the
+ * Loop allocates its outputs (carried copies, then the stacked scan outputs) and copies into them:
+ * the peak. Everything else is released before the kernel returns.
+ */
+function runLoop(st: PassState, body: Extract<PlannedBody, { kind: 'loop' }>, allocateOutputs: () => void): void {
+  const refs = new RefCounts(st.arena);
+  const iter = refs.take(st.arena.allocate(8));
+  let condition = refs.take(st.arena.allocate(1));
+  // feeds: iteration number, condition, carried values (the first trip's are the Loop's inputs, not ours).
+  const feeds: (number | null)[] = [iter, refs.hold(condition), ...new Array<number | null>(body.carried).fill(null)];
+  const slices: (number | null)[] = [];
+  let fetches: (number | null)[] = [];
+  for (let t = 0; t < body.trips; t++) {
+    if (t > 0) {
+      for (let i = 1; i < feeds.length; i++) {
+        refs.hold(fetches[i - 1]);
+        refs.drop(feeds[i]);
+        feeds[i] = fetches[i - 1];
+      }
+      for (const h of fetches.slice(1 + body.carried)) slices.push(refs.hold(h));
+      for (const h of fetches) refs.drop(h);
+    }
+    const out = runGraph(st, body.graph, true);
+    // A shared pass-through hands back the feed itself; the rest are buffers the body allocated.
+    fetches = body.outputs.map((name, k) => {
+      const j = body.passThrough[k];
+      return j !== null ? refs.hold(feeds[j] ?? null) : refs.take(out.get(name) ?? null);
+    });
+    refs.drop(condition);
+    condition = refs.hold(fetches[0]);
+  }
+  // The last trip's scan slices join the others before the outputs are allocated.
+  for (const h of fetches.slice(1 + body.carried)) slices.push(refs.hold(h));
+  allocateOutputs();
+  // Execute's locals (fetches, then feeds), then LoopImpl's members.
+  for (const h of [...fetches, ...feeds, ...slices, condition]) refs.drop(h);
+}
+
+/** OrtValues share their buffer by reference count: the arena chunk is freed when the last holder lets go. */
+class RefCounts {
+  private readonly counts = new Map<number, number>();
+  constructor(private readonly arena: BfcArena) {}
+  /** A new buffer, held once. */
+  take(h: number | null): number | null {
+    if (h !== null) this.counts.set(h, 1);
+    return h;
+  }
+  hold(h: number | null): number | null {
+    if (h !== null) this.counts.set(h, (this.counts.get(h) ?? 0) + 1);
+    return h;
+  }
+  drop(h: number | null): void {
+    if (h === null) return;
+    const n = (this.counts.get(h) ?? 1) - 1;
+    if (n > 0) this.counts.set(h, n);
+    else {
+      this.counts.delete(h);
+      this.arena.free(h);
+    }
+  }
 }
 
 function runPass(arena: BfcArena, g: PlannedGraph): PassResult {
