@@ -6,7 +6,7 @@
 // taken and given back, the figures read (ORT records them when the kernel returns), then the
 // buffers whose last reader it was are released.
 import { dtypeBits, type Graph, type GraphNode, type Initializer, type Model } from '../graph';
-import { executionOrder } from '../graph-order';
+import { executionOrder, nodeReads } from '../graph-order';
 import { buildTensorTable, type TensorTable } from '../memory/tensor-table';
 import type { AnalysisSettings } from '../settings';
 import type { InferredTensor, ShapeResult } from '../shapes/types';
@@ -293,12 +293,17 @@ export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel):
  * ORT keeps initializers larger than kSmallTensorExternalDataThreshold (127 B) where they are
  * (no copy) and copies smaller ones, through the session allocator, into reserved arena memory.
  * Constant nodes become initializers when the graph loads; initializers no node reads are dropped.
+ * Every subgraph has its own session state that saves its initializers the same way, into the
+ * same arena, so If branches and Loop bodies count too (a value read only inside a body is read).
  */
 export const SMALL_TENSOR_THRESHOLD_BYTES = 127;
 
 function smallInitializerBytes(model: Model): number {
-  const g = model.graph;
-  const read = new Set(g.nodes.flatMap((n) => n.inputs));
+  return graphSmallInitializerBytes(model.graph);
+}
+
+function graphSmallInitializerBytes(g: Graph): number {
+  const read = new Set(g.nodes.flatMap((n) => nodeReads(n)));
   let total = 0;
   const add = (dims: number[], dtype: Initializer['dtype']) => {
     const bytes = Math.ceil((dims.reduce((a, d) => a * d, 1) * dtypeBits(dtype)) / 8);
@@ -308,6 +313,10 @@ function smallInitializerBytes(model: Model): number {
   for (const n of g.nodes) {
     const v = n.attributes.value;
     if (n.opType === 'Constant' && v?.kind === 'tensor' && n.outputs.some((o) => read.has(o))) add(v.value.dims, v.value.dtype);
+    for (const a of Object.values(n.attributes)) {
+      if (a.kind === 'graph') total += graphSmallInitializerBytes(a.value);
+      else if (a.kind === 'graphs') for (const sub of a.value) total += graphSmallInitializerBytes(sub);
+    }
   }
   return total;
 }

@@ -25,7 +25,7 @@ const int64 = (name: string, v: number): Initializer => {
 };
 
 /**
- * v_final, s = Loop(M=trips, cond=true, v=x): body t = Sigmoid(v); v' = Add(t, v); s = Neg(t);
+ * v_final, s = Loop(M=trips, cond=true, v=x): body t = Sigmoid(v); v' = Add(t, v); s = Mul(t, 0.5);
  * cond' = Identity(cond). With an outer value `z = Exp(x)` the body also adds z (an implicit input).
  */
 function loopModel(trips: number, implicit: boolean): Model {
@@ -38,7 +38,9 @@ function loopModel(trips: number, implicit: boolean): Model {
     nodes: [
       node('b_sig', 'Sigmoid', ['v_in'], ['t']),
       node('b_add', 'Add', ['t', implicit ? 'z' : 'v_in'], ['v_out']),
-      node('b_neg', 'Neg', ['t'], ['s_out']),
+      // A body Constant is a small initializer of the body's session state: reserved arena memory.
+      node('b_half', 'Constant', [], ['half'], { value: { kind: 'tensor', value: { name: 'half', dtype: 'float32', dims: [], external: false, raw: new Uint8Array(new Float32Array([0.5]).buffer) } } }),
+      node('b_mul', 'Mul', ['t', 'half'], ['s_out']),
       node('b_cond', 'Identity', ['c_in'], ['c_out']),
     ],
     valueInfo: new Map(),
