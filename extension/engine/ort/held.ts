@@ -75,7 +75,8 @@ type PlannedBody =
     kind: 'loop'; graph: PlannedGraph; trips: number; carried: number; outputs: string[];
     /** Per body output: the body input it hands back unchanged (an Identity the planner shares), else null. */
     passThrough: (number | null)[];
-  };
+  }
+  | { kind: 'scan'; graph: PlannedGraph; trips: number; stateBytes: number[] };
 
 function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
   if (node.domain !== '' && node.domain !== 'ai.onnx') return null;
@@ -84,7 +85,40 @@ function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): Plan
     return graph ? { kind: 'if', graph } : null;
   }
   if (node.opType === 'Loop') return planLoopBody(node, inputs, threads);
+  if (node.opType === 'Scan') return planScanBody(node, inputs, threads);
   return null;
+}
+
+/**
+ * Scan, opset 9 and later (scan_9.cc, scan_utils.cc), with every scan axis 0 (other axes make ORT
+ * transpose into temporary buffers; those are not simulated). The body writes into buffers the
+ * Scan gives it (state outputs, slices of the stacked scan outputs), so its plan allocates only
+ * its intermediates. Scan inputs are read through slices: no copies.
+ */
+function planScanBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
+  const attr = node.attributes.body;
+  const shapes = inputs.subgraphs.bodies.get(`${node.name}/body`);
+  if (attr?.kind !== 'graph' || !shapes || (inputs.model.opsets[''] ?? inputs.model.opsets['ai.onnx'] ?? 0) < 9) return null;
+  const m = node.attributes.num_scan_inputs;
+  const numScan = m?.kind === 'int' ? m.value : 0;
+  const axes = [node.attributes.scan_input_axes, node.attributes.scan_output_axes];
+  if (axes.some((a) => a?.kind === 'ints' && a.value.some((x) => x !== 0))) return null;
+  const states = node.inputs.length - numScan;
+  const first = inputs.shapes.get(node.inputs[states] ?? '');
+  const trips = first?.shape?.[0];
+  if (numScan < 1 || typeof trips !== 'number') return null;
+  const stateBytes: number[] = [];
+  for (const name of node.inputs.slice(0, states)) {
+    const bytes = inputs.table.tensors.get(name)?.bytes ?? tensorBytes(inputs.shapes.get(name));
+    if (bytes === null) return null;
+    stateBytes.push(bytes);
+  }
+  return { kind: 'scan', graph: planSubgraph(attr.value, shapes, inputs, threads, true), trips, stateBytes };
+}
+
+function tensorBytes(t: InferredTensor | undefined): number | null {
+  if (!t?.shape || t.shape.some((d) => typeof d !== 'number') || t.dtype === 'undefined' || t.dtype === 'string') return null;
+  return Math.ceil(((t.shape as number[]).reduce((a, d) => a * d, 1) * dtypeBits(t.dtype)) / 8);
 }
 
 function planSubgraph(
@@ -157,7 +191,10 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
       for (const a of step.allocate) if (!g.external.has(a.buffer)) handles[a.buffer] = st.arena.allocate(a.bytes);
     };
     if (body?.kind === 'loop') runLoop(st, body, allocateOutputs);
-    else {
+    else if (body?.kind === 'scan') {
+      allocateOutputs();
+      runScan(st, body);
+    } else {
       allocateOutputs();
       if (body) runGraph(st, body.graph);
     }
@@ -225,6 +262,21 @@ function runLoop(st: PassState, body: Extract<PlannedBody, { kind: 'loop' }>, al
   allocateOutputs();
   // Execute's locals (fetches, then feeds), then LoopImpl's members.
   for (const h of [...fetches, ...feeds, ...slices, condition]) refs.drop(h);
+}
+
+/**
+ * Scan's loop state variables (scan_utils.cc LoopStateVariable): trips alternate between the
+ * state's input, two temporary buffers of its size (one with two trips, none with one) and the
+ * Scan's output; the temporaries are released when the iterations end.
+ */
+function runScan(st: PassState, body: Extract<PlannedBody, { kind: 'scan' }>): void {
+  const temps: (number | null)[] = [];
+  for (const bytes of body.stateBytes) {
+    if (body.trips > 1) temps.push(st.arena.allocate(bytes));
+    if (body.trips > 2) temps.push(st.arena.allocate(bytes));
+  }
+  for (let t = 0; t < body.trips; t++) runGraph(st, body.graph);
+  for (const h of temps.reverse()) if (h !== null) st.arena.free(h);
 }
 
 /** OrtValues share their buffer by reference count: the arena chunk is freed when the last holder lets go. */
