@@ -75,6 +75,10 @@ type PlannedBody =
     kind: 'loop'; graph: PlannedGraph; trips: number; carried: number; outputs: string[];
     /** Per body output: the body input it hands back unchanged (an Identity the planner shares), else null. */
     passThrough: (number | null)[];
+    /** Per body output: true for a carried sequence the body grows with SequenceInsert. */
+    grows: boolean[];
+    /** The Loop node's outputs (body output k is Loop output k - 1). */
+    nodeOutputs: string[];
   }
   | { kind: 'scan'; graph: PlannedGraph; trips: number; stateBytes: number[] };
 
@@ -154,7 +158,24 @@ function planLoopBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): 
     return j !== undefined && j > 0 ? j : null;
   });
   const outputs = body.outputs.map((o) => o.name);
-  return { kind: 'loop', graph, trips: m[0], carried: Math.max(0, node.inputs.length - 2), outputs, passThrough };
+  const grows = body.outputs.map((o, k) => growsSequence(body, graph, o.name, k));
+  return { kind: 'loop', graph, trips: m[0], carried: Math.max(0, node.inputs.length - 2), outputs, passThrough, grows, nodeOutputs: node.outputs };
+}
+
+/**
+ * A carried sequence grown by SequenceInsert (sequence_ops.cc): the new sequence shares the
+ * elements of the one it extends and copies only the inserted tensor, so each trip allocates that
+ * tensor's bytes and every element stays alive until the Loop ends. The plan's request is set to
+ * the inserted tensor's size (the body's table sizes the whole sequence as the body sees it).
+ */
+function growsSequence(body: Graph, graph: PlannedGraph, output: string, k: number): boolean {
+  const pos = graph.table.nodes.findIndex((n) => n.outputs.includes(output));
+  const producer = graph.table.nodes[pos];
+  if (producer?.opType !== 'SequenceInsert' || producer.inputs[0] !== body.inputs[k + 1]?.name) return false;
+  const inserted = graph.table.tensors.get(producer.inputs[1])?.bytes;
+  const alloc = graph.plan.steps[pos]?.allocate.find((a) => graph.plan.buffers[a.buffer].tensor === output);
+  if (alloc && inserted !== undefined) alloc.bytes = inserted;
+  return true;
 }
 
 /**
@@ -184,11 +205,19 @@ interface PassState {
  * at the end: they are the fetches handed back to the Loop, returned by output name.
  */
 function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<string, number | null> {
-  const handles = new Array<number | null>(g.plan.buffers.length).fill(null);
+  // A buffer is one arena chunk, or the elements of a sequence a Loop hands over as its output.
+  const handles = new Array<Held>(g.plan.buffers.length).fill(null);
   for (const step of g.plan.steps) {
     const body = g.bodies[step.node];
-    const allocateOutputs = () => {
-      for (const a of step.allocate) if (!g.external.has(a.buffer)) handles[a.buffer] = st.arena.allocate(a.bytes);
+    const allocateOutputs = (adopted?: Map<string, number[]>) => {
+      const taken = new Set<string>();
+      for (const a of step.allocate) {
+        if (g.external.has(a.buffer)) continue;
+        const chunks = adopted?.get(g.plan.buffers[a.buffer].tensor);
+        if (chunks) taken.add(g.plan.buffers[a.buffer].tensor);
+        handles[a.buffer] = chunks ?? st.arena.allocate(a.bytes);
+      }
+      return taken;
     };
     if (body?.kind === 'loop') runLoop(st, body, allocateOutputs);
     else if (body?.kind === 'scan') {
@@ -205,7 +234,8 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
   }
   const fetches = new Map<string, number | null>();
   for (const b of g.plan.heldToEnd) {
-    if (keepOutputs && g.plan.buffers[b].kind === 'allocate-output') fetches.set(g.plan.buffers[b].tensor, handles[b]);
+    const h = handles[b];
+    if (keepOutputs && g.plan.buffers[b].kind === 'allocate-output' && !Array.isArray(h)) fetches.set(g.plan.buffers[b].tensor, h);
     else freeBuffer(st.arena, handles, b);
   }
   return fetches;
@@ -230,13 +260,18 @@ function runKernelScratch(st: PassState, g: PlannedGraph, node: number): void {
  * Loop allocates its outputs (carried copies, then the stacked scan outputs) and copies into them:
  * the peak. Everything else is released before the kernel returns.
  */
-function runLoop(st: PassState, body: Extract<PlannedBody, { kind: 'loop' }>, allocateOutputs: () => void): void {
+type Held = number | number[] | null;
+
+function runLoop(st: PassState, body: Extract<PlannedBody, { kind: 'loop' }>, allocateOutputs: (adopted: Map<string, number[]>) => Set<string>): void {
   const refs = new RefCounts(st.arena);
-  const iter = refs.take(st.arena.allocate(8));
+  // LoopImpl::Initialize makes the condition scalar, then the iteration number.
   let condition = refs.take(st.arena.allocate(1));
+  const iter = refs.take(st.arena.allocate(8));
   // feeds: iteration number, condition, carried values (the first trip's are the Loop's inputs, not ours).
   const feeds: (number | null)[] = [iter, refs.hold(condition), ...new Array<number | null>(body.carried).fill(null)];
   const slices: (number | null)[] = [];
+  // Per body output, the elements of a carried sequence: shared by every later sequence.
+  const elements: number[][] = body.outputs.map(() => []);
   let fetches: (number | null)[] = [];
   for (let t = 0; t < body.trips; t++) {
     if (t > 0) {
@@ -254,14 +289,23 @@ function runLoop(st: PassState, body: Extract<PlannedBody, { kind: 'loop' }>, al
       const j = body.passThrough[k];
       return j !== null ? refs.hold(feeds[j] ?? null) : refs.take(out.get(name) ?? null);
     });
+    body.grows.forEach((g, k) => {
+      const h = fetches[k];
+      if (g && h !== null) elements[k].push(refs.hold(h) as number);
+    });
     refs.drop(condition);
     condition = refs.hold(fetches[0]);
   }
   // The last trip's scan slices join the others before the outputs are allocated.
   for (const h of fetches.slice(1 + body.carried)) slices.push(refs.hold(h));
-  allocateOutputs();
+  // A carried sequence becomes the Loop's output as it is, its elements not copied (measured:
+  // the Loop's end adds nothing to the arena for it), and lives as long as that output.
+  const adopted = new Map<string, number[]>();
+  body.grows.forEach((g, k) => { if (g && k > 0 && body.nodeOutputs[k - 1]) adopted.set(body.nodeOutputs[k - 1], elements[k]); });
+  const taken = allocateOutputs(adopted);
+  for (const [name, chunks] of adopted) if (taken.has(name)) for (const h of chunks) refs.hold(h);
   // Execute's locals (fetches, then feeds), then LoopImpl's members.
-  for (const h of [...fetches, ...feeds, ...slices, condition]) refs.drop(h);
+  for (const h of [...fetches, ...feeds, ...slices, ...elements.flat(), condition]) refs.drop(h);
 }
 
 /**
@@ -309,9 +353,10 @@ function runPass(arena: BfcArena, g: PlannedGraph): PassResult {
   return { perNode: st.perNode, scratchPeakBytes: st.scratchPeakBytes, scratchNode: st.scratchNode };
 }
 
-function freeBuffer(arena: BfcArena, handles: (number | null)[], b: number): void {
+function freeBuffer(arena: BfcArena, handles: Held[], b: number): void {
   const h = handles[b];
-  if (h !== null) arena.free(h);
+  if (Array.isArray(h)) for (const c of h) arena.free(c);
+  else if (h !== null) arena.free(h);
   handles[b] = null;
 }
 

@@ -8,6 +8,7 @@ import { analyzeModel } from '../../../extension/engine/analyze';
 import type { Graph, GraphNode, Initializer, Model } from '../../../extension/engine/graph';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
+import { ModelProto } from '../../../extension/engine/onnx/schema';
 import { withDefaults } from '../../../extension/engine/settings';
 import { runModel } from '../../../extension/runner/run';
 
@@ -75,6 +76,71 @@ describe('Loop: each trip runs the body in the same arena; scan slices live unti
       const estimated = new Map(held.perNode.map((n) => [n.node, n.requestedInUseBytes]));
       const ran = r.attribution.nodes.filter((m) => m.requestedInUseBytes !== null);
       assert.equal(ran.length, (implicit ? 3 : 2) + 4);
+      for (const m of ran) assert.equal(estimated.get(m.node), m.requestedInUseBytes, `node ${m.node}`);
+    });
+  }
+});
+
+/**
+ * h, seq = Loop(M=trips, cond=true, h=x, seq=SequenceEmpty()): body h' = Tanh(h);
+ * seq' = SequenceInsert(seq, Sigmoid(h')); then y = ConcatFromSequence(seq, axis 0).
+ */
+function sequenceLoopModel(trips: number, width: number): Model {
+  const f = (name: string, shape: number[] = [1, width]) => ({ name, dtype: 'float32' as const, shape });
+  const body: Graph = {
+    name: 'body',
+    inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c_in', dtype: 'bool', shape: [] }, f('h_in'), f('seq_in')],
+    outputs: [{ name: 'c_out', dtype: 'bool', shape: [] }, f('h_out'), f('seq_out')],
+    initializers: new Map(),
+    nodes: [
+      node('b_tanh', 'Tanh', ['h_in'], ['h_out']),
+      node('b_sig', 'Sigmoid', ['h_out'], ['p']),
+      node('b_insert', 'SequenceInsert', ['seq_in', 'p'], ['seq_out']),
+      node('b_cond', 'Identity', ['c_in'], ['c_out']),
+    ],
+    valueInfo: new Map(),
+  };
+  return {
+    irVersion: 8, producer: 'memlens-test', opsets: { '': 17 }, metadata: {},
+    graph: {
+      name: 'loop-seq',
+      inputs: [f('x')],
+      outputs: [f('h'), f('y', [trips, width])],
+      initializers: new Map([
+        ['M', int64('M', trips)],
+        ['c', { name: 'c', dtype: 'bool', dims: [], external: false, raw: new Uint8Array([1]) }],
+      ]),
+      nodes: [
+        node('empty', 'SequenceEmpty', [], ['seq0'], { dtype: { kind: 'int', value: 1 } }),
+        node('loop', 'Loop', ['M', 'c', 'x', 'seq0'], ['h', 'seq'], { body: { kind: 'graph', value: body } }),
+        node('concat', 'ConcatFromSequence', ['seq'], ['y'], { axis: { kind: 'int', value: 0 } }),
+      ],
+      valueInfo: new Map(),
+    },
+  };
+}
+
+/** The plain Model has no sequence types: the body's sequence input and output are retyped in the proto. */
+function withSequenceBodyTypes(bytes: Uint8Array, width: number): Uint8Array {
+  const pb = ModelProto.toObject(ModelProto.decode(bytes)) as { graph: { node: { opType: string; attribute: { g?: { input: { name: string; type: unknown }[]; output: { name: string; type: unknown }[] } }[] }[] } };
+  const element = { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: width }] } } };
+  const body = pb.graph.node.find((n) => n.opType === 'Loop')!.attribute[0].g!;
+  for (const v of [...body.input, ...body.output]) if (v.name.startsWith('seq')) v.type = { sequenceType: { elemType: element } };
+  return ModelProto.encode(ModelProto.fromObject(pb)).finish();
+}
+
+describe('Loop carrying a sequence: SequenceInsert copies only the inserted tensor; every element lives until the Loop ends', () => {
+  for (const width of [40, 64 * 1024]) {
+    it(`6 trips of ${width * 4} B elements: peak, held and every node`, async () => {
+      const bytes = withSequenceBodyTypes(encodeModel(sequenceLoopModel(6, width)), width);
+      const profile = analyzeModel(decodeModel(bytes, 'loop.onnx'), withDefaults({}), { source: 'loop.onnx', entry: null, ortSession: session });
+      const r = await runModel({ model: { bytes, name: 'loop.onnx' }, ep: 'cpu', runs: RUNS, optimised: false }, { timeoutMs: 120_000 });
+      const held = profile.ortHeld!;
+      assert.equal(held.arenaInUsePeakBytes, r.attribution.peakBytes);
+      assert.equal(held.arenaHeldBytes, r.attribution.arenaHeldBytes);
+      const estimated = new Map(held.perNode.map((n) => [n.node, n.requestedInUseBytes]));
+      const ran = r.attribution.nodes.filter((m) => m.requestedInUseBytes !== null);
+      assert.equal(ran.length, 3 + 4);
       for (const m of ran) assert.equal(estimated.get(m.node), m.requestedInUseBytes, `node ${m.node}`);
     });
   }
