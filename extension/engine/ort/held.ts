@@ -13,6 +13,7 @@ import type { InferredTensor, ShapeResult } from '../shapes/types';
 import { planAllocations, type OrtAllocationPlan, type StaticType } from './allocation-plan';
 import { BfcArena, ORT_ARENA_DEFAULTS, type BfcArenaConfig } from './bfc-arena';
 import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
+import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './control-flow-run';
 import { kernelScratchRequests } from './scratch';
 
 export interface OrtSessionModel {
@@ -68,19 +69,8 @@ function planGraph(
   };
 }
 
-/** An If runs its branch once into outputs it allocated first; a Loop runs its body `trips` times. */
-type PlannedBody =
-  | { kind: 'if'; graph: PlannedGraph }
-  | {
-    kind: 'loop'; graph: PlannedGraph; trips: number; carried: number; outputs: string[];
-    /** Per body output: the body input it hands back unchanged (an Identity the planner shares), else null. */
-    passThrough: (number | null)[];
-    /** Per body output: true for a carried sequence the body grows with SequenceInsert. */
-    grows: boolean[];
-    /** The Loop node's outputs (body output k is Loop output k - 1). */
-    nodeOutputs: string[];
-  }
-  | { kind: 'scan'; graph: PlannedGraph; trips: number; stateBytes: number[] };
+/** An If runs its branch once into outputs it allocated first; a Loop or Scan runs its body per trip. */
+type PlannedBody = { kind: 'if'; graph: PlannedGraph } | LoopBody<PlannedGraph> | ScanBody<PlannedGraph>;
 
 function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
   if (node.domain !== '' && node.domain !== 'ai.onnx') return null;
@@ -219,10 +209,10 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
       }
       return taken;
     };
-    if (body?.kind === 'loop') runLoop(st, body, allocateOutputs);
+    if (body?.kind === 'loop') runLoop(st.arena, body, allocateOutputs, (graph) => runGraph(st, graph, true));
     else if (body?.kind === 'scan') {
       allocateOutputs();
-      runScan(st, body);
+      runScan(st.arena, body, (graph) => runGraph(st, graph));
     } else {
       allocateOutputs();
       if (body) runGraph(st, body.graph);
@@ -250,100 +240,6 @@ function runKernelScratch(st: PassState, g: PlannedGraph, node: number): void {
   if (total > st.scratchPeakBytes) {
     st.scratchPeakBytes = total;
     st.scratchNode = g.table.nodes[node].name;
-  }
-}
-
-/**
- * LoopImpl (loop.cc): the iteration number (int64) and condition (bool) scalars come from the
- * arena; each trip's fetches (cond, carried values, scan slices) become the next trip's feeds,
- * releasing the previous ones, and every trip's scan slices stay alive. After the last trip the
- * Loop allocates its outputs (carried copies, then the stacked scan outputs) and copies into them:
- * the peak. Everything else is released before the kernel returns.
- */
-type Held = number | number[] | null;
-
-function runLoop(st: PassState, body: Extract<PlannedBody, { kind: 'loop' }>, allocateOutputs: (adopted: Map<string, number[]>) => Set<string>): void {
-  const refs = new RefCounts(st.arena);
-  // LoopImpl::Initialize makes the condition scalar, then the iteration number.
-  let condition = refs.take(st.arena.allocate(1));
-  const iter = refs.take(st.arena.allocate(8));
-  // feeds: iteration number, condition, carried values (the first trip's are the Loop's inputs, not ours).
-  const feeds: (number | null)[] = [iter, refs.hold(condition), ...new Array<number | null>(body.carried).fill(null)];
-  const slices: (number | null)[] = [];
-  // Per body output, the elements of a carried sequence: shared by every later sequence.
-  const elements: number[][] = body.outputs.map(() => []);
-  let fetches: (number | null)[] = [];
-  for (let t = 0; t < body.trips; t++) {
-    if (t > 0) {
-      for (let i = 1; i < feeds.length; i++) {
-        refs.hold(fetches[i - 1]);
-        refs.drop(feeds[i]);
-        feeds[i] = fetches[i - 1];
-      }
-      for (const h of fetches.slice(1 + body.carried)) slices.push(refs.hold(h));
-      for (const h of fetches) refs.drop(h);
-    }
-    const out = runGraph(st, body.graph, true);
-    // A shared pass-through hands back the feed itself; the rest are buffers the body allocated.
-    fetches = body.outputs.map((name, k) => {
-      const j = body.passThrough[k];
-      return j !== null ? refs.hold(feeds[j] ?? null) : refs.take(out.get(name) ?? null);
-    });
-    body.grows.forEach((g, k) => {
-      const h = fetches[k];
-      if (g && h !== null) elements[k].push(refs.hold(h) as number);
-    });
-    refs.drop(condition);
-    condition = refs.hold(fetches[0]);
-  }
-  // The last trip's scan slices join the others before the outputs are allocated.
-  for (const h of fetches.slice(1 + body.carried)) slices.push(refs.hold(h));
-  // A carried sequence becomes the Loop's output as it is, its elements not copied (measured:
-  // the Loop's end adds nothing to the arena for it), and lives as long as that output.
-  const adopted = new Map<string, number[]>();
-  body.grows.forEach((g, k) => { if (g && k > 0 && body.nodeOutputs[k - 1]) adopted.set(body.nodeOutputs[k - 1], elements[k]); });
-  const taken = allocateOutputs(adopted);
-  for (const [name, chunks] of adopted) if (taken.has(name)) for (const h of chunks) refs.hold(h);
-  // Execute's locals (fetches, then feeds), then LoopImpl's members.
-  for (const h of [...fetches, ...feeds, ...slices, ...elements.flat(), condition]) refs.drop(h);
-}
-
-/**
- * Scan's loop state variables (scan_utils.cc LoopStateVariable): trips alternate between the
- * state's input, two temporary buffers of its size (one with two trips, none with one) and the
- * Scan's output; the temporaries are released when the iterations end.
- */
-function runScan(st: PassState, body: Extract<PlannedBody, { kind: 'scan' }>): void {
-  const temps: (number | null)[] = [];
-  for (const bytes of body.stateBytes) {
-    if (body.trips > 1) temps.push(st.arena.allocate(bytes));
-    if (body.trips > 2) temps.push(st.arena.allocate(bytes));
-  }
-  for (let t = 0; t < body.trips; t++) runGraph(st, body.graph);
-  for (const h of temps.reverse()) if (h !== null) st.arena.free(h);
-}
-
-/** OrtValues share their buffer by reference count: the arena chunk is freed when the last holder lets go. */
-class RefCounts {
-  private readonly counts = new Map<number, number>();
-  constructor(private readonly arena: BfcArena) {}
-  /** A new buffer, held once. */
-  take(h: number | null): number | null {
-    if (h !== null) this.counts.set(h, 1);
-    return h;
-  }
-  hold(h: number | null): number | null {
-    if (h !== null) this.counts.set(h, (this.counts.get(h) ?? 0) + 1);
-    return h;
-  }
-  drop(h: number | null): void {
-    if (h === null) return;
-    const n = (this.counts.get(h) ?? 1) - 1;
-    if (n > 0) this.counts.set(h, n);
-    else {
-      this.counts.delete(h);
-      this.arena.free(h);
-    }
   }
 }
 
