@@ -6,6 +6,9 @@
 //
 // Rules followed, per output in execution order:
 // - a graph output is kAllocateOutput: its own buffer, never reused, held until the run ends;
+//   except, in a Loop body, an Identity of a pre-existing value (a body input other than the
+//   iteration number, an initializer, an outer-scope value), which shares it (kShare: ORT's
+//   "not copy a pre-existing value to an output" of a Loop subgraph);
 // - a view (kernel Alias: Reshape, Squeeze, ...) shares its input's buffer, whatever that is;
 // - a MayInplace kernel shares its input's buffer when that buffer has no other use left and the
 //   two have the same static size (SameSize);
@@ -89,6 +92,8 @@ interface PlanState {
   /** Each buffer's freelist key (null: never reusable). */
   sizeKey: (string | null)[];
   buffers: PlannedBuffer[];
+  /** A Loop body's iteration-number input; null for any other graph. */
+  loopIteration: string | null;
 }
 
 /**
@@ -125,6 +130,9 @@ function placeOutput(
     return { buffer: b, fresh: false };
   };
   const input = node.inputs[0];
+  if (isGraphOutput && s.loopIteration !== null && node.opType === 'Identity' && input && input !== s.loopIteration && !s.bufferOf.has(input)) {
+    return share(NO_BUFFER);
+  }
   if (!isGraphOutput && input) {
     const inBuf = s.bufferOf.get(input) ?? NO_BUFFER;
     if (VIEW_OPS.has(node.opType)) return share(inBuf);
@@ -155,8 +163,12 @@ function dropUse(s: PlanState, name: string): void {
   else s.freelist.set(key, [b]);
 }
 
-export function planAllocations(table: TensorTable, types: Map<string, StaticType>, graphOutputs: Set<string>): OrtAllocationPlan {
-  const s: PlanState = { bufferOf: new Map(), useCount: [], valueUses: initialUses(table, graphOutputs), freelist: new Map(), sizeKey: [], buffers: [] };
+export function planAllocations(
+  table: TensorTable, types: Map<string, StaticType>, graphOutputs: Set<string>, loopIteration: string | null = null,
+): OrtAllocationPlan {
+  const s: PlanState = {
+    bufferOf: new Map(), useCount: [], valueUses: initialUses(table, graphOutputs), freelist: new Map(), sizeKey: [], buffers: [], loopIteration,
+  };
   const steps: PlannedStep[] = [];
   table.nodes.forEach((node, pos) => {
     const allocate: PlannedAllocation[] = [];

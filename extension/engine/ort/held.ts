@@ -6,13 +6,14 @@
 // taken and given back, the figures read (ORT records them when the kernel returns), then the
 // buffers whose last reader it was are released.
 import { dtypeBits, type Graph, type GraphNode, type Initializer, type Model } from '../graph';
-import { executionOrder } from '../graph-order';
+import { executionOrder, nodeReads } from '../graph-order';
 import { buildTensorTable, type TensorTable } from '../memory/tensor-table';
 import type { AnalysisSettings } from '../settings';
 import type { InferredTensor, ShapeResult } from '../shapes/types';
 import { planAllocations, type OrtAllocationPlan, type StaticType } from './allocation-plan';
 import { BfcArena, ORT_ARENA_DEFAULTS, type BfcArenaConfig } from './bfc-arena';
 import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
+import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './control-flow-run';
 import { kernelScratchRequests } from './scratch';
 
 export interface OrtSessionModel {
@@ -46,15 +47,18 @@ interface PlannedGraph {
   table: TensorTable;
   plan: OrtAllocationPlan;
   scratch: number[][];
-  /** Per node position: the body its kernel runs (an If's branch), planned the same way. */
-  bodies: (PlannedGraph | null)[];
+  /** Per node position: the body its kernel runs (an If's branch, a Loop's body), planned the same way. */
+  bodies: (PlannedBody | null)[];
   /** Body graphs only: its outputs are the parent node's outputs, allocated by the parent (not here). */
   external: Set<number>;
 }
 
-function planGraph(graph: Graph, table: TensorTable, shapes: Map<string, InferredTensor>, staticShapes: Map<string, StaticType>, inputs: OrtHeldInputs, threads: number, isBody: boolean): PlannedGraph {
+function planGraph(
+  graph: Graph, table: TensorTable, shapes: Map<string, InferredTensor>, staticShapes: Map<string, StaticType>,
+  inputs: OrtHeldInputs, threads: number, isBody: boolean, loopIteration: string | null = null,
+): PlannedGraph {
   const outputs = new Set(graph.outputs.map((o) => o.name));
-  const plan = planAllocations(table, staticShapes, outputs);
+  const plan = planAllocations(table, staticShapes, outputs, loopIteration);
   const ctx = { shapes, intraOpThreads: threads };
   const external = new Set<number>();
   if (isBody) plan.buffers.forEach((b, i) => { if (b.kind === 'allocate-output') external.add(i); });
@@ -65,6 +69,105 @@ function planGraph(graph: Graph, table: TensorTable, shapes: Map<string, Inferre
   };
 }
 
+/** An If runs its branch once into outputs it allocated first; a Loop or Scan runs its body per trip. */
+type PlannedBody = { kind: 'if'; graph: PlannedGraph } | LoopBody<PlannedGraph> | ScanBody<PlannedGraph>;
+
+function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
+  if (node.domain !== '' && node.domain !== 'ai.onnx') return null;
+  if (node.opType === 'If') {
+    const graph = planIfBranch(node, inputs, threads);
+    return graph ? { kind: 'if', graph } : null;
+  }
+  if (node.opType === 'Loop') return planLoopBody(node, inputs, threads);
+  if (node.opType === 'Scan') return planScanBody(node, inputs, threads);
+  return null;
+}
+
+/**
+ * Scan, opset 9 and later (scan_9.cc, scan_utils.cc), with every scan axis 0 (other axes make ORT
+ * transpose into temporary buffers; those are not simulated). The body writes into buffers the
+ * Scan gives it (state outputs, slices of the stacked scan outputs), so its plan allocates only
+ * its intermediates. Scan inputs are read through slices: no copies.
+ */
+function planScanBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
+  const attr = node.attributes.body;
+  const shapes = inputs.subgraphs.bodies.get(`${node.name}/body`);
+  if (attr?.kind !== 'graph' || !shapes || (inputs.model.opsets[''] ?? inputs.model.opsets['ai.onnx'] ?? 0) < 9) return null;
+  const m = node.attributes.num_scan_inputs;
+  const numScan = m?.kind === 'int' ? m.value : 0;
+  const axes = [node.attributes.scan_input_axes, node.attributes.scan_output_axes];
+  if (axes.some((a) => a?.kind === 'ints' && a.value.some((x) => x !== 0))) return null;
+  const states = node.inputs.length - numScan;
+  const first = inputs.shapes.get(node.inputs[states] ?? '');
+  const trips = first?.shape?.[0];
+  if (numScan < 1 || typeof trips !== 'number') return null;
+  const stateBytes: number[] = [];
+  for (const name of node.inputs.slice(0, states)) {
+    const bytes = inputs.table.tensors.get(name)?.bytes ?? tensorBytes(inputs.shapes.get(name));
+    if (bytes === null) return null;
+    stateBytes.push(bytes);
+  }
+  return { kind: 'scan', graph: planSubgraph(attr.value, shapes, inputs, threads, true), trips, stateBytes };
+}
+
+function tensorBytes(t: InferredTensor | undefined): number | null {
+  if (!t?.shape || t.shape.some((d) => typeof d !== 'number') || t.dtype === 'undefined' || t.dtype === 'string') return null;
+  return Math.ceil(((t.shape as number[]).reduce((a, d) => a * d, 1) * dtypeBits(t.dtype)) / 8);
+}
+
+function planSubgraph(
+  body: Graph, shapes: Map<string, InferredTensor>, inputs: OrtHeldInputs, threads: number, external: boolean, loopIteration: string | null = null,
+): PlannedGraph {
+  const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
+  const statics = new Map<string, StaticType>();
+  for (const [name, t] of shapes) statics.set(name, { dtype: t.dtype === 'undefined' ? 'float32' : t.dtype, shape: t.shape });
+  return planGraph(body, table, shapes, statics, inputs, threads, external, loopIteration);
+}
+
+/**
+ * Loop (onnxruntime/core/providers/cpu/controlflow/loop.cc). The trip count is M when M is a
+ * folded constant and the initial condition is absent or true, as the shape rule counts it (a body
+ * whose condition stops earlier is not foreseen); otherwise the Loop is not simulated. The body's
+ * outputs are its own fetches (no preallocated outputs), so its plan allocates them too.
+ */
+function planLoopBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
+  const attr = node.attributes.body;
+  const shapes = inputs.subgraphs.bodies.get(`${node.name}/body`);
+  if (attr?.kind !== 'graph' || !shapes) return null;
+  const m = inputs.shapes.get(node.inputs[0] ?? '')?.value;
+  const cond = node.inputs[1] ? inputs.shapes.get(node.inputs[1])?.value : [1];
+  if (!m || m.length !== 1 || !cond || cond.length !== 1 || cond[0] !== 1) return null;
+  const body = attr.value;
+  const graph = planSubgraph(body, shapes, inputs, threads, false, body.inputs[0]?.name ?? null);
+  const inputIndex = new Map(body.inputs.map((v, i) => [v.name, i]));
+  const passThrough = body.outputs.map((o) => {
+    const direct = inputIndex.get(o.name);
+    if (direct !== undefined) return direct;
+    const producer = body.nodes.find((n) => n.outputs.includes(o.name));
+    const j = producer?.opType === 'Identity' ? inputIndex.get(producer.inputs[0]) : undefined;
+    return j !== undefined && j > 0 ? j : null;
+  });
+  const outputs = body.outputs.map((o) => o.name);
+  const grows = body.outputs.map((o, k) => growsSequence(body, graph, o.name, k));
+  return { kind: 'loop', graph, trips: m[0], carried: Math.max(0, node.inputs.length - 2), outputs, passThrough, grows, nodeOutputs: node.outputs };
+}
+
+/**
+ * A carried sequence grown by SequenceInsert (sequence_ops.cc): the new sequence shares the
+ * elements of the one it extends and copies only the inserted tensor, so each trip allocates that
+ * tensor's bytes and every element stays alive until the Loop ends. The plan's request is set to
+ * the inserted tensor's size (the body's table sizes the whole sequence as the body sees it).
+ */
+function growsSequence(body: Graph, graph: PlannedGraph, output: string, k: number): boolean {
+  const pos = graph.table.nodes.findIndex((n) => n.outputs.includes(output));
+  const producer = graph.table.nodes[pos];
+  if (producer?.opType !== 'SequenceInsert' || producer.inputs[0] !== body.inputs[k + 1]?.name) return false;
+  const inserted = graph.table.tensors.get(producer.inputs[1])?.bytes;
+  const alloc = graph.plan.steps[pos]?.allocate.find((a) => graph.plan.buffers[a.buffer].tensor === output);
+  if (alloc && inserted !== undefined) alloc.bytes = inserted;
+  return true;
+}
+
 /**
  * If (onnxruntime/core/providers/cpu/controlflow/if.cc): the kernel allocates its outputs whose
  * shapes the branch states, then runs the branch with its own session state (its own allocation
@@ -72,17 +175,12 @@ function planGraph(graph: Graph, table: TensorTable, shapes: Map<string, Inferre
  * plan allocates only its intermediates. The branch is the one shapes follow: the one a known
  * condition selects, else the larger (shape inference says so in a warning).
  */
-function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedGraph | null {
-  if (node.opType !== 'If' || (node.domain !== '' && node.domain !== 'ai.onnx')) return null;
+function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedGraph | null {
   const choice = inputs.subgraphs.branches.get(node.name);
   const attr = choice ? node.attributes[choice.taken] : undefined;
   const shapes = choice ? inputs.subgraphs.bodies.get(`${node.name}/${choice.taken}`) : undefined;
   if (attr?.kind !== 'graph' || !shapes) return null;
-  const body = attr.value;
-  const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
-  const statics = new Map<string, StaticType>();
-  for (const [name, t] of shapes) statics.set(name, { dtype: t.dtype === 'undefined' ? 'float32' : t.dtype, shape: t.shape });
-  return planGraph(body, table, shapes, statics, inputs, threads, true);
+  return planSubgraph(attr.value, shapes, inputs, threads, true);
 }
 
 interface PassState {
@@ -92,27 +190,57 @@ interface PassState {
   scratchNode: string | null;
 }
 
-function runGraph(st: PassState, g: PlannedGraph): void {
-  const handles = new Array<number | null>(g.plan.buffers.length).fill(null);
+/**
+ * Runs one graph's plan. With keepOutputs (a Loop body) the graph's own outputs are not released
+ * at the end: they are the fetches handed back to the Loop, returned by output name.
+ */
+function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<string, number | null> {
+  // A buffer is one arena chunk, or the elements of a sequence a Loop hands over as its output.
+  const handles = new Array<Held>(g.plan.buffers.length).fill(null);
   for (const step of g.plan.steps) {
-    for (const a of step.allocate) if (!g.external.has(a.buffer)) handles[a.buffer] = st.arena.allocate(a.bytes);
-    const name = g.table.nodes[step.node].name;
     const body = g.bodies[step.node];
-    if (body) runGraph(st, body);
-    const requests = g.scratch[step.node];
-    // A kernel's requests are all alive together and given back before it returns (and ORT reads its figures).
-    const taken = requests.map((bytes) => st.arena.allocate(bytes));
-    for (const h of taken) if (h !== null) st.arena.free(h);
-    const total = requests.reduce((a, b) => a + b, 0);
-    if (total > st.scratchPeakBytes) {
-      st.scratchPeakBytes = total;
-      st.scratchNode = name;
+    const allocateOutputs = (adopted?: Map<string, number[]>) => {
+      const taken = new Set<string>();
+      for (const a of step.allocate) {
+        if (g.external.has(a.buffer)) continue;
+        const chunks = adopted?.get(g.plan.buffers[a.buffer].tensor);
+        if (chunks) taken.add(g.plan.buffers[a.buffer].tensor);
+        handles[a.buffer] = chunks ?? st.arena.allocate(a.bytes);
+      }
+      return taken;
+    };
+    if (body?.kind === 'loop') runLoop(st.arena, body, allocateOutputs, (graph) => runGraph(st, graph, true));
+    else if (body?.kind === 'scan') {
+      allocateOutputs();
+      runScan(st.arena, body, (graph) => runGraph(st, graph));
+    } else {
+      allocateOutputs();
+      if (body) runGraph(st, body.graph);
     }
+    runKernelScratch(st, g, step.node);
     const s = st.arena.inUse();
-    st.perNode.push({ node: name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
+    st.perNode.push({ node: g.table.nodes[step.node].name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
     for (const b of step.release) freeBuffer(st.arena, handles, b);
   }
-  for (const b of g.plan.heldToEnd) freeBuffer(st.arena, handles, b);
+  const fetches = new Map<string, number | null>();
+  for (const b of g.plan.heldToEnd) {
+    const h = handles[b];
+    if (keepOutputs && g.plan.buffers[b].kind === 'allocate-output' && !Array.isArray(h)) fetches.set(g.plan.buffers[b].tensor, h);
+    else freeBuffer(st.arena, handles, b);
+  }
+  return fetches;
+}
+
+/** A kernel's requests are all alive together and given back before it returns (and ORT reads its figures). */
+function runKernelScratch(st: PassState, g: PlannedGraph, node: number): void {
+  const requests = g.scratch[node];
+  const taken = requests.map((bytes) => st.arena.allocate(bytes));
+  for (const h of taken) if (h !== null) st.arena.free(h);
+  const total = requests.reduce((a, b) => a + b, 0);
+  if (total > st.scratchPeakBytes) {
+    st.scratchPeakBytes = total;
+    st.scratchNode = g.table.nodes[node].name;
+  }
 }
 
 function runPass(arena: BfcArena, g: PlannedGraph): PassResult {
@@ -121,9 +249,10 @@ function runPass(arena: BfcArena, g: PlannedGraph): PassResult {
   return { perNode: st.perNode, scratchPeakBytes: st.scratchPeakBytes, scratchNode: st.scratchNode };
 }
 
-function freeBuffer(arena: BfcArena, handles: (number | null)[], b: number): void {
+function freeBuffer(arena: BfcArena, handles: Held[], b: number): void {
   const h = handles[b];
-  if (h !== null) arena.free(h);
+  if (Array.isArray(h)) for (const c of h) arena.free(c);
+  else if (h !== null) arena.free(h);
   handles[b] = null;
 }
 
@@ -157,12 +286,17 @@ export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel):
  * ORT keeps initializers larger than kSmallTensorExternalDataThreshold (127 B) where they are
  * (no copy) and copies smaller ones, through the session allocator, into reserved arena memory.
  * Constant nodes become initializers when the graph loads; initializers no node reads are dropped.
+ * Every subgraph has its own session state that saves its initializers the same way, into the
+ * same arena, so If branches and Loop bodies count too (a value read only inside a body is read).
  */
 export const SMALL_TENSOR_THRESHOLD_BYTES = 127;
 
 function smallInitializerBytes(model: Model): number {
-  const g = model.graph;
-  const read = new Set(g.nodes.flatMap((n) => n.inputs));
+  return graphSmallInitializerBytes(model.graph);
+}
+
+function graphSmallInitializerBytes(g: Graph): number {
+  const read = new Set(g.nodes.flatMap((n) => nodeReads(n)));
   let total = 0;
   const add = (dims: number[], dtype: Initializer['dtype']) => {
     const bytes = Math.ceil((dims.reduce((a, d) => a * d, 1) * dtypeBits(dtype)) / 8);
@@ -172,6 +306,10 @@ function smallInitializerBytes(model: Model): number {
   for (const n of g.nodes) {
     const v = n.attributes.value;
     if (n.opType === 'Constant' && v?.kind === 'tensor' && n.outputs.some((o) => read.has(o))) add(v.value.dims, v.value.dtype);
+    for (const a of Object.values(n.attributes)) {
+      if (a.kind === 'graph') total += graphSmallInitializerBytes(a.value);
+      else if (a.kind === 'graphs') for (const sub of a.value) total += graphSmallInitializerBytes(sub);
+    }
   }
   return total;
 }
