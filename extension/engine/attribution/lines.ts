@@ -1,7 +1,7 @@
 // Per-line (or per-scope, when no line is known) figures: what each line of the model produces,
 // holds at the peak, saves for backward, writes to the KV cache, and how often it ran.
 import type { NodeOrigin } from '../graph';
-import type { LineFigures } from '../profile';
+import { emptyByCategory, type LineFigures } from '../profile';
 import { ownerPos, type Buffer } from '../memory/buffer-types';
 import type { TensorTable } from '../memory/tensor-table';
 import { lineRepeats, type LineNode } from './repeats';
@@ -26,7 +26,7 @@ export function lineFigures(
         file: o.source?.file ?? null,
         line: o.source?.line ?? null,
         scope: o.scope,
-        bytes: 0, peakBytes: 0, savedBytes: 0, kvBytes: 0, repeats: 0,
+        bytes: 0, peakBytes: 0, peakByCategory: emptyByCategory(), savedBytes: 0, kvBytes: 0, repeats: 0,
         ops: {}, nodes: [], scopes: new Set<string>(), calls: [],
       };
       lines.set(key, f);
@@ -51,7 +51,10 @@ export function lineFigures(
     const owner = ownerPos(b);
     if (owner === null) continue;
     if (b.kind === 'saved') lineOf[owner].savedBytes += b.bytes;
-    if (b.start <= peakStep && peakStep <= b.end) lineOf[owner].peakBytes += b.bytes;
+    if (b.start <= peakStep && peakStep <= b.end) {
+      lineOf[owner].peakBytes += b.bytes;
+      lineOf[owner].peakByCategory[b.category] += b.bytes;
+    }
   }
   const out: LineFigures[] = [];
   for (const f of lines.values()) {

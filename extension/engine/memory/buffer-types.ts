@@ -52,8 +52,8 @@ export type WorkspaceUse =
   | { kind: 'backward'; node: number }
   /** Buffers of the loss that follows the graph (cross-entropy's log-probabilities and their gradient). */
   | { kind: 'loss'; item: 'log-probabilities' | 'log-probability gradient' }
-  /** The optimizer update's temporaries (`count` parameter-sized fp32 tensors, of the largest or of all). */
-  | { kind: 'optimizer-step'; implementation: OptimizerImplementation; count: number };
+  /** The optimizer update's temporaries: `count` fp32 tensors the size of `parameter` (the largest, or each with foreach). */
+  | { kind: 'optimizer-step'; implementation: OptimizerImplementation; count: number; parameter: string };
 
 export type BufferKind = BufferContent['kind'];
 
