@@ -10,12 +10,11 @@ export type Step =
   | { phase: 'optimizer' };
 
 /**
- * Where a buffer's bytes are attributed: a forward node (the producer, or a weight's first user),
- * the optimizer step, or nothing (a weight no node reads).
+ * Where a buffer's bytes are attributed: a forward node (the producer, or a weight's first user;
+ * the optimizer's state and temporaries go to their parameter's), or nothing (a weight no node reads).
  */
 export type Owner =
   | { kind: 'node'; pos: number }
-  | { kind: 'optimizer-step' }
   | { kind: 'none' };
 
 /** Bytes an op keeps for its backward that no graph tensor holds (statistics, masks, indices). */
