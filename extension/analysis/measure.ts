@@ -7,7 +7,7 @@ import { formatBytes } from '../engine/units';
 import { defaultMemoryLimit } from '../process/supervisor';
 import type { MeasuredFigures, Profile } from '../engine/profile';
 import type { AnalysisSettings } from '../engine/settings';
-import { compareRun } from '../runner/compare';
+import { compareRun, ortComparisonRefusal } from '../runner/compare';
 import { toMeasured } from '../runner/measured';
 import { runModel } from '../runner/run';
 import type { ProviderChoice } from '../runner/types';
@@ -23,6 +23,8 @@ export interface MeasureOptions {
 }
 
 export async function measureProfile(loaded: LoadedModel, profile: Profile, options: MeasureOptions): Promise<MeasuredFigures> {
+  const refusal = ortComparisonRefusal(profile);
+  if (refusal) throw new MemlensError(refusal);
   const limit = options.memoryLimitBytes ?? defaultMemoryLimit();
   if (profile.peak.bytes > limit) {
     throw new MemlensError(

@@ -1,6 +1,6 @@
 // The human output of `memlens profile`: compact, aligned, the top lines by share of the peak.
 import * as path from 'node:path';
-import { CATEGORIES, type Category, type Profile } from '../engine/profile';
+import { CATEGORIES, type Category, type LineFigures, type Profile } from '../engine/profile';
 import { formatBytes, formatCount } from '../engine/units';
 import type { OrtHeldFigures } from '../engine/ort/held-figures';
 import { sizeLabels } from '../presentation/summary-text';
@@ -8,7 +8,7 @@ import { isTorchMeasured, torchLineAt, type TorchBucket, type TorchMeasuredFigur
 
 const LABELS: Record<Category, string> = {
   weights: 'weights', activations: 'activations', kvCache: 'KV cache', gradients: 'gradients',
-  optimizerState: 'optimizer state', inputs: 'inputs', outputs: 'outputs', other: 'other',
+  optimizerState: 'optimizer state', optimizerStep: 'optimizer step temporaries', inputs: 'inputs', outputs: 'outputs', other: 'other',
 };
 
 function pad(s: string, n: number, right = false): string {
@@ -57,9 +57,11 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
     out.push(`budget   ${formatBytes(options.budget)} ${over ? `EXCEEDED by ${formatBytes(p.peak.bytes - options.budget)}` : `ok (${pct(p.peak.bytes, options.budget)} used)`}`);
   }
   out.push('', 'at the peak');
-  for (const c of CATEGORIES) {
+  const shown = CATEGORIES.filter((c) => p.breakdown[c] > 0);
+  const width = Math.max(16, ...shown.map((c) => LABELS[c].length + 2));
+  for (const c of shown) {
     const v = p.breakdown[c];
-    if (v > 0) out.push(`  ${pad(LABELS[c], 16)}${pad(formatBytes(v), 12, true)}  ${pad(pct(v, p.peak.bytes), 6, true)}`);
+    out.push(`  ${pad(LABELS[c], width)}${pad(formatBytes(v), 12, true)}  ${pad(pct(v, p.peak.bytes), 6, true)}`);
   }
   const t = p.totals;
   const totals = [`weights ${formatBytes(t.weightBytes)}`];
@@ -71,29 +73,7 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
   out.push(`arena    ideal reuse ${formatBytes(p.plan.idealPeakBytes)}, greedy offset plan ${formatBytes(p.plan.offsetPlanBytes)} (fragmentation ${(100 * p.plan.fragmentation).toFixed(1)}%)`);
   if (p.ortHeld) out.push(...deviceLines(p.ortHeld));
 
-  const top = p.lines.filter((l) => l.peakBytes > 0).slice(0, options.topLines ?? 10);
-  if (top.length) {
-    const torch = isTorchMeasured(p.measured) ? p.measured : null;
-    const ort = p.measured && !isTorchMeasured(p.measured) ? p.measured : null;
-    const measuredByNode = new Map((ort?.perNode ?? []).map((n) => [n.node, n.outputBytes]));
-    const withMeasured = measuredByNode.size > 0 || torch !== null;
-    out.push('', 'top lines at the peak');
-    const head = `  ${pad('share', 6, true)}  ${pad('at peak', 11, true)}  ${pad('produced', 11, true)}${s.mode === 'train' ? `  ${pad('saved', 11, true)}` : ''}${withMeasured ? `  ${pad('measured', 11, true)}` : ''}  ${pad('×', 3, true)}  line`;
-    out.push(head);
-    for (const l of top) {
-      const loc = l.file ? `${rel(l.file)}:${l.line}` : l.scope || '(graph)';
-      const scope = l.file && l.scope ? `  ${l.scope}` : '';
-      const measured = torch
-        ? (l.file !== null && l.line !== null ? torchLineAt(torch, l.file, l.line)?.bytes ?? 0 : 0)
-        : l.nodes.reduce((a, n) => a + (measuredByNode.get(n) ?? 0), 0);
-      out.push(
-        `  ${pad(pct(l.peakBytes, p.peak.bytes), 6, true)}  ${pad(formatBytes(l.peakBytes), 11, true)}  ${pad(formatBytes(l.bytes), 11, true)}` +
-          (s.mode === 'train' ? `  ${pad(formatBytes(l.savedBytes), 11, true)}` : '') +
-          (withMeasured ? `  ${pad(formatBytes(measured), 11, true)}` : '') +
-          `  ${pad(String(l.repeats), 3, true)}  ${loc}${scope}`,
-      );
-    }
-  }
+  out.push(...linesSection(p, rel, options.topLines ?? 10));
   if (isTorchMeasured(p.measured)) out.push('', ...torchAtPeak(p.measured, rel, options.topLines ?? 10));
   if (p.unknownTensors > 0 || p.warnings.length) {
     out.push('', ...p.warnings.map((w) => `warning: ${w}`));
@@ -114,6 +94,42 @@ function torchSummary(m: TorchMeasuredFigures): string[] {
   else if (m.noComparison) out.push(`         ${m.noComparison}`);
   for (const n of m.notes) out.push(`         note: ${n}`);
   return out;
+}
+
+/** The top lines at the peak, each followed by what its figure at the peak is made of. */
+function linesSection(p: Profile, rel: (f: string) => string, topLines: number): string[] {
+  const s = p.settings;
+  const out: string[] = [];
+  const top = p.lines.filter((l) => l.peakBytes > 0).slice(0, topLines);
+  if (top.length === 0) return out;
+  const torch = isTorchMeasured(p.measured) ? p.measured : null;
+  const ort = p.measured && !isTorchMeasured(p.measured) ? p.measured : null;
+  const measuredByNode = new Map((ort?.perNode ?? []).map((n) => [n.node, n.outputBytes]));
+  const withMeasured = measuredByNode.size > 0 || torch !== null;
+  out.push('', 'top lines at the peak');
+  const head = `  ${pad('share', 6, true)}  ${pad('at peak', 11, true)}  ${pad('produced', 11, true)}${s.mode === 'train' ? `  ${pad('saved', 11, true)}` : ''}${withMeasured ? `  ${pad('measured', 11, true)}` : ''}  ${pad('×', 3, true)}  line`;
+  out.push(head);
+  for (const l of top) {
+    const loc = l.file ? `${rel(l.file)}:${l.line}` : l.scope || '(graph)';
+    const scope = l.file && l.scope ? `  ${l.scope}` : '';
+    const measured = torch
+      ? (l.file !== null && l.line !== null ? torchLineAt(torch, l.file, l.line)?.bytes ?? 0 : 0)
+      : l.nodes.reduce((a, n) => a + (measuredByNode.get(n) ?? 0), 0);
+    out.push(
+      `  ${pad(pct(l.peakBytes, p.peak.bytes), 6, true)}  ${pad(formatBytes(l.peakBytes), 11, true)}  ${pad(formatBytes(l.bytes), 11, true)}` +
+        (s.mode === 'train' ? `  ${pad(formatBytes(l.savedBytes), 11, true)}` : '') +
+        (withMeasured ? `  ${pad(formatBytes(measured), 11, true)}` : '') +
+        `  ${pad(String(l.repeats), 3, true)}  ${loc}${scope}`,
+    );
+    const parts = peakParts(l);
+    if (parts) out.push(`          of which ${parts}`);
+  }
+  return out;
+}
+
+/** `weights 97.7 MiB · activations 1.2 MiB`: the categories of a line's bytes at the peak. */
+export function peakParts(l: LineFigures): string {
+  return CATEGORIES.filter((c) => l.peakByCategory[c] > 0).map((c) => `${LABELS[c]} ${formatBytes(l.peakByCategory[c])}`).join(' · ');
 }
 
 const BUCKETS: Record<TorchBucket, string> = {

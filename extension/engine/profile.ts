@@ -6,10 +6,11 @@ import type { Mode, OptimizerKind, Precision } from './settings';
 export type Phase = 'forward' | 'backward' | 'optimizer';
 
 export type Category =
-  | 'weights' | 'activations' | 'kvCache' | 'gradients' | 'optimizerState' | 'inputs' | 'outputs' | 'other';
+  | 'weights' | 'activations' | 'kvCache' | 'gradients' | 'optimizerState' | 'optimizerStep' | 'inputs' | 'outputs' | 'other';
 
+/** `optimizerStep`: the update's fp32 temporaries (optimizer-state.ts), live during the optimizer step only. */
 export const CATEGORIES: readonly Category[] = [
-  'weights', 'activations', 'kvCache', 'gradients', 'optimizerState', 'inputs', 'outputs', 'other',
+  'weights', 'activations', 'kvCache', 'gradients', 'optimizerState', 'optimizerStep', 'inputs', 'outputs', 'other',
 ];
 
 export type ByCategory = Record<Category, number>;
@@ -35,8 +36,10 @@ export interface LineFigures {
   scope: string;
   /** Bytes of tensors produced by nodes of this line (all executions summed). */
   bytes: number;
-  /** Bytes produced by this line that are live at the peak. */
+  /** Bytes attributed to this line that are live at the peak (its weights among them). */
   peakBytes: number;
+  /** `peakBytes` by category: what the line's figure at the peak is made of. */
+  peakByCategory: ByCategory;
   /** Bytes this line's nodes save for backward (training). */
   savedBytes: number;
   /** KV-cache bytes this line produces. */
@@ -175,5 +178,5 @@ export interface Profile {
 }
 
 export function emptyByCategory(): ByCategory {
-  return { weights: 0, activations: 0, kvCache: 0, gradients: 0, optimizerState: 0, inputs: 0, outputs: 0, other: 0 };
+  return { weights: 0, activations: 0, kvCache: 0, gradients: 0, optimizerState: 0, optimizerStep: 0, inputs: 0, outputs: 0, other: 0 };
 }

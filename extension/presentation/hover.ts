@@ -1,7 +1,7 @@
 // The hover of a line: its full breakdown as Markdown (figures, per op, per kind, and the
 // measurement of the line's nodes when a run exists).
 import { isTorchMeasured, torchLineAt } from '../engine/measured-torch';
-import type { LineFigures, Profile } from '../engine/profile';
+import { CATEGORIES, type Category, type LineFigures, type Profile } from '../engine/profile';
 import { formatBytes, formatShare } from '../engine/units';
 import { sourceLabel } from './source-label';
 import { shareOfPeak } from './share';
@@ -33,6 +33,11 @@ export function lineMeasurement(profile: Profile, f: LineFigures): LineMeasureme
 
 const row = (label: string, value: string) => `| ${label} | ${value} |`;
 
+export const CATEGORY_LABELS: Record<Category, string> = {
+  weights: 'weights', activations: 'activations', kvCache: 'KV cache', gradients: 'gradients',
+  optimizerState: 'optimizer state', optimizerStep: 'optimizer step temporaries', inputs: 'inputs', outputs: 'outputs', other: 'other',
+};
+
 export function lineHoverMarkdown(profile: Profile, f: LineFigures): string {
   const where = f.file ? sourceLabel(f.file, f.line) : f.scope;
   const share = shareOfPeak(f.peakBytes, profile.peak.bytes);
@@ -47,6 +52,10 @@ export function lineHoverMarkdown(profile: Profile, f: LineFigures): string {
     row('live at the peak', `${formatBytes(f.peakBytes)} (${formatShare(share)})`),
     row('produced over the step', formatBytes(f.bytes)),
   ];
+  // What the figure at the peak is made of (weights, optimizer step temporaries...), one row each.
+  for (const c of CATEGORIES) {
+    if (f.peakByCategory[c] > 0) out.push(row(`· ${CATEGORY_LABELS[c]} at the peak`, formatBytes(f.peakByCategory[c])));
+  }
   if (s.mode === 'train') out.push(row('saved for backward', formatBytes(f.savedBytes)));
   if (f.kvBytes > 0) out.push(row('KV cache', formatBytes(f.kvBytes)));
   out.push(row('runs', f.repeats > 1 ? `×${f.repeats}` : 'once'));

@@ -27,7 +27,7 @@ export const MAX_LIVE_ROWS = 40;
 
 export const CATEGORY_LABELS: Record<Category, string> = {
   weights: 'weights', activations: 'activations', kvCache: 'KV cache', gradients: 'gradients',
-  optimizerState: 'optimizer state', inputs: 'inputs', outputs: 'outputs', other: 'other',
+  optimizerState: 'optimizer state', optimizerStep: 'optimizer step temporaries', inputs: 'inputs', outputs: 'outputs', other: 'other',
 };
 
 export interface PanelStateOptions {

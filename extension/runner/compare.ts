@@ -7,6 +7,7 @@
 // own simulation of ORT's planner and arena (`profile.ortHeld`), and ORT's reports of fusion and
 // prepacking in the optimised session. A difference is "explained" only when those bytes bring the
 // estimate within the target of the measurement; what is left is reported, never booked to a cause.
+import { MemlensError } from '../engine/errors';
 import type { Profile, SourceRef, TimelinePoint } from '../engine/profile';
 import type { OrtHeldFigures } from '../engine/ort/held-figures';
 import { estimateVsMeasured } from '../engine/difference-wording';
@@ -26,8 +27,7 @@ export const TOLERANCE_FLOOR_BYTES = 1024;
  */
 export type NoteKind =
   | 'planner' | 'arena-rounding' | 'prepacked-weights' | 'fused'
-  | 'folded' | 'not-estimated' | 'in-place-observed' | 'execution-order' | 'no-simulation' | 'no-arena-figures'
-  | 'training-estimate';
+  | 'folded' | 'not-estimated' | 'in-place-observed' | 'execution-order' | 'no-simulation' | 'no-arena-figures';
 
 export interface Note {
   kind: NoteKind;
@@ -118,7 +118,21 @@ export interface Comparison {
   summary: string[];
 }
 
+/**
+ * Why an estimate cannot be compared with an ONNX Runtime run, or null when it can. ONNX Runtime
+ * runs the forward graph only; a training step's forward also keeps what backward needs, so even
+ * its forward phase is not what an inference run holds.
+ */
+export function ortComparisonRefusal(estimate: Profile): string | null {
+  if (estimate.settings.mode !== 'train') return null;
+  const torch = estimate.source.endsWith('.py') ? ', or --runtime torch to measure the training step in PyTorch' : '';
+  return `${estimate.source}: the estimate is for a training step and ONNX Runtime runs inference only, so they are not compared; ` +
+    `use --mode infer with --run${torch}`;
+}
+
 export function compareRun(estimate: Profile, run: RunResult): Comparison {
+  const refusal = ortComparisonRefusal(estimate);
+  if (refusal) throw new MemlensError(refusal);
   const sources = sourcesByNode(estimate);
   const forward = estimate.timeline.filter((p) => p.phase === 'forward');
   const estimated = new Map<string, { bytes: number; op: string }>();
@@ -308,14 +322,12 @@ function comparePeak(estimate: Profile, forward: TimelinePoint[], s: SessionFigu
     if (estimate.ortHeld) notes.push(...heldNotes(estimatedBytes, estimate.ortHeld));
     else notes.push({ kind: 'no-simulation', bytes: 0, detail: "the estimate has no simulation of ONNX Runtime's planner and arena: rounding and buffers kept for reuse are not computed" });
   }
-  const training = estimate.settings.mode === 'train';
-  if (training) notes.push({ kind: 'training-estimate', bytes: 0, detail: 'the estimate is for training; ONNX Runtime ran inference only' });
   const measuredBytes = s.peakBytes;
   const differenceBytes = measuredBytes - estimatedBytes;
   const differencePct = measuredBytes > 0 ? (differenceBytes / measuredBytes) * 100 : estimatedBytes === 0 ? 0 : -100;
   const withinTarget = Math.abs(differencePct) <= TARGET_PCT;
   const unexplainedBytes = differenceBytes - sum(notes);
-  const explained = withinTarget || (!training && within(unexplainedBytes, measuredBytes));
+  const explained = withinTarget || within(unexplainedBytes, measuredBytes);
   const verdict: Verdict = withinTarget ? 'within-target' : explained ? 'explained' : 'not-explained';
   return { estimatedBytes, measuredBytes, differenceBytes, differencePct, withinTarget, unexplainedBytes, verdict, explained, notes };
 }

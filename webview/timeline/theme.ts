@@ -6,6 +6,7 @@ const CATEGORY_VARS: Record<string, string> = {
   kvCache: '--vscode-charts-purple',
   gradients: '--vscode-charts-red',
   optimizerState: '--vscode-charts-yellow',
+  optimizerStep: '--vscode-editorWarning-foreground',
   inputs: '--vscode-charts-green',
   outputs: '--vscode-terminal-ansiCyan',
   other: '--vscode-descriptionForeground',
@@ -13,7 +14,7 @@ const CATEGORY_VARS: Record<string, string> = {
 
 const FALLBACK: Record<string, string> = {
   weights: '#3794ff', activations: '#d18616', kvCache: '#b180d7', gradients: '#f14c4c',
-  optimizerState: '#cca700', inputs: '#89d185', outputs: '#29b8db', other: '#888888',
+  optimizerState: '#cca700', optimizerStep: '#e2c08d', inputs: '#89d185', outputs: '#29b8db', other: '#888888',
 };
 
 export function cssVar(name: string, fallback: string): string {

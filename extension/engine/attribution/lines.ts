@@ -1,9 +1,10 @@
 // Per-line (or per-scope, when no line is known) figures: what each line of the model produces,
 // holds at the peak, saves for backward, writes to the KV cache, and how often it ran.
 import type { NodeOrigin } from '../graph';
-import type { LineFigures } from '../profile';
+import { emptyByCategory, type LineFigures } from '../profile';
 import { ownerPos, type Buffer } from '../memory/buffer-types';
 import type { TensorTable } from '../memory/tensor-table';
+import { lineRepeats, type LineNode } from './repeats';
 
 function keyOf(o: NodeOrigin): string {
   return o.source ? `${o.source.file}\u0000${o.source.line}` : `\u0000scope\u0000${o.scope}`;
@@ -16,8 +17,8 @@ export function lineFigures(
   peakStep: number,
   savedTensors: Set<string>,
 ): LineFigures[] {
-  const lines = new Map<string, LineFigures & { scopes: Set<string> }>();
-  const lineOf: (LineFigures & { scopes: Set<string> })[] = origins.map((o, pos) => {
+  const lines = new Map<string, LineFigures & { scopes: Set<string>; calls: LineNode[] }>();
+  const lineOf: (LineFigures & { scopes: Set<string>; calls: LineNode[] })[] = origins.map((o, pos) => {
     const key = keyOf(o);
     let f = lines.get(key);
     if (!f) {
@@ -25,13 +26,14 @@ export function lineFigures(
         file: o.source?.file ?? null,
         line: o.source?.line ?? null,
         scope: o.scope,
-        bytes: 0, peakBytes: 0, savedBytes: 0, kvBytes: 0, repeats: 0,
-        ops: {}, nodes: [], scopes: new Set<string>(),
+        bytes: 0, peakBytes: 0, peakByCategory: emptyByCategory(), savedBytes: 0, kvBytes: 0, repeats: 0,
+        ops: {}, nodes: [], scopes: new Set<string>(), calls: [],
       };
       lines.set(key, f);
     }
     f.nodes.push(table.nodes[pos].name);
     f.scopes.add(o.scope);
+    f.calls.push({ opType: table.nodes[pos].opType, scope: o.scope });
     return f;
   });
   for (const t of table.tensors.values()) {
@@ -49,15 +51,16 @@ export function lineFigures(
     const owner = ownerPos(b);
     if (owner === null) continue;
     if (b.kind === 'saved') lineOf[owner].savedBytes += b.bytes;
-    if (b.start <= peakStep && peakStep <= b.end) lineOf[owner].peakBytes += b.bytes;
+    if (b.start <= peakStep && peakStep <= b.end) {
+      lineOf[owner].peakBytes += b.bytes;
+      lineOf[owner].peakByCategory[b.category] += b.bytes;
+    }
   }
   const out: LineFigures[] = [];
   for (const f of lines.values()) {
-    const { scopes, ...rest } = f;
-    // A line in a loop over distinct modules (layers) runs once per module instance; a module it
-    // calls into (`self_attn.rotary`) belongs to the same instance.
-    // Scopes that differ only in indices (`h.0`, `h.1`) are the same line run per layer; scopes
-    // with other names are different modules called from one line, which ran once.
+    const { scopes, calls, ...rest } = f;
+    // Scopes that differ only in indices (`h.0`, `h.1`) are shown as one (`h.*`); how often the
+    // line ran is counted from its nodes (repeats.ts), not from these names.
     const byTemplate = new Map<string, string[]>();
     for (const scope of outermostScopes([...scopes])) {
       const t = scope.replace(/(^|[./])\d+(?=$|[./])/g, '$1#');
@@ -67,7 +70,7 @@ export function lineFigures(
     out.push({
       ...rest,
       scope: groups.map(generalScope).filter(Boolean).join(', '),
-      repeats: Math.max(1, ...groups.map((g) => g.length)),
+      repeats: lineRepeats(calls),
     });
   }
   return out.sort((a, b) => b.peakBytes - a.peakBytes || b.bytes - a.bytes);

@@ -28,8 +28,8 @@ export function bufferLabel(b: Buffer, ctx: LabelContext): string {
         case 'backward': return `backward workspace of ${ctx.nodes[b.use.node]?.opType ?? 'node'}`;
         case 'loss': return `cross-entropy ${b.use.item} (the loss after the graph)`;
         case 'optimizer-step': return b.use.implementation === 'foreach'
-          ? `optimizer step temporaries (${b.use.count} fp32 copies of every parameter, _foreach ops)`
-          : `optimizer step temporaries (${b.use.count} fp32 tensor${b.use.count === 1 ? '' : 's'} the size of the largest parameter)`;
+          ? `optimizer step temporaries of ${b.use.parameter} (${b.use.count} fp32 cop${b.use.count === 1 ? 'y' : 'ies'}, _foreach ops over every parameter)`
+          : `optimizer step temporaries (${b.use.count} fp32 tensor${b.use.count === 1 ? '' : 's'} the size of the largest parameter, ${b.use.parameter})`;
       }
       break;
     case 'gradient':

@@ -10,12 +10,11 @@ export type Step =
   | { phase: 'optimizer' };
 
 /**
- * Where a buffer's bytes are attributed: a forward node (the producer, or a weight's first user),
- * the optimizer step, or nothing (a weight no node reads).
+ * Where a buffer's bytes are attributed: a forward node (the producer, or a weight's first user;
+ * the optimizer's state and temporaries go to their parameter's), or nothing (a weight no node reads).
  */
 export type Owner =
   | { kind: 'node'; pos: number }
-  | { kind: 'optimizer-step' }
   | { kind: 'none' };
 
 /** Bytes an op keeps for its backward that no graph tensor holds (statistics, masks, indices). */
@@ -52,8 +51,8 @@ export type WorkspaceUse =
   | { kind: 'backward'; node: number }
   /** Buffers of the loss that follows the graph (cross-entropy's log-probabilities and their gradient). */
   | { kind: 'loss'; item: 'log-probabilities' | 'log-probability gradient' }
-  /** The optimizer update's temporaries (`count` parameter-sized fp32 tensors, of the largest or of all). */
-  | { kind: 'optimizer-step'; implementation: OptimizerImplementation; count: number };
+  /** The optimizer update's temporaries: `count` fp32 tensors the size of `parameter` (the largest, or each with foreach). */
+  | { kind: 'optimizer-step'; implementation: OptimizerImplementation; count: number; parameter: string };
 
 export type BufferKind = BufferContent['kind'];
 

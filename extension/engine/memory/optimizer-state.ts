@@ -1,5 +1,6 @@
 // The optimizer's share of a training step: its state per trainable parameter, live for the whole
-// step (optimizer.ts has the bytes per parameter), and the update's temporary at the last step.
+// step (optimizer.ts has the bytes per parameter), and the update's temporaries at the last step,
+// attributed to the line that first uses the parameter they are the size of.
 import type { AnalysisSettings } from '../settings';
 import { nodeOwner, type Buffer, type TrainingStep } from './buffer-types';
 import { optimizerCost } from './optimizer';
@@ -8,23 +9,27 @@ import type { TensorTable } from './tensor-table';
 export function optimizerPass(table: TensorTable, trainable: Set<string>, settings: AnalysisSettings, step: TrainingStep, last: number): Buffer[] {
   const opt = optimizerCost(settings.optimizer, settings.dtype);
   const out: Buffer[] = [];
-  let largest = 0, all = 0;
+  let largest: { name: string; elements: number; owner: Buffer['owner'] } | null = null;
+  const each: { name: string; elements: number; owner: Buffer['owner'] }[] = [];
   for (const name of trainable) {
     const rec = table.tensors.get(name);
     if (!rec) continue;
-    largest = Math.max(largest, rec.elements);
-    all += rec.elements;
+    const param = { name, elements: rec.elements, owner: nodeOwner(rec.consumers[0]) };
+    if (!largest || rec.elements > largest.elements) largest = param;
+    each.push(param);
     const bytes = Math.ceil(rec.elements * opt.stateBytesPerParam);
     if (bytes === 0) continue;
     const start = step.optimizerState === 'steady' ? 0 : last; // the first step() makes its state (zeros_like) before updating
     out.push({ bytes, category: 'optimizerState', start, end: last, owner: nodeOwner(rec.consumers[0]), persistent: start === 0, kind: 'optimizer', parameter: name });
   }
   const count = temporaryCount(settings, step);
-  const elements = step.implementation === 'foreach' ? all : largest;
-  if (count > 0 && elements > 0) {
+  // foreach ops make copies of every parameter; a loop over parameters, of one at a time (the largest).
+  const sized = step.implementation === 'foreach' ? each : largest ? [largest] : [];
+  for (const p of sized) {
+    if (count === 0 || p.elements === 0) continue;
     out.push({
-      bytes: count * elements * 4, category: 'other', start: last, end: last, owner: { kind: 'optimizer-step' }, persistent: false,
-      kind: 'workspace', use: { kind: 'optimizer-step', implementation: step.implementation, count },
+      bytes: count * p.elements * 4, category: 'optimizerStep', start: last, end: last, owner: p.owner, persistent: false,
+      kind: 'workspace', use: { kind: 'optimizer-step', implementation: step.implementation, count, parameter: p.name },
     });
   }
   return out;

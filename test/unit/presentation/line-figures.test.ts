@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inlineText, lineDecorations } from '../../../extension/presentation/line-figures';
 import { formatShare } from '../../../extension/engine/units';
+import { emptyByCategory } from '../../../extension/engine/profile';
 import { HIGH_SHARE, MEDIUM_SHARE, shareLevel } from '../../../extension/presentation/share';
 import { MLP_FILE, mlpProfile } from './fixtures';
 
@@ -26,8 +27,9 @@ test('full detail adds the share and what the line makes', () => {
 test('training: the Relu line saves its 64 B output for backward', () => {
   const d = lineDecorations(mlpProfile({ mode: 'train' }), MLP_FILE, 'compact');
   assert.equal(d.find((x) => x.line === 11)?.text, 'makes 64 B · saved 64 B');
-  // At the optimizer step peak (1080 B) fc1's line holds 544 B.
-  assert.equal(d.find((x) => x.line === 10)?.text, '544 B at peak');
+  // At the optimizer step peak (1080 B) fc1's line holds 544 B, and the update's temporary of its
+  // weight W1 (foreach on PyTorch 2: one fp32 copy, 4x8 x 4 B = 128 B).
+  assert.equal(d.find((x) => x.line === 10)?.text, `${544 + 128} B at peak`);
 });
 
 test('off shows nothing, and another file gets nothing', () => {
@@ -38,7 +40,7 @@ test('off shows nothing, and another file gets nothing', () => {
 });
 
 test('KV bytes and repeats join the compact text', () => {
-  const f = { file: MLP_FILE, line: 3, scope: 'h.*.attn', bytes: 3 << 20, peakBytes: 2 << 20, savedBytes: 0, kvBytes: 1 << 20, repeats: 12, ops: {}, nodes: [] };
+  const f = { file: MLP_FILE, line: 3, scope: 'h.*.attn', bytes: 3 << 20, peakBytes: 2 << 20, peakByCategory: { ...emptyByCategory(), activations: 1 << 20, kvCache: 1 << 20 }, savedBytes: 0, kvBytes: 1 << 20, repeats: 12, ops: {}, nodes: [] };
   assert.equal(inlineText(f, 0.5, 'infer', 'compact'), '2.0 MiB at peak · KV 1.0 MiB · ×12');
 });
 

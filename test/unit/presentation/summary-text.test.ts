@@ -69,3 +69,13 @@ test('cheap model check before anything heavy loads', () => {
   assert.equal(looksLikeModel('python', 'from torch import nn\n'), true);
   assert.equal(looksLikeModel('python', '# torch is great\nimport numpy\n'), false);
 });
+
+test('hover: the figure at the peak by part, the optimizer step temporaries named on their weight\'s line', () => {
+  const p = mlpProfile({ mode: 'train' });
+  const fc1 = p.lines.find((l) => l.line === 10)!;
+  const md = lineHoverMarkdown(p, fc1);
+  // W1 is 4x8 fp32 = 128 B; the foreach AdamW update (PyTorch 2) holds one fp32 copy of it.
+  assert.match(md, /\| · weights at the peak \| 128 B \|/);
+  assert.match(md, /\| · optimizer step temporaries at the peak \| 128 B \|/);
+  assert.doesNotMatch(md, /other at the peak/);
+});
