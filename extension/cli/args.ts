@@ -111,7 +111,7 @@ export function parseCli(argv: string[]): CliRequest {
   const { values: v, positionals } = parseOrExplain(argv);
   helpRequest(v, positionals);
   const [command, file, ...extra] = positionals;
-  if (!command) throw new MemlensError(USAGE);
+  if (!command) throw new MemlensError('expected a command and a model file: memlens <profile|suggest|fit> <file>; see memlens help');
   if (!isCommand(command)) throw new MemlensError(`unknown command '${command.slice(0, 80)}' (commands: ${COMMANDS.join(', ')}); see memlens help`);
   if (!file) throw new MemlensError(`${command}: a model file is required; see memlens ${command} --help`);
   if (extra.length) throw new MemlensError(`unexpected argument '${extra[0]}'; see memlens ${command} --help`);
