@@ -2,18 +2,11 @@
 // onnxruntime-node session: per trip the body runs with its own plan in the same arena, its fetches
 // become the next trip's feeds, scan slices stay alive until the Loop stacks them (loop.cc).
 import { describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import * as os from 'node:os';
-import { analyzeModel } from '../../../extension/engine/analyze';
 import type { Graph, GraphNode, Initializer, Model } from '../../../extension/engine/graph';
-import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
+import { expectHeldAsOrt } from './held-against-ort';
 import { ModelProto } from '../../../extension/engine/onnx/schema';
-import { withDefaults } from '../../../extension/engine/settings';
-import { runModel } from '../../../extension/runner/run';
 
-const RUNS = 2;
-const session = { intraOpThreads: os.availableParallelism(), runs: RUNS };
 const SHAPE = [1, 64, 1024]; // 256 KiB of float32: every tensor is its own arena request
 
 const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: GraphNode['attributes'] = {}): GraphNode =>
@@ -67,16 +60,8 @@ describe('Loop: each trip runs the body in the same arena; scan slices live unti
   for (const [trips, implicit] of [[3, false], [5, true]] as const) {
     it(`${trips} trips${implicit ? ', an outer value read in the body' : ''}: peak, held and every node`, async () => {
       const bytes = encodeModel(loopModel(trips, implicit));
-      const profile = analyzeModel(decodeModel(bytes, 'loop.onnx'), withDefaults({}), { source: 'loop.onnx', entry: null, ortSession: session });
-      const r = await runModel({ model: { bytes, name: 'loop.onnx' }, ep: 'cpu', runs: RUNS, optimised: false }, { timeoutMs: 120_000 });
-      const held = profile.ortHeld!;
-      assert.equal(held.arenaInUsePeakBytes, r.attribution.peakBytes);
-      assert.equal(held.arenaHeldBytes, r.attribution.arenaHeldBytes);
       // ORT reports each body node once, with the last trip's figures; the simulation's last entry is that trip.
-      const estimated = new Map(held.perNode.map((n) => [n.node, n.requestedInUseBytes]));
-      const ran = r.attribution.nodes.filter((m) => m.requestedInUseBytes !== null);
-      assert.equal(ran.length, (implicit ? 3 : 2) + 4);
-      for (const m of ran) assert.equal(estimated.get(m.node), m.requestedInUseBytes, `node ${m.node}`);
+      await expectHeldAsOrt(bytes, 'loop.onnx', (implicit ? 3 : 2) + 4);
     });
   }
 });
@@ -133,15 +118,7 @@ describe('Loop carrying a sequence: SequenceInsert copies only the inserted tens
   for (const width of [40, 64 * 1024]) {
     it(`6 trips of ${width * 4} B elements: peak, held and every node`, async () => {
       const bytes = withSequenceBodyTypes(encodeModel(sequenceLoopModel(6, width)), width);
-      const profile = analyzeModel(decodeModel(bytes, 'loop.onnx'), withDefaults({}), { source: 'loop.onnx', entry: null, ortSession: session });
-      const r = await runModel({ model: { bytes, name: 'loop.onnx' }, ep: 'cpu', runs: RUNS, optimised: false }, { timeoutMs: 120_000 });
-      const held = profile.ortHeld!;
-      assert.equal(held.arenaInUsePeakBytes, r.attribution.peakBytes);
-      assert.equal(held.arenaHeldBytes, r.attribution.arenaHeldBytes);
-      const estimated = new Map(held.perNode.map((n) => [n.node, n.requestedInUseBytes]));
-      const ran = r.attribution.nodes.filter((m) => m.requestedInUseBytes !== null);
-      assert.equal(ran.length, 3 + 4);
-      for (const m of ran) assert.equal(estimated.get(m.node), m.requestedInUseBytes, `node ${m.node}`);
+      await expectHeldAsOrt(bytes, 'loop.onnx', 3 + 4);
     });
   }
 });

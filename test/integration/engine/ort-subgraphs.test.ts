@@ -2,17 +2,10 @@
 // real onnxruntime-node session: an If runs its branch with the branch's own allocation plan in
 // the same arena, after allocating its own outputs (if.cc).
 import { describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import * as os from 'node:os';
-import { analyzeModel } from '../../../extension/engine/analyze';
 import type { Graph, GraphNode, Model } from '../../../extension/engine/graph';
-import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
-import { withDefaults } from '../../../extension/engine/settings';
-import { runModel } from '../../../extension/runner/run';
+import { expectHeldAsOrt } from './held-against-ort';
 
-const RUNS = 2;
-const session = { intraOpThreads: os.availableParallelism(), runs: RUNS };
 const SHAPE = [1, 64, 1024]; // 256 KiB of float32: every tensor is its own arena request
 
 const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: GraphNode['attributes'] = {}): GraphNode =>
@@ -78,28 +71,13 @@ describe('If: the branch runs with its own plan in the same arena, against a rea
   for (const cond of [true, false]) {
     it(`condition ${cond}: the ${cond ? 'then' : 'else'} branch's nodes, node by node`, async () => {
       const bytes = encodeModel(ifModel(cond));
-      const profile = analyzeModel(decodeModel(bytes, 'if.onnx'), withDefaults({}), { source: 'if.onnx', entry: null, ortSession: session });
-      const r = await runModel({ model: { bytes, name: 'if.onnx' }, ep: 'cpu', runs: RUNS, optimised: false }, { timeoutMs: 120_000 });
-      const held = profile.ortHeld!;
-      assert.equal(held.arenaInUsePeakBytes, r.attribution.peakBytes);
-      assert.equal(held.arenaHeldBytes, r.attribution.arenaHeldBytes);
       // Every node ORT ran, the branch's included, has the simulated requested bytes in use.
-      const estimated = new Map(held.perNode.map((n) => [n.node, n.requestedInUseBytes]));
-      const ran = r.attribution.nodes.filter((m) => m.requestedInUseBytes !== null);
-      assert.equal(ran.length, cond ? 6 : 4);
-      for (const m of ran) assert.equal(estimated.get(m.node), m.requestedInUseBytes, `node ${m.node}`);
+      await expectHeldAsOrt(bytes, 'if.onnx', cond ? 6 : 4);
     });
   }
 
   it('an outer value the branch reads stays allocated until the If has run (implicit input)', async () => {
     const bytes = encodeModel(implicitInputModel());
-    const profile = analyzeModel(decodeModel(bytes, 'if.onnx'), withDefaults({}), { source: 'if.onnx', entry: null, ortSession: session });
-    const r = await runModel({ model: { bytes, name: 'if.onnx' }, ep: 'cpu', runs: RUNS, optimised: false }, { timeoutMs: 120_000 });
-    const held = profile.ortHeld!;
-    assert.equal(held.arenaInUsePeakBytes, r.attribution.peakBytes);
-    const estimated = new Map(held.perNode.map((n) => [n.node, n.requestedInUseBytes]));
-    const ran = r.attribution.nodes.filter((m) => m.requestedInUseBytes !== null);
-    assert.equal(ran.length, 6);
-    for (const m of ran) assert.equal(estimated.get(m.node), m.requestedInUseBytes, `node ${m.node}`);
+    await expectHeldAsOrt(bytes, 'if.onnx', 6);
   });
 });
