@@ -162,7 +162,7 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
         warnings.push(pastWarning(name, occ[0].input, dims[name]));
         continue;
       }
-      if (kind !== 'new') sized.past = settings.past !== undefined;
+      if (kind !== 'new' && settings.past !== undefined) sized.past = true;
       if (kind !== 'past') sized[ROLE_TEXT[role].setting] = true;
       const line = roleWarning(name, occ[0], role, dims[name], alias === undefined, settings);
       if (line && kind !== 'past') warnings.push(line);
