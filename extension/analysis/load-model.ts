@@ -42,7 +42,7 @@ export interface LoadedModel {
   /** Path of an ONNX file holding the model, when the front end wrote one (for the runner). */
   onnxPath?: string;
   /** Settings the model file decided because the user left them (see GivenSettings). */
-  settings?: Partial<Pick<AnalysisSettings, 'mode' | 'batch' | 'seq' | 'optimizer' | 'sizedByExport'>>;
+  settings?: Partial<Pick<AnalysisSettings, 'mode' | 'batch' | 'seq' | 'optimizer' | 'sizedByExport' | 'fromCode'>>;
   /** One line each, for the profile's warnings. */
   warnings?: string[];
   /** A Python model found by running its script: what the script does in its first step. */

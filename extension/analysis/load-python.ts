@@ -45,6 +45,8 @@ function scriptSettings(r: ExportResult, given: GivenSettings): LoadedModel['set
   if (first?.shape.length) out.batch = first.shape[0];
   const tokens = r.inputs.find((i) => i.shape.length >= 2 && /^u?int/.test(i.dtype));
   if (tokens) out.seq = tokens.shape[1];
+  // The call the script makes sized what the user did not set: `(2, 128)` as written.
+  out.fromCode = [...(out.batch !== undefined && !given.batch ? ['batch' as const] : []), ...(out.seq !== undefined && !given.seq ? ['seq' as const] : [])];
   const kind = r.step.optimizer?.kind;
   if (!given.optimizer && kind) out.optimizer = kind;
   return out;

@@ -7,6 +7,7 @@ import { PROVIDER_CHOICES, type ProviderChoice } from '../runner/types';
 import type { GivenSettings } from '../analysis/load-model';
 import type { MeasureRuntime } from '../analysis/profile-file';
 import { COMMANDS, commandUsage, nearestOption, USAGE, version, type Command } from './help';
+import { DEFAULT_HIDE_BELOW, parseThreshold, type FigureThreshold } from '../presentation/figure-threshold';
 
 export { USAGE, type Command };
 
@@ -19,6 +20,8 @@ export interface CliRequest {
   /** The settings given as flags; a Python script decides the others for itself. */
   given: GivenSettings;
   budget?: number;
+  /** `--hide-below`: per-line figures of the table under it are not shown (the JSON keeps all). */
+  hideBelow: FigureThreshold;
   json: boolean;
   trace?: string;
   run: boolean;
@@ -47,7 +50,13 @@ function positiveInt(v: string, flag: string): number {
   return Number(v);
 }
 
-const VALUE_FLAGS = new Set(['--entry', '--mode', '--batch', '--seq', '--dim', '--input', '--dtype', '--optimizer', '--device', '--step', '--zero-grad', '--budget', '--trace', '--ep', '--runtime', '--runs', '--timeout', '--out', '--python']);
+/** `--past 0` is a prefill: no cached positions. */
+function wholeNumber(v: string, flag: string): number {
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new MemlensError(`${flag}: expected a whole number (0 or more), got '${v}'`);
+  return Number(v);
+}
+
+const VALUE_FLAGS = new Set(['--entry', '--mode', '--batch', '--seq', '--dim', '--input', '--dtype', '--optimizer', '--device', '--step', '--zero-grad', '--past', '--hide-below', '--budget', '--trace', '--ep', '--runtime', '--runs', '--timeout', '--out', '--python']);
 
 /** `--batch -1` as `--batch=-1`: a value that looks like a flag is still the value, so its check names it. */
 function joinValues(argv: string[]): string[] {
@@ -69,7 +78,8 @@ function trainingStepFlags(v: { device?: string; step?: string; 'zero-grad'?: st
 }
 
 const OPTIONS = {
-  entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
+  entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, past: { type: 'string' },
+  'hide-below': { type: 'string' },
   dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
   device: { type: 'string' }, step: { type: 'string' }, 'zero-grad': { type: 'string' },
   budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
@@ -142,6 +152,7 @@ export function parseCli(argv: string[]): CliRequest {
     mode,
     ...(v.batch !== undefined ? { batch: positiveInt(v.batch, '--batch') } : {}),
     ...(v.seq !== undefined ? { seq: positiveInt(v.seq, '--seq') } : {}),
+    ...(v.past !== undefined ? { past: wholeNumber(v.past, '--past') } : {}),
     ...(dtype !== undefined ? { dtype } : {}),
     ...(optimizer !== undefined ? { optimizer } : {}),
     ...trainingStepFlags(v),
@@ -156,6 +167,7 @@ export function parseCli(argv: string[]): CliRequest {
     settings,
     given: { mode: v.mode !== undefined, batch: v.batch !== undefined, seq: v.seq !== undefined, optimizer: v.optimizer !== undefined },
     budget: v.budget !== undefined ? parseBudget(v.budget) : undefined,
+    hideBelow: parseThreshold(v['hide-below'] ?? DEFAULT_HIDE_BELOW, '--hide-below'),
     json: v.json ?? false,
     trace: v.trace,
     run: v.run ?? false,

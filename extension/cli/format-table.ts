@@ -4,6 +4,7 @@ import { CATEGORIES, type Category, type LineFigures, type Profile } from '../en
 import { formatBytes, formatCount } from '../engine/units';
 import type { OrtHeldFigures } from '../engine/ort/held-figures';
 import { sizeLabels } from '../presentation/summary-text';
+import { DEFAULT_HIDE_BELOW, parseThreshold, shown, thresholdBytes, type FigureThreshold } from '../presentation/figure-threshold';
 import { isTorchMeasured, torchLineAt, type TorchBucket, type TorchMeasuredFigures } from '../engine/measured-torch';
 
 const LABELS: Record<Category, string> = {
@@ -30,7 +31,23 @@ function pct(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';
 }
 
-export function formatProfile(p: Profile, options: { budget?: number; cwd: string; topLines?: number }): string {
+export interface TableOptions {
+  budget?: number;
+  cwd: string;
+  topLines?: number;
+  /** Per-line figures under it are left out (default 0.1% of the peak). */
+  hideBelow?: FigureThreshold;
+}
+
+/** `KV cache 18.0 MiB`, and for a decode step the cache it reads beside the one it writes. */
+function kvTotals(t: Profile['totals']): string[] {
+  if (!t.kvCacheBytes) return [];
+  const past = t.kvPastBytes ?? 0;
+  if (past === 0) return [`KV cache ${formatBytes(t.kvCacheBytes)}`];
+  return [`KV cache ${formatBytes(past + t.kvCacheBytes)} held in the step: past ${formatBytes(past)} read + present ${formatBytes(t.kvCacheBytes)} written`];
+}
+
+export function formatProfile(p: Profile, options: TableOptions): string {
   // Paths under the working directory print relative; others (installed libraries) stay absolute.
   const rel = (f: string) => {
     if (!path.isAbsolute(f)) return f;
@@ -65,7 +82,7 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
   }
   const t = p.totals;
   const totals = [`weights ${formatBytes(t.weightBytes)}`];
-  if (t.kvCacheBytes) totals.push(`KV cache ${formatBytes(t.kvCacheBytes)}`);
+  totals.push(...kvTotals(t));
   if (s.mode === 'train') {
     totals.push(`saved for backward ${formatBytes(t.savedActivationBytes)}`, `gradients ${formatBytes(t.gradientBytes)}`, `optimizer state ${formatBytes(t.optimizerStateBytes)}`);
   }
@@ -73,7 +90,8 @@ export function formatProfile(p: Profile, options: { budget?: number; cwd: strin
   out.push(`arena    ideal reuse ${formatBytes(p.plan.idealPeakBytes)}, greedy offset plan ${formatBytes(p.plan.offsetPlanBytes)} (fragmentation ${(100 * p.plan.fragmentation).toFixed(1)}%)`);
   if (p.ortHeld) out.push(...deviceLines(p.ortHeld));
 
-  out.push(...linesSection(p, rel, options.topLines ?? 10));
+  const min = thresholdBytes(options.hideBelow ?? parseThreshold(DEFAULT_HIDE_BELOW, '--hide-below'), p.peak.bytes);
+  out.push(...linesSection(p, rel, options.topLines ?? 10, min));
   if (isTorchMeasured(p.measured)) out.push('', ...torchAtPeak(p.measured, rel, options.topLines ?? 10));
   if (p.unknownTensors > 0 || p.warnings.length) {
     out.push('', ...p.warnings.map((w) => `warning: ${w}`));
@@ -97,17 +115,19 @@ function torchSummary(m: TorchMeasuredFigures): string[] {
 }
 
 /** The top lines at the peak, each followed by what its figure at the peak is made of. */
-function linesSection(p: Profile, rel: (f: string) => string, topLines: number): string[] {
+function linesSection(p: Profile, rel: (f: string) => string, topLines: number, min: number): string[] {
   const s = p.settings;
   const out: string[] = [];
-  const top = p.lines.filter((l) => l.peakBytes > 0).slice(0, topLines);
+  const live = p.lines.filter((l) => l.peakBytes > 0);
+  const top = live.filter((l) => shown(l.peakBytes, min)).slice(0, topLines);
   if (top.length === 0) return out;
+  const perCall = top.some((l) => l.repeats > 1);
   const torch = isTorchMeasured(p.measured) ? p.measured : null;
   const ort = p.measured && !isTorchMeasured(p.measured) ? p.measured : null;
   const measuredByNode = new Map((ort?.perNode ?? []).map((n) => [n.node, n.outputBytes]));
   const withMeasured = measuredByNode.size > 0 || torch !== null;
   out.push('', 'top lines at the peak');
-  const head = `  ${pad('share', 6, true)}  ${pad('at peak', 11, true)}  ${pad('produced', 11, true)}${s.mode === 'train' ? `  ${pad('saved', 11, true)}` : ''}${withMeasured ? `  ${pad('measured', 11, true)}` : ''}  ${pad('×', 3, true)}  line`;
+  const head = `  ${pad('share', 6, true)}  ${pad('at peak', 11, true)}  ${pad('produced', 11, true)}${perCall ? `  ${pad('per call', 11, true)}` : ''}${s.mode === 'train' ? `  ${pad('saved', 11, true)}` : ''}${withMeasured ? `  ${pad('measured', 11, true)}` : ''}  ${pad('×', 3, true)}  line`;
   out.push(head);
   for (const l of top) {
     const loc = l.file ? `${rel(l.file)}:${l.line}` : l.scope || '(graph)';
@@ -117,19 +137,22 @@ function linesSection(p: Profile, rel: (f: string) => string, topLines: number):
       : l.nodes.reduce((a, n) => a + (measuredByNode.get(n) ?? 0), 0);
     out.push(
       `  ${pad(pct(l.peakBytes, p.peak.bytes), 6, true)}  ${pad(formatBytes(l.peakBytes), 11, true)}  ${pad(formatBytes(l.bytes), 11, true)}` +
+        (perCall ? `  ${pad(l.repeats > 1 ? formatBytes(l.perCallBytes) : '-', 11, true)}` : '') +
         (s.mode === 'train' ? `  ${pad(formatBytes(l.savedBytes), 11, true)}` : '') +
         (withMeasured ? `  ${pad(formatBytes(measured), 11, true)}` : '') +
         `  ${pad(String(l.repeats), 3, true)}  ${loc}${scope}`,
     );
-    const parts = peakParts(l);
+    const parts = peakParts(l, min);
     if (parts) out.push(`          of which ${parts}`);
   }
+  const hidden = live.filter((l) => !shown(l.peakBytes, min)).length;
+  if (hidden > 0 && min > 0) out.push(`  (${hidden} line${hidden === 1 ? '' : 's'} under ${formatBytes(min)} at the peak not shown; --hide-below 0 shows every figure)`);
   return out;
 }
 
-/** `weights 97.7 MiB · activations 1.2 MiB`: the categories of a line's bytes at the peak. */
-export function peakParts(l: LineFigures): string {
-  return CATEGORIES.filter((c) => l.peakByCategory[c] > 0).map((c) => `${LABELS[c]} ${formatBytes(l.peakByCategory[c])}`).join(' · ');
+/** `weights 97.7 MiB · activations 1.2 MiB`: the categories of a line's bytes at the peak, those under `min` left out. */
+export function peakParts(l: LineFigures, min = 0): string {
+  return CATEGORIES.filter((c) => shown(l.peakByCategory[c], min)).map((c) => `${LABELS[c]} ${formatBytes(l.peakByCategory[c])}`).join(' · ');
 }
 
 const BUCKETS: Record<TorchBucket, string> = {

@@ -17,7 +17,10 @@ const SUMMARY: Record<Command, string> = {
 /** Options every command reads, then the ones only some commands read. */
 const COMMON = `  --entry NAME            model entry in a .ts/.py file (default: the first one)
   --mode ${MODES.join('|')}      inference (default, or what the entry declares) or one training step
-  --batch N --seq N       batch size and sequence length (defaults 1 and 128)
+  --batch N --seq N       batch size and sequence length (defaults 1 and 128); in a decode
+                          step --seq is the new tokens
+  --past N                cached positions of a decode step (past_sequence dims; the
+                          total_sequence dims take past + seq); unset: the sequence length
   --dim name=N            bind any symbolic dimension (repeatable); input:axis=N sizes
                           an axis that has no name (e.g. --dim input:0=1)
   --input name=V          the value of a one-element input (e.g. --input sr=16000): folded
@@ -31,6 +34,8 @@ const COMMON = `  --entry NAME            model entry in a .ts/.py file (default
   --budget SIZE           with a unit: 24GiB, 8GB, 512MiB, 1073741824B; exit code 3 when the peak is over it
   --timeout SECONDS       time limit for tracing, export and runs (default 120)
   --python PATH           Python interpreter for .py models
+  --hide-below SHARE|SIZE per-line figures of the table under it are not shown: 0.1%
+                          of the peak (default), a size (1MiB), or 0 for all (--json keeps all)
   --json                  print the result as JSON`;
 
 const PER_COMMAND: Record<Command, string> = {

@@ -45,7 +45,7 @@ async function profileCommand(req: CliRequest, out: Out): Promise<number> {
     process.stderr.write(`memlens: wrote the memory timeline to ${path.resolve(req.trace)} (open it in ui.perfetto.dev or chrome://tracing)\n`);
   }
   if (req.json) out(JSON.stringify(profile, null, 1) + '\n');
-  else out(formatProfile(profile, { budget: req.budget, cwd: process.cwd() }) + '\n');
+  else out(formatProfile(profile, { budget: req.budget, cwd: process.cwd(), hideBelow: req.hideBelow }) + '\n');
   return req.budget !== undefined && profile.peak.bytes > req.budget ? 3 : 0;
 }
 

@@ -15,6 +15,7 @@ import type { Profile } from '../engine/profile';
 import { formatBytes } from '../engine/units';
 import { sourceRewriter } from '../../language/source-rewrites';
 import { relocateImports } from '../../language/typescript/rewrites/relocate-imports';
+import { relocatePythonImports } from '../../language/python/relocate-imports';
 import type { CliRequest } from './args';
 import { clearProgress } from './progress';
 import type { Out } from './main';
@@ -42,7 +43,7 @@ export async function suggestCommand(req: CliRequest, out: Out): Promise<number>
   if (req.write && kind === 'onnx') throw new MemlensError('fit: .onnx models are never overwritten; use --out PATH');
   const target: PlanTarget = !writing || kind === 'python' ? 'any' : kind === 'onnx' ? 'onnx' : 'typescript';
   const plan = fitBudget(loaded.model, req.settings, req.budget, { source: req.file, target });
-  let written: { path: string; unmapped: string[] } | null = null;
+  let written: Written | null = null;
   if (writing) {
     const dest = req.out ?? req.file;
     if (kind === 'onnx') {
@@ -55,17 +56,28 @@ export async function suggestCommand(req: CliRequest, out: Out): Promise<number>
       const source = decodeSource(original);
       const r = await (await sourceRewriter(kind)).applyPlan(plan, req.file, source.text, req.file);
       refuseIncompleteWrite(req.file, plan, r, profile);
-      const text = matchLineEndings(source.text, kind === 'typescript' && !req.write ? relocateImports(r.text, req.file, dest) : r.text);
+      const moved = relocated(kind, r.text, req.file, req.write ? req.file : dest);
+      const text = matchLineEndings(source.text, moved.text);
       const next = encodeSource({ text, encoding: source.encoding }, req.file);
       if (req.write) await writeInPlace(req.file, original, next);
       else await writeNewFile(dest, next, { inputs: [req.file], replace: req.force });
-      written = { path: dest, unmapped: r.unmapped };
+      written = { path: dest, unmapped: r.unmapped, ...(moved.note ? { note: moved.note } : {}) };
     }
   }
   clearProgress();
   if (req.json) out(JSON.stringify({ schema: 'memlens.plan/1', ...plan, written }, null, 1) + '\n');
   else out(formatPlan(plan, written) + '\n');
   return plan.fits ? 0 : 3;
+}
+
+interface Written { path: string; unmapped: string[]; note?: string }
+
+/** A copy in another folder keeps its imports of the files next to the original (TypeScript: re-pointed specifiers; Python: a sys.path line). */
+function relocated(kind: 'typescript' | 'python', text: string, from: string, to: string): { text: string; note?: string } {
+  if (kind === 'typescript') return { text: relocateImports(text, from, to) };
+  const r = relocatePythonImports(text, from, to);
+  if (r.siblings.length === 0) return { text: r.text };
+  return { text: r.text, note: `added a sys.path line so that ${r.siblings.join(', ')} still import${r.siblings.length === 1 ? 's' : ''} from ${path.dirname(path.resolve(from))}` };
 }
 
 /**
@@ -100,7 +112,7 @@ export function formatSuggestions(list: Suggestion[], peak: number): string {
   return out.join('\n');
 }
 
-export function formatPlan(plan: Plan, written: { path: string; unmapped: string[] } | null): string {
+export function formatPlan(plan: Plan, written: Written | null): string {
   const c = plan.chosen;
   const out = [plan.message, `budget ${formatBytes(plan.budgetBytes)} · current peak ${formatBytes(plan.baselinePeakBytes)} · search ${plan.method}${plan.lowerBound !== null ? ` (cost lower bound ${pct(plan.lowerBound)} recompute)` : ''}, ${plan.searchNodes} nodes`, '', plan.fits ? 'plan' : 'lowest-peak plan'];
   for (const g of c.globals) out.push(`  - ${g}`);
@@ -114,6 +126,7 @@ export function formatPlan(plan: Plan, written: { path: string; unmapped: string
   }
   if (written) {
     out.push('', `wrote ${written.path}`);
+    if (written.note) out.push(`  ${written.note}`);
     for (const u of written.unmapped) out.push(`  not in the file (apply by hand): ${u}`);
   }
   return out.join('\n');

@@ -81,6 +81,8 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     settings: {
       mode: settings.mode, batch: settings.batch, seq: settings.seq, dtype: settings.dtype,
       optimizer: settings.mode === 'train' ? settings.optimizer : 'none', dims: a.dims, sized: a.sized,
+      ...(a.sized.past && settings.past !== undefined ? { past: settings.past } : {}),
+      ...(settings.fromCode?.length ? { fromCode: [...settings.fromCode] } : {}),
     },
     params: bm.params.count,
     trainableParams: settings.mode === 'train' ? bm.params.trainableCount : 0,
@@ -153,7 +155,12 @@ function totalsOf(table: TensorTable, bm: BufferModel): Profile['totals'] {
     if (b.kind === 'gradient' && b.category === 'gradients') gradientBytes += b.bytes;
     if (b.kind === 'optimizer') optimizerStateBytes += b.bytes;
   }
-  return { weightBytes, kvCacheBytes: kvProduced > 0 ? kvProduced : kvInputs, savedActivationBytes: saved, gradientBytes, optimizerStateBytes };
+  // A decode step holds the cache it reads (graph inputs) and the one it writes at once: both are
+  // named, so the KV at the peak never exceeds the KV totals.
+  return {
+    weightBytes, kvCacheBytes: kvProduced > 0 ? kvProduced : kvInputs, kvPastBytes: kvProduced > 0 ? kvInputs : 0,
+    savedActivationBytes: saved, gradientBytes, optimizerStateBytes,
+  };
 }
 
 /** The categories at the peak add up to the peak (the profile's own invariant). */

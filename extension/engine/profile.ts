@@ -46,6 +46,8 @@ export interface LineFigures {
   kvBytes: number;
   /** How many times the line ran (a line in a loop over 32 layers reports 32). */
   repeats: number;
+  /** `bytes / repeats`, rounded: what one call of the line produces (the mean when its calls differ). */
+  perCallBytes: number;
   /** Per op type breakdown of `bytes` for hovers. */
   ops: Record<string, number>;
   /** Node names of this line, in execution order (for the runner's per-node join). */
@@ -151,7 +153,11 @@ export interface Profile {
     dims: Record<string, number>;
     /** Whether `batch` and `seq` sized a dimension of the model (an image model has no sequence;
      * a fixed-shape file takes neither). Absent in profiles written before it existed. */
-    sized?: { batch: boolean; seq: boolean };
+    sized?: { batch: boolean; seq: boolean; past?: boolean };
+    /** Cached positions of a decode step, where `--past` sized the model's cache inputs. */
+    past?: number;
+    /** Sizes the model's own code set (a Python script's call) because the user set none. */
+    fromCode?: ('batch' | 'seq')[];
   };
   params: number;
   trainableParams: number;
@@ -159,7 +165,13 @@ export interface Profile {
   breakdown: ByCategory;
   totals: {
     weightBytes: number;
+    /** The KV cache after the step: what a decode step writes (present), else what it reads. */
     kvCacheBytes: number;
+    /**
+     * The cache a decode step reads (past inputs) while it writes `kvCacheBytes`: both are live
+     * during the step, so the KV at the peak is at most their sum. 0 without a past cache.
+     */
+    kvPastBytes?: number;
     savedActivationBytes: number;
     gradientBytes: number;
     optimizerStateBytes: number;

@@ -22,6 +22,12 @@ export interface AnalysisSettings {
   mode: Mode;
   batch: number;
   seq: number;
+  /**
+   * Cached positions of a decode step (`--past`): sizes the dims of the cache read in
+   * (`past_sequence`...), and with `seq` the dims over both (`total_sequence`...). Absent: the
+   * past dims take the sequence length, as they did before the setting existed, with a warning.
+   */
+  past?: number;
   /** Compute dtype; in training fp16/bf16 means mixed precision with fp32 master weights. */
   dtype: Precision;
   optimizer: OptimizerKind;
@@ -45,6 +51,11 @@ export interface AnalysisSettings {
    * the batch (and sequence length of token inputs) in use, so its graph holds them as fixed sizes.
    */
   sizedByExport?: readonly ('batch' | 'seq')[];
+  /**
+   * Sizes taken from the model's own code (a Python script's call, `(2, 128)`) because the user
+   * set none; the header says so.
+   */
+  fromCode?: readonly ('batch' | 'seq')[];
   /**
    * Where the training step runs, for ops whose saved buffers differ by device (dropout keeps a
    * bool mask on CUDA, float noise on CPU). Absent: cuda.

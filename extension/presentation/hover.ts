@@ -5,6 +5,8 @@ import { CATEGORIES, type Category, type LineFigures, type Profile } from '../en
 import { formatBytes, formatShare } from '../engine/units';
 import { sourceLabel } from './source-label';
 import { shareOfPeak } from './share';
+import { sizeLabels } from './summary-text';
+import { DEFAULT_HIDE_BELOW, parseThreshold, shown, thresholdBytes, type FigureThreshold } from './figure-threshold';
 
 export interface LineMeasurement {
   ep: string;
@@ -38,39 +40,54 @@ export const CATEGORY_LABELS: Record<Category, string> = {
   optimizerState: 'optimizer state', optimizerStep: 'optimizer step temporaries', inputs: 'inputs', outputs: 'outputs', other: 'other',
 };
 
-export function lineHoverMarkdown(profile: Profile, f: LineFigures): string {
-  const where = f.file ? sourceLabel(f.file, f.line) : f.scope;
-  const share = shareOfPeak(f.peakBytes, profile.peak.bytes);
+/** Rows of the line's own figures: at the peak (by part), made per call and in total, saved, KV. */
+function figureRows(profile: Profile, f: LineFigures, min: number): string[] {
   const s = profile.settings;
-  const out: string[] = [
-    `**MemLens** · ${where}${f.scope ? ` · \`${f.scope}\`` : ''}`,
-    '',
-    `${s.mode === 'train' ? 'training' : 'inference'}, batch ${s.batch}, seq ${s.seq}, ${s.dtype}; peak ${formatBytes(profile.peak.bytes)} (${profile.peak.phase})`,
-    '',
-    '| | estimate |',
-    '|---|---:|',
-    row('live at the peak', `${formatBytes(f.peakBytes)} (${formatShare(share)})`),
-    row('produced over the step', formatBytes(f.bytes)),
+  const out = [
+    row('live at the peak', `${formatBytes(f.peakBytes)} (${formatShare(shareOfPeak(f.peakBytes, profile.peak.bytes))})`),
+    ...(f.repeats > 1
+      ? [row('produced per call', formatBytes(f.perCallBytes)), row(`produced over the step (×${f.repeats})`, formatBytes(f.bytes))]
+      : [row('produced over the step', formatBytes(f.bytes))]),
   ];
-  // What the figure at the peak is made of (weights, optimizer step temporaries...), one row each.
+  // What the figure at the peak is made of (weights, optimizer step temporaries...), one row each;
+  // parts under the threshold (a 16 B shape tensor) are counted, not listed.
+  let hidden = 0;
   for (const c of CATEGORIES) {
-    if (f.peakByCategory[c] > 0) out.push(row(`· ${CATEGORY_LABELS[c]} at the peak`, formatBytes(f.peakByCategory[c])));
+    if (shown(f.peakByCategory[c], min)) out.push(row(`· ${CATEGORY_LABELS[c]} at the peak`, formatBytes(f.peakByCategory[c])));
+    else hidden += f.peakByCategory[c];
   }
+  if (hidden > 0 && hidden !== f.peakBytes) out.push(row(`· smaller parts (each under ${formatBytes(min)})`, formatBytes(hidden)));
   if (s.mode === 'train') out.push(row('saved for backward', formatBytes(f.savedBytes)));
   if (f.kvBytes > 0) out.push(row('KV cache', formatBytes(f.kvBytes)));
   out.push(row('runs', f.repeats > 1 ? `×${f.repeats}` : 'once'));
+  return out;
+}
+
+export function lineHoverMarkdown(profile: Profile, f: LineFigures, hideBelow: FigureThreshold = parseThreshold(DEFAULT_HIDE_BELOW, 'memlens.hideFiguresBelow')): string {
+  const where = f.file ? sourceLabel(f.file, f.line) : f.scope;
+  const s = profile.settings;
+  const min = thresholdBytes(hideBelow, profile.peak.bytes);
+  const out: string[] = [
+    `**MemLens** · ${where}${f.scope ? ` · \`${f.scope}\`` : ''}`,
+    '',
+    `${[s.mode === 'train' ? 'training' : 'inference', ...sizeLabels(s), s.dtype].join(', ')}; peak ${formatBytes(profile.peak.bytes)} (${profile.peak.phase})`,
+    '',
+    '| | estimate |',
+    '|---|---:|',
+    ...figureRows(profile, f, min),
+  ];
 
   const kinds: Array<[string, number]> = [
     ['activations', Math.max(0, f.bytes - f.kvBytes)],
     ['KV cache', f.kvBytes],
     ['saved for backward', s.mode === 'train' ? f.savedBytes : 0],
   ];
-  const shownKinds = kinds.filter(([, b]) => b > 0);
+  const shownKinds = kinds.filter(([, b]) => shown(b, min));
   if (shownKinds.length > 0) {
     out.push('', '| by category | bytes |', '|---|---:|', ...shownKinds.map(([k, b]) => row(k, formatBytes(b))));
   }
 
-  const ops = Object.entries(f.ops).filter(([, b]) => b > 0).sort((a, b) => b[1] - a[1]);
+  const ops = Object.entries(f.ops).filter(([, b]) => shown(b, min)).sort((a, b) => b[1] - a[1]);
   if (ops.length > 0) {
     out.push('', '| by op | bytes |', '|---|---:|', ...ops.map(([op, b]) => row(op, formatBytes(b))));
   }

@@ -4,6 +4,8 @@ import type { AnalysisSettings } from '../engine/settings';
 import { DEFAULT_SETTINGS, MODES, OPTIMIZERS, PRECISIONS } from '../engine/settings';
 import { INLINE_DETAILS } from './line-figures';
 import type { InlineDetail } from './line-figures';
+import { isMemlensError } from '../engine/errors';
+import { DEFAULT_HIDE_BELOW, parseThreshold, type FigureThreshold } from './figure-threshold';
 
 export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
 export type ExecutionProviderSetting = (typeof EXECUTION_PROVIDERS)[number];
@@ -14,6 +16,8 @@ export interface ExtensionSettings {
   executionProvider: ExecutionProviderSetting;
   budget: string;
   inlineDetail: InlineDetail;
+  /** memlens.hideFiguresBelow: per-line figures under it are not shown (inline, hover). */
+  hideBelow: FigureThreshold;
   profileOnSave: boolean;
   pythonPath: string;
   timeoutMs: number;
@@ -22,7 +26,29 @@ export interface ExtensionSettings {
 }
 
 /** Per-document overrides from "Profile with Settings" and the timeline panel's controls. */
-export type SettingsOverride = Partial<Pick<AnalysisSettings, 'mode' | 'batch' | 'seq' | 'dtype' | 'optimizer'>>;
+export type SettingsOverride = Partial<Pick<AnalysisSettings, 'mode' | 'batch' | 'seq' | 'past' | 'dtype' | 'optimizer'>>;
+
+/** memlens.pastSequenceLength: a whole number (0: no cache), or unset (null) for the sequence length. */
+function readPast(v: unknown, problems: string[]): { past?: number } {
+  if (v === undefined || v === null) return {};
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return { past: v };
+  problems.push(`memlens.pastSequenceLength: expected a whole number of at least 0, got ${JSON.stringify(v)}`);
+  return {};
+}
+
+function readHideBelow(v: unknown, problems: string[]): FigureThreshold {
+  const fallback = parseThreshold(DEFAULT_HIDE_BELOW, 'memlens.hideFiguresBelow');
+  if (v === undefined || v === null || v === '') return fallback;
+  try {
+    if (typeof v === 'string') return parseThreshold(v, 'memlens.hideFiguresBelow');
+  } catch (e) {
+    if (!isMemlensError(e)) throw e;
+    problems.push(e.message);
+    return fallback;
+  }
+  problems.push(`memlens.hideFiguresBelow: expected a share of the peak (0.1%), a size (1MiB) or 0, got ${JSON.stringify(v)}`);
+  return fallback;
+}
 
 /**
  * `memlens.dims`: sizes by dim name or by `input:axis`, each a whole number (0 allowed: an empty
@@ -68,6 +94,7 @@ export function readSettings(raw: Readonly<Record<string, unknown>>, configured?
       mode: pick('mode', MODES, DEFAULT_SETTINGS.mode),
       batch: positiveInt('batch', DEFAULT_SETTINGS.batch),
       seq: positiveInt('sequenceLength', DEFAULT_SETTINGS.seq),
+      ...readPast(raw.pastSequenceLength, problems),
       dtype: pick('dtype', PRECISIONS, DEFAULT_SETTINGS.dtype),
       optimizer: pick('optimizer', OPTIMIZERS, DEFAULT_SETTINGS.optimizer),
       dims: readDims(raw.dims, problems),
@@ -76,6 +103,7 @@ export function readSettings(raw: Readonly<Record<string, unknown>>, configured?
     executionProvider: pick('executionProvider', EXECUTION_PROVIDERS, 'auto'),
     budget: text('budget'),
     inlineDetail: pick('inlineDetail', INLINE_DETAILS, 'compact'),
+    hideBelow: readHideBelow(raw.hideFiguresBelow, problems),
     profileOnSave: raw.profileOnSave === undefined ? true : raw.profileOnSave === true,
     pythonPath: text('pythonPath'),
     timeoutMs: positiveInt('timeoutSeconds', 120) * 1000,

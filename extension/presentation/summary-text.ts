@@ -11,7 +11,13 @@ export function modeLabel(mode: Profile['settings']['mode']): string {
 /** Only the sizes that shaped the analysis: no "seq" for an image model, no "batch" that a
  * fixed-shape file ignored. A profile without `sized` (older JSON) shows both. */
 export function sizeLabels(s: Profile['settings']): string[] {
-  return [...(s.sized?.batch ?? true ? [`batch ${s.batch}`] : []), ...(s.sized?.seq ?? true ? [`seq ${s.seq}`] : [])];
+  // Which one sized the figures: a size the script's own call set is marked, a setting is not.
+  const from = (k: 'batch' | 'seq') => (s.fromCode?.includes(k) ? ' (as in the code)' : '');
+  return [
+    ...(s.sized?.batch ?? true ? [`batch ${s.batch}${from('batch')}`] : []),
+    ...(s.sized?.seq ?? true ? [`seq ${s.seq}${from('seq')}`] : []),
+    ...(s.past !== undefined ? [`past ${s.past}`] : []),
+  ];
 }
 
 export function lensTitle(profile: Profile): string {
@@ -34,7 +40,7 @@ export function statusText(profile: Profile, budget: Budget | null): StatusText 
   const where = profile.peak.source ? ` at line ${profile.peak.source.line}` : '';
   const tooltipLines = [
     `Peak ${peak} (${profile.peak.phase}, ${profile.peak.op} ${profile.peak.node}${where})`,
-    `${modeLabel(profile.settings.mode)}, batch ${profile.settings.batch}, seq ${profile.settings.seq}, ${profile.settings.dtype}`,
+    [modeLabel(profile.settings.mode), ...sizeLabels(profile.settings), profile.settings.dtype].join(', '),
     budget ? `Budget ${budget.label}${over ? `: over by ${formatBytes(profile.peak.bytes - budget.bytes)}` : ''}` : 'No budget set (memlens.budget)',
   ];
   if (profile.measured) tooltipLines.push(`Measured on ${profile.measured.ep}: ${formatBytes(profile.measured.peakBytes)}`);

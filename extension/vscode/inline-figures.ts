@@ -43,11 +43,12 @@ export class InlineFigures implements vscode.Disposable {
 
   private draw(editor: vscode.TextEditor): void {
     const found = editor.document.uri.scheme === 'file' ? this.store.forFile(editor.document.uri) : undefined;
-    const detail: InlineDetail = currentSettings(editor.document.uri).inlineDetail;
+    const settings = currentSettings(editor.document.uri);
+    const detail: InlineDetail = settings.inlineDetail;
     const byLevel: Record<ShareLevel, vscode.DecorationOptions[]> = { low: [], medium: [], high: [] };
     if (found) {
       const lastLine = editor.document.lineCount - 1;
-      for (const d of lineDecorations(found.profile, editor.document.uri.fsPath, detail)) {
+      for (const d of lineDecorations(found.profile, editor.document.uri.fsPath, detail, settings.hideBelow)) {
         if (d.line - 1 > lastLine) continue;
         const end = editor.document.lineAt(d.line - 1).range.end;
         byLevel[d.level].push({ range: new vscode.Range(end, end), renderOptions: { after: { contentText: d.text } } });

@@ -7,8 +7,8 @@ import { readSettings, type ExtensionSettings, type SettingsOverride } from '../
 import type { GivenSettings } from '../analysis/load-model';
 
 const KEYS = [
-  'mode', 'batch', 'sequenceLength', 'dtype', 'optimizer', 'executionProvider', 'budget', 'inlineDetail',
-  'profileOnSave', 'pythonPath', 'timeoutSeconds', 'dims',
+  'mode', 'batch', 'sequenceLength', 'pastSequenceLength', 'dtype', 'optimizer', 'executionProvider', 'budget', 'inlineDetail',
+  'profileOnSave', 'pythonPath', 'timeoutSeconds', 'dims', 'hideFiguresBelow',
 ] as const;
 
 export function currentSettings(scope?: vscode.Uri): ExtensionSettings {

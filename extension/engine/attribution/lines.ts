@@ -26,7 +26,7 @@ export function lineFigures(
         file: o.source?.file ?? null,
         line: o.source?.line ?? null,
         scope: o.scope,
-        bytes: 0, peakBytes: 0, peakByCategory: emptyByCategory(), savedBytes: 0, kvBytes: 0, repeats: 0,
+        bytes: 0, peakBytes: 0, peakByCategory: emptyByCategory(), savedBytes: 0, kvBytes: 0, repeats: 0, perCallBytes: 0,
         ops: {}, nodes: [], scopes: new Set<string>(), calls: [],
       };
       lines.set(key, f);
@@ -67,10 +67,12 @@ export function lineFigures(
       byTemplate.set(t, [...(byTemplate.get(t) ?? []), scope]);
     }
     const groups = [...byTemplate.values()];
+    const repeats = lineRepeats(calls);
     out.push({
       ...rest,
       scope: groups.map(generalScope).filter(Boolean).join(', '),
-      repeats: lineRepeats(calls),
+      repeats,
+      perCallBytes: Math.round(rest.bytes / Math.max(1, repeats)),
     });
   }
   return out.sort((a, b) => b.peakBytes - a.peakBytes || b.bytes - a.bytes);

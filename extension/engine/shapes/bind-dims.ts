@@ -6,7 +6,7 @@
 import type { DType, Model, ValueInfo } from '../graph';
 import { MemlensError } from '../errors';
 import type { AnalysisSettings } from '../settings';
-import { GENERATED_DIM_NAME, aliasRole, type DimRole } from './dim-aliases';
+import { GENERATED_DIM_NAME, aliasRole, sequenceKind, type DimRole } from './dim-aliases';
 import { evaluateDimExpression, isDimExpression } from './dim-expression';
 
 interface Occurrence { input: string; axis: number; rank: number; dtype: DType }
@@ -108,12 +108,30 @@ export function bindInputValues(model: Model, values: Record<string, number> | u
   return out;
 }
 
-/** Whether the batch and sequence settings sized any dimension of the model's inputs. */
-export interface SizedBySettings { batch: boolean; seq: boolean }
+/** Whether the batch, sequence and past settings sized any dimension of the model's inputs. */
+export interface SizedBySettings { batch: boolean; seq: boolean; past: boolean }
+
+/**
+ * The size of an alias dim: a past dim takes `--past` (the sequence length when none is set), a
+ * total dim the past and the new tokens together (KV = 2·L·H·d·(past + seq)·B, the cache after the step).
+ */
+function aliasSize(name: string, role: DimRole, settings: AnalysisSettings): number {
+  if (role === 'batch') return settings.batch;
+  const kind = sequenceKind(name);
+  if (kind === 'past') return settings.past ?? settings.seq;
+  if (kind === 'total' && settings.past !== undefined) return settings.past + settings.seq;
+  return settings.seq;
+}
+
+/** A past dim sized without `--past`: it takes the sequence length, which a decode step rarely means. */
+function pastWarning(name: string, input: string, value: number): string {
+  return `dimension '${name}' of input '${input}' is ${value}, the sequence length, as no past length is set; set --past N or --dim ${name}=N`;
+}
 
 export function bindDims(model: Model, settings: AnalysisSettings): { dims: Record<string, number>; warnings: string[]; sized: SizedBySettings } {
   checkSize('batch', settings.batch, 1);
   checkSize('seq', settings.seq, 1);
+  if (settings.past !== undefined) checkSize('past', settings.past, 0);
   // Null prototype: dim names such as `constructor` or `__proto__` are not already bound.
   const dims: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [name, v] of Object.entries(settings.dims)) {
@@ -122,26 +140,32 @@ export function bindDims(model: Model, settings: AnalysisSettings): { dims: Reco
   }
   const inputs = model.graph.inputs;
   bindAxisKeys(inputs, settings.dims, dims);
-  const bySetting: Record<DimRole, number> = { batch: settings.batch, sequence: settings.seq };
   const warnings: string[] = [];
   const occurrences = occurrencesOf(inputs, dims, warnings);
 
   const plain = (name: string): number | undefined => {
     if (Object.hasOwn(dims, name)) return dims[name];
     const role = aliasRole(name);
-    return role ? bySetting[role] : undefined;
+    return role ? aliasSize(name, role, settings) : undefined;
   };
   const expressions: string[] = [];
-  const sized: SizedBySettings = { batch: false, seq: false };
+  const sized: SizedBySettings = { batch: false, seq: false, past: false };
   for (const [name, occ] of occurrences) {
     if (Object.hasOwn(dims, name)) continue;
     const alias = aliasRole(name);
     const role = alias ?? (GENERATED_DIM_NAME.test(name) ? positionalRole(occ) : undefined);
     if (role) {
-      sized[ROLE_TEXT[role].setting] = true;
-      dims[name] = bySetting[role];
+      dims[name] = alias ? aliasSize(name, role, settings) : role === 'batch' ? settings.batch : settings.seq;
+      const kind = alias && role === 'sequence' ? sequenceKind(name) : 'new';
+      if (kind === 'past' && settings.past === undefined) {
+        sized.seq = true;
+        warnings.push(pastWarning(name, occ[0].input, dims[name]));
+        continue;
+      }
+      if (kind !== 'new' && settings.past !== undefined) sized.past = true;
+      if (kind !== 'past') sized[ROLE_TEXT[role].setting] = true;
       const line = roleWarning(name, occ[0], role, dims[name], alias === undefined, settings);
-      if (line) warnings.push(line);
+      if (line && kind !== 'past') warnings.push(line);
     } else if (isDimExpression(name)) expressions.push(name);
   }
   for (const name of expressions) {
@@ -163,5 +187,6 @@ function unusedSettingWarnings(inputs: ValueInfo[], settings: AnalysisSettings, 
   for (const [setting, flag, v] of [['batch', '--batch', settings.batch], ['seq', '--seq', settings.seq]] as const) {
     if (settings.explicit?.includes(setting) && !sized[setting]) out.push(`${flag} ${v} sizes no dimension of this model; analysed with the input shapes as declared: ${shapes}`);
   }
+  if (settings.past !== undefined && !sized.past) out.push(`--past ${settings.past} sizes no dimension of this model (it has no cache input); analysed with the input shapes as declared: ${shapes}`);
   return out;
 }

@@ -16,6 +16,23 @@ export const SEQUENCE_ALIASES: readonly string[] = [
 
 export type DimRole = 'batch' | 'sequence';
 
+/** Sequence dims of a decode step's cache read in (`past_key_values.*`): sized by the past length when one is set. */
+export const PAST_ALIASES: readonly string[] = [
+  'past_sequence_length', 'past_seq_len', 'past_sequence', 'past_length', 'past_decoder_sequence_length',
+  'past_encoder_sequence_length', 'cache_length',
+];
+
+/** Sequence dims over the cache and the new tokens (an attention mask): the past length plus the sequence length. */
+export const TOTAL_ALIASES: readonly string[] = ['total_sequence_length', 'total_seq_len', 'total_sequence', 'attention_mask_sequence_length'];
+
+/** Which length a sequence dim stands for: the new tokens, the cached past, or both together. */
+export type SequenceKind = 'new' | 'past' | 'total';
+
+export function sequenceKind(name: string): SequenceKind {
+  const n = normaliseDimName(name);
+  return PAST_ALIASES.includes(n) ? 'past' : TOTAL_ALIASES.includes(n) ? 'total' : 'new';
+}
+
 /** Normalised form used for matching: lower case, '-' and ' ' as '_'. */
 export function normaliseDimName(name: string): string {
   return name.trim().toLowerCase().replace(/[-\s]+/g, '_');

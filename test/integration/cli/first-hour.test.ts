@@ -147,7 +147,7 @@ test('the header shows seq only for a model with a sequence dim, and no batch a 
   const r = memlens('profile', fixed, '--batch', '4', '--json');
   assert.equal(r.code, 0, r.stderr);
   const p = JSON.parse(r.stdout) as Profile;
-  assert.deepEqual(p.settings.sized, { batch: false, seq: false });
+  assert.deepEqual(p.settings.sized, { batch: false, seq: false, past: false });
   // The analysed input is the declared 2x64 fp32, not 4x64.
   assert.equal(p.breakdown.inputs, 2 * 64 * 4);
   assert.ok(p.warnings.includes("--batch 4 sizes no dimension of this model; analysed with the input shapes as declared: 'x' [2, 64]"), p.warnings.join('\n'));

@@ -53,6 +53,9 @@ test('ONNX: inference, training and a measured run follow the schema', () => {
 test('TypeScript samples: inference with a KV cache, a training step, and a measured run', { timeout: 600_000 }, () => {
   assertValid(profileJson('samples/gpt2.ts', '--seq', '32'), 'gpt2.ts inference');
   assertValid(profileJson('samples/gpt2.ts', '--entry', 'gpt2Decode', '--seq', '16'), 'gpt2.ts decode');
+  // A decode step with its own past length (settings.past, totals.kvPastBytes), and a prefill as a decode entry (past 0: a dim of size 0).
+  assertValid(profileJson('samples/gpt2.ts', '--entry', 'gpt2Decode', '--seq', '1', '--past', '64'), 'gpt2.ts decode --past 64');
+  assertValid(profileJson('samples/gpt2.ts', '--entry', 'gpt2Decode', '--seq', '4', '--past', '0'), 'gpt2.ts decode --past 0');
   assertValid(profileJson('samples/gpt2-train.ts', '--mode', 'train', '--seq', '32'), 'gpt2-train.ts training');
   assertValid(profileJson('samples/resnet.ts', '--run', '--ep', 'cpu', '--runs', '1'), 'resnet.ts --run');
 });

@@ -6,6 +6,7 @@ import { looksLikeModel } from '../../../extension/presentation/model-document';
 import { readSettings } from '../../../extension/presentation/settings';
 import { lensTitle, statusText } from '../../../extension/presentation/summary-text';
 import { mlpProfile, ortRun } from './fixtures';
+import { emptyByCategory } from '../../../extension/engine/profile';
 
 test('lens title: peak, mode, batch, seq where the model has one (and dtype when not fp32)', () => {
   // The MLP's input has the fixed shape [2, 4]: neither the batch nor the seq setting sized it.
@@ -78,4 +79,34 @@ test('hover: the figure at the peak by part, the optimizer step temporaries name
   assert.match(md, /\| · weights at the peak \| 128 B \|/);
   assert.match(md, /\| · optimizer step temporaries at the peak \| 128 B \|/);
   assert.doesNotMatch(md, /other at the peak/);
+});
+
+test('hover: a line that runs ×N gives per call and total; parts under the threshold are summed, not listed; the header says what sized it', () => {
+  const p = mlpProfile();
+  const fc1 = p.lines.find((l) => l.line === 10)!;
+  const mlp = { ...fc1, repeats: 12, bytes: 12 * (3 << 20), perCallBytes: 3 << 20, peakBytes: (108 << 20) + 16, peakByCategory: { ...emptyByCategory(), weights: 108 << 20, other: 16 } };
+  const big = { ...p, peak: { ...p.peak, bytes: 500 << 20 }, settings: { ...p.settings, sized: { batch: true, seq: true }, batch: 2, fromCode: ['batch' as const] } };
+  const md = lineHoverMarkdown(big, mlp);
+  assert.match(md, /\| produced per call \| 3\.0 MiB \|/);
+  assert.match(md, /\| produced over the step \(×12\) \| 36\.0 MiB \|/);
+  assert.match(md, /\| · weights at the peak \| 108\.0 MiB \|/);
+  assert.doesNotMatch(md, /· other at the peak/);
+  assert.match(md, /\| · smaller parts \(each under 512\.0 KiB\) \| 16 B \|/);
+  assert.match(md, /^inference, batch 2 \(as in the code\), seq 128, fp32; peak 500\.0 MiB/m);
+  // A threshold of 0 lists every part.
+  assert.match(lineHoverMarkdown(big, mlp, { kind: 'bytes', bytes: 0 }), /\| · other at the peak \| 16 B \|/);
+});
+
+test('settings: the past length and the figure threshold, with one problem line per bad value', () => {
+  const s = readSettings({ pastSequenceLength: 4095, hideFiguresBelow: '1MiB' });
+  assert.equal(s.analysis.past, 4095);
+  assert.deepEqual(s.hideBelow, { kind: 'bytes', bytes: 1 << 20 });
+  const d = readSettings({});
+  assert.equal(d.analysis.past, undefined);
+  assert.deepEqual(d.hideBelow, { kind: 'share', share: 0.001 });
+  const bad = readSettings({ pastSequenceLength: -1, hideFiguresBelow: '5' });
+  assert.deepEqual(bad.problems, [
+    'memlens.pastSequenceLength: expected a whole number of at least 0, got -1',
+    "memlens.hideFiguresBelow: '5' has no unit; write a share of the peak (0.1%) or a size (1MiB)",
+  ]);
 });

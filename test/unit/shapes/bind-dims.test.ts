@@ -27,7 +27,26 @@ test('batch and sequence aliases bind from settings, ignoring case and separator
   assert.deepEqual({ ...dims }, {
     batch_size: 4, sequence_length: 256, Batch: 4, past_sequence_length: 256, N: 4, bs: 4, 'total-sequence-length': 256,
   });
+  // No past length set: the cache takes the sequence length, and says how to set it.
+  assert.deepEqual(warnings, ["dimension 'past_sequence_length' of input 'past_key' is 256, the sequence length, as no past length is set; set --past N or --dim past_sequence_length=N"]);
+});
+
+test('--past sizes the cache read in, and past + seq the dims over both', () => {
+  const m = model({
+    nodes: [],
+    inputs: [
+      vi('input_ids', 'int64', ['batch', 'sequence']),
+      vi('past_key', 'float32', ['batch', 8, 'past_sequence_length', 64]),
+      vi('mask', 'int64', ['batch', 'total_sequence_length']),
+    ],
+  });
+  const { dims, warnings, sized } = bindDims(m, withDefaults({ batch: 1, seq: 1, past: 300 }));
+  assert.deepEqual({ ...dims }, { batch: 1, sequence: 1, past_sequence_length: 300, total_sequence_length: 301 });
   assert.deepEqual(warnings, []);
+  assert.deepEqual(sized, { batch: true, seq: true, past: true });
+  // A model with no cache input says that --past sized nothing.
+  const plain = model({ nodes: [], inputs: [vi('input_ids', 'int64', ['batch', 'sequence'])] });
+  assert.match(bindDims(plain, withDefaults({ past: 300 })).warnings.join('\n'), /--past 300 sizes no dimension of this model/);
 });
 
 test('explicit --dim values come first, even over an alias', () => {
