@@ -15,6 +15,7 @@ import { BfcArena, ORT_ARENA_DEFAULTS, type BfcArenaConfig } from './bfc-arena';
 import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
 import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './control-flow-run';
 import { kernelScratchRequests } from './scratch';
+import { insertCpuCasts } from './insert-cast';
 
 export interface OrtSessionModel {
   arena: BfcArenaConfig;
@@ -256,7 +257,19 @@ function freeBuffer(arena: BfcArena, handles: Held[], b: number): void {
   handles[b] = null;
 }
 
-export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel): OrtHeldFigures {
+/** The main graph with the CPU provider's float16 Casts (insert-cast.ts): what ORT plans and runs. */
+function withCpuCasts(inputs: OrtHeldInputs): OrtHeldInputs {
+  const view = insertCpuCasts(inputs.model.graph, inputs.shapes, executionOrder(inputs.model.graph));
+  if (!view) return inputs;
+  const model = { ...inputs.model, graph: view.graph };
+  const staticShapes = new Map(inputs.staticShapes);
+  for (const [name, source] of view.sources) staticShapes.set(name, { dtype: 'float32', shape: inputs.staticShapes.get(source)?.shape ?? null });
+  const table = buildTensorTable(model, executionOrder(view.graph), view.shapes, inputs.settings);
+  return { ...inputs, model, table, shapes: view.shapes, staticShapes };
+}
+
+export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel): OrtHeldFigures {
+  const inputs = withCpuCasts(original);
   const main = planGraph(inputs.model.graph, inputs.table, inputs.shapes, inputs.staticShapes, inputs, session.intraOpThreads, false);
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);
