@@ -71,14 +71,14 @@ function planGraph(
 }
 
 /** An If runs its branch once into outputs it allocated first; a Loop or Scan runs its body per trip. */
-type PlannedBody = { kind: 'if'; graph: PlannedGraph } | LoopBody<PlannedGraph> | ScanBody<PlannedGraph>;
+type PlannedBody = IfBody | LoopBody<PlannedGraph> | ScanBody<PlannedGraph>;
+
+/** delayed: the If outputs the branch allocates as it produces them (If output -> branch output). */
+interface IfBody { kind: 'if'; graph: PlannedGraph; delayed: Map<string, string> }
 
 function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
   if (node.domain !== '' && node.domain !== 'ai.onnx') return null;
-  if (node.opType === 'If') {
-    const graph = planIfBranch(node, inputs, threads);
-    return graph ? { kind: 'if', graph } : null;
-  }
+  if (node.opType === 'If') return planIfBranch(node, inputs, threads);
   if (node.opType === 'Loop') return planLoopBody(node, inputs, threads);
   if (node.opType === 'Scan') return planScanBody(node, inputs, threads);
   return null;
@@ -122,7 +122,10 @@ function planSubgraph(
   const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
   const statics = new Map<string, StaticType>();
   for (const [name, t] of shapes) statics.set(name, { dtype: t.dtype === 'undefined' ? 'float32' : t.dtype, shape: t.shape });
-  return planGraph(body, table, shapes, statics, inputs, threads, external, loopIteration);
+  // A body's kernels read outer-scope values too (a Conv's weight is often a main-graph
+  // initializer): their scratch is sized from those shapes, the body's own taking precedence.
+  const scoped = new Map([...inputs.shapes, ...shapes]);
+  return planGraph(body, table, scoped, statics, inputs, threads, external, loopIteration);
 }
 
 /**
@@ -170,19 +173,43 @@ function growsSequence(body: Graph, graph: PlannedGraph, output: string, k: numb
 }
 
 /**
- * If (onnxruntime/core/providers/cpu/controlflow/if.cc): the kernel allocates its outputs whose
- * shapes the branch states, then runs the branch with its own session state (its own allocation
- * plan, the same arena); the branch's outputs are fetches written into the If's outputs, so its
- * plan allocates only its intermediates. The branch is the one shapes follow: the one a known
- * condition selects, else the larger (shape inference says so in a warning).
+ * If (onnxruntime/core/providers/cpu/controlflow/if.cc, IfImpl::AllocateOutputTensors): the kernel
+ * allocates the outputs whose shape the branch's output states in full, then runs the branch with
+ * its own session state (its own allocation plan, the same arena), which writes into them. An
+ * output whose stated shape has a symbolic dim is AllocationType::Delayed: the branch's fetch
+ * allocator allocates it as the If's output when the branch node producing it runs. The branch is
+ * the one shapes follow: the one a known condition selects, else the larger (shape inference says
+ * so in a warning).
  */
-function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedGraph | null {
+function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): IfBody | null {
   const choice = inputs.subgraphs.branches.get(node.name);
   const attr = choice ? node.attributes[choice.taken] : undefined;
   const shapes = choice ? inputs.subgraphs.bodies.get(`${node.name}/${choice.taken}`) : undefined;
   if (attr?.kind !== 'graph' || !shapes) return null;
-  return planSubgraph(attr.value, shapes, inputs, threads, true);
+  const graph = planSubgraph(attr.value, shapes, inputs, threads, true);
+  const delayed = new Map<string, string>();
+  attr.value.outputs.forEach((o, k) => {
+    if (node.outputs[k] && o.shape && !o.shape.every((d) => typeof d === 'number')) delayed.set(node.outputs[k], o.name);
+  });
+  const inner = new Set(delayed.values());
+  graph.plan.buffers.forEach((b, i) => { if (inner.has(b.tensor)) graph.external.delete(i); });
+  return { kind: 'if', graph, delayed };
 }
+
+/** An If: its stated outputs first, the branch, then the delayed outputs the branch allocated (any other is given back). */
+function runIf(st: PassState, body: IfBody, allocateOutputs: OutputAllocator): void {
+  allocateOutputs(undefined, (t) => !body.delayed.has(t));
+  const fetches = runGraph(st, body.graph, true);
+  const adopted = new Map<string, number[]>();
+  for (const [out, inner] of body.delayed) {
+    const h = fetches.get(inner);
+    if (typeof h === 'number') adopted.set(out, [h]);
+  }
+  const taken = allocateOutputs(adopted, (t) => body.delayed.has(t));
+  for (const [out, chunks] of adopted) if (!taken.has(out)) for (const c of chunks) st.arena.free(c);
+}
+
+type OutputAllocator = (adopted?: Map<string, number[]>, only?: (tensor: string) => boolean) => Set<string>;
 
 interface PassState {
   arena: BfcArena;
@@ -200,10 +227,10 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
   const handles = new Array<Held>(g.plan.buffers.length).fill(null);
   for (const step of g.plan.steps) {
     const body = g.bodies[step.node];
-    const allocateOutputs = (adopted?: Map<string, number[]>) => {
+    const allocateOutputs: OutputAllocator = (adopted, only) => {
       const taken = new Set<string>();
       for (const a of step.allocate) {
-        if (g.external.has(a.buffer)) continue;
+        if (g.external.has(a.buffer) || (only && !only(g.plan.buffers[a.buffer].tensor))) continue;
         const chunks = adopted?.get(g.plan.buffers[a.buffer].tensor);
         if (chunks) taken.add(g.plan.buffers[a.buffer].tensor);
         handles[a.buffer] = chunks ?? st.arena.allocate(a.bytes);
@@ -214,10 +241,8 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
     else if (body?.kind === 'scan') {
       allocateOutputs();
       runScan(st.arena, body, (graph) => runGraph(st, graph));
-    } else {
-      allocateOutputs();
-      if (body) runGraph(st, body.graph);
-    }
+    } else if (body?.kind === 'if') runIf(st, body, allocateOutputs);
+    else allocateOutputs();
     runKernelScratch(st, g, step.node);
     const s = st.arena.inUse();
     st.perNode.push({ node: g.table.nodes[step.node].name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
