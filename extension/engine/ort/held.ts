@@ -35,6 +35,8 @@ export interface OrtHeldInputs {
   settings: AnalysisSettings;
   /** Subgraph bodies' shapes and the If branches they follow. */
   subgraphs: Pick<ShapeResult, 'bodies' | 'branches'>;
+  /** Subgraph bodies' shapes as ORT infers them at load time (symbolic dims kept), by body key; absent: the bound ones. */
+  staticBodies?: Map<string, Map<string, InferredTensor>>;
 }
 
 interface PassResult {
@@ -108,7 +110,7 @@ function planScanBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): 
     if (bytes === null) return null;
     stateBytes.push(bytes);
   }
-  return { kind: 'scan', graph: planSubgraph(attr.value, shapes, inputs, threads, true), trips, stateBytes };
+  return { kind: 'scan', graph: planSubgraph(`${node.name}/body`, attr.value, shapes, inputs, threads, true), trips, stateBytes };
 }
 
 function tensorBytes(t: InferredTensor | undefined): number | null {
@@ -116,12 +118,21 @@ function tensorBytes(t: InferredTensor | undefined): number | null {
   return Math.ceil(((t.shape as number[]).reduce((a, d) => a * d, 1) * dtypeBits(t.dtype)) / 8);
 }
 
+/**
+ * A body planned by its own session state: the sizes it requests from the bound shapes, the reuse
+ * decisions (SameSize) from the shapes ORT inferred when it loaded the body, where a dim that
+ * derives from a symbolic input stays unknown.
+ */
 function planSubgraph(
-  body: Graph, shapes: Map<string, InferredTensor>, inputs: OrtHeldInputs, threads: number, external: boolean, loopIteration: string | null = null,
+  key: string, body: Graph, shapes: Map<string, InferredTensor>, inputs: OrtHeldInputs, threads: number, external: boolean, loopIteration: string | null = null,
 ): PlannedGraph {
   const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
   const statics = new Map<string, StaticType>();
-  for (const [name, t] of shapes) statics.set(name, { dtype: t.dtype === 'undefined' ? 'float32' : t.dtype, shape: t.shape });
+  const loadTime = inputs.staticBodies?.get(key);
+  for (const [name, t] of shapes) {
+    const s = loadTime ? loadTime.get(name) ?? { dtype: t.dtype, shape: null } : t;
+    statics.set(name, { dtype: s.dtype === 'undefined' ? 'float32' : s.dtype, shape: s.shape });
+  }
   // A body's kernels read outer-scope values too (a Conv's weight is often a main-graph
   // initializer): their scratch is sized from those shapes, the body's own taking precedence.
   const scoped = new Map([...inputs.shapes, ...shapes]);
@@ -142,7 +153,7 @@ function planLoopBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): 
   const cond = node.inputs[1] ? inputs.shapes.get(node.inputs[1])?.value : [1];
   if (!m || m.length !== 1 || !cond || cond.length !== 1 || cond[0] !== 1) return null;
   const body = attr.value;
-  const graph = planSubgraph(body, shapes, inputs, threads, false, body.inputs[0]?.name ?? null);
+  const graph = planSubgraph(`${node.name}/body`, body, shapes, inputs, threads, false, body.inputs[0]?.name ?? null);
   const inputIndex = new Map(body.inputs.map((v, i) => [v.name, i]));
   const passThrough = body.outputs.map((o) => {
     const direct = inputIndex.get(o.name);
@@ -186,7 +197,7 @@ function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): 
   const attr = choice ? node.attributes[choice.taken] : undefined;
   const shapes = choice ? inputs.subgraphs.bodies.get(`${node.name}/${choice.taken}`) : undefined;
   if (attr?.kind !== 'graph' || !shapes) return null;
-  const graph = planSubgraph(attr.value, shapes, inputs, threads, true);
+  const graph = planSubgraph(`${node.name}/${choice!.taken}`, attr.value, shapes, inputs, threads, true);
   const delayed = new Map<string, string>();
   attr.value.outputs.forEach((o, k) => {
     if (node.outputs[k] && o.shape && !o.shape.every((d) => typeof d === 'number')) delayed.set(node.outputs[k], o.name);
