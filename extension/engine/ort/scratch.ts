@@ -150,6 +150,21 @@ export const SCRATCH_TABLE: Record<string, ScratchEntry> = {
       return nonZero([g.inputChannels * g.kernelSize * g.outputSize]);
     },
   },
+  Resize: {
+    source: 'onnxruntime/core/providers/cpu/tensor/upsample.cc (UpsampleBilinear, SetupUpsampleBilinear): linear mode on a '
+      + '2-D or NCHW input with N and C kept takes one buffer of int32 input indices and float weights, two of each per '
+      + 'output row and column: 16 x (output height + output width) bytes',
+    requests(node, ctx) {
+      const mode = node.attributes.mode;
+      const antialias = node.attributes.antialias;
+      if (mode?.kind !== 'string' || mode.value !== 'linear' || (antialias?.kind === 'int' && antialias.value !== 0)) return [];
+      const x = numbers(ctx.shapes.get(node.inputs[0])?.shape);
+      const y = numbers(ctx.shapes.get(node.outputs[0])?.shape);
+      if (!x || !y || x.length !== y.length || (y.length !== 2 && y.length !== 4)) return [];
+      if (y.length === 4 && (x[0] !== y[0] || x[1] !== y[1])) return [];
+      return nonZero([16 * (y[y.length - 2] + y[y.length - 1])]);
+    },
+  },
   LSTM: {
     source: 'onnxruntime/core/providers/cpu/rnn/lstm_base.cc (LSTMBase::ComputeImpl) and uni_directional_lstm.cc '
       + '(AllocateBuffers, Compute): float LSTM takes from the temp-space allocator a Y_h / Y_c stand-in when that '
