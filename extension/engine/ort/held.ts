@@ -295,7 +295,7 @@ function freeBuffer(arena: BfcArena, handles: Held[], b: number): void {
 
 /** The main graph with the CPU provider's float16 Casts (insert-cast.ts): what ORT plans and runs. */
 function withCpuCasts(inputs: OrtHeldInputs): OrtHeldInputs {
-  const view = insertCpuCasts(inputs.model.graph, inputs.shapes, executionOrder(inputs.model.graph));
+  const view = insertCpuCasts(inputs.model.graph, inputs.shapes, () => executionOrder(inputs.model.graph));
   if (!view) return inputs;
   const model = { ...inputs.model, graph: view.graph };
   const staticShapes = new Map(inputs.staticShapes);

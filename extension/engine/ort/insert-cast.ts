@@ -76,7 +76,7 @@ function producerMap(w: Work): Map<string, number> {
 
 /** The CPU provider's kernel lookup before the transformer: no float16 kernel leaves a node unassigned. */
 function initialAssignment(w: Work): boolean[] {
-  return w.nodes.map((n) => !n || !isDefaultDomain(n) || hasSubgraph(n) || CPU_FLOAT16_OPS.has(n.opType) || !n.inputs.some((i) => isF16(w, i)));
+  return w.nodes.map((n) => !n || !n.inputs.some((i) => isF16(w, i)) || CPU_FLOAT16_OPS.has(n.opType) || !isDefaultDomain(n) || hasSubgraph(n));
 }
 
 const isF16 = (w: Work, name: string) => name !== '' && w.dtype(name) === 'float16';
@@ -225,26 +225,31 @@ function removeDuplicates(w: Work, i: number): void {
 
 /**
  * The main graph as the CPU provider runs it, or null when no Cast is inserted (no float16 value
- * reaches a node without a float16 kernel). `order` is the graph's topological order (GraphViewer).
+ * reaches a node without a float16 kernel). `order` gives the graph's topological order (GraphViewer),
+ * computed only when Casts are inserted.
  * Subgraph bodies are left as they are.
  */
-export function insertCpuCasts(graph: Graph, shapes: Map<string, InferredTensor>, order: number[]): CastView | null {
+export function insertCpuCasts(graph: Graph, shapes: Map<string, InferredTensor>, order: () => number[]): CastView | null {
   const declared = new Map<string, DType>();
   for (const v of [...graph.inputs, ...graph.outputs]) declared.set(v.name, v.dtype);
   for (const t of graph.initializers.values()) declared.set(t.name, t.dtype);
   const work: Work = {
-    nodes: graph.nodes.slice(),
+    nodes: graph.nodes,
     dtype: (name) => work.shapes.get(name)?.dtype ?? declared.get(name),
-    shapes: new Map(shapes),
+    shapes,
     sources: new Map(),
     graphOutputs: new Set(graph.outputs.map((o) => o.name)),
-    names: new Set([...graph.nodes.map((n) => n.name), ...shapes.keys()]),
+    names: new Set(),
   };
   const assigned = initialAssignment(work);
   if (assigned.every((a) => a)) return null;
+  // Casts go in: work on copies from here on.
+  work.nodes = graph.nodes.slice();
+  work.shapes = new Map(shapes);
+  work.names = new Set([...graph.nodes.map((n) => n.name), ...shapes.keys()]);
   forceIsolated(work, assigned);
   const before = work.nodes.length;
-  insertCasts(work, assigned, order);
+  insertCasts(work, assigned, order());
   for (let i = 0; i < work.nodes.length; i++) removeDuplicates(work, i);
   const nodes = work.nodes.filter((n): n is GraphNode => n !== null);
   const inserted = work.nodes.slice(before).filter((n) => n !== null).length;
