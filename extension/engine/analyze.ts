@@ -103,7 +103,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
 /** ONNX Runtime's held figures for an analysed inference pass (exported for the bench, which times it). */
 export function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
   const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
-  const staticBodies = a.subgraphs.bodies.size > 0 && hasSymbolicInputs(a.model) ? loadTimeBodies(a.model) : undefined;
+  const staticBodies = a.subgraphs.bodies.size > 0 ? loadTimeBodies(a.model) : undefined;
   return ortHeldFigures(
     { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes, settings: a.settings, subgraphs: a.subgraphs, staticBodies },
     attributionSession(session.intraOpThreads, session.runs),

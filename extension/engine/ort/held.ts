@@ -197,10 +197,14 @@ function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): 
   const attr = choice ? node.attributes[choice.taken] : undefined;
   const shapes = choice ? inputs.subgraphs.bodies.get(`${node.name}/${choice.taken}`) : undefined;
   if (attr?.kind !== 'graph' || !shapes) return null;
-  const graph = planSubgraph(`${node.name}/${choice!.taken}`, attr.value, shapes, inputs, threads, true);
+  const key = `${node.name}/${choice!.taken}`;
+  const graph = planSubgraph(key, attr.value, shapes, inputs, threads, true);
+  // The shape ORT states for a branch output: the declared one, else what it inferred at load time.
+  const loadTime = inputs.staticBodies?.get(key) ?? shapes;
   const delayed = new Map<string, string>();
   attr.value.outputs.forEach((o, k) => {
-    if (node.outputs[k] && o.shape && !o.shape.every((d) => typeof d === 'number')) delayed.set(node.outputs[k], o.name);
+    const stated = o.shape ?? loadTime.get(o.name)?.shape ?? null;
+    if (node.outputs[k] && !stated?.every((d) => typeof d === 'number')) delayed.set(node.outputs[k], o.name);
   });
   const inner = new Set(delayed.values());
   graph.plan.buffers.forEach((b, i) => { if (inner.has(b.tensor)) graph.external.delete(i); });
