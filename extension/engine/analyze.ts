@@ -105,8 +105,9 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
 /** ONNX Runtime's held figures for an analysed inference pass (exported for the bench, which times it). */
 export function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
   const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
+  const staticBodies = a.subgraphs.bodies.size > 0 ? loadTimeBodies(a.model) : undefined;
   return ortHeldFigures(
-    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes, settings: a.settings, subgraphs: a.subgraphs },
+    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes, settings: a.settings, subgraphs: a.subgraphs, staticBodies },
     attributionSession(session.intraOpThreads, session.runs),
   );
 }
@@ -219,6 +220,15 @@ export function loadTimeShapes(model: Model): Map<string, InferredTensor> {
     return inferShapes(model, {}, {}, false).tensors;
   } catch {
     return new Map(); // no static knowledge: ORT's planner would reuse nothing either
+  }
+}
+
+/** Subgraph bodies' tensors as ORT infers them at load time (see loadTimeShapes). */
+function loadTimeBodies(model: Model): Map<string, Map<string, InferredTensor>> {
+  try {
+    return inferShapes(model, {}, {}, false).bodies;
+  } catch {
+    return new Map();
   }
 }
 

@@ -10,7 +10,7 @@
 //   iteration number, an initializer, an outer-scope value), which shares it (kShare: ORT's
 //   "not copy a pre-existing value to an output" of a Loop subgraph);
 // - a view (kernel Alias: Reshape, Squeeze, ...) shares its input's buffer, whatever that is;
-// - a MayInplace kernel shares its input's buffer when that buffer has no other use left and the
+// - a MayInplace kernel (inplace-kernels.ts) shares its input's buffer when that buffer has no other use left and the
 //   two have the same static size (SameSize);
 // - else the most recently freed buffer of the same static size is reused (FindReusableTensor,
 //   freelist_ front first; not for scalars or strings);
@@ -21,7 +21,8 @@
 // node reads is released only when the run ends (GenerateDeallocationPlan makes no action for it).
 import { dtypeBits, type Dim, type DType, type GraphNode } from '../graph';
 import { nodeReads } from '../graph-order';
-import { MAY_INPLACE_OPS, VIEW_OPS } from '../memory/aliasing';
+import { VIEW_OPS } from '../memory/aliasing';
+import { ORT_CPU_MAY_INPLACE } from './inplace-kernels';
 import type { TensorTable } from '../memory/tensor-table';
 
 /** The static type ORT plans from: shapes inferred at load time, symbolic dims kept as names. */
@@ -63,6 +64,8 @@ export interface OrtAllocationPlan {
 }
 
 const NO_BUFFER = -1;
+
+const isDefaultDomain = (n: GraphNode) => n.domain === '' || n.domain === 'ai.onnx';
 
 /** The freelist key: element bits and dims, or null when SameSize can match nothing (unknown, scalar, string). */
 export function sizeKey(t: StaticType | undefined): string | null {
@@ -136,7 +139,7 @@ function placeOutput(
   if (!isGraphOutput && input) {
     const inBuf = s.bufferOf.get(input) ?? NO_BUFFER;
     if (VIEW_OPS.has(node.opType)) return share(inBuf);
-    if (MAY_INPLACE_OPS.has(node.opType) && inBuf !== NO_BUFFER && s.useCount[inBuf] === 1 && sameSize(types.get(input), types.get(output))) {
+    if (ORT_CPU_MAY_INPLACE.has(node.opType) && isDefaultDomain(node) && inBuf !== NO_BUFFER && s.useCount[inBuf] === 1 && sameSize(types.get(input), types.get(output))) {
       return share(inBuf);
     }
   }

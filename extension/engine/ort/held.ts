@@ -15,6 +15,7 @@ import { BfcArena, ORT_ARENA_DEFAULTS, type BfcArenaConfig } from './bfc-arena';
 import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
 import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './control-flow-run';
 import { kernelScratchRequests } from './scratch';
+import { insertCpuCasts } from './insert-cast';
 
 export interface OrtSessionModel {
   arena: BfcArenaConfig;
@@ -34,6 +35,8 @@ export interface OrtHeldInputs {
   settings: AnalysisSettings;
   /** Subgraph bodies' shapes and the If branches they follow. */
   subgraphs: Pick<ShapeResult, 'bodies' | 'branches'>;
+  /** Subgraph bodies' shapes as ORT infers them at load time (symbolic dims kept), by body key; absent: the bound ones. */
+  staticBodies?: Map<string, Map<string, InferredTensor>>;
 }
 
 interface PassResult {
@@ -70,14 +73,14 @@ function planGraph(
 }
 
 /** An If runs its branch once into outputs it allocated first; a Loop or Scan runs its body per trip. */
-type PlannedBody = { kind: 'if'; graph: PlannedGraph } | LoopBody<PlannedGraph> | ScanBody<PlannedGraph>;
+type PlannedBody = IfBody | LoopBody<PlannedGraph> | ScanBody<PlannedGraph>;
+
+/** delayed: the If outputs the branch allocates as it produces them (If output -> branch output). */
+interface IfBody { kind: 'if'; graph: PlannedGraph; delayed: Map<string, string> }
 
 function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
   if (node.domain !== '' && node.domain !== 'ai.onnx') return null;
-  if (node.opType === 'If') {
-    const graph = planIfBranch(node, inputs, threads);
-    return graph ? { kind: 'if', graph } : null;
-  }
+  if (node.opType === 'If') return planIfBranch(node, inputs, threads);
   if (node.opType === 'Loop') return planLoopBody(node, inputs, threads);
   if (node.opType === 'Scan') return planScanBody(node, inputs, threads);
   return null;
@@ -107,7 +110,7 @@ function planScanBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): 
     if (bytes === null) return null;
     stateBytes.push(bytes);
   }
-  return { kind: 'scan', graph: planSubgraph(attr.value, shapes, inputs, threads, true), trips, stateBytes };
+  return { kind: 'scan', graph: planSubgraph(`${node.name}/body`, attr.value, shapes, inputs, threads, true), trips, stateBytes };
 }
 
 function tensorBytes(t: InferredTensor | undefined): number | null {
@@ -115,13 +118,25 @@ function tensorBytes(t: InferredTensor | undefined): number | null {
   return Math.ceil(((t.shape as number[]).reduce((a, d) => a * d, 1) * dtypeBits(t.dtype)) / 8);
 }
 
+/**
+ * A body planned by its own session state: the sizes it requests from the bound shapes, the reuse
+ * decisions (SameSize) from the shapes ORT inferred when it loaded the body, where a dim that
+ * derives from a symbolic input stays unknown.
+ */
 function planSubgraph(
-  body: Graph, shapes: Map<string, InferredTensor>, inputs: OrtHeldInputs, threads: number, external: boolean, loopIteration: string | null = null,
+  key: string, body: Graph, shapes: Map<string, InferredTensor>, inputs: OrtHeldInputs, threads: number, external: boolean, loopIteration: string | null = null,
 ): PlannedGraph {
   const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
   const statics = new Map<string, StaticType>();
-  for (const [name, t] of shapes) statics.set(name, { dtype: t.dtype === 'undefined' ? 'float32' : t.dtype, shape: t.shape });
-  return planGraph(body, table, shapes, statics, inputs, threads, external, loopIteration);
+  const loadTime = inputs.staticBodies?.get(key);
+  for (const [name, t] of shapes) {
+    const s = loadTime ? loadTime.get(name) ?? { dtype: t.dtype, shape: null } : t;
+    statics.set(name, { dtype: s.dtype === 'undefined' ? 'float32' : s.dtype, shape: s.shape });
+  }
+  // A body's kernels read outer-scope values too (a Conv's weight is often a main-graph
+  // initializer): their scratch is sized from those shapes, the body's own taking precedence.
+  const scoped = new Map([...inputs.shapes, ...shapes]);
+  return planGraph(body, table, scoped, statics, inputs, threads, external, loopIteration);
 }
 
 /**
@@ -138,7 +153,7 @@ function planLoopBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): 
   const cond = node.inputs[1] ? inputs.shapes.get(node.inputs[1])?.value : [1];
   if (!m || m.length !== 1 || !cond || cond.length !== 1 || cond[0] !== 1) return null;
   const body = attr.value;
-  const graph = planSubgraph(body, shapes, inputs, threads, false, body.inputs[0]?.name ?? null);
+  const graph = planSubgraph(`${node.name}/body`, body, shapes, inputs, threads, false, body.inputs[0]?.name ?? null);
   const inputIndex = new Map(body.inputs.map((v, i) => [v.name, i]));
   const passThrough = body.outputs.map((o) => {
     const direct = inputIndex.get(o.name);
@@ -169,19 +184,47 @@ function growsSequence(body: Graph, graph: PlannedGraph, output: string, k: numb
 }
 
 /**
- * If (onnxruntime/core/providers/cpu/controlflow/if.cc): the kernel allocates its outputs whose
- * shapes the branch states, then runs the branch with its own session state (its own allocation
- * plan, the same arena); the branch's outputs are fetches written into the If's outputs, so its
- * plan allocates only its intermediates. The branch is the one shapes follow: the one a known
- * condition selects, else the larger (shape inference says so in a warning).
+ * If (onnxruntime/core/providers/cpu/controlflow/if.cc, IfImpl::AllocateOutputTensors): the kernel
+ * allocates the outputs whose shape the branch's output states in full, then runs the branch with
+ * its own session state (its own allocation plan, the same arena), which writes into them. An
+ * output whose stated shape has a symbolic dim is AllocationType::Delayed: the branch's fetch
+ * allocator allocates it as the If's output when the branch node producing it runs. The branch is
+ * the one shapes follow: the one a known condition selects, else the larger (shape inference says
+ * so in a warning).
  */
-function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedGraph | null {
+function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): IfBody | null {
   const choice = inputs.subgraphs.branches.get(node.name);
   const attr = choice ? node.attributes[choice.taken] : undefined;
   const shapes = choice ? inputs.subgraphs.bodies.get(`${node.name}/${choice.taken}`) : undefined;
   if (attr?.kind !== 'graph' || !shapes) return null;
-  return planSubgraph(attr.value, shapes, inputs, threads, true);
+  const key = `${node.name}/${choice!.taken}`;
+  const graph = planSubgraph(key, attr.value, shapes, inputs, threads, true);
+  // The shape ORT states for a branch output: the declared one, else what it inferred at load time.
+  const loadTime = inputs.staticBodies?.get(key) ?? shapes;
+  const delayed = new Map<string, string>();
+  attr.value.outputs.forEach((o, k) => {
+    const stated = o.shape ?? loadTime.get(o.name)?.shape ?? null;
+    if (node.outputs[k] && !stated?.every((d) => typeof d === 'number')) delayed.set(node.outputs[k], o.name);
+  });
+  const inner = new Set(delayed.values());
+  graph.plan.buffers.forEach((b, i) => { if (inner.has(b.tensor)) graph.external.delete(i); });
+  return { kind: 'if', graph, delayed };
 }
+
+/** An If: its stated outputs first, the branch, then the delayed outputs the branch allocated (any other is given back). */
+function runIf(st: PassState, body: IfBody, allocateOutputs: OutputAllocator): void {
+  allocateOutputs(undefined, (t) => !body.delayed.has(t));
+  const fetches = runGraph(st, body.graph, true);
+  const adopted = new Map<string, number[]>();
+  for (const [out, inner] of body.delayed) {
+    const h = fetches.get(inner);
+    if (typeof h === 'number') adopted.set(out, [h]);
+  }
+  const taken = allocateOutputs(adopted, (t) => body.delayed.has(t));
+  for (const [out, chunks] of adopted) if (!taken.has(out)) for (const c of chunks) st.arena.free(c);
+}
+
+type OutputAllocator = (adopted?: Map<string, number[]>, only?: (tensor: string) => boolean) => Set<string>;
 
 interface PassState {
   arena: BfcArena;
@@ -199,10 +242,10 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
   const handles = new Array<Held>(g.plan.buffers.length).fill(null);
   for (const step of g.plan.steps) {
     const body = g.bodies[step.node];
-    const allocateOutputs = (adopted?: Map<string, number[]>) => {
+    const allocateOutputs: OutputAllocator = (adopted, only) => {
       const taken = new Set<string>();
       for (const a of step.allocate) {
-        if (g.external.has(a.buffer)) continue;
+        if (g.external.has(a.buffer) || (only && !only(g.plan.buffers[a.buffer].tensor))) continue;
         const chunks = adopted?.get(g.plan.buffers[a.buffer].tensor);
         if (chunks) taken.add(g.plan.buffers[a.buffer].tensor);
         handles[a.buffer] = chunks ?? st.arena.allocate(a.bytes);
@@ -213,10 +256,8 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
     else if (body?.kind === 'scan') {
       allocateOutputs();
       runScan(st.arena, body, (graph) => runGraph(st, graph));
-    } else {
-      allocateOutputs();
-      if (body) runGraph(st, body.graph);
-    }
+    } else if (body?.kind === 'if') runIf(st, body, allocateOutputs);
+    else allocateOutputs();
     runKernelScratch(st, g, step.node);
     const s = st.arena.inUse();
     st.perNode.push({ node: g.table.nodes[step.node].name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
@@ -256,7 +297,19 @@ function freeBuffer(arena: BfcArena, handles: Held[], b: number): void {
   handles[b] = null;
 }
 
-export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel): OrtHeldFigures {
+/** The main graph with the CPU provider's float16 Casts (insert-cast.ts): what ORT plans and runs. */
+function withCpuCasts(inputs: OrtHeldInputs): OrtHeldInputs {
+  const view = insertCpuCasts(inputs.model.graph, inputs.shapes, () => executionOrder(inputs.model.graph));
+  if (!view) return inputs;
+  const model = { ...inputs.model, graph: view.graph };
+  const staticShapes = new Map(inputs.staticShapes);
+  for (const [name, source] of view.sources) staticShapes.set(name, { dtype: 'float32', shape: inputs.staticShapes.get(source)?.shape ?? null });
+  const table = buildTensorTable(model, executionOrder(view.graph), view.shapes, inputs.settings);
+  return { ...inputs, model, table, shapes: view.shapes, staticShapes };
+}
+
+export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel): OrtHeldFigures {
+  const inputs = withCpuCasts(original);
   const main = planGraph(inputs.model.graph, inputs.table, inputs.shapes, inputs.staticShapes, inputs, session.intraOpThreads, false);
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);

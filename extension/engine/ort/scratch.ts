@@ -52,6 +52,10 @@ interface ConvGeometry {
   dilationsOne: boolean;
   input: number[];
   kernel: number[];
+  batch: number;
+  group: number;
+  pads: number[];
+  strides: number[];
 }
 
 function convGeometry(node: GraphNode, ctx: ScratchContext): ConvGeometry | null {
@@ -77,7 +81,17 @@ function convGeometry(node: GraphNode, ctx: ScratchContext): ConvGeometry | null
     dilationsOne: dilations.every((d) => d === 1),
     input: x.slice(2),
     kernel,
+    batch: x[0],
+    group,
+    pads,
+    strides,
   };
+}
+
+/** MlasConvAlgorithmDepthwiseMultiplier2 (x86-64): a 7 x 7, stride-2, pad-3 grouped conv with two filters per group. */
+function isDepthwiseMultiplier2(g: ConvGeometry): boolean {
+  return g.kernel.length === 2 && g.group > 1 && g.filterCount === 2 && g.inputChannels === 1
+    && g.kernel[0] === 7 && g.kernel[1] === 7 && g.pads.every((p) => p === 3) && g.strides.every((s) => s === 2) && g.dilationsOne;
 }
 
 /** MlasConvPrepare's WorkingBufferSize in floats, for 1-D and 2-D convolutions (1-D is promoted to 2-D). */
@@ -93,6 +107,12 @@ export function mlasConvWorkingFloats(g: ConvGeometry, threads: number): number 
     }
   }
   if (g.filterCount > g.outputSize) return g.outputSize * k; // ExpandThenGemm: the whole im2col matrix
+  if (isDepthwiseMultiplier2(g)) return 0;
+  // Batched or grouped (MlasConvPrepare's BatchCount > 1 || GroupCount > 1 case): one working
+  // panel per thread, as many threads as images x groups up to the pool size. ORT 1.30 measures
+  // one MLAS_CONV_WORKING_BUFFER_SIZE_PER_THREAD panel each (later MLAS takes the larger of that
+  // and the per-group im2col matrix): test/integration/engine/ort-conv-groups.test.ts.
+  if (g.batch > 1 || g.group > 1) return Math.min(Math.max(1, threads), g.batch * g.group) * CONV_WORKING_FLOATS_PER_THREAD;
   // ExpandThenGemmSegmented: one panel per thread slicing N.
   const complexity = g.filterCount * g.outputSize * k;
   let target = complexity < SGEMM_THREAD_COMPLEXITY * MAXIMUM_THREAD_COUNT
@@ -111,7 +131,8 @@ export const SCRATCH_TABLE: Record<string, ScratchEntry> = {
   Conv: {
     source: 'onnxruntime/core/providers/cpu/nn/conv.cc (float Conv, 1-D/2-D via MlasConv) allocates MlasConvPrepare\'s '
       + 'WorkingBufferSize floats: 0 for pointwise, the im2col matrix when filters outnumber outputs, '
-      + 'else threads x MLAS_CONV_WORKING_BUFFER_SIZE_PER_THREAD (128 x 128 floats = 64 KiB per thread)',
+      + 'else threads x MLAS_CONV_WORKING_BUFFER_SIZE_PER_THREAD (128 x 128 floats = 64 KiB per thread), the threads '
+      + 'min(pool, batch x group) when batched or grouped, none for the x86-64 depthwise-multiplier-2 7 x 7 kernel',
     requests(node, ctx) {
       if (ctx.shapes.get(node.inputs[0])?.dtype !== 'float32') return [];
       const g = convGeometry(node, ctx);
@@ -127,6 +148,21 @@ export const SCRATCH_TABLE: Record<string, ScratchEntry> = {
       if (!g) return [];
       if (g.kernelSize === 1 && g.stridesOne && g.paddingZero) return [];
       return nonZero([g.inputChannels * g.kernelSize * g.outputSize]);
+    },
+  },
+  Resize: {
+    source: 'onnxruntime/core/providers/cpu/tensor/upsample.cc (UpsampleBilinear, SetupUpsampleBilinear): linear mode on a '
+      + '2-D or NCHW input with N and C kept takes one buffer of int32 input indices and float weights, two of each per '
+      + 'output row and column: 16 x (output height + output width) bytes',
+    requests(node, ctx) {
+      const mode = node.attributes.mode;
+      const antialias = node.attributes.antialias;
+      if (mode?.kind !== 'string' || mode.value !== 'linear' || (antialias?.kind === 'int' && antialias.value !== 0)) return [];
+      const x = numbers(ctx.shapes.get(node.inputs[0])?.shape);
+      const y = numbers(ctx.shapes.get(node.outputs[0])?.shape);
+      if (!x || !y || x.length !== y.length || (y.length !== 2 && y.length !== 4)) return [];
+      if (y.length === 4 && (x[0] !== y[0] || x[1] !== y[1])) return [];
+      return nonZero([16 * (y[y.length - 2] + y[y.length - 1])]);
     },
   },
   LSTM: {
