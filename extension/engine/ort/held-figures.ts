@@ -30,6 +30,8 @@ export interface OrtHeldFigures {
   scratchNode: string | null;
   /** Weight copies in kernel layouts made by the optimised session (0 with optimisations off). */
   prepackedBytes: number;
+  /** The optimised session's memory-pattern block taken at each run (0 with the pattern off). */
+  memPatternBytes?: number;
   /**
    * Weights + prepacked copies + arena held - reserved (the reserved small initializers are
    * weights already): the figure to plan device memory with. Kernel scratch is served by the
