@@ -1,0 +1,16 @@
+// What optimise-worker.ts is sent and sends back, checked before the caller reads it.
+import { str, tagged, variant, type Check } from '../process/check';
+
+export interface OptimiseStart {
+  modelPath: string;
+  outputPath: string;
+  workDir: string;
+}
+
+export type OptimiseMessage = { type: 'written'; ortVersion: string } | { type: 'error'; message: string };
+
+export const checkOptimiseMessage: Check<OptimiseMessage> = tagged('type', {
+  written: variant('type', 'written', { ortVersion: str }),
+  error: variant('type', 'error', { message: str }),
+});
+

@@ -1,0 +1,30 @@
+// The child that has ONNX Runtime write the graph a default-optimised session runs: a level-'all'
+// CPU session with the runner's own options (session-options.ts), its optimizedModelFilePath set.
+// Started by optimised-graph.ts under the supervisor; a crash or hang in the runtime ends only it.
+import * as ort from 'onnxruntime-node';
+import { sessionOptions } from './session-options';
+import type { OptimiseMessage, OptimiseStart } from './optimise-messages';
+
+function send(m: OptimiseMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(m, undefined, undefined, () => resolve());
+  });
+}
+
+async function write(start: OptimiseStart): Promise<OptimiseMessage> {
+  const options = { ...sessionOptions(start.workDir, 'cpu', 'all', false), optimizedModelFilePath: start.outputPath };
+  try {
+    const session = await ort.InferenceSession.create(start.modelPath, options);
+    await session.release();
+    return { type: 'written', ortVersion: ort.env.versions.common };
+  } catch (e) {
+    const text = (e instanceof Error ? e.message : String(e)).split('\n')[0].trim();
+    return { type: 'error', message: text.length > 240 ? `${text.slice(0, 237)}...` : text };
+  }
+}
+
+process.on('disconnect', () => process.exit(1));
+process.once('message', (m: OptimiseStart) => {
+  void write(m).then(send).then(() => process.exit(0));
+});
