@@ -16,7 +16,7 @@ import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
 import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './control-flow-run';
 import { kernelScratchRequests } from './scratch';
 import { memPatternBytes } from './mem-pattern';
-import { prepackedRequests } from './prepack';
+import { prepackPlan } from './prepack';
 
 export interface OrtSessionModel {
   arena: BfcArenaConfig;
@@ -274,9 +274,14 @@ export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel):
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);
   arena.reserve(reservedBytes);
-  const prepacked = session.optimised ? prepackedRequests(inputs.model.graph) : [];
+  const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], dropped: [] };
+  const prepacked = packing.kept;
   // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size.
   for (const bytes of prepacked) arena.reserve(bytes);
+  for (const bytes of packing.dropped) {
+    arena.reserve(bytes);
+    arena.unreserve(bytes);
+  }
   if (session.optimised) main.patternBytes = memPatternBytes(main.plan);
   let pass: PassResult = { perNode: [], scratchPeakBytes: 0, scratchNode: null };
   for (let r = 0; r < Math.max(1, session.runs); r++) pass = runPass(arena, main);
