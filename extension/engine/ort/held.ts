@@ -282,9 +282,14 @@ export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel):
     arena.reserve(bytes);
     arena.unreserve(bytes);
   }
-  if (session.optimised) main.patternBytes = memPatternBytes(main.plan);
+  const pattern = session.optimised ? memPatternBytes(main.plan) : null;
   let pass: PassResult = { perNode: [], scratchPeakBytes: 0, scratchNode: null };
-  for (let r = 0; r < Math.max(1, session.runs); r++) pass = runPass(arena, main);
+  for (let r = 0; r < Math.max(1, session.runs); r++) {
+    // The first run has no pattern yet: it allocates buffer by buffer while the frame traces them
+    // (execution_frame.cc TraceAllocate); the pattern is cached for the input shapes and used after.
+    main.patternBytes = r === 0 ? null : pattern;
+    pass = runPass(arena, main);
+  }
   const stats = arena.snapshot();
   let requestedPeakBytes = 0;
   for (const n of pass.perNode) requestedPeakBytes = Math.max(requestedPeakBytes, n.requestedInUseBytes);
