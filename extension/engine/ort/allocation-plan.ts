@@ -121,6 +121,13 @@ function initialUses(table: TensorTable, graphOutputs: Set<string>): Map<string,
  * Kernels registered with MayInplace(3, 0): the fused Conv writes into its Sum input (the Add it
  * absorbed) when that buffer has no other use (contrib_ops/cpu/nchwc_ops.cc, fused_conv.cc).
  */
+/**
+ * The com.microsoft kernels of elementwise ops that register no MayInplace, unlike their ai.onnx
+ * namesakes: QuickGelu (contrib_ops/cpu/activations.cc) and Gelu (measured: swin_t's optimised
+ * session on ORT 1.30 matches only with its Gelu outputs in fresh buffers).
+ */
+const NOT_INPLACE_CONTRIB = new Set(['com.microsoft:QuickGelu', 'com.microsoft:Gelu']);
+
 const SUM_INPLACE = new Set(['com.microsoft.nchwc:Conv', 'com.microsoft:FusedConv']);
 
 /** Which buffer an output takes: shared with an input, a dead buffer of the same size, or a new one. */
@@ -142,7 +149,7 @@ function placeOutput(
   if (!isGraphOutput && input) {
     const inBuf = s.bufferOf.get(input) ?? NO_BUFFER;
     if (VIEW_OPS.has(node.opType)) return share(inBuf);
-    if (MAY_INPLACE_OPS.has(node.opType) && inBuf !== NO_BUFFER && s.useCount[inBuf] === 1 && sameSize(types.get(input), types.get(output))) {
+    if (MAY_INPLACE_OPS.has(node.opType) && !NOT_INPLACE_CONTRIB.has(`${node.domain}:${node.opType}`) && inBuf !== NO_BUFFER && s.useCount[inBuf] === 1 && sameSize(types.get(input), types.get(output))) {
       return share(inBuf);
     }
   }
