@@ -30,7 +30,10 @@ export interface OrtHeldFigures {
   scratchNode: string | null;
   /** Weight copies in kernel layouts made by the optimised session (0 with optimisations off). */
   prepackedBytes: number;
-  /** The optimised session's memory-pattern block taken at each run (0 with the pattern off). */
+  /**
+   * The optimised session only: the memory-pattern block (mem_pattern_planner.h) each run after
+   * the first takes from the arena for the plan's buffers.
+   */
   memPatternBytes?: number;
   /**
    * Weights + prepacked copies + arena held - reserved (the reserved small initializers are

@@ -300,7 +300,7 @@ export function ortHeldFigures(inputs: OrtHeldInputs, session: OrtSessionModel):
     scratchPeakBytes: pass.scratchPeakBytes,
     scratchNode: pass.scratchNode,
     prepackedBytes: prepacked.reduce((a, b) => a + b, 0),
-    memPatternBytes: main.patternBytes ?? 0,
+    ...(pattern !== null ? { memPatternBytes: pattern } : {}),
     // Scratch and prepacked copies are served by the arena, so the held regions already contain them.
     reservedBytes,
     deviceBytes: inputs.weightBytes + stats.heldBytes - reservedBytes,
