@@ -100,6 +100,7 @@ export interface OptimisedComparison {
 export interface OptimisedEstimateComparison {
   estimatedBytes: number;
   measuredBytes: number;
+  /** (measured - estimated) / measured, in percent: positive when the estimate is lower. */
   differencePct: number;
   withinTarget: boolean;
   /** Estimated prepacked copies beside the measured fall of `parameter_size` (both could be wrong). */
@@ -377,7 +378,8 @@ function compareOptimised(
 }
 
 function optimisedEstimate(estimatedBytes: number, measuredBytes: number, estimatedPrepacked: number, measuredPrepacked: number): OptimisedEstimateComparison {
-  const differencePct = measuredBytes > 0 ? ((estimatedBytes - measuredBytes) / measuredBytes) * 100 : 0;
+  // (measured - estimated) / measured, as every difference here reads (difference-wording.ts).
+  const differencePct = measuredBytes > 0 ? ((measuredBytes - estimatedBytes) / measuredBytes) * 100 : 0;
   return {
     estimatedBytes, measuredBytes, differencePct,
     withinTarget: within(estimatedBytes - measuredBytes, measuredBytes),
@@ -438,7 +440,7 @@ function summarise(
   if (optimised) {
     const change = Math.abs(optimised.peakChangePct);
     const rel = change < 0.05 ? 'the same as' : `${change.toFixed(1)}% ${optimised.peakChangePct > 0 ? 'above' : 'below'}`;
-    out.push(`optimised session (the runner's default, level 'all'): peak ${formatBytes(optimised.peakBytes)}, ${rel} the attribution session's; ${optimised.wallMs.toFixed(2)} ms per run`);
+    out.push(`optimised session: peak ${formatBytes(optimised.peakBytes)}, ${rel} the attribution session's; ${optimised.wallMs.toFixed(2)} ms per run (level 'all', ONNX Runtime's default)`);
     if (optimised.estimate) out.push(...optimisedEstimateLines(optimised.estimate));
     for (const n of optimised.notes) out.push(`  ${n.kind}: ${n.detail}`);
   }
