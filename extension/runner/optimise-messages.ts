@@ -5,6 +5,8 @@ export interface OptimiseStart {
   modelPath: string;
   outputPath: string;
   workDir: string;
+  /** Seed of the values filled into weights the model does not carry (the runner's default). */
+  seed: number;
 }
 
 export type OptimiseMessage = { type: 'written'; ortVersion: string } | { type: 'error'; message: string };

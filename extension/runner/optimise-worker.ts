@@ -1,7 +1,9 @@
 // The child that has ONNX Runtime write the graph a default-optimised session runs: a level-'all'
 // CPU session with the runner's own options (session-options.ts), its optimizedModelFilePath set.
 // Started by optimised-graph.ts under the supervisor; a crash or hang in the runtime ends only it.
+import * as path from 'path';
 import * as ort from 'onnxruntime-node';
+import { prepareModel } from './materialise';
 import { sessionOptions } from './session-options';
 import type { OptimiseMessage, OptimiseStart } from './optimise-messages';
 
@@ -15,7 +17,10 @@ function send(m: OptimiseMessage): Promise<void> {
 async function write(start: OptimiseStart): Promise<OptimiseMessage> {
   const options = { ...sessionOptions(start.workDir, 'cpu', 'all', false), optimizedModelFilePath: start.outputPath };
   try {
-    const session = await ort.InferenceSession.create(start.modelPath, options);
+    // Weights a traced model does not carry are filled as the run fills them (the same seed), so
+    // the written graph is the one the run's optimised session builds.
+    const prepared = prepareModel({ modelPath: start.modelPath, baseDir: path.dirname(start.modelPath), where: start.modelPath, memoryLimitBytes: null, seed: start.seed, workDir: start.workDir });
+    const session = await ort.InferenceSession.create(prepared.path, options);
     await session.release();
     return { type: 'written', ortVersion: ort.env.versions.common };
   } catch (e) {

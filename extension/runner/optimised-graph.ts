@@ -11,6 +11,7 @@ import { MemlensError } from '../engine/errors';
 import { endingError, lastLine, oneLine } from '../process/ending';
 import { defaultMemoryLimit, superviseChild } from '../process/supervisor';
 import { checkOptimiseMessage, type OptimiseMessage, type OptimiseStart } from './optimise-messages';
+import { DEFAULT_SEED } from './run';
 import { sessionOptions } from './session-options';
 
 export interface OptimisedGraph {
@@ -48,7 +49,7 @@ export async function optimisedGraph(modelPath: string, options: OptimiseOptions
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-optimise-'));
   try {
     const partial = path.join(workDir, 'optimised.onnx');
-    const start: OptimiseStart = { modelPath: source, outputPath: partial, workDir };
+    const start: OptimiseStart = { modelPath: source, outputPath: partial, workDir, seed: DEFAULT_SEED };
     const reply = await write(start, modelPath, options);
     if (reply.type === 'error') throw new MemlensError(oneLine(`${modelPath}: ONNX Runtime could not optimise the model: ${reply.message}`));
     fs.renameSync(partial, out);
