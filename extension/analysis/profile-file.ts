@@ -77,7 +77,10 @@ async function addOptimisedEstimate(
       file = path.join(tmp, 'model.onnx');
       await fs.writeFile(file, encodeModel(loaded.model));
     }
-    profile.ortOptimised = await estimateOptimisedSession(file, settings, ortSession, { timeoutMs: req.timeoutMs, signal: req.signal });
+    // The runner profiles at most two runs of the optimised session (worker.ts); without a run, two:
+    // the first allocates buffer by buffer, the second takes the memory pattern's block.
+    const runs = req.run ? Math.min(req.run.runs, 2) : 2;
+    profile.ortOptimised = await estimateOptimisedSession(file, settings, { ...ortSession, runs }, { timeoutMs: req.timeoutMs, signal: req.signal });
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     profile.warnings.push(`no estimate of the optimised session: ${why}`);
