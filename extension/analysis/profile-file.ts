@@ -67,6 +67,12 @@ async function addOptimisedEstimate(
   profile: Profile, loaded: Awaited<ReturnType<typeof loadModel>>, settings: ProfileRequest['settings'],
   ortSession: { intraOpThreads: number; runs: number }, req: ProfileRequest,
 ): Promise<void> {
+  const { defaultMemoryLimit } = await import('../process/supervisor');
+  // A model the run would refuse (its estimated peak over the memory limit) is not loaded for this either.
+  if (profile.peak.bytes > defaultMemoryLimit()) {
+    profile.warnings.push('no estimate of the optimised session: the estimated peak is over the memory limit of a model run');
+    return;
+  }
   const { estimateOptimisedSession } = await import('../runner/optimised-estimate');
   const { encodeModel } = await import('../engine/onnx/encode');
   let file = loaded.onnxPath ?? null;

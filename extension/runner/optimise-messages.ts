@@ -5,6 +5,8 @@ export interface OptimiseStart {
   modelPath: string;
   outputPath: string;
   workDir: string;
+  /** Weights over this are refused before any is filled (materialise.ts). */
+  memoryLimitBytes: number;
   /** Seed of the values filled into weights the model does not carry (the runner's default). */
   seed: number;
 }

@@ -49,7 +49,8 @@ export async function optimisedGraph(modelPath: string, options: OptimiseOptions
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-optimise-'));
   try {
     const partial = path.join(workDir, 'optimised.onnx');
-    const start: OptimiseStart = { modelPath: source, outputPath: partial, workDir, seed: DEFAULT_SEED };
+    const memoryLimitBytes = options.memoryLimitBytes ?? defaultMemoryLimit();
+    const start: OptimiseStart = { modelPath: source, outputPath: partial, workDir, seed: DEFAULT_SEED, memoryLimitBytes };
     const reply = await write(start, modelPath, options);
     if (reply.type === 'error') throw new MemlensError(oneLine(`${modelPath}: ONNX Runtime could not optimise the model: ${reply.message}`));
     fs.renameSync(partial, out);
@@ -63,7 +64,7 @@ async function write(start: OptimiseStart, where: string, options: OptimiseOptio
   const run = await superviseChild<OptimiseMessage>({
     what: 'graph optimisation',
     program: { kind: 'node', module: path.join(__dirname, 'optimise-worker.js'), request: start },
-    limits: { timeoutMs: options.timeoutMs, memoryBytes: options.memoryLimitBytes ?? defaultMemoryLimit(), outputBytes: 4096 },
+    limits: { timeoutMs: options.timeoutMs, memoryBytes: start.memoryLimitBytes, outputBytes: 4096 },
     env: { ORT_DISABLE_TELEMETRY: '1' },
     tempDir: start.workDir,
     signal: options.signal,
