@@ -1,6 +1,7 @@
 // From a file to its profile, optionally measured: the one pipeline the CLI and the editor share.
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
@@ -15,6 +16,11 @@ export interface ProfileRequest extends LoadOptions {
   /** Also run the model and join the measurement: on ONNX Runtime with this execution provider,
    * or in PyTorch (`torch`, the default for Python models: the reference for training). */
   run?: { ep: string; runs: number; runtime?: MeasureRuntime };
+  /**
+   * Also estimate the runner's default-optimised session from the graph ONNX Runtime writes for it
+   * (runner/optimised-estimate.ts); always done for an ONNX Runtime run, which compares with it.
+   */
+  optimised?: boolean;
 }
 
 export interface ProfileOutcome {
@@ -34,6 +40,9 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
   const profile = analyzeModel(loaded.model, settings, { source: req.file, entry: loaded.entry, ortSession });
   profile.warnings.push(...(loaded.warnings ?? []));
   const runtime = req.run?.runtime ?? (loaded.kind === 'python' ? 'torch' : 'onnxruntime');
+  if (profile.settings.mode === 'infer' && (req.optimised || (req.run && runtime === 'onnxruntime'))) {
+    await addOptimisedEstimate(profile, loaded, settings, ortSession, req);
+  }
   if (req.run && runtime === 'torch') {
     if (loaded.kind !== 'python') throw new MemlensError(`${req.file}: a PyTorch run needs a .py model; use --runtime onnxruntime`);
     const { measureTorchProfile } = await import('./measure-torch');
@@ -48,4 +57,40 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
   const fileBytes = loaded.kind === 'onnx' ? (await fs.stat(req.file)).size : null;
   const card = modelCard(loaded.model, settings, fileBytes);
   return { profile, kind: loaded.kind, onnxPath: loaded.onnxPath ?? null, card };
+}
+
+/**
+ * The optimised session's figures, when ONNX Runtime can write its graph; otherwise a warning
+ * says why (the unoptimised figures stand). The runner's module loads only when asked for.
+ */
+async function addOptimisedEstimate(
+  profile: Profile, loaded: Awaited<ReturnType<typeof loadModel>>, settings: ProfileRequest['settings'],
+  ortSession: { intraOpThreads: number; runs: number }, req: ProfileRequest,
+): Promise<void> {
+  const { defaultMemoryLimit } = await import('../process/supervisor');
+  // A model the run would refuse (its estimated peak over the memory limit) is not loaded for this either.
+  if (profile.peak.bytes > defaultMemoryLimit()) {
+    profile.warnings.push('no estimate of the optimised session: the estimated peak is over the memory limit of a model run');
+    return;
+  }
+  const { estimateOptimisedSession } = await import('../runner/optimised-estimate');
+  const { encodeModel } = await import('../engine/onnx/encode');
+  let file = loaded.onnxPath ?? null;
+  let tmp: string | null = null;
+  try {
+    if (!file) {
+      tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'memlens-optimise-src-'));
+      file = path.join(tmp, 'model.onnx');
+      await fs.writeFile(file, encodeModel(loaded.model));
+    }
+    // The runner profiles at most two runs of the optimised session (worker.ts); without a run, two:
+    // the first allocates buffer by buffer, the second takes the memory pattern's block.
+    const runs = req.run ? Math.min(req.run.runs, 2) : 2;
+    profile.ortOptimised = await estimateOptimisedSession(file, settings, { ...ortSession, runs }, { timeoutMs: req.timeoutMs, signal: req.signal });
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    profile.warnings.push(`no estimate of the optimised session: ${why}`);
+  } finally {
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  }
 }

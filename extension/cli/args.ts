@@ -25,6 +25,8 @@ export interface CliRequest {
   json: boolean;
   trace?: string;
   run: boolean;
+  /** Also estimate ONNX Runtime's default-optimised session (always with an ONNX Runtime run). */
+  optimised: boolean;
   runtime?: MeasureRuntime;
   ep: ProviderChoice;
   runs: number;
@@ -82,7 +84,7 @@ const OPTIONS = {
   'hide-below': { type: 'string' },
   dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
   device: { type: 'string' }, step: { type: 'string' }, 'zero-grad': { type: 'string' },
-  budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' },
+  budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' }, optimised: { type: 'boolean' },
   ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
   out: { type: 'string' }, force: { type: 'boolean' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
 } as const;
@@ -171,6 +173,7 @@ export function parseCli(argv: string[]): CliRequest {
     json: v.json ?? false,
     trace: v.trace,
     run: v.run ?? false,
+    optimised: v.optimised ?? false,
     ...(runtime !== undefined ? { runtime } : {}),
     ep,
     runs: v.runs !== undefined ? positiveInt(v.runs, '--runs') : 3,

@@ -17,13 +17,28 @@ function pad(s: string, n: number, right = false): string {
 }
 
 /** What ONNX Runtime holds, by named part; the ideal plan above stays the lower bound. */
-function deviceLines(h: OrtHeldFigures): string[] {
+function deviceLines(h: OrtHeldFigures, optimisedToo: boolean): string[] {
   const scratch = h.scratchNode ? `, kernel scratch up to ${formatBytes(h.scratchPeakBytes)} at ${h.scratchNode} (inside the arena)` : '';
   return [
-    `device   ${formatBytes(h.deviceBytes)} needed on ONNX Runtime: weights ${formatBytes(h.deviceBytes - h.prepackedBytes - h.arenaHeldBytes + h.reservedBytes)}`
+    `device   ${formatBytes(h.deviceBytes)} needed on ONNX Runtime${optimisedToo ? ' with optimisations off' : ''}: weights ${formatBytes(h.deviceBytes - h.prepackedBytes - h.arenaHeldBytes + h.reservedBytes)}`
       + ` + prepacked ${formatBytes(h.prepackedBytes)} + arena held ${formatBytes(h.arenaHeldBytes)}`
       + (h.reservedBytes > 0 ? ` - ${formatBytes(h.reservedBytes)} of small weights the arena holds` : ''),
     `         arena in use at peak ${formatBytes(h.arenaInUsePeakBytes)} (requested ${formatBytes(h.requestedPeakBytes)})${scratch}`,
+  ];
+}
+
+/**
+ * The default session (optimisation level 'all'): what a user's session holds. Its prepacked
+ * copies are reserved in the arena, so the arena's held bytes contain them.
+ */
+function optimisedLines(h: OrtHeldFigures): string[] {
+  const weights = h.deviceBytes - h.arenaHeldBytes + h.reservedBytes;
+  const arena = h.arenaHeldBytes - h.prepackedBytes;
+  const scratch = h.scratchNode ? `, kernel scratch up to ${formatBytes(h.scratchPeakBytes)} at ${h.scratchNode}` : '';
+  return [
+    `optimised ${formatBytes(h.deviceBytes)} needed by ONNX Runtime's default session (level 'all', the one --run compares): weights ${formatBytes(weights)}`
+      + ` + prepacked ${formatBytes(h.prepackedBytes)} + arena held ${formatBytes(arena)}` + (h.reservedBytes > 0 ? ` - ${formatBytes(h.reservedBytes)} of small weights the arena holds` : ''),
+    `         arena in use at peak ${formatBytes(h.arenaInUsePeakBytes)} (memory pattern block ${formatBytes(h.memPatternBytes ?? 0)}${scratch})`,
   ];
 }
 
@@ -88,7 +103,8 @@ export function formatProfile(p: Profile, options: TableOptions): string {
   }
   out.push('', `totals   ${totals.join(' · ')}`);
   out.push(`arena    ideal reuse ${formatBytes(p.plan.idealPeakBytes)}, greedy offset plan ${formatBytes(p.plan.offsetPlanBytes)} (fragmentation ${(100 * p.plan.fragmentation).toFixed(1)}%)`);
-  if (p.ortHeld) out.push(...deviceLines(p.ortHeld));
+  if (p.ortHeld) out.push(...deviceLines(p.ortHeld, p.ortOptimised !== undefined));
+  if (p.ortOptimised) out.push(...optimisedLines(p.ortOptimised));
 
   const min = thresholdBytes(options.hideBelow ?? parseThreshold(DEFAULT_HIDE_BELOW, '--hide-below'), p.peak.bytes);
   out.push(...linesSection(p, rel, options.topLines ?? 10, min));

@@ -44,7 +44,10 @@ const PER_COMMAND: Record<Command, string> = {
                           steps in --mode train), others on ONNX Runtime
   --runtime torch|onnxruntime   what --run runs on (default: torch for .py, else onnxruntime)
   --ep ${PROVIDER_CHOICES.join('|')}   execution provider; only auto falls back to cpu
-  --runs N                measured runs or steps (default 3)`,
+  --runs N                measured runs or steps (default 3)
+  --optimised             also estimate ONNX Runtime's default session (optimisation level 'all'):
+                          ONNX Runtime writes its optimised graph in a child process, and the
+                          estimate follows that graph (done anyway by --run on onnxruntime)`,
   suggest: '',
   fit: `  --write | --out PATH    apply the plan in place, or write the rewritten model to PATH
   --force                 replace PATH when it exists (never the model read)`,

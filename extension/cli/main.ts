@@ -30,6 +30,7 @@ export async function main(argv: string[], out: Out = stdout): Promise<number> {
 export async function profileFor(req: CliRequest): Promise<Profile> {
   const { profile } = await profileFile({
     file: req.file, entry: req.entry, settings: req.settings, given: req.given, trusted: true, timeoutMs: req.timeoutMs, pythonPath: req.python,
+    optimised: req.optimised,
     ...(req.run ? { run: { ep: req.ep, runs: req.runs, runtime: req.runtime } } : {}),
   });
   return profile;

@@ -15,7 +15,7 @@ import type { AnalysisSettings } from './settings';
 import { bindDims, bindInputValues, type SizedBySettings } from './shapes/bind-dims';
 import { inferShapes } from './shapes/infer';
 import { validateModel } from './validate';
-import { attributionSession, ortHeldFigures } from './ort/held';
+import { attributionSession, optimisedSession, ortHeldFigures } from './ort/held';
 import type { OrtHeldFigures } from './ort/held-figures';
 import { assertSoundFigures } from './figures-check';
 
@@ -27,7 +27,12 @@ export interface AnalyzeOptions {
    * The ONNX Runtime session to predict held memory for (inference only): its intra-op threads
    * and runs. Absent: one thread, one run.
    */
-  ortSession?: { intraOpThreads: number; runs: number };
+  ortSession?: {
+    intraOpThreads: number;
+    runs: number;
+    /** The model is the graph a level-'all' session wrote: model that session (memory pattern, prepacking). */
+    optimised?: boolean;
+  };
 }
 
 /** Every intermediate of one analysis, for the profile and for what-if tools (suggestions). */
@@ -108,7 +113,7 @@ export function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures 
   const staticBodies = a.subgraphs.bodies.size > 0 ? loadTimeBodies(a.model) : undefined;
   return ortHeldFigures(
     { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes, settings: a.settings, subgraphs: a.subgraphs, staticBodies },
-    attributionSession(session.intraOpThreads, session.runs),
+    (session.optimised ? optimisedSession : attributionSession)(session.intraOpThreads, session.runs),
   );
 }
 

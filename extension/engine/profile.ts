@@ -186,6 +186,12 @@ export interface Profile {
    * profiles only): planner requests replayed through its BFC arena. `plan` stays the lower bound.
    */
   ortHeld?: OrtHeldFigures;
+  /**
+   * The runner's default session (graphOptimizationLevel 'all', memory pattern and prepacking on):
+   * the graph ONNX Runtime wrote for it (runner/optimised-graph.ts) through the same simulation.
+   * Present when an ONNX Runtime run or `--optimised` asked for it and ORT could write the graph.
+   */
+  ortOptimised?: OrtHeldFigures;
   measured?: MeasuredFigures | TorchMeasuredFigures;
 }
 

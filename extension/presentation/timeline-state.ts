@@ -148,6 +148,7 @@ export function summaryItems(profile: Profile, budget: Budget | null): SummaryIt
         + ` (in use at peak ${formatBytes(held.arenaInUsePeakBytes)}, kernel scratch up to ${formatBytes(held.scratchPeakBytes)})`,
     });
   }
+  if (profile.ortOptimised) items.push(optimisedItem(profile.ortOptimised));
   if (budget) {
     const over = profile.peak.bytes - budget.bytes;
     items.push({ label: 'Budget', value: over > 0 ? `${budget.label}, over by ${formatBytes(over)}` : `${budget.label}, ${formatBytes(-over)} to spare` });
@@ -207,5 +208,15 @@ export function panelState(profile: Profile, options: PanelStateOptions): PanelS
     summary: summaryItems(profile, options.budget),
     card: card ? modelCardView(card) : null,
     warnings: profile.warnings.slice(0, 20),
+  };
+}
+
+/** ONNX Runtime's default session (level 'all'): its prepacked copies are reserved in the arena. */
+function optimisedItem(h: NonNullable<Profile['ortOptimised']>): { label: string; value: string } {
+  const weights = h.deviceBytes - h.arenaHeldBytes + h.reservedBytes;
+  return {
+    label: "Device memory needed (ONNX Runtime's default optimised session)",
+    value: `${formatBytes(h.deviceBytes)}: weights ${formatBytes(weights)} + prepacked ${formatBytes(h.prepackedBytes)} + arena held ${formatBytes(h.arenaHeldBytes - h.prepackedBytes)}`
+      + ` (in use at peak ${formatBytes(h.arenaInUsePeakBytes)}, memory pattern block ${formatBytes(h.memPatternBytes ?? 0)})`,
   };
 }

@@ -26,7 +26,7 @@ export interface RunOptions {
 }
 
 export const DEFAULT_RUNS = 3;
-const DEFAULT_SEED = 1234;
+export const DEFAULT_SEED = 1234;
 const GPU_POLL_MS = 500;
 const STDERR_TAIL = 4096;
 

@@ -120,6 +120,12 @@ function initialUses(table: TensorTable, graphOutputs: Set<string>): Map<string,
   return uses;
 }
 
+/**
+ * Kernels registered with MayInplace(3, 0): the fused Conv writes into its Sum input (the Add it
+ * absorbed) when that buffer has no other use (contrib_ops/cpu/nchwc_ops.cc, fused_conv.cc).
+ */
+const SUM_INPLACE = new Set(['com.microsoft.nchwc:Conv', 'com.microsoft:FusedConv']);
+
 /** Which buffer an output takes: shared with an input, a dead buffer of the same size, or a new one. */
 function placeOutput(
   s: PlanState, node: GraphNode, output: string, isGraphOutput: boolean, types: Map<string, StaticType>, bytes: number,
@@ -142,6 +148,11 @@ function placeOutput(
     if (ORT_CPU_MAY_INPLACE.has(node.opType) && isDefaultDomain(node) && inBuf !== NO_BUFFER && s.useCount[inBuf] === 1 && sameSize(types.get(input), types.get(output))) {
       return share(inBuf);
     }
+  }
+  const sum = !isGraphOutput && output === node.outputs[0] && SUM_INPLACE.has(`${node.domain}:${node.opType}`) ? node.inputs[3] : undefined;
+  if (sum) {
+    const sumBuf = s.bufferOf.get(sum) ?? NO_BUFFER;
+    if (sumBuf !== NO_BUFFER && s.useCount[sumBuf] === 1 && sameSize(types.get(sum), types.get(output))) return share(sumBuf);
   }
   const key = sizeKey(types.get(output));
   if (!isGraphOutput && key !== null) {

@@ -105,6 +105,14 @@ export class BfcArena {
     this.stats.heldBytes += bytes;
   }
 
+  /** Frees reserved memory (BFCArena::Free of a reserved chunk gives it back to the device at once). */
+  unreserve(bytes: number): void {
+    if (bytes <= 0) return;
+    this.stats.inUseBytes -= bytes;
+    this.stats.requestedInUseBytes -= bytes;
+    this.stats.heldBytes -= bytes;
+  }
+
   /** AllocateRawInternal: a handle for `bytes`, or null for a 0-byte request (ORT returns nullptr). */
   allocate(bytes: number): number | null {
     if (bytes <= 0) return null;

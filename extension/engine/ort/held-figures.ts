@@ -31,6 +31,11 @@ export interface OrtHeldFigures {
   /** Weight copies in kernel layouts made by the optimised session (0 with optimisations off). */
   prepackedBytes: number;
   /**
+   * The optimised session only: the memory-pattern block (mem_pattern_planner.h) each run after
+   * the first takes from the arena for the plan's buffers.
+   */
+  memPatternBytes?: number;
+  /**
    * Weights + prepacked copies + arena held - reserved (the reserved small initializers are
    * weights already): the figure to plan device memory with. Kernel scratch is served by the
    * arena, so the held regions already contain it.

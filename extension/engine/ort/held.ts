@@ -16,12 +16,20 @@ import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
 import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './control-flow-run';
 import { kernelScratchRequests } from './scratch';
 import { insertCpuCasts } from './insert-cast';
+import { memPatternBytes } from './mem-pattern';
+import { prepackPlan } from './prepack';
 
 export interface OrtSessionModel {
   arena: BfcArenaConfig;
   intraOpThreads: number;
   /** Runs made on one session: the arena keeps its regions, and ORT's peak is over all of them. */
   runs: number;
+  /**
+   * The default-optimised session (level 'all' on a graph ORT optimised): memory pattern on, so the
+   * main graph's planned buffers come from one block per run (mem-pattern.ts), and prepacked weight
+   * copies (prepack.ts) held in the arena from session load.
+   */
+  optimised?: boolean;
 }
 
 export interface OrtHeldInputs {
@@ -54,6 +62,8 @@ interface PlannedGraph {
   bodies: (PlannedBody | null)[];
   /** Body graphs only: its outputs are the parent node's outputs, allocated by the parent (not here). */
   external: Set<number>;
+  /** Bytes of the memory-pattern block its planned buffers live in; null: each is its own arena request. */
+  patternBytes: number | null;
 }
 
 function planGraph(
@@ -66,7 +76,7 @@ function planGraph(
   const external = new Set<number>();
   if (isBody) plan.buffers.forEach((b, i) => { if (b.kind === 'allocate-output') external.add(i); });
   return {
-    table, plan, external,
+    table, plan, external, patternBytes: null,
     scratch: table.nodes.map((n) => kernelScratchRequests(n, ctx)),
     bodies: table.nodes.map((n) => planBody(n, inputs, threads)),
   };
@@ -246,6 +256,7 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
       const taken = new Set<string>();
       for (const a of step.allocate) {
         if (g.external.has(a.buffer) || (only && !only(g.plan.buffers[a.buffer].tensor))) continue;
+        if (g.patternBytes !== null && g.plan.buffers[a.buffer].kind === 'allocate') continue;
         const chunks = adopted?.get(g.plan.buffers[a.buffer].tensor);
         if (chunks) taken.add(g.plan.buffers[a.buffer].tensor);
         handles[a.buffer] = chunks ?? st.arena.allocate(a.bytes);
@@ -286,7 +297,9 @@ function runKernelScratch(st: PassState, g: PlannedGraph, node: number): void {
 
 function runPass(arena: BfcArena, g: PlannedGraph): PassResult {
   const st: PassState = { arena, perNode: [], scratchPeakBytes: 0, scratchNode: null };
+  const block = g.patternBytes ? arena.allocate(g.patternBytes) : null;
   runGraph(st, g);
+  if (block !== null) arena.free(block);
   return { perNode: st.perNode, scratchPeakBytes: st.scratchPeakBytes, scratchNode: st.scratchNode };
 }
 
@@ -314,8 +327,22 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);
   arena.reserve(reservedBytes);
+  const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], dropped: [] };
+  const prepacked = packing.kept;
+  // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size.
+  for (const bytes of prepacked) arena.reserve(bytes);
+  for (const bytes of packing.dropped) {
+    arena.reserve(bytes);
+    arena.unreserve(bytes);
+  }
+  const pattern = session.optimised ? memPatternBytes(main.plan) : null;
   let pass: PassResult = { perNode: [], scratchPeakBytes: 0, scratchNode: null };
-  for (let r = 0; r < Math.max(1, session.runs); r++) pass = runPass(arena, main);
+  for (let r = 0; r < Math.max(1, session.runs); r++) {
+    // The first run has no pattern yet: it allocates buffer by buffer while the frame traces them
+    // (execution_frame.cc TraceAllocate); the pattern is cached for the input shapes and used after.
+    main.patternBytes = r === 0 ? null : pattern;
+    pass = runPass(arena, main);
+  }
   const stats = arena.snapshot();
   let requestedPeakBytes = 0;
   for (const n of pass.perNode) requestedPeakBytes = Math.max(requestedPeakBytes, n.requestedInUseBytes);
@@ -325,8 +352,9 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
     arenaHeldBytes: stats.heldBytes,
     scratchPeakBytes: pass.scratchPeakBytes,
     scratchNode: pass.scratchNode,
-    prepackedBytes: 0,
-    // Scratch is served by the arena, so the held regions already contain it.
+    prepackedBytes: prepacked.reduce((a, b) => a + b, 0),
+    ...(pattern !== null ? { memPatternBytes: pattern } : {}),
+    // Scratch and prepacked copies are served by the arena, so the held regions already contain them.
     reservedBytes,
     deviceBytes: inputs.weightBytes + stats.heldBytes - reservedBytes,
     intraOpThreads: session.intraOpThreads,
@@ -370,4 +398,9 @@ function graphSmallInitializerBytes(g: Graph): number {
 /** The session the runner measures, with ORT's arena defaults. */
 export function attributionSession(intraOpThreads: number, runs: number): OrtSessionModel {
   return { arena: ORT_ARENA_DEFAULTS, intraOpThreads, runs };
+}
+
+/** The runner's default-optimised session (level 'all', memory pattern and prepacking on), run on the graph ORT optimised. */
+export function optimisedSession(intraOpThreads: number, runs: number): OrtSessionModel {
+  return { arena: ORT_ARENA_DEFAULTS, intraOpThreads, runs, optimised: true };
 }

@@ -9,8 +9,10 @@
 //   Runtime's allocation plan replayed through its BFC arena (extension/engine/ort/held.ts):
 //   `perNode[].requestedInUseBytes` beside ORT's `mem_bytes_requested_in_use`, and
 //   `arenaInUsePeakBytes` beside its `mem_in_use_peak`;
-// - the optimised session: the engine does not model it yet (no fusion, no prepacked copies), so
-//   the optimisations-off arena figure stands in.
+// - the optimised session: the graph ONNX Runtime wrote for a level-'all' session
+//   (runner/optimised-graph.ts), analysed with the optimised session model (memory-pattern block,
+//   prepacked copies reserved in the arena): its `ortHeld.arenaInUsePeakBytes` beside the optimised
+//   session's `mem_in_use_peak`.
 import type { Profile } from '../../../extension/engine/profile';
 
 export interface EstimatedFigures {
@@ -27,20 +29,22 @@ export interface EstimatedFigures {
   provenance: { arenaPeak: string; optimisedPeak: string; requested: string };
 }
 
-export function estimateFigures(profile: Profile): EstimatedFigures {
+export function estimateFigures(profile: Profile, optimised: Profile): EstimatedFigures {
   const held = profile.ortHeld;
   if (!held) throw new Error(`${profile.source}: the profile has no ONNX Runtime figures (not an inference profile)`);
+  const opt = optimised.ortHeld;
+  if (!opt) throw new Error(`${optimised.source}: the optimised graph's profile has no ONNX Runtime figures`);
   const requestedAfterNode = new Map<string, number>();
   for (const n of held.perNode) requestedAfterNode.set(n.node, n.requestedInUseBytes);
   return {
     weightBytes: profile.totals.weightBytes,
     arenaPeakBytes: held.arenaInUsePeakBytes,
-    optimisedPeakBytes: held.arenaInUsePeakBytes,
+    optimisedPeakBytes: opt.arenaInUsePeakBytes,
     requestedAfterNode,
     unknownTensors: profile.unknownTensors,
     provenance: {
       arenaPeak: `ortHeld.arenaInUsePeakBytes: allocation plan replayed through the BFC arena (${held.runs} runs, ${held.intraOpThreads} intra-op threads)`,
-      optimisedPeak: 'same as arenaPeak (no model of the optimised session)',
+      optimisedPeak: `optimised graph's ortHeld.arenaInUsePeakBytes: prepacked ${opt.prepackedBytes} B + memory pattern ${opt.memPatternBytes ?? 0} B + outputs and scratch, through the BFC arena`,
       requested: 'ortHeld.perNode[].requestedInUseBytes: the allocation plan\'s requests in use after each node',
     },
   };

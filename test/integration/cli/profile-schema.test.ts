@@ -44,8 +44,10 @@ const mlp = (() => {
 test('ONNX: inference, training and a measured run follow the schema', () => {
   assertValid(profileJson(mlp, '--batch', '8'), 'onnx inference');
   assertValid(profileJson(mlp, '--batch', '8', '--mode', 'train', '--optimizer', 'adam8bit', '--dtype', 'bf16'), 'onnx training');
-  const run = profileJson(mlp, '--batch', '8', '--run', '--ep', 'cpu', '--runs', '2') as { measured?: { runtime: string; comparison: unknown } };
+  const run = profileJson(mlp, '--batch', '8', '--run', '--ep', 'cpu', '--runs', '2') as { measured?: { runtime: string; comparison: unknown }; ortOptimised?: { prepackedBytes: number } };
   assert.equal(run.measured?.runtime, 'onnxruntime');
+  // Both Gemms' constant B are prepacked by the optimised session: MlasGemmPackBSize(128, 64) + (16, 128).
+  assert.equal(run.ortOptimised?.prepackedBytes, 128 * 64 * 4 + 16 * 128 * 4);
   assert.ok(run.measured?.comparison, 'the run is compared with the estimate');
   assertValid(run, 'onnx --run');
 });

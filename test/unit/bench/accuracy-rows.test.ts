@@ -26,14 +26,14 @@ test('the estimate side reads ORT\'s simulated figures from the profile (ortHeld
   // copies it into reserved arena memory), h [2, 8] (64 B; Relu writes it in place), y [2, 3]
   // (24 B, a graph output). Requested: 96 + 64, then + 24. Chunks: 96 reserved unrounded, h and y
   // 256 B each (RoundedBytes).
-  const est = estimateFigures(mlpProfile());
+  const est = estimateFigures(mlpProfile(), mlpProfile());
   assert.deepEqual([...est.requestedAfterNode], [['fc1', 160], ['relu', 160], ['fc2', 184]]);
   assert.equal(est.arenaPeakBytes, 96 + 256 + 256);
   assert.equal(est.weightBytes, 224);
 });
 
 test('node matching counts nodes within 1 KiB, and nodes the estimate lacks as misses', () => {
-  const est = { ...estimateFigures(mlpProfile()), requestedAfterNode: new Map([['a', 5000], ['b', 5000]]) };
+  const est = { ...estimateFigures(mlpProfile(), mlpProfile()), requestedAfterNode: new Map([['a', 5000], ['b', 5000]]) };
   const m: Measurement = { key: 'k', ortVersion: 'v', ep: 'cpu', attribution: session(9000, [['a', 5900], ['b', 6100], ['inside_if', 100], ['no_figure', null]]), optimised: null, warnings: [] };
   assert.deepEqual(matchNodes(est, m), { measured: 3, within: 1, missing: 1, share: 1 / 3 });
   const row = compareModel('toy', 'npm', est, est.weightBytes + 8, m, []);

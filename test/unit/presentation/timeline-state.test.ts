@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatBytes } from '../../../extension/engine/units';
 import { downsampleIndices, measuredSeries, panelState, phaseSpans, summaryItems } from '../../../extension/presentation/timeline-state';
-import { MLP_FILE, mlpProfile, ortRun } from './fixtures';
+import { analyzeModel } from '../../../extension/engine/analyze';
+import { withDefaults } from '../../../extension/engine/settings';
+import { annotatedMlp, MLP_FILE, mlpProfile, ortRun } from './fixtures';
 
 test('panel state of the inference MLP: curve, peak, table by line', () => {
   const s = panelState(mlpProfile(), { documentUri: 'file:///ws/mlp.ts', title: 'mlp.ts', budget: null });
@@ -72,4 +74,15 @@ test('the summary names the parts of the device memory ONNX Runtime needs, from 
   assert.equal(weights, p.totals.weightBytes);
   assert.ok(item.value.startsWith(`${formatBytes(held.deviceBytes)}: weights ${formatBytes(weights)} + prepacked 0 B + arena held ${formatBytes(held.arenaHeldBytes)}`), item.value);
   assert.equal(summaryItems(mlpProfile({ mode: 'train' }), null).some((i) => i.label.startsWith('Device memory')), false);
+});
+
+test('the optimised session\'s device memory names weights, prepacked copies and the rest of the arena apart', () => {
+  const p = mlpProfile();
+  const optimised = analyzeModel(annotatedMlp(), withDefaults({}), { source: MLP_FILE, entry: 'Mlp', ortSession: { intraOpThreads: 1, runs: 2, optimised: true } }).ortHeld!;
+  // MlasGemmPackBSize: W1 [4, 8] packs N 8 padded to 16 x K 4 x 4 B = 256 B; W2 [8, 3] 16 x 8 x 4 B = 512 B.
+  assert.equal(optimised.prepackedBytes, 256 + 512);
+  p.ortOptimised = optimised;
+  const item = summaryItems(p, null).find((i) => i.label === "Device memory needed (ONNX Runtime's default optimised session)");
+  assert.ok(item);
+  assert.ok(item.value.startsWith(`${formatBytes(optimised.deviceBytes)}: weights ${formatBytes(p.totals.weightBytes)} + prepacked 768 B + arena held ${formatBytes(optimised.arenaHeldBytes - 768)}`), item.value);
 });

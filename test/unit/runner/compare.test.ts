@@ -169,5 +169,20 @@ describe('compareRun notes', () => {
     assert.equal(o.prepackedBytes, 4000);
     assert.equal(o.peakChangePct, 450);
     assert.match(c.summary.join('\n'), /optimised session: peak 4\.3 KiB, 450\.0% above the attribution session's/);
+    assert.equal(o.estimate, null);
+  });
+
+  it('compares the optimised estimate with the optimised peak, not with the attribution session', () => {
+    const est = profile([point(0, 'mm', 'MatMul', 400)]);
+    const attribution = session([m('mm', 'MatMul', 400, 400, 400, { parameterBytes: 4000 })], 800);
+    const optimised = { ...session([m('mm', 'MatMul', 400, 4400, 400, { parameterBytes: 0 })], 4400), level: 'all' as const };
+    for (const [estimated, within] of [[4400, true], [800, false]] as const) {
+      est.ortOptimised = { ...held(400, estimated, []), prepackedBytes: 4096 };
+      const e = compareRun(est, result(attribution, optimised)).optimised!.estimate!;
+      assert.deepEqual([e.estimatedBytes, e.measuredBytes, e.withinTarget], [estimated, 4400, within]);
+      assert.deepEqual([e.estimatedPrepackedBytes, e.measuredPrepackedBytes], [4096, 4000]);
+    }
+    const lines = compareRun(est, result(attribution, optimised)).summary.join('\n');
+    assert.match(lines, /estimate of the optimised session .*: 800 B vs measured 4\.3 KiB, estimate 81\.8% below measured: not within 5%: 3\.5 KiB not explained/);
   });
 });

@@ -79,6 +79,57 @@ const qlinearConv: ShapeRule = (_node, inputs, ctx) => {
   return [typed(inputs[7]?.dtype ?? x.dtype, convShape(x, inputs[3], ctx))];
 };
 
+/**
+ * com.microsoft QLinearConv with channels_last = 1 (ORT's NHWC transformer writes it): x and y
+ * are [N, spatial..., C]; the weight stays [M, C / group, k...].
+ */
+const qlinearConvMaybeNhwc: ShapeRule = (node, inputs, ctx) => {
+  const x = inputs[0];
+  if (!x || ctx.int('channels_last', 0) !== 1 || !x.shape) return qlinearConv(node, inputs, ctx);
+  const nchw = { ...x, shape: [x.shape[0], x.shape[x.shape.length - 1], ...x.shape.slice(1, -1)] };
+  const out = convShape(nchw, inputs[3], ctx);
+  const y = out ? [out[0], ...out.slice(2), out[1]] : null;
+  return [typed(inputs[7]?.dtype ?? x.dtype, y)];
+};
+
+/**
+ * com.microsoft.nchwc ops (onnxruntime/contrib_ops/cpu/nchwc_ops.cc), written by the NCHWc
+ * transformer of a level-'all' session. Tensors keep rank 4 with the channels padded to the
+ * MLAS block; the transformer pads a Conv's output channels in its reordered filter, so the
+ * output's channels are the filter's dim 0, never checked against the input's.
+ */
+const nchwcConv: ShapeRule = (_node, [x, wt], ctx) => {
+  if (!x) return [null];
+  if (!x.shape || !wt?.shape) return [typed(x.dtype, x.shape ? unknownDims(x.shape.length) : null)];
+  const kernel = ctx.ints('kernel_shape') ?? wt.shape.slice(2);
+  return [typed(x.dtype, [x.shape[0], wt.shape[0], ...spatial(x.shape, windowOf(ctx, kernel))])];
+};
+
+/**
+ * ReorderInput: NCHW (or NHWC with channels_last) -> NCHWc, [N, C, H, W]. The transformer inserts
+ * it only where C is a multiple of the block size (nchwc_transformer.cc), so C is unchanged.
+ */
+const reorderInput: ShapeRule = (_node, [x], ctx) => {
+  if (!x?.shape) return [x ? typed(x.dtype, null) : null];
+  const s = x.shape;
+  return [typed(x.dtype, ctx.int('channels_last', 0) === 1 ? [s[0], s[s.length - 1], ...s.slice(1, -1)] : s)];
+};
+
+/** ReorderOutput: NCHWc -> NCHW (or NHWC) with the `channels` attribute's unpadded count. */
+const reorderOutput: ShapeRule = (_node, [x], ctx) => {
+  if (!x?.shape) return [x ? typed(x.dtype, null) : null];
+  const c = ctx.int('channels', 0);
+  const s = x.shape;
+  return [typed(x.dtype, ctx.int('channels_last', 0) === 1 ? [s[0], ...s.slice(2), c] : [s[0], c, ...s.slice(2)])];
+};
+
+/** nchwc Upsample: integer `scales` per axis (nearest or linear). */
+const nchwcUpsample: ShapeRule = (_node, [x], ctx) => {
+  if (!x?.shape) return [x ? typed(x.dtype, null) : null];
+  const scales = ctx.ints('scales') ?? [];
+  return [typed(x.dtype, x.shape.map((d, i) => (typeof d === 'number' ? d * (scales[i] ?? 1) : null)))];
+};
+
 const convTranspose: ShapeRule = (_node, [x, wt], ctx) => {
   if (!x) return [null];
   if (!x.shape || !wt?.shape) return [typed(x.dtype, x.shape ? unknownDims(x.shape.length) : null)];
@@ -171,6 +222,16 @@ export const convPoolRules: RuleTable = {
   },
   'com.microsoft': {
     FusedConv: conv,
-    QLinearConv: qlinearConv,
+    QLinearConv: qlinearConvMaybeNhwc,
+  },
+  'com.microsoft.nchwc': {
+    Conv: nchwcConv,
+    ReorderInput: reorderInput,
+    ReorderOutput: reorderOutput,
+    MaxPool: pool,
+    AveragePool: pool,
+    GlobalAveragePool: globalPool,
+    GlobalMaxPool: globalPool,
+    Upsample: nchwcUpsample,
   },
 };

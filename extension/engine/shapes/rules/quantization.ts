@@ -77,6 +77,28 @@ const gatherBlockQuantized: ShapeRule = (_node, [data, indices, scales], ctx) =>
   return [typed(scales?.dtype ?? 'float32', [...dims.slice(0, a), ...indices.shape, ...dims.slice(a + 1)])];
 };
 
+/**
+ * com.microsoft QGemm (contrib_ops/cpu/quantization/qgemm.cc): A, a_scale, a_zp, B, b_scale, b_zp,
+ * C, y_scale, y_zp -> [M, N], quantized to y_zp's dtype when y_scale is given, else float.
+ */
+const qgemm: ShapeRule = (_node, inputs, ctx) => {
+  const [a, b] = [inputs[0], inputs[3]];
+  if (!a || !b) return [null];
+  const dtype: DType = inputs[7] ? (inputs[8]?.dtype ?? 'uint8') : 'float32';
+  if (!a.shape || !b.shape || a.shape.length !== 2 || b.shape.length !== 2) return [typed(dtype, [null, null])];
+  const m = ctx.int('transA', 0) ? a.shape[1] : a.shape[0];
+  const n = ctx.int('transB', 0) ? b.shape[0] : b.shape[1];
+  return [typed(dtype, [m, n])];
+};
+
+/** com.microsoft QLinearGlobalAveragePool: X, x_scale, x_zp, y_scale, y_zp; NHWC with channels_last. */
+const qlinearGlobalAveragePool: ShapeRule = (_node, [x], ctx) => {
+  if (!x?.shape) return [x ? typed(x.dtype, null) : null];
+  const last = ctx.int('channels_last', 0) === 1;
+  const rank = x.shape.length;
+  return [typed(x.dtype, x.shape.map((d, i) => (i === 0 || (last ? i === rank - 1 : i === 1) ? d : 1)))];
+};
+
 export const quantizationRules: RuleTable = {
   '': {
     QuantizeLinear: quantizeLinear,
@@ -94,5 +116,7 @@ export const quantizationRules: RuleTable = {
     QLinearAdd: qlinearBinary,
     QLinearMul: qlinearBinary,
     GatherBlockQuantized: gatherBlockQuantized,
+    QGemm: qgemm,
+    QLinearGlobalAveragePool: qlinearGlobalAveragePool,
   },
 };
