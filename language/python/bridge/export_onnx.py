@@ -54,6 +54,8 @@ def describe_modules(torch, model):
             "forwardLine": line_of(forward) if forward is not None else None,
             # torch.nn's own layers and containers: their call site in the parent is the line to show.
             "builtin": cls.__module__.startswith("torch."),
+            # nn.ReLU(inplace=True) and the like overwrite their input: no tensor of their own.
+            "inplace": getattr(m, "inplace", None) is True,
         })
     return records
 
