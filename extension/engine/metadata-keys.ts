@@ -35,3 +35,6 @@ export const PARAMETERS_KEY = 'memlens.parameters';
 export const SCRIPT_STEP_KEY = 'memlens.script.step';
 /** The PyTorch version that exported a .py model. */
 export const TORCH_VERSION_KEY = 'memlens.torch_version';
+/** Node metadata: 'true' on the nodes of a PyTorch module built with `inplace=True` (nn.ReLU,
+ * nn.SiLU, ...), written by the Python export bridge; eager PyTorch overwrites the input there. */
+export const INPLACE_KEY = 'memlens.inplace';

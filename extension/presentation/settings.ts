@@ -1,7 +1,7 @@
 // The `memlens.*` settings as plain data: validated once, with one message per bad value. The
 // editor adapter reads the configuration into a plain object and passes it here.
 import type { AnalysisSettings } from '../engine/settings';
-import { DEFAULT_SETTINGS, MODES, OPTIMIZERS, PRECISIONS } from '../engine/settings';
+import { DEFAULT_SETTINGS, DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS } from '../engine/settings';
 import { INLINE_DETAILS } from './line-figures';
 import type { InlineDetail } from './line-figures';
 import { isMemlensError } from '../engine/errors';
@@ -98,6 +98,10 @@ export function readSettings(raw: Readonly<Record<string, unknown>>, configured?
       dtype: pick('dtype', PRECISIONS, DEFAULT_SETTINGS.dtype),
       optimizer: pick('optimizer', OPTIMIZERS, DEFAULT_SETTINGS.optimizer),
       dims: readDims(raw.dims, problems),
+      // The training step's settings, named as the CLI's --device, --step and --zero-grad.
+      device: pick('device', DEVICES, 'cuda'),
+      step: pick('step', TRAIN_STEPS, 'steady'),
+      zeroGrad: pick('zeroGrad', ZERO_GRADS, 'set-to-none'),
       ...(configured ? { explicit: [...(configured.has('batch') ? ['batch' as const] : []), ...(configured.has('sequenceLength') ? ['seq' as const] : [])] } : {}),
     },
     executionProvider: pick('executionProvider', EXECUTION_PROVIDERS, 'auto'),

@@ -7,7 +7,7 @@ import { readSettings, type ExtensionSettings, type SettingsOverride } from '../
 import type { GivenSettings } from '../analysis/load-model';
 
 const KEYS = [
-  'mode', 'batch', 'sequenceLength', 'pastSequenceLength', 'dtype', 'optimizer', 'executionProvider', 'budget', 'inlineDetail',
+  'mode', 'batch', 'sequenceLength', 'pastSequenceLength', 'dtype', 'optimizer', 'device', 'step', 'zeroGrad', 'executionProvider', 'budget', 'inlineDetail',
   'profileOnSave', 'pythonPath', 'timeoutSeconds', 'dims', 'hideFiguresBelow',
 ] as const;
 

@@ -8,7 +8,7 @@ import type { Dim, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
 import { lastLine, oneLine } from '../../extension/process/ending';
 import { runCheck } from '../../extension/process/check';
-import { FROZEN_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from '../../extension/engine/metadata-keys';
+import { FROZEN_KEY, INPLACE_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from '../../extension/engine/metadata-keys';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import { encodeModel } from '../../extension/engine/onnx/encode';
 import type { AnalysisSettings } from '../../extension/engine/settings';
@@ -198,6 +198,7 @@ async function annotate(model: Model, result: BridgeSuccess, file: string, disco
     ? locateFromTorchMetadata(model)
     : locateNodes(model.graph, result.modules, await forwardLookup(result.modules, file, discovery));
   writeLocations(model, located);
+  markInplace(model, located, result.modules);
   const calls = result.exporter === 'torchscript' ? callIndices(model.graph, result.modules) : new Map<string, number>();
   writeRegions(model.graph, located, result.regions, calls);
   const step = scriptStep(result);
@@ -373,6 +374,16 @@ function writeLocations(model: Model, located: Map<string, NodeLocation>): void 
       node.metadata[MEMLENS_LINE] = String(loc.line);
     }
     node.metadata[MEMLENS_SCOPE] = loc.scope;
+  }
+}
+
+/** Nodes of a module built with `inplace=True`: PyTorch overwrites the input there (memory/activations.ts). */
+function markInplace(model: Model, located: Map<string, NodeLocation>, records: ModuleRecord[]): void {
+  const inplace = new Set(records.filter((r) => r.inplace === true).map((r) => r.path));
+  if (inplace.size === 0) return;
+  for (const node of model.graph.nodes) {
+    const scope = located.get(node.name)?.scope;
+    if (scope !== undefined && inplace.has(scope)) node.metadata[INPLACE_KEY] = 'true';
   }
 }
 

@@ -20,6 +20,8 @@ export interface ModuleRecord {
   forwardLine: number | null;
   /** Defined by torch itself (layers, containers): located by their call site. */
   builtin: boolean;
+  /** A layer built with `inplace=True` (nn.ReLU, nn.SiLU, ...): it overwrites its input. */
+  inplace?: boolean;
 }
 
 export interface NodeLocation {

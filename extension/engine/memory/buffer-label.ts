@@ -26,6 +26,7 @@ export function bufferLabel(b: Buffer, ctx: LabelContext): string {
       switch (b.use.kind) {
         case 'checkpointed-extra': return `${extraText(b.use.extra)}, dropped after forward`;
         case 'backward': return `backward workspace of ${ctx.nodes[b.use.node]?.opType ?? 'node'}`;
+        case 'mkldnn-conv': return 'oneDNN blocked copies of the input, weight and result (aten::mkldnn_convolution on CPU)';
         case 'loss': return `cross-entropy ${b.use.item} (the loss after the graph)`;
         case 'optimizer-step': return b.use.implementation === 'foreach'
           ? `optimizer step temporaries of ${b.use.parameter} (${b.use.count} fp32 cop${b.use.count === 1 ? 'y' : 'ies'}, _foreach ops over every parameter)`

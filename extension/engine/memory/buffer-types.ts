@@ -47,6 +47,8 @@ export type BufferContent =
 export type WorkspaceUse =
   /** A SavedExtra of a checkpointed op in its forward: dropped at once, recomputed for backward. */
   | { kind: 'checkpointed-extra'; extra: SavedExtra }
+  /** oneDNN's blocked copies of a convolution's input, weight and result on CPU (torch-cpu-conv.ts). */
+  | { kind: 'mkldnn-conv'; node: number }
   /** Temporaries of an op's backward beyond its outputs. */
   | { kind: 'backward'; node: number }
   /** Buffers of the loss that follows the graph (cross-entropy's log-probabilities and their gradient). */

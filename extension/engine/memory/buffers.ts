@@ -11,6 +11,9 @@ import { gradientPass } from './gradients';
 import { checkBuffers, checkSavedLive } from './invariants';
 import { kvOffloadPass } from './kv-offload';
 import { lossInput, lossPass } from './loss';
+import { mkldnnConvWorkspaces } from './torch-cpu-conv';
+import { heldByCallers } from './torch-frames';
+import { linearBiasAdds, torchOpGroups } from './torch-ops';
 import { torchViews } from './torch-views';
 import { optimizerPass } from './optimizer-state';
 import { parameterPass } from './parameters';
@@ -33,16 +36,20 @@ export function buildBuffers(
   const logits = training && options.loss === 'cross-entropy' ? lossInput(table) : null;
   const schedule = training ? trainingSchedule(table, params.trainable, logits) : inferenceSchedule(table);
   const regions = checkpointRegions(table, schedule);
-  const views = training ? torchViews(table, shapes) : undefined;
+  // A model exported from PyTorch is estimated as PyTorch runs it, in inference too: its views
+  // (a Linear's W.t(), transposes, splits) share their base's storage.
+  const views = training || options.torchMajor !== undefined ? torchViews(table, shapes) : undefined;
   const saved = training ? savedPass(table, shapes, settings, schedule, regions, options.torchMajor ?? null, views) : NOTHING_SAVED;
   const splits = training ? regionSplits(table, schedule, saved.until, regions) : new Map<string, RegionSplit>();
-  const activations = activationPass(table, { schedule, savedUntil: saved.until, splits, settings, options, torchViews: views });
+  const torchOps = !training && views ? torchOpGroups(table) : undefined;
+  const activations = activationPass(table, { schedule, savedUntil: saved.until, splits, settings, options, torchViews: views, torchOps, ...(torchOps ? { heldByCallers: heldByCallers(table), linearBiasAdds: linearBiasAdds(table) } : {}) });
   let tensors: Buffer[] = [...weightAndInputBuffers(table, schedule.last), ...activations.buffers];
   if (options.kvOffload && !training) tensors = kvOffloadPass(table, tensors, activations.aliases);
   const step = options.trainingStep ?? trainingStepOf(settings, options);
   const buffers = [
     ...saved.buffers,
     ...tensors,
+    ...(torchOps && settings.device === 'cpu' ? mkldnnConvWorkspaces(table, shapes) : []),
     ...(logits !== null ? lossPass(table, schedule, logits) : []),
     ...(training ? gradientPass(table, { schedule, trainable: params.trainable, aliases: activations.aliases, settings, step }) : []),
     ...(training ? optimizerPass(table, params.trainable, settings, step, schedule.last) : []),

@@ -85,25 +85,60 @@ function selfContained(members: number[], tail: number, table: TensorTable): boo
   return members.every((pos) => pos === tail || table.nodes[pos].outputs.every((o) => (table.tensors.get(o)?.consumers ?? []).every((c) => inside.has(c))));
 }
 
-/** Saved-for-backward decisions for the nodes of recognised PyTorch ops, by forward position. */
-export function torchOpDecisions(table: TensorTable): Map<number, SavedDecision> {
+/** One recognised PyTorch op: its exported nodes (forward positions, the last is `tail`) and its input. */
+export interface TorchOpGroup { name: string; derivative: string; x: string; members: number[]; tail: number }
+
+/** The recognised PyTorch ops of the graph, each node in at most one. */
+export function torchOpGroups(table: TensorTable): TorchOpGroup[] {
   const scalars = constantScalars(table);
-  const out = new Map<number, SavedDecision>();
+  const taken = new Set<number>();
+  const groups: TorchOpGroup[] = [];
   for (let tail = table.nodes.length - 1; tail >= 0; tail--) {
-    if (out.has(tail)) continue;
+    if (taken.has(tail)) continue;
     for (const t of TORCH_OPS) {
       if (t.pattern.kind !== 'op') continue;
       const m: Match = { x: null, members: [] };
       if (!matchNode(t.pattern, tail, table, scalars, m) || m.x === null || !selfContained(m.members, tail, table)) continue;
       const members = [...new Set(m.members)];
-      if (members.some((pos) => out.has(pos))) continue;
-      for (const pos of members) {
-        out.set(pos, pos === tail
-          ? savesInputDecision(`${t.name} (exported as ${members.length} nodes) saves its input (derivatives.yaml ${t.derivative})`, m.x)
-          : { rule: `part of ${t.name}: its last node keeps what the op saves`, saved: [], backwardWorkspace: 0 });
-      }
+      if (members.some((pos) => taken.has(pos))) continue;
+      for (const pos of members) taken.add(pos);
+      groups.push({ name: t.name, derivative: t.derivative, x: m.x, members, tail });
       break;
     }
   }
+  return groups;
+}
+
+/** Saved-for-backward decisions for the nodes of recognised PyTorch ops, by forward position. */
+export function torchOpDecisions(table: TensorTable): Map<number, SavedDecision> {
+  const out = new Map<number, SavedDecision>();
+  for (const g of torchOpGroups(table)) {
+    for (const pos of g.members) {
+      out.set(pos, pos === g.tail
+        ? savesInputDecision(`${g.name} (exported as ${g.members.length} nodes) saves its input (derivatives.yaml ${g.derivative})`, g.x)
+        : { rule: `part of ${g.name}: its last node keeps what the op saves`, saved: [], backwardWorkspace: 0 });
+    }
+  }
+  return out;
+}
+
+/**
+ * F.linear with a bias, exported as MatMul then Add of the bias: PyTorch makes one tensor
+ * (aten/src/ATen/native/Linear.cpp: addmm for 2-D and contiguous 3-D inputs, else matmul then an
+ * in-place `output.add_(bias)`). Add position -> the MatMul result whose buffer the sum takes.
+ */
+export function linearBiasAdds(table: TensorTable): Map<number, string> {
+  const out = new Map<number, string>();
+  table.nodes.forEach((node, pos) => {
+    if (node.opType !== 'Add' || node.inputs.length !== 2) return;
+    for (const [mm, bias] of [[node.inputs[0], node.inputs[1]], [node.inputs[1], node.inputs[0]]]) {
+      const m = table.tensors.get(mm), b = table.tensors.get(bias);
+      const producer = m?.producer;
+      if (!m || !b || producer === null || producer === undefined || table.nodes[producer].opType !== 'MatMul') continue;
+      if (!b.isWeight || m.consumers.length !== 1 || b.bytes >= m.bytes) continue;
+      out.set(pos, mm);
+      return;
+    }
+  });
   return out;
 }

@@ -54,6 +54,8 @@ def describe_modules(torch, model):
             "forwardLine": line_of(forward) if forward is not None else None,
             # torch.nn's own layers and containers: their call site in the parent is the line to show.
             "builtin": cls.__module__.startswith("torch."),
+            # nn.ReLU(inplace=True) and the like overwrite their input: no tensor of their own.
+            "inplace": getattr(m, "inplace", None) is True,
         })
     return records
 
@@ -119,8 +121,15 @@ def exporter_gaps(torch, opset):
     `bernoulli(x, p)` with a float p (torchvision's stochastic depth draws its mask with
     `empty(...).bernoulli_(p)`) has none in torch 1.x: it is written as ONNX's own recipe for
     Bernoulli, `Cast(RandomUniformLike(x) < p)`, with the mask's shape and dtype. The other
-    forms keep torch's symbolic (and its error)."""
-    from torch.onnx import symbolic_helper, symbolic_opset9
+    forms keep torch's symbolic (and its error).
+
+    `repeat_interleave(x, r, dim)` with an int r (grouped-query attention repeating its key/value
+    heads): torch 1.13's opset-13 symbolic writes each unknown size as -1 into one reshape target
+    (`[0, -1, 0, 32]` for a [b, 1, r, t, d] tensor), which both ONNX Runtime and shape inference
+    read as [b, t, r, d]; the graph then fails at the attention MatMul. It is written as what
+    repeat_interleave computes, from the input's runtime shape: Unsqueeze(x, dim+1), Expand with r
+    at dim+1, Reshape with size[dim]*r at dim. Other forms keep torch's symbolic."""
+    from torch.onnx import symbolic_helper, symbolic_opset9, symbolic_opset13
 
     def bernoulli(g, input, *rest):
         if len(rest) == 2:
@@ -130,11 +139,29 @@ def exporter_gaps(torch, opset):
                 return g.op("CastLike", g.op("Less", uniform, g.op("Constant", value_t=torch.tensor(p))), input)
         return symbolic_opset9.bernoulli(g, input, *rest)
 
+    def repeat_interleave(g, input, repeats, dim=None, output_size=None):
+        r = symbolic_helper._maybe_get_const(repeats, "i")
+        d = None if symbolic_helper._is_none(dim) else symbolic_helper._maybe_get_const(dim, "i")
+        rank = symbolic_helper._get_tensor_rank(input)
+        if not (isinstance(r, int) and isinstance(d, int) and rank):
+            return symbolic_opset13.repeat_interleave(g, input, repeats, dim, output_size)
+        d = d % rank
+        shape = g.op("Shape", input)
+        part = lambda start, end: symbolic_helper._slice_helper(g, shape, axes=[0], starts=[start], ends=[end])
+        head, size, tail = part(0, d), part(d, d + 1), part(d + 1, rank)
+        count = g.op("Constant", value_t=torch.tensor([r], dtype=torch.int64))
+        expanded = g.op("Expand", symbolic_helper._unsqueeze_helper(g, input, [d + 1]), g.op("Concat", head, size, count, tail, axis_i=0))
+        return g.op("Reshape", expanded, g.op("Concat", head, g.op("Mul", size, count), tail, axis_i=0))
+
     torch.onnx.register_custom_op_symbolic("aten::bernoulli", bernoulli, opset)
+    if opset >= 13:
+        torch.onnx.register_custom_op_symbolic("aten::repeat_interleave", repeat_interleave, opset)
     try:
         yield
     finally:
         torch.onnx.unregister_custom_op_symbolic("aten::bernoulli", opset)
+        if opset >= 13:
+            torch.onnx.unregister_custom_op_symbolic("aten::repeat_interleave", opset)
 
 
 # Keyword arguments of torch.utils.checkpoint.checkpoint itself (torch 1.13 to 2.x); the rest go

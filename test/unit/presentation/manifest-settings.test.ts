@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MODES, OPTIMIZERS, PRECISIONS } from '../../../extension/engine/settings';
+import { DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS } from '../../../extension/engine/settings';
+import { parseCli } from '../../../extension/cli/args';
 import { INLINE_DETAILS } from '../../../extension/presentation/line-figures';
 import { EXECUTION_PROVIDERS, readSettings } from '../../../extension/presentation/settings';
 import { PROVIDER_CHOICES } from '../../../extension/runner/types';
@@ -34,6 +35,9 @@ test('manifest enums are the value lists the CLI and the settings reader use', (
   assert.deepEqual(s.mode.enum, [...MODES]);
   assert.deepEqual(s.dtype.enum, [...PRECISIONS]);
   assert.deepEqual(s.optimizer.enum, [...OPTIMIZERS]);
+  assert.deepEqual(s.device.enum, [...DEVICES]);
+  assert.deepEqual(s.step.enum, [...TRAIN_STEPS]);
+  assert.deepEqual(s.zeroGrad.enum, [...ZERO_GRADS]);
   assert.deepEqual(s.executionProvider.enum, [...EXECUTION_PROVIDERS]);
   assert.deepEqual(s.inlineDetail.enum, [...INLINE_DETAILS]);
   for (const ep of EXECUTION_PROVIDERS) assert.ok(PROVIDER_CHOICES.includes(ep), `${ep} is not a provider the runner knows`);
@@ -55,4 +59,17 @@ test('every enum value of the manifest reads without a problem, and a value outs
     for (const value of setting.enum) assert.deepEqual(readSettings({ [key]: value }).problems, [], `${key}=${value}`);
     assert.equal(readSettings({ [key]: 'not-a-value' }).problems.length, 1, `${key} takes a value outside its enum`);
   }
+});
+
+test('the training step settings read as the CLI flags of the same names: --device, --step, --zero-grad', () => {
+  for (const device of DEVICES) for (const step of TRAIN_STEPS) for (const zeroGrad of ZERO_GRADS) {
+    const editor = readSettings({ mode: 'train', device, step, zeroGrad });
+    assert.deepEqual(editor.problems, []);
+    const cli = parseCli(['profile', 'm.py', '--mode', 'train', '--device', device, '--step', step, '--zero-grad', zeroGrad]).settings;
+    assert.deepEqual([editor.analysis.device, editor.analysis.step, editor.analysis.zeroGrad], [cli.device, cli.step, cli.zeroGrad]);
+  }
+  // Unset, each is what the engine takes for an absent value (buffers.ts: cuda, steady, set-to-none).
+  const unset = readSettings({}).analysis;
+  assert.deepEqual([unset.device, unset.step, unset.zeroGrad], ['cuda', 'steady', 'set-to-none']);
+  assert.match(readSettings({ zeroGrad: 'keep' }).problems.join('\n'), /memlens\.zeroGrad: expected one of set-to-none, zero, got "keep"/);
 });

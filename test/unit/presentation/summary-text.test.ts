@@ -45,7 +45,7 @@ test('hover: figures, per op, and the measurement of the line nodes', () => {
 
 test('settings: defaults, values, and one problem per bad value', () => {
   const d = readSettings({});
-  assert.deepEqual(d.analysis, { mode: 'infer', batch: 1, seq: 128, dtype: 'fp32', optimizer: 'adamw', dims: {} });
+  assert.deepEqual(d.analysis, { mode: 'infer', batch: 1, seq: 128, dtype: 'fp32', optimizer: 'adamw', dims: {}, device: 'cuda', step: 'steady', zeroGrad: 'set-to-none' });
   assert.equal(d.timeoutMs, 120_000);
   assert.equal(d.inlineDetail, 'compact');
   const s = readSettings({ mode: 'train', batch: 8, sequenceLength: 2048, dtype: 'bf16', timeoutSeconds: 30, inlineDetail: 'full' });
