@@ -103,8 +103,8 @@ test('with a budget the preferred fix is the cheapest that fits it, and the titl
   const base = 4 * GiB;
   const at = (peakBytes: number) => ({ ...s.reanalysed!, peakBytes, savingBytes: base - peakBytes });
   // Three fixes on one line: int4 lowest (approximate, tier 3), int8 (approximate, tier 2), checkpointing (exact, recompute).
-  const int4: LineSuggestion = { suggestion: { ...s, id: 'int4', kind: 'quantize-weights', detail: { kind: 'quantize', modules: ['model'], format: 'int4', groupSize: 32 }, reanalysed: at(1 * GiB), cost: { ...s.cost, recomputeFlops: 0, recomputeShare: 0, accuracy: 'approximate' } } as Suggestion, costLabel: 'approximate results', lines: [15] };
-  const int8: LineSuggestion = { suggestion: { ...s, id: 'int8', kind: 'quantize-weights', detail: { kind: 'quantize', modules: ['model'], format: 'int8', groupSize: null }, reanalysed: at(2 * GiB), cost: { ...s.cost, recomputeFlops: 0, recomputeShare: 0, accuracy: 'approximate' } } as Suggestion, costLabel: 'approximate results', lines: [15] };
+  const int4: LineSuggestion = { suggestion: { ...s, id: 'int4', kind: 'quantize-weights', detail: { kind: 'quantize', modules: ['model'], format: 'int4', groupSize: 32 }, reanalysed: at(1 * GiB), cost: { ...s.cost, recomputeFlops: 0, recomputeShare: 0, accuracy: 'approximate' } }, costLabel: 'approximate results', lines: [15] };
+  const int8: LineSuggestion = { suggestion: { ...s, id: 'int8', kind: 'quantize-weights', detail: { kind: 'quantize', modules: ['model'], format: 'int8', groupSize: null }, reanalysed: at(2 * GiB), cost: { ...s.cost, recomputeFlops: 0, recomputeShare: 0, accuracy: 'approximate' } }, costLabel: 'approximate results', lines: [15] };
   const ckpt: LineSuggestion = { suggestion: { ...s, reanalysed: at(2.5 * GiB) }, costLabel: costText(s.cost), lines: [15] };
   const list = [int4, int8, ckpt];
   const preferred = (budget: number | null) => actionsForLine(list, 15, FILE, base, false, budget).find((a) => a.isPreferred)!.suggestion.id;
