@@ -44,14 +44,16 @@ export function actionTitle(s: Suggestion, baselinePeakBytes: number, costLabel:
 
 /**
  * What a fix costs, cheapest first: accuracy tier (as the planner orders it: exact, mixed
- * precision, 8-bit, 4-bit), then caveats, then recomputed share of the forward, then transfer time.
+ * precision, 8-bit, 4-bit), then caveats, then recomputed share of the forward, then transfer
+ * time, then the smaller change (one layer quantized rather than the whole model).
  */
 export function cheaper(a: Suggestion, b: Suggestion): number {
   const tier = (s: Suggestion) => (s.cost.accuracy === 'unchanged' ? 0 : Math.max(1, tierOf(s)));
   return tier(a) - tier(b)
     || a.caveats.length - b.caveats.length
     || a.cost.recomputeShare - b.cost.recomputeShare
-    || a.cost.transferSeconds - b.cost.transferSeconds;
+    || a.cost.transferSeconds - b.cost.transferSeconds
+    || savingOf(a) - savingOf(b);
 }
 
 /** 1-based lines of `file` a suggestion belongs to: where its nodes come from and where its edits go. */

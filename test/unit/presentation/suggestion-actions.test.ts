@@ -112,6 +112,10 @@ test('with a budget the preferred fix is the cheapest that fits it, and the titl
   assert.equal(preferred(3 * GiB), 'checkpoint:blocks');
   // 2 GiB: checkpointing does not fit; of the two that do, int8 costs less accuracy than int4.
   assert.equal(preferred(2 * GiB), 'int8');
+  // Same tier, same (no) recompute: the smaller change that fits, one layer in int4 before the whole model.
+  const fc1int4: LineSuggestion = { ...int4, suggestion: { ...int4.suggestion, id: 'fc1-int4', detail: { kind: 'quantize', modules: ['fc1'], format: 'int4', groupSize: 32 }, reanalysed: at(1.4 * GiB) } as Suggestion };
+  assert.equal(actionsForLine([int4, fc1int4], 15, FILE, base, false, 1.5 * GiB).find((a) => a.isPreferred)!.suggestion.id, 'fc1-int4');
+  assert.equal(actionsForLine([int4, fc1int4], 15, FILE, base, false, 1.2 * GiB).find((a) => a.isPreferred)!.suggestion.id, 'int4');
   // 1.5 GiB: only int4 fits.
   assert.equal(preferred(1.5 * GiB), 'int4');
   // None fits (or no budget): the best exact one, as without a budget.
