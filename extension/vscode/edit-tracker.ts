@@ -5,8 +5,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelProfile, ProfileStore } from './profile-store';
 
-/** unsaved: the editor's text differs from the file; saved: the file on disk changed too. */
-type Edited = 'unsaved' | 'saved';
+/**
+ * unsaved: the editor's text differs from the file, which still has the profiled text (kept in
+ * `profiled` once read, so that Undo back to it shows the figures again); saved: the file changed.
+ */
+interface Edited {
+  state: 'unsaved' | 'saved';
+  profiled?: string;
+}
 
 const keyOf = (file: string) => path.resolve(file);
 
@@ -21,19 +27,33 @@ export class EditTracker implements vscode.Disposable {
   constructor(private readonly store: ProfileStore) {
     this.subscriptions.push(
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.document.uri.scheme !== 'file' || e.contentChanges.length === 0) return;
-        const key = keyOf(e.document.uri.fsPath);
-        const now = this.edited.get(key);
-        if (e.document.isDirty && !now) this.set(key, 'unsaved');
-        // Undo (or revert) back to the saved text, which is the text that was profiled.
-        else if (!e.document.isDirty && now === 'unsaved') this.set(key, undefined);
+        if (e.document.uri.scheme === 'file' && e.contentChanges.length > 0) this.edit(e.document);
       }),
       vscode.workspace.onDidSaveTextDocument((d) => {
-        const key = keyOf(d.uri.fsPath);
-        if (this.edited.get(key) === 'unsaved') this.set(key, 'saved');
+        const now = this.edited.get(keyOf(d.uri.fsPath));
+        if (!now) return;
+        if (now.profiled !== undefined && d.getText() === now.profiled) this.set(keyOf(d.uri.fsPath), undefined);
+        else now.state = 'saved';
       }),
       store.onDidChange((uri) => this.profiled(uri)),
     );
+  }
+
+  private edit(document: vscode.TextDocument): void {
+    const key = keyOf(document.uri.fsPath);
+    const now = this.edited.get(key);
+    if (!now) {
+      const entry: Edited = { state: 'unsaved' };
+      this.set(key, entry);
+      // The file on disk still holds the text before this first edit (the dirty flag reaches the
+      // extension host after the change event, so it cannot tell an Undo back to the saved text).
+      void vscode.workspace.fs.readFile(document.uri).then((bytes) => {
+        entry.profiled = Buffer.from(bytes).toString('utf8');
+        if (this.edited.get(key) === entry && document.getText() === entry.profiled) this.set(key, undefined);
+      }, () => undefined);
+    } else if (now.state === 'unsaved' && now.profiled !== undefined && document.getText() === now.profiled) {
+      this.set(key, undefined);
+    }
   }
 
   /** Whether `file` was edited since the profile that describes it. */
