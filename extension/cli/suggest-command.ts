@@ -10,6 +10,7 @@ import { applyRewrites } from '../engine/onnx-rewrite/apply';
 import { encodeModel } from '../engine/onnx/encode';
 import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner';
 import { suggestRewrites } from '../engine/suggest/suggest';
+import { caveatShort, LABELS } from '../engine/suggest/labels';
 import type { Suggestion } from '../engine/suggest/types';
 import type { Profile } from '../engine/profile';
 import { formatBytes } from '../engine/units';
@@ -118,11 +119,12 @@ export function formatPlan(plan: Plan, written: Written | null): string {
   for (const g of c.globals) out.push(`  - ${g}`);
   if (c.checkpointed.length) out.push(`  - checkpoint ${c.checkpointed.length} layer${c.checkpointed.length > 1 ? 's' : ''}: ${c.checkpointed.join(', ')}`);
   if (!c.globals.length && !c.checkpointed.length) out.push('  - nothing to change');
-  out.push(`  peak ${formatBytes(c.verifiedPeakBytes)} (re-analysed; predicted ${formatBytes(c.predictedPeakBytes)}) · +${pct(c.recomputeShare)} forward compute · ${c.accuracyTier === 0 ? 'results unchanged' : 'approximate results'}`);
+  out.push(`  peak ${formatBytes(c.verifiedPeakBytes)} (re-analysed; predicted ${formatBytes(c.predictedPeakBytes)}) · +${pct(c.recomputeShare)} forward compute · ${c.accuracyTier > 0 ? 'approximate results' : c.caveats.length ? c.caveats.map(caveatShort).join(', ') : 'results unchanged'}`);
+  for (const caveat of c.caveats) out.push(`  warning: ${LABELS.caveat(caveat)}`);
   out.push('', 'frontier (peak · recompute · accuracy)');
   for (const p of plan.frontier) {
     const what = [...p.globals, ...(p.checkpointed.length ? [`checkpoint ${p.checkpointed.length} layers`] : [])].join(' + ') || 'as is';
-    out.push(`  ${formatBytes(p.peakBytes).padStart(10)}  +${pct(p.recomputeShare).padEnd(5)} ${p.accuracyTier === 0 ? 'exact ' : 'approx'}  ${what}`);
+    out.push(`  ${formatBytes(p.peakBytes).padStart(10)}  +${pct(p.recomputeShare).padEnd(5)} ${p.accuracyTier > 0 ? 'approx' : p.caveats.length ? 'random' : 'exact '}  ${what}`);
   }
   if (written) {
     out.push('', `wrote ${written.path}`);

@@ -2,6 +2,7 @@
 // taken until together they cover the excess (peak - budget). These get diagnostics.
 import type { LineFigures, Profile } from '../engine/profile';
 import { formatBytes, formatShare } from '../engine/units';
+import { sameFile } from '../../language/same-file';
 import { shareOfPeak } from './share';
 
 export const OVER_BUDGET_CODE = 'memlens.overBudget';
@@ -41,4 +42,19 @@ export function overBudget(profile: Profile, budgetBytes: number | null): OverBu
     });
   }
   return { excessBytes: excess, lines, uncoveredBytes: Math.max(0, excess - covered) };
+}
+
+/**
+ * The over-budget lines of one file, one per line (the largest share first wins a line): what the
+ * Problems panel shows for `file` from the one profile that describes it.
+ */
+export function overBudgetLinesOf(profile: Profile, file: string, budgetBytes: number | null): OverBudgetLine[] {
+  const over = overBudget(profile, budgetBytes);
+  if (!over) return [];
+  const byLine = new Map<number, OverBudgetLine>();
+  for (const l of over.lines) {
+    if (!sameFile(l.figures.file!, file) || byLine.has(l.figures.line!)) continue;
+    byLine.set(l.figures.line!, l);
+  }
+  return [...byLine.values()];
 }

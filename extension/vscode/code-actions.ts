@@ -1,10 +1,12 @@
 // Memory-saving rewrites as code actions on the lines of a TypeScript or PyTorch model: titles
-// carry the re-analysed peak, quick fixes attach to the over-budget problems, the best one is
-// preferred. Suggestions come from the cache per profile; the edit itself is computed against
-// the document's current text only when an action is chosen (resolveCodeAction).
+// carry the re-analysed peak and whether it fits the budget, quick fixes attach to the
+// over-budget problems, the cheapest fix that fits is preferred. Suggestions come from the cache
+// per profile; the edit itself is computed against the document's current text only when an
+// action is chosen (resolveCodeAction).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Suggestion } from '../engine/suggest/types';
+import type { Budget } from '../presentation/budget';
 import { modelKind } from '../analysis/model-kind';
 import { OVER_BUDGET_CODE } from '../presentation/over-budget';
 import { actionsForLine, staleReason, suggestionLines, type LineSuggestion } from '../presentation/suggestion-actions';
@@ -50,6 +52,8 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
     private readonly store: ProfileStore,
     private readonly sets: SuggestionSets,
     private readonly log: vscode.LogOutputChannel,
+    /** The budget: the preferred fix is the cheapest that fits it, and titles say which fit. */
+    private readonly budget: () => Budget | null = () => null,
   ) {}
 
   async provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext, token: vscode.CancellationToken): Promise<vscode.CodeAction[]> {
@@ -89,7 +93,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
       analysedHash: set.hashes[path.resolve(document.uri.fsPath)],
     });
     const out: vscode.CodeAction[] = [];
-    for (const a of actionsForLine(list, line, document.uri.fsPath, set.peakBytes, problem !== undefined)) {
+    for (const a of actionsForLine(list, line, document.uri.fsPath, set.peakBytes, problem !== undefined, this.budget()?.bytes ?? null)) {
       const prepared = list.find((p) => p.suggestion === a.suggestion)!;
       const actionKind = a.kind === 'quickfix' ? FIX_KIND : REWRITE_KIND;
       if (!wants(actionKind)) continue;

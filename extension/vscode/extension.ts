@@ -8,10 +8,11 @@ import { settingSchemas } from '../presentation/setting-controls';
 import { SuggestionCodeActions } from './code-actions';
 import { ModelCodeLensProvider } from './code-lens';
 import { registerCommands } from './commands';
-import { BudgetDiagnostics } from './diagnostics';
+import { ModelDiagnostics } from './diagnostics';
+import { EditTracker } from './edit-tracker';
 import { loadedEngine } from './engine-loader';
 import { errorLine } from './errors';
-import { registerFitBudget } from './fit-budget';
+import { registerFitBudget, registerPlanPreviews } from './fit-budget';
 import { LineHoverProvider } from './hover';
 import { InlineFigures } from './inline-figures';
 import { registerWriteQuantizedCopy } from './onnx-copy';
@@ -43,7 +44,8 @@ export function activate(context: vscode.ExtensionContext): void {
   let budget: Budget | null = null;
   const budgetNow = () => budget;
   const budgetChanged = new vscode.EventEmitter<void>();
-  const diagnostics = new BudgetDiagnostics(store, budgetNow);
+  const edits = new EditTracker(store);
+  const diagnostics = new ModelDiagnostics(store, budgetNow, edits);
   const deps = { store, profiler, budget: budgetNow, onDidChangeBudget: budgetChanged.event, schemas: settingSchemas(context.extension.packageJSON), log };
   const panel = new TimelinePanel(context.extensionUri, deps);
   const status = new StatusBar(store, budgetNow, panel);
@@ -74,9 +76,9 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   context.subscriptions.push(
-    log, store, profiler, budgetChanged, status, diagnostics, panel, lenses,
-    new InlineFigures(store),
-    vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LineHoverProvider(store)),
+    log, store, profiler, budgetChanged, status, edits, diagnostics, panel, lenses,
+    new InlineFigures(store, edits),
+    vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LineHoverProvider(store, edits)),
     vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses),
     vscode.window.registerCustomEditorProvider(ONNX_EDITOR_VIEW_TYPE, new OnnxSummaryEditor(context.extensionUri, deps), {
       supportsMultipleEditorsPerDocument: false,
@@ -84,10 +86,11 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     ...registerCommands({ store, profiler, panel }),
     sets,
-    vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new SuggestionCodeActions(store, sets, log), {
+    vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new SuggestionCodeActions(store, sets, log, budgetNow), {
       providedCodeActionKinds: SuggestionCodeActions.providedCodeActionKinds,
     }),
     registerFitBudget({ store, profiler, sets, budget: budgetNow }),
+    registerPlanPreviews(),
     registerWriteQuantizedCopy({ store, profiler, sets }),
     registerAfterRewrite(profiler, store),
     vscode.workspace.onDidOpenTextDocument((d) => autoProfile(d, 'open')),

@@ -1,7 +1,7 @@
 // "MemLens: Fit to Budget…": asks for a budget (the configured one by default), runs the planner
 // on the model, shows the plan and its frontier (peak · recompute), and applies the chosen plan:
-// source edits through one WorkspaceEdit (applied at once or through the Refactor Preview, one
-// undo step either way), or for an .onnx model a NEW rewritten file.
+// source edits through one WorkspaceEdit (applied at once or after a diff preview, one undo
+// step either way, with a message saying what was applied), or for an .onnx model a NEW rewritten file.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MemlensError } from '../engine/errors';
@@ -18,6 +18,7 @@ import type { ModelProfile, ProfileStore } from './profile-store';
 import type { Profiler } from './profiler';
 import { AFTER_REWRITE_COMMAND, documentEdit, fixLine, refuse, type RewriteNote } from './rewrite-edits';
 import type { ProfileRequest } from '../analysis/profile-file';
+import type { PlainEdit } from '../../language/plain-edit';
 import type { PlanOutcome } from '../analysis/suggest-file';
 import type { SuggestionSets } from './suggestion-sets';
 
@@ -139,15 +140,58 @@ async function applySourcePlan(uri: vscode.Uri, found: ModelProfile, outcome: Pl
     'Apply', 'Preview…',
   );
   if (!how) return;
+  if (how === 'Preview…' && !(await previewPlan(document, edits, label))) return;
   const note: RewriteNote = { action: planWhat(c), line: fixLine(document, edits) };
-  // Preview: needsConfirmation opens the Refactor Preview, where the user ticks the edits to apply.
-  const applied = await vscode.workspace.applyEdit(documentEdit(uri, edits, { label, needsConfirmation: how === 'Preview…' }), { isRefactoring: true });
-  if (!applied || !(await changed(uri, text))) return;
-  if (unmapped.length) void vscode.window.showInformationMessage(`MemLens: applied the plan; not in ${path.basename(uri.fsPath)} (apply by hand): ${unmapped.join('; ')}`);
+  const applied = await vscode.workspace.applyEdit(documentEdit(uri, edits, { label, needsConfirmation: false }), { isRefactoring: true });
+  if (!applied || !(await changed(uri, text))) return refuse(`the plan was not applied: ${path.basename(uri.fsPath)} changed while it was shown; profile it again`);
+  const rest = unmapped.length ? `; not in ${path.basename(uri.fsPath)} (apply by hand): ${unmapped.join('; ')}` : '';
+  void vscode.window.showInformationMessage(`MemLens: applied ${planWhat(c)} to ${path.basename(uri.fsPath)} (peak ${formatBytes(outcome.plan.baselinePeakBytes)} → ${formatBytes(c.verifiedPeakBytes)}); Undo takes it back${rest}`);
   await vscode.commands.executeCommand(AFTER_REWRITE_COMMAND, uri, found.uri, note);
 }
 
-/** Whether the document's text moved on from `before` (a preview applied with nothing ticked changes nothing). */
+export const PLAN_PREVIEW_SCHEME = 'memlens-plan';
+const previews = new Map<string, string>();
+
+/** Read-only documents holding a file as the plan would leave it, for the preview's diff. */
+export function registerPlanPreviews(): vscode.Disposable {
+  return vscode.workspace.registerTextDocumentContentProvider(PLAN_PREVIEW_SCHEME, {
+    provideTextDocumentContent: (uri) => previews.get(uri.toString()) ?? '',
+  });
+}
+
+/**
+ * The preview: a diff of the file and the file with the plan applied, then Apply or Cancel. (The
+ * Refactor Preview would open with edits that need confirmation unticked, and apply nothing.)
+ */
+async function previewPlan(document: vscode.TextDocument, edits: readonly PlainEdit[], label: string): Promise<boolean> {
+  const after = vscode.Uri.from({ scheme: PLAN_PREVIEW_SCHEME, path: document.uri.path, query: String(Date.now()) });
+  previews.set(after.toString(), withEdits(document, edits));
+  try {
+    await vscode.commands.executeCommand('vscode.diff', document.uri, after, `${path.basename(document.uri.fsPath)} ↔ ${label}`, { preview: true });
+    const pick = await vscode.window.showInformationMessage(`${label}: apply these edits to ${path.basename(document.uri.fsPath)}?`, { modal: true, detail: 'The diff shows the file before and after the plan. Undo takes the edits back.' }, 'Apply');
+    await closeTabsOf(after);
+    return pick === 'Apply';
+  } finally {
+    previews.delete(after.toString());
+  }
+}
+
+async function closeTabsOf(uri: vscode.Uri): Promise<void> {
+  const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === uri.toString());
+  if (tabs.length) await vscode.window.tabGroups.close(tabs);
+}
+
+/** The document's text with the edits applied (they do not overlap). */
+function withEdits(document: vscode.TextDocument, edits: readonly PlainEdit[]): string {
+  const text = document.getText();
+  const at = (p: PlainEdit['start']) => document.offsetAt(new vscode.Position(p.line, p.character));
+  const sorted = [...edits].sort((a, b) => at(b.start) - at(a.start));
+  let out = text;
+  for (const e of sorted) out = out.slice(0, at(e.start)) + e.newText + out.slice(at(e.end));
+  return out;
+}
+
+/** Whether the document's text moved on from `before`. */
 async function changed(uri: vscode.Uri, before: string): Promise<boolean> {
   const document = await vscode.workspace.openTextDocument(uri);
   return document.getText() !== before;

@@ -1,9 +1,11 @@
 // Per-line figures at the end of each model line, coloured by share of the peak. Three
 // decoration types (one per colour) are created once; each line sets its text through
-// renderOptions; redraws are debounced.
+// renderOptions; redraws are debounced. A file edited since its profile shows none until the
+// next profile (its lines moved), or until Undo brings back the profiled text.
 import * as vscode from 'vscode';
 import { lineDecorations, type InlineDetail } from '../presentation/line-figures';
 import type { ShareLevel } from '../presentation/share';
+import type { EditTracker } from './edit-tracker';
 import type { ProfileStore } from './profile-store';
 import { currentSettings } from './settings';
 
@@ -15,7 +17,10 @@ export class InlineFigures implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: ProfileStore) {
+  constructor(
+    private readonly store: ProfileStore,
+    private readonly edits: EditTracker,
+  ) {
     const make = (level: ShareLevel) =>
       vscode.window.createTextEditorDecorationType({
         after: { color: new vscode.ThemeColor(`memlens.inline.${level}`), margin: '0 0 0 2em', fontStyle: 'normal' },
@@ -24,6 +29,7 @@ export class InlineFigures implements vscode.Disposable {
     this.types = { low: make('low'), medium: make('medium'), high: make('high') };
     this.subscriptions.push(
       store.onDidChange(() => this.schedule()),
+      edits.onDidChange(() => this.schedule()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.schedule()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('memlens.inlineDetail')) this.schedule();
@@ -42,7 +48,8 @@ export class InlineFigures implements vscode.Disposable {
   }
 
   private draw(editor: vscode.TextEditor): void {
-    const found = editor.document.uri.scheme === 'file' ? this.store.forFile(editor.document.uri) : undefined;
+    const file = editor.document.uri.scheme === 'file' ? editor.document.uri : undefined;
+    const found = file && !this.edits.isEdited(file.fsPath) ? this.store.forFile(file) : undefined;
     const settings = currentSettings(editor.document.uri);
     const detail: InlineDetail = settings.inlineDetail;
     const byLevel: Record<ShareLevel, vscode.DecorationOptions[]> = { low: [], medium: [], high: [] };

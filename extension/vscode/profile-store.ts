@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { ModelKind } from '../analysis/model-kind';
 import type { ModelCard } from '../analysis/model-card';
+import type { SourceAt } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import type { FixRecord } from '../presentation/fix-comparison';
 import { linesOfFile } from '../presentation/line-figures';
@@ -21,7 +22,8 @@ export type AppliedFix = FixRecord;
 
 export type ModelStatus =
   | { state: 'busy'; label: string }
-  | { state: 'error'; message: string }
+  /** `at`: the source line the message names (a shape or trace error), for the Problems panel. */
+  | { state: 'error'; message: string; at?: SourceAt }
   | { state: 'restricted' };
 
 export class ProfileStore implements vscode.Disposable {

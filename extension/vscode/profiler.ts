@@ -6,7 +6,7 @@ import { modelKind } from '../analysis/model-kind';
 import { runsUserCode } from '../presentation/model-document';
 import { withOverride } from '../presentation/settings';
 import { engine } from './engine-loader';
-import { errorLine, isCancellation, isUserError } from './errors';
+import { errorAt, errorLine, isCancellation, isUserError } from './errors';
 import type { ModelProfile, ProfileStore } from './profile-store';
 import { currentSettings, givenSettings } from './settings';
 
@@ -100,7 +100,7 @@ export class Profiler implements vscode.Disposable {
       const message = errorLine(e);
       if (!isUserError(e)) this.log.error(`${label}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       else this.log.warn(`${label}: ${message}`);
-      this.store.setStatus(uri, { state: 'error', message });
+      this.store.setStatus(uri, { state: 'error', message, at: errorAt(e) });
       if (interactive) this.lastShown.delete(key);
       this.showOnce(key, message, 'error');
       return undefined;

@@ -2,6 +2,7 @@
 // reply: the worker runs the user's code, which can send anything on the same channel.
 import type { Config } from './api/entry';
 import type { EntryDescription } from './api/trace-model';
+import type { SourceAt } from '../../extension/engine/errors';
 import type { Dim, DType } from '../../extension/engine/graph';
 import { DATA_TYPES } from '../../extension/engine/onnx/dtype-codes';
 import {
@@ -25,7 +26,8 @@ export interface TraceRequest {
 
 export type TraceReply =
   | { ok: true; model: Uint8Array; description: EntryDescription; entries: string[] }
-  | { ok: false; message: string };
+  /** `at`: the innermost frame in the user's files, when the error came from their code. */
+  | { ok: false; message: string; at?: SourceAt };
 
 const dtype = oneOf(DATA_TYPES);
 
@@ -53,5 +55,5 @@ const description = object({
 
 export const checkTraceReply: Check<TraceReply> = tagged('ok', {
   true: variant('ok', true, { model: bytes, description, entries: arrayOf(str) }),
-  false: variant('ok', false, { message: str }),
+  false: variant('ok', false, { message: str, at: optional(object({ file: str, line: count })) }),
 });

@@ -2,7 +2,7 @@
 // sends back the ONNX bytes. User-code errors become one line pointing at the user's file.
 import * as fs from 'fs';
 import * as path from 'path';
-import { MemlensError } from '../../extension/engine/errors';
+import { MemlensError, type SourceAt } from '../../extension/engine/errors';
 import { encodeModel } from '../../extension/engine/onnx/encode';
 import { Config, EntrySpec, InputSpec, isEntry } from './api/entry';
 import { Module } from './api/module';
@@ -60,15 +60,17 @@ function resolveEntry(file: string, exports: Record<string, unknown>, name: stri
   throw new MemlensError(`${shown}: export ${name} is not a model entry: export a class extending Module or a function returning one`);
 }
 
-/** One line for the user: `file:line: message` at the innermost frame in their files. */
-function userMessage(e: unknown): string {
-  if (!(e instanceof Error)) return `model code threw ${String(e)}`;
+/** One line for the user: `file:line: message` at the innermost frame in their files, and that frame. */
+function userFailure(e: unknown): { ok: false; message: string; at?: SourceAt } {
+  if (!(e instanceof Error)) return { ok: false, message: `model code threw ${String(e)}` };
   const frame = parseFrames(e.stack).find((f) => userFiles.has(f.file));
   const first = e.message.split('\n')[0];
   // TypeError, RangeError... keep their name; plain and MemLens errors are just the message.
   const message = e.name === 'Error' || e instanceof MemlensError ? first : `${e.name}: ${first}`;
-  if (frame && !message.startsWith(displayPath(frame.file))) return `${displayPath(frame.file)}:${frame.line}: ${message}`;
-  return message;
+  if (!frame) return { ok: false, message };
+  const at = { file: frame.file, line: frame.line };
+  if (!message.startsWith(displayPath(frame.file))) return { ok: false, message: `${displayPath(frame.file)}:${frame.line}: ${message}`, at };
+  return { ok: false, message, at };
 }
 
 function handle(req: TraceRequest): TraceReply {
@@ -83,7 +85,7 @@ function handle(req: TraceRequest): TraceReply {
     if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && !fs.existsSync(file)) {
       return { ok: false, message: `${displayPath(file)}: file not found` };
     }
-    return { ok: false, message: userMessage(e) };
+    return userFailure(e);
   }
   try {
     const [name, spec] = resolveEntry(file, exports, req.entry);
@@ -97,7 +99,7 @@ function handle(req: TraceRequest): TraceReply {
     });
     return { ok: true, model: encodeModel(traced.model), description: traced.description, entries: listEntries(exports) };
   } catch (e) {
-    return { ok: false, message: userMessage(e) };
+    return userFailure(e);
   }
 }
 

@@ -69,7 +69,7 @@ export async function traceFile(file: string, entry: string | undefined, options
   // A reply stands unless a limit stopped the run (a one-shot worker exits once it has replied).
   if (!('reply' in answer)) throw endingError(what, answer.ending, { lastError: lastLine(answer.stderr.text) });
   const reply = answer.reply;
-  if (!reply.ok) throw new MemlensError(oneLine(reply.message));
+  if (!reply.ok) throw new MemlensError(oneLine(reply.message), 2, reply.at ?? null);
   return {
     file: absolute,
     model: decodeModel(reply.model, displayPath(absolute)),

@@ -1,7 +1,7 @@
 // Memory-saving rewrites as code actions in a real VS Code (code-server): the quick fix on a
 // training model's layer loop rewrites the loop, the file is profiled again and the status bar
 // peak goes down to the re-analysed figure; Undo gives back the original bytes; a file with
-// unsaved changes is refused; Fit to Budget shows the plan and applies it after the preview.
+// unsaved changes is refused; Fit to Budget shows the plan and applies it after a diff preview.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -274,15 +274,15 @@ describe('memory-saving rewrites as code actions', { timeout: 900_000 }, () => {
     assert.match((await workbench.textOf(dialog)) ?? '', new RegExp(escape(`peak ${formatBytes(basePeak)} → ${formatBytes(plan.chosen.verifiedPeakBytes)}`)));
     await workbench.screenshot('fit-budget-confirm');
     await workbench.page.locator(`${dialog} .monaco-button`, { hasText: 'Preview…' }).click();
-    // The Refactor Preview lists the edits; nothing is written until they are ticked and applied.
-    const preview = '.bulk-edit-panel';
-    await workbench.waitForSelector(preview, { what: 'the Refactor Preview' });
-    await workbench.waitForText(`${preview} .monaco-list-row`, /nn\.checkpoint\(this\.blocks\[i\]\)/, 'the plan edit in the preview');
+    // The preview is a diff of the file and the file with the plan; nothing is written until Apply.
+    await workbench.waitForSelector('.tab[aria-label*="↔"]', { what: 'the diff of the plan' });
+    await workbench.waitForText('.editor-group-container.active .monaco-diff-editor .modified .view-lines', /nn\.checkpoint\(this\.blocks\[i\]\)/, 'the plan edit in the diff');
+    await workbench.waitForSelector(dialog, { what: 'the apply-after-preview dialog' });
     assert.ok(fs.readFileSync(file).equals(Buffer.from(MODEL_TS)), 'nothing written before Apply');
-    await workbench.page.locator(`${preview} .monaco-list-row .monaco-checkbox, ${preview} .monaco-list-row input[type=checkbox]`).first().click();
     await workbench.screenshot('fit-budget-preview');
-    await workbench.page.locator(`${preview} .monaco-button`, { hasText: 'Apply' }).first().click();
+    await workbench.page.locator(`${dialog} .monaco-button`, { hasText: 'Apply' }).first().click();
     await waitUntil('the plan written to disk', 60_000, () => fs.readFileSync(file, 'utf8') === expected);
+    await workbench.waitForNotification(/MemLens: applied checkpoint \d+ layers to tiny_train\.ts .*Undo takes it back/, 'the message saying what was applied');
     await workbench.waitForStatusBarItem(statusPeak(plan.chosen.verifiedPeakBytes), 'the status bar peak after the plan', 180_000);
     await workbench.screenshot('fit-budget-applied');
   });

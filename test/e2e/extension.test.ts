@@ -184,6 +184,8 @@ describe('MemLens on samples/gpt2.ts', { timeout: 600_000 }, () => {
   test('Export Memory Trace writes a Chrome trace of the timeline', { timeout: 120_000 }, async () => {
     const { workbench } = session!;
     await workbench.openFile('gpt2.ts');
+    // After the window reload the model is traced again before there is a timeline to export.
+    await workbench.waitForStatusBarItem(new RegExp(`MemLens ${formatBytes(profile.peak.bytes).replace('.', '\\.')}`), 'the status bar peak', 180_000);
     await workbench.runCommand('MemLens: Export Memory Trace (Chrome/Perfetto JSON)…');
     // code-server's save dialog is a quick input holding the proposed path.
     await workbench.waitForSelector('.quick-input-widget .quick-input-box input', { what: 'the save dialog' });

@@ -9,6 +9,7 @@ import type { GraphRewrite } from '../onnx-rewrite/rewrite-types';
 import type { AnalysisSettings } from '../settings';
 import { attentionSites } from './attention-sites';
 import type { AnalysisContext } from './context';
+import type { Caveat } from './types';
 import { regionId, suggestionId } from './ids';
 import { kvCandidates, weightCandidates } from './inference-candidates';
 import { NOTES, type TechniqueNote } from './notes';
@@ -46,6 +47,16 @@ export function candidate(spec: SuggestionSpec, figures: Omit<CandidateFigures, 
 }
 
 export const RANDOM_OPS = new Set(['Dropout', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Bernoulli', 'Multinomial']);
+
+/** Random op types among the recomputed node positions, sorted. */
+export function randomOpsAt(nodes: ReadonlyArray<{ opType: string }>, positions: readonly number[]): string[] {
+  return [...new Set(positions.map((p) => nodes[p].opType).filter((op) => RANDOM_OPS.has(op)))].sort();
+}
+
+/** The caveat of recomputing these random op types: none when there are none. */
+export function randomCaveats(ops: readonly string[]): Caveat[] {
+  return ops.length ? [{ kind: 'recomputes-random', ops: [...new Set(ops)].sort() }] : [];
+}
 
 export const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 

@@ -2,7 +2,7 @@
 // strings back; code acts on the typed spec (types.ts) and plan steps (planner.ts).
 import { DEFAULT_INT4_GROUP } from '../onnx-rewrite/quantize-weights';
 import type { WeightFormat } from '../onnx-rewrite/rewrite-types';
-import type { SuggestionSpec } from './types';
+import type { Caveat, SuggestionSpec } from './types';
 
 function weightFormatLabel(format: WeightFormat, groupSize: number | null): string {
   switch (format) {
@@ -37,9 +37,17 @@ export interface SuggestionLabels {
   action(s: SuggestionSpec): string;
   /** Checkpointing `count` of the `layers` layers of `loop`. */
   layers(count: number, layers: number, loop: string): string;
+  /** Why results may change although the fix is exact in its math. */
+  caveat(c: Caveat): string;
 }
 
 export const LABELS: SuggestionLabels = {
   action: suggestionAction,
   layers: (count, layers, loop) => `checkpoint ${count} of ${layers} layers of ${loop}`,
+  caveat: (c) => `${c.ops.join(', ')} inside the recomputed region: recomputation draws new random numbers, so results change unless the RNG state is saved and restored`,
 };
+
+/** `recomputes Dropout (new random numbers)`: the short form beside a cost (titles, plan rows). */
+export function caveatShort(c: Caveat): string {
+  return `recomputes ${c.ops.join(', ')} (new random numbers)`;
+}

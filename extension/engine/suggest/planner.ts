@@ -20,13 +20,13 @@ import { applyRewrites } from '../onnx-rewrite/apply';
 import type { GraphRewrite } from '../onnx-rewrite/rewrite-types';
 import type { AnalysisSettings } from '../settings';
 import { formatBytes } from '../units';
-import { candidates, type Candidate } from './candidates';
+import { candidates, randomCaveats, randomOpsAt, type Candidate } from './candidates';
 import { bufferOptions } from '../analyze';
 import { analysisContext, type AnalysisContext } from './context';
 import { layerChoiceId, regionId } from './ids';
 import { LABELS, type SuggestionLabels } from './labels';
 import { layerLoops } from './scopes';
-import type { SuggestionSpec } from './types';
+import type { Caveat, SuggestionSpec } from './types';
 
 /** What a written file can express: TypeScript markers, ONNX graph edits, or anything (printed plan). */
 export type PlanTarget = 'typescript' | 'onnx' | 'any';
@@ -48,6 +48,8 @@ export interface PlanCost {
 
 export interface PlanPoint extends PlanCost {
   peakBytes: number;
+  /** Why results may change although the accuracy tier is exact (random ops recomputed). */
+  caveats: Caveat[];
   /** The global choices, as text for people (one per choice). */
   globals: string[];
   /** Scopes of the checkpointed layers (`blocks.3`). */
@@ -105,7 +107,7 @@ interface GlobalOption {
 }
 
 /** Accuracy cost of a choice: 0 exact; 1 mixed precision; 2 8-bit formats; 3 4-bit formats. */
-function tierOf(spec: SuggestionSpec): number {
+export function tierOf(spec: SuggestionSpec): number {
   switch (spec.kind) {
     case 'mixed-precision': return 1;
     case 'quantize-weights':
@@ -169,6 +171,8 @@ interface LayerItem {
   loop: string;
   index: number;
   nodes: string[];
+  /** Random op types inside the layer: checkpointing it recomputes them. */
+  randomOps: string[];
   share: number;
   /** Exact change of live bytes per step when this layer alone is checkpointed (<= 0). */
   delta: Float64Array;
@@ -234,7 +238,8 @@ function evaluateOptions(model: Model, settings: AnalysisSettings, baseCtx: Anal
 }
 
 function point(ev: Evaluated, chosen: number[], peak: number, cost: PlanCost): PlanPoint {
-  return { ...cost, peakBytes: peak, globals: ev.option.labels, checkpointed: chosen.map((i) => ev.layers[i].scope) };
+  const caveats = randomCaveats(chosen.flatMap((i) => ev.layers[i].randomOps));
+  return { ...cost, peakBytes: peak, caveats, globals: ev.option.labels, checkpointed: chosen.map((i) => ev.layers[i].scope) };
 }
 
 /** One combination: its extremes and frontier points, the lowest peak, and the cheapest plan under the budget. */
@@ -364,7 +369,7 @@ function layerItems(ctx: AnalysisContext, baseFlops: number): LayerItem[] {
       const delta = new Float64Array(live.total.length);
       for (let s = 0; s < delta.length; s++) delta[s] = live.total[s] - ctx.live.total[s];
       const flops = layer.nodes.reduce((a, p) => a + ctx.flops[p], 0);
-      items.push({ scope: layer.scope, loop: loop.prefix, index: layer.index, nodes: layer.nodes.map((p) => ctx.table.nodes[p].name), share: baseFlops > 0 ? flops / baseFlops : 0, delta });
+      items.push({ scope: layer.scope, loop: loop.prefix, index: layer.index, nodes: layer.nodes.map((p) => ctx.table.nodes[p].name), randomOps: randomOpsAt(ctx.table.nodes, layer.nodes), share: baseFlops > 0 ? flops / baseFlops : 0, delta });
     }
   }
   return items;

@@ -7,7 +7,7 @@ import { applyRewrites } from '../onnx-rewrite/apply';
 import type { Profile, SourceRef } from '../profile';
 import type { AnalysisSettings } from '../settings';
 import { formatBytes } from '../units';
-import { candidates, RANDOM_OPS, type Candidate } from './candidates';
+import { candidates, randomCaveats, randomOpsAt, type Candidate } from './candidates';
 import { analysisContext, type AnalysisContext } from './context';
 import { HOST_LINK } from './notes';
 import { LABELS, type SuggestionLabels } from './labels';
@@ -39,10 +39,8 @@ function evaluate(ctx: AnalysisContext, c: Candidate, labels: SuggestionLabels):
   const peak = ctx.profile.peak.bytes;
   const warnings: string[] = [];
   const reanalysed = reanalyse(ctx, c, warnings);
-  const random = [...new Set(c.recomputed.map((p) => ctx.table.nodes[p]).filter((n) => RANDOM_OPS.has(n.opType)).map((n) => n.opType))];
-  if (random.length) {
-    warnings.push(`${random.join(', ')} inside the recomputed region: recomputation draws new random numbers, so results change unless the RNG state is saved and restored`);
-  }
+  const caveats = randomCaveats(randomOpsAt(ctx.table.nodes, c.recomputed));
+  for (const caveat of caveats) warnings.push(labels.caveat(caveat));
   const cost = {
     recomputeFlops: c.recomputeFlops,
     recomputeShare: ctx.forwardFlops > 0 ? c.recomputeFlops / ctx.forwardFlops : 0,
@@ -68,6 +66,7 @@ function evaluate(ctx: AnalysisContext, c: Candidate, labels: SuggestionLabels):
     predicted: { peakBytes: peak - c.predictedSaving, savingBytes: c.predictedSaving, formula: c.formula },
     reanalysed,
     cost,
+    caveats,
     warnings,
     rewrites: c.rewrites,
     settings: c.settings,

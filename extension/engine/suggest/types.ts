@@ -43,6 +43,17 @@ export interface SuggestionCost {
   accuracyNote: string;
 }
 
+/**
+ * A condition under which a fix does not reproduce the results: random ops (Dropout…) inside a
+ * recomputed region draw new numbers when recomputed unless the RNG state is saved and restored
+ * (torch.utils.checkpoint's preserve_rng_state does; ONNX has no such state).
+ */
+export interface Caveat {
+  kind: 'recomputes-random';
+  /** Op types of the random ops, sorted. */
+  ops: string[];
+}
+
 export interface PeakFigure {
   peakBytes: number;
   savingBytes: number;
@@ -62,6 +73,8 @@ interface SuggestionFigures {
   /** The rewritten copy analysed again; null when it could not be analysed. */
   reanalysed: (PeakFigure & { phase: Phase; node: string }) | null;
   cost: SuggestionCost;
+  /** Why the results may differ although `cost.accuracy` is unchanged (labels.ts words them). */
+  caveats: Caveat[];
   warnings: string[];
   rewrites: GraphRewrite[];
   /** Settings the rewrite changes (mixed precision), null when none. */

@@ -83,6 +83,8 @@ test('a shape error in user code is one line at the user line', async () => {
   await assert.rejects(traceFile(file, 'Bad'), (e: unknown) => {
     assert.ok(e instanceof MemlensError);
     assert.equal(e.message, `${file}:7: shape mismatch in matmul: [1,1024,768] x [512,768]`);
+    // The same line as typed data, for the editor's Problems panel.
+    assert.deepEqual(e.at, { file, line: 7 });
     return true;
   });
 });
@@ -103,6 +105,7 @@ test('an exception thrown by user code points at its line, without a stack trace
     assert.ok(e instanceof MemlensError);
     assert.equal(e.message, `${file}:3: too many layers for this toy`);
     assert.ok(!e.message.includes('\n'));
+    assert.deepEqual(e.at, { file, line: 3 });
     return true;
   });
 });
@@ -112,6 +115,7 @@ test('a file with no model gives a clear message', async () => {
   await assert.rejects(traceFile(file, undefined), {
     name: 'MemlensError',
     message: 'no model entry found in empty.ts: export a class extending Module or a function returning one',
+    at: null,
   });
 });
 

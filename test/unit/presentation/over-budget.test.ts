@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemlensError } from '../../../extension/engine/errors';
 import { parseGpuQuery, resolveBudget } from '../../../extension/presentation/budget';
-import { overBudget } from '../../../extension/presentation/over-budget';
+import { overBudget, overBudgetLinesOf } from '../../../extension/presentation/over-budget';
 import { mlpProfile } from './fixtures';
 
 test('a budget at or above the peak flags nothing', () => {
@@ -44,4 +44,14 @@ test('nvidia-smi output: the first GPU', () => {
   assert.deepEqual(parseGpuQuery('NVIDIA H100 80GB HBM3, 81559\nNVIDIA H100 80GB HBM3, 81559\n'), { name: 'NVIDIA H100 80GB HBM3', totalBytes: 81559 * 2 ** 20 });
   assert.equal(parseGpuQuery(''), null);
   assert.equal(parseGpuQuery('No devices were found'), null);
+});
+
+test('the Problems of one file: its own over-budget lines, one per line', () => {
+  const p = mlpProfile();
+  const file = p.lines.find((l) => l.line === 10)!.file!;
+  // The same line twice (two entries of one profile naming it) gives one problem, the larger share.
+  const doubled = { ...p, lines: [...p.lines, { ...p.lines.find((l) => l.line === 10)!, peakBytes: 1 }] };
+  assert.deepEqual(overBudgetLinesOf(doubled, file, 100).map((l) => [l.figures.line, l.figures.peakBytes]), [[10, 224], [12, 120]]);
+  assert.deepEqual(overBudgetLinesOf(p, '/elsewhere/other.ts', 100), []);
+  assert.deepEqual(overBudgetLinesOf(p, file, null), []);
 });

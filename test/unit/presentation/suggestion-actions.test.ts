@@ -97,6 +97,46 @@ test('suggestions that do not lower the peak are left out, and approximate ones 
   assert.deepEqual(actions.map((a) => [a.suggestion.id, a.isPreferred]), [['approx', false], ['checkpoint:blocks', true]]);
 });
 
+test('with a budget the preferred fix is the cheapest that fits it, and the titles say which fit', () => {
+  const s = byId('checkpoint:blocks');
+  const GiB = 2 ** 30;
+  const base = 4 * GiB;
+  const at = (peakBytes: number) => ({ ...s.reanalysed!, peakBytes, savingBytes: base - peakBytes });
+  // Three fixes on one line: int4 lowest (approximate, tier 3), int8 (approximate, tier 2), checkpointing (exact, recompute).
+  const int4: LineSuggestion = { suggestion: { ...s, id: 'int4', kind: 'quantize-weights', detail: { kind: 'quantize', modules: ['model'], format: 'int4', groupSize: 32 }, reanalysed: at(1 * GiB), cost: { ...s.cost, recomputeFlops: 0, recomputeShare: 0, accuracy: 'approximate' } }, costLabel: 'approximate results', lines: [15] };
+  const int8: LineSuggestion = { suggestion: { ...s, id: 'int8', kind: 'quantize-weights', detail: { kind: 'quantize', modules: ['model'], format: 'int8', groupSize: null }, reanalysed: at(2 * GiB), cost: { ...s.cost, recomputeFlops: 0, recomputeShare: 0, accuracy: 'approximate' } }, costLabel: 'approximate results', lines: [15] };
+  const ckpt: LineSuggestion = { suggestion: { ...s, reanalysed: at(2.5 * GiB) }, costLabel: costText(s.cost), lines: [15] };
+  const list = [int4, int8, ckpt];
+  const preferred = (budget: number | null) => actionsForLine(list, 15, FILE, base, false, budget).find((a) => a.isPreferred)!.suggestion.id;
+  // 3 GiB: all three fit; checkpointing keeps results exact, so it is the cheapest.
+  assert.equal(preferred(3 * GiB), 'checkpoint:blocks');
+  // 2 GiB: checkpointing does not fit; of the two that do, int8 costs less accuracy than int4.
+  assert.equal(preferred(2 * GiB), 'int8');
+  // Same tier, same (no) recompute: the smaller change that fits, one layer in int4 before the whole model.
+  const fc1int4: LineSuggestion = { ...int4, suggestion: { ...int4.suggestion, id: 'fc1-int4', detail: { kind: 'quantize', modules: ['fc1'], format: 'int4', groupSize: 32 }, reanalysed: at(1.4 * GiB) } as Suggestion };
+  assert.equal(actionsForLine([int4, fc1int4], 15, FILE, base, false, 1.5 * GiB).find((a) => a.isPreferred)!.suggestion.id, 'fc1-int4');
+  assert.equal(actionsForLine([int4, fc1int4], 15, FILE, base, false, 1.2 * GiB).find((a) => a.isPreferred)!.suggestion.id, 'int4');
+  // 1.5 GiB: only int4 fits.
+  assert.equal(preferred(1.5 * GiB), 'int4');
+  // None fits (or no budget): the best exact one, as without a budget.
+  assert.equal(preferred(0.5 * GiB), 'checkpoint:blocks');
+  assert.equal(preferred(null), 'checkpoint:blocks');
+  const marked = actionsForLine(list, 15, FILE, base, false, 2 * GiB);
+  assert.deepEqual(marked.map((a) => [a.suggestion.id, a.fits]), [['int4', true], ['int8', true], ['checkpoint:blocks', false]]);
+  assert.match(marked[1].title, / · fits the 2\.0 GiB budget$/);
+  assert.doesNotMatch(marked[2].title, /fits/);
+  assert.ok(actionsForLine(list, 15, FILE, base, false, null).every((a) => a.fits === null && !/fits/.test(a.title)));
+});
+
+test('a fix that recomputes random ops says so in its title and is not preferred over one that does not', () => {
+  const s = byId('checkpoint:blocks');
+  const dropout: LineSuggestion = { suggestion: { ...s, id: 'dropout', caveats: [{ kind: 'recomputes-random', ops: ['Dropout'] }] }, costLabel: costText(s.cost), lines: [15] };
+  const clean: LineSuggestion = { suggestion: s, costLabel: costText(s.cost), lines: [15] };
+  const actions = actionsForLine([dropout, clean], 15, FILE, profile.peak.bytes, false);
+  assert.match(actions[0].title, /, \+100% forward compute, recomputes Dropout \(new random numbers\)$/);
+  assert.deepEqual(actions.map((a) => [a.suggestion.id, a.isPreferred]), [['dropout', false], ['checkpoint:blocks', true]]);
+});
+
 test('stale text is refused with one clear reason', () => {
   const base = { name: 'net.ts', isDirty: false, textHash: 'a', analysedHash: 'a' };
   assert.equal(staleReason(base), null);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Model } from '../../../extension/engine/graph';
 import { analyzeModel } from '../../../extension/engine/analyze';
 import { withDefaults, type AnalysisSettings } from '../../../extension/engine/settings';
-import type { SuggestionLabels } from '../../../extension/engine/suggest/labels';
+import { LABELS, type SuggestionLabels } from '../../../extension/engine/suggest/labels';
 import { fitBudget, type Plan, type PlanTarget } from '../../../extension/engine/suggest/planner';
 import { costText, suggestRewrites } from '../../../extension/engine/suggest/suggest';
 import type { Suggestion } from '../../../extension/engine/suggest/types';
@@ -18,10 +18,10 @@ import { tinyDecoder } from '../../fixtures/layered-models';
 import { FILE, NET_PY, NET_TS, net } from '../presentation/net-model';
 
 const GARBAGE = '\u0000¤ not a label ¤';
-const garbage: SuggestionLabels = { action: () => GARBAGE, layers: () => GARBAGE };
+const garbage: SuggestionLabels = { action: () => GARBAGE, layers: () => GARBAGE, caveat: () => GARBAGE };
 
-/** A suggestion without the fields made from its label. */
-const behaviour = ({ action, title, ...rest }: Suggestion) => rest;
+/** A suggestion without the fields made from its labels (the warnings word its caveats). */
+const behaviour = ({ action, title, warnings, ...rest }: Suggestion) => ({ ...rest, otherWarnings: warnings.filter((w) => w !== GARBAGE && !rest.caveats.some((c) => w === LABELS.caveat(c))) });
 
 /** A plan without the text made from labels. */
 function planBehaviour(p: Plan) {

@@ -8,6 +8,8 @@ import { fitBudget, search } from '../../../extension/engine/suggest/planner';
 import { analysisContext } from '../../../extension/engine/suggest/context';
 import { layerLoops } from '../../../extension/engine/suggest/scopes';
 import { mlpStack } from '../../fixtures/layered-models';
+import { suggestRewrites } from '../../../extension/engine/suggest/suggest';
+import { planPicks } from '../../../extension/presentation/suggestion-actions';
 
 const train = withDefaults({ mode: 'train', optimizer: 'sgd', dtype: 'bf16' });
 
@@ -83,4 +85,25 @@ test('a node limit gives a near-optimal answer with a valid lower bound', () => 
   const exact = search({ base, layers }, 260, 1e7);
   assert.equal(exact.complete, true);
   assert.ok(r.lowerBound <= exact.share + 1e-9);
+});
+
+test('a plan that checkpoints layers with Dropout carries the same typed caveat as the suggestion, and its picks do not say exact', () => {
+  const m = mlpStack({ layers: 2, batch: 256, hidden: 16, ffn: 64, dropout: true });
+  const base = analyzeModel(m, train, { source: 'm', entry: null });
+  const plan = fitBudget(m, train, base.peak.bytes - 1, { source: 'm', target: 'onnx' });
+  assert.ok(plan.chosen.checkpointed.length > 0, 'the plan checkpoints layers');
+  assert.equal(plan.chosen.accuracyTier, 0);
+  assert.deepEqual(plan.chosen.caveats, [{ kind: 'recomputes-random', ops: ['Dropout'] }]);
+  const s = suggestRewrites(m, train, { source: 'm' }).find((x) => x.id === 'checkpoint:blocks')!;
+  assert.deepEqual(s.caveats, plan.chosen.caveats);
+  // The frontier point that checkpoints nothing recomputes nothing.
+  assert.ok(plan.frontier.filter((p) => p.checkpointed.length === 0).every((p) => p.caveats.length === 0));
+  const picks = planPicks(plan);
+  assert.match(picks[0].description, /recomputes Dropout \(new random numbers\)$/);
+  assert.ok(picks.every((p) => !/exact/.test(p.description)), picks.map((p) => p.description).join(' | '));
+  // Without Dropout the same plan is exact.
+  const clean = mlpStack({ layers: 2, batch: 256, hidden: 16, ffn: 64 });
+  const cleanPlan = fitBudget(clean, train, analyzeModel(clean, train, { source: 'm', entry: null }).peak.bytes - 1, { source: 'm', target: 'onnx' });
+  assert.deepEqual(cleanPlan.chosen.caveats, []);
+  assert.match(planPicks(cleanPlan)[0].description, / · exact$/);
 });
