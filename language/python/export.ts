@@ -19,6 +19,7 @@ import { chooseEntry } from './entry';
 import type { EntryChoice } from './entry';
 import { resolvePython } from './interpreter';
 import { checkBridgeResult, checkProbe, type BridgeSuccess, type Exporter } from './bridge-result';
+import { bridgeScript } from './bridge-path';
 import { runPython, runPythonJson } from './run-python';
 import { callIndices, writeRegions } from './regions';
 import { locateNodes } from './source-map';
@@ -43,6 +44,8 @@ export interface ExportOptions {
   /** Which of the batch size and sequence length the user set. The others come from the call
    * the script makes, when the model is found by running it. Default: both set. */
   given?: { batch: boolean; seq: boolean };
+  /** Run Python in the interpreter's kept worker (torch imported once); the editor sets it. */
+  keepWorker?: boolean;
 }
 
 export interface ExportResult {
@@ -168,7 +171,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     fs.writeFileSync(requestPath, JSON.stringify(request));
     const { result } = await runPythonJson(python, bridge, [requestPath], {
       what: `${label}: export`, cwd, timeoutMs: options.timeoutMs, memoryLimitBytes: options.memoryLimitBytes, signal: options.signal,
-      tempDir: work, resultFile: resultPath, check: checkBridgeResult,
+      tempDir: work, resultFile: resultPath, check: checkBridgeResult, warm: options.keepWorker,
     });
     if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`));
 
@@ -271,18 +274,6 @@ function writeTensorKinds(model: Model, result: BridgeSuccess): void {
   model.metadata[FROZEN_KEY] = JSON.stringify(frozen.sort());
 }
 
-/** Where the bridge script lies: next to this file (tsc output keeps the source tree beside it). */
-export function bridgeScript(name: 'export_onnx.py' | 'measure_torch.py' | 'memlens_user_code.py'): string {
-  const candidates = [
-    path.join(__dirname, 'bridge', name),
-    path.join(__dirname, 'python-bridge', name),
-    path.resolve(__dirname, '..', '..', '..', 'language', 'python', 'bridge', name),
-  ];
-  const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new MemlensError(`cannot find the bridge script ${name} (looked in ${candidates.join(', ')})`);
-  return found;
-}
-
 const PROBE = String.raw`
 import importlib.metadata as m, importlib.util as u, json, os, sys
 v = None
@@ -301,8 +292,8 @@ print(json.dumps({"torch": v, "python": sys.executable}))
 `;
 
 /** The torch version without importing torch (fast); a clear error when Python or torch is missing. */
-async function probeTorch(python: string, cwd: string, options: Pick<ExportOptions, 'timeoutMs' | 'signal'>): Promise<string> {
-  const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch' });
+async function probeTorch(python: string, cwd: string, options: Pick<ExportOptions, 'timeoutMs' | 'signal' | 'keepWorker'>): Promise<string> {
+  const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch', warm: options.keepWorker });
   const parsed = readProbe(run.stdout);
   if (!parsed) throw new MemlensError(`${python} is not a working Python 3: ${lastLine(run.stderrTail) || `exit code ${run.code}`}`);
   if (!parsed.torch) {
@@ -324,8 +315,8 @@ function readProbe(stdout: string): { torch: string | null; python: string } | n
 const COMPILE = 'import sys\nsrc = open(sys.argv[1], encoding="utf-8").read()\ntry:\n    compile(src, sys.argv[1], "exec")\nexcept SyntaxError as e:\n    print("%s: %s" % (e.lineno, e.msg))\n';
 
 /** Python's own message for a syntax error tree-sitter found; tree-sitter alone may lag new syntax. */
-async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: Pick<ExportOptions, 'timeoutMs' | 'signal'>): Promise<void> {
-  const run = await runPython(python, ['-c', COMPILE, file], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd: path.dirname(file), signal: options.signal, what: `${label}: syntax check` });
+async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: Pick<ExportOptions, 'timeoutMs' | 'signal' | 'keepWorker'>): Promise<void> {
+  const run = await runPython(python, ['-c', COMPILE, file], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd: path.dirname(file), signal: options.signal, what: `${label}: syntax check`, warm: options.keepWorker });
   const message = lastLine(run.stdout);
   if (message) throw new MemlensError(`${label}:${message.replace(/^(\d+): /, '$1: syntax error: ')}`);
   if (run.code !== 0) {
