@@ -10,7 +10,6 @@ import { lastLine, oneLine } from '../../extension/process/ending';
 import { runCheck } from '../../extension/process/check';
 import { FROZEN_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from '../../extension/engine/metadata-keys';
 import { decodeModel } from '../../extension/engine/onnx/decode';
-import { encodeModel } from '../../extension/engine/onnx/encode';
 import type { AnalysisSettings } from '../../extension/engine/settings';
 import type { InputSpec } from './directives';
 import type { ForwardInfo, PythonDiscovery } from './discovery';
@@ -65,7 +64,7 @@ export interface ExportResult {
 /** ONNX opset of TorchScript exports (LayerNormalization is a single op from 17). */
 const TORCHSCRIPT_OPSET = 17;
 /** Bumped when the cached files' meaning changes. */
-const CACHE_FORMAT = 4;
+const CACHE_FORMAT = 5;
 
 export interface ResolvedInput {
   name: string;
@@ -82,6 +81,17 @@ interface CacheMeta {
   notes: string[];
   /** Local source files the model's classes came from besides the exported file, with content hashes. */
   dependencies: Array<{ file: string; sha256: string }>;
+  annotations: Annotations;
+}
+
+/**
+ * What `annotate` wrote into the exporter's model: node metadata by node index (decoding the same
+ * bytes gives the same node order) and model metadata. The cache keeps the exporter's own bytes
+ * with these beside them, so a fresh export is decoded once and never encoded again.
+ */
+interface Annotations {
+  nodes: Array<[number, Record<string, string>]>;
+  model: Record<string, string>;
 }
 
 /** What both bridges (export, measured run) need before they run: the file read and discovered,
@@ -176,6 +186,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`));
 
     const model = decodeModel(fs.readFileSync(rawOnnx), `${label} (exported ONNX)`);
+    const before = metadataOf(model);
     const step = await annotate(model, result, absolute, discovery);
     const meta: CacheMeta = {
       entry: result.label,
@@ -185,8 +196,10 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
       step,
       notes: result.notes,
       dependencies: localDependencies(result.modules, absolute),
+      annotations: annotationsSince(before, model),
     };
-    writeAtomically(onnxPath, encodeModel(model));
+    // The ONNX file first: a cache entry is read through its meta file, written last.
+    fs.renameSync(rawOnnx, onnxPath);
     writeAtomically(metaPath(onnxPath), JSON.stringify(meta));
     return resultOf(onnxPath, model, meta);
   } finally {
@@ -397,7 +410,30 @@ function readCache(onnxPath: string, label: string): ExportResult | null {
   }
   if (meta.dependencies.some((d) => fileHash(d.file) !== d.sha256)) return null;
   const model = decodeModel(bytes, `${label} (cached ONNX export)`);
+  // An entry that does not fit its model is not used (it is written again by a fresh export).
+  if (!meta.annotations || meta.annotations.nodes.some(([i]) => !(i >= 0 && i < model.graph.nodes.length))) return null;
+  applyAnnotations(model, meta.annotations);
   return resultOf(onnxPath, model, meta);
+}
+
+function metadataOf(model: Model): { nodes: Record<string, string>[]; model: Record<string, string> } {
+  return { nodes: model.graph.nodes.map((n) => ({ ...n.metadata })), model: { ...model.metadata } };
+}
+
+/** The entries that are new or changed since `before` (annotate only adds and overwrites). */
+function annotationsSince(before: ReturnType<typeof metadataOf>, model: Model): Annotations {
+  const changed = (was: Record<string, string>, now: Record<string, string>) => Object.fromEntries(Object.entries(now).filter(([k, v]) => was[k] !== v));
+  const nodes: Annotations['nodes'] = [];
+  model.graph.nodes.forEach((n, i) => {
+    const c = changed(before.nodes[i] ?? {}, n.metadata);
+    if (Object.keys(c).length > 0) nodes.push([i, c]);
+  });
+  return { nodes, model: changed(before.model, model.metadata) };
+}
+
+function applyAnnotations(model: Model, a: Annotations): void {
+  for (const [i, entries] of a.nodes) Object.assign(model.graph.nodes[i].metadata, entries);
+  Object.assign(model.metadata, a.model);
 }
 
 function resultOf(onnxPath: string, model: Model, meta: CacheMeta): ExportResult {

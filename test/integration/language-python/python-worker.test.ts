@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMemlensError } from '../../../extension/engine/errors';
+import { MEMLENS_LINE } from '../../../extension/engine/metadata-keys';
 import { withDefaults } from '../../../extension/engine/settings';
 import { exportPythonModel } from '../../../language/python/export';
 import { stopPythonWorkers } from '../../../language/python/python-worker';
@@ -71,6 +72,22 @@ describe('the kept Python worker', () => {
     assert.deepEqual(runs.map((r) => r[3]), ['False', 'False']);
     // A cold run imports torch itself: the probe tells the two apart.
     assert.equal((await who({ warm: false })).torchLoaded, false);
+  });
+
+  it('reuses the export when only settings that do not change the graph change, with the same annotations', async () => {
+    const log = path.join(dir, 'cached.log');
+    const file = path.join(dir, 'cached.py');
+    fs.writeFileSync(file, model(8, recording(log)));
+    const fresh = await exportPythonModel(file, { ...exportOptions, settings: withDefaults({ mode: 'train' }) });
+    const again = await exportPythonModel(file, { ...exportOptions, settings: withDefaults({ mode: 'train', dtype: 'bf16', optimizer: 'sgd' }) });
+    assert.equal(fs.readFileSync(log, 'utf8').trim().split('\n').length, 1, 'the second export ran no Python');
+    assert.equal(again.onnxPath, fresh.onnxPath);
+    assert.deepEqual(again.model.graph.nodes.map((n) => n.metadata), fresh.model.graph.nodes.map((n) => n.metadata));
+    assert.deepEqual(again.model.metadata, fresh.model.metadata);
+    assert.ok(fresh.model.graph.nodes.some((n) => n.metadata[MEMLENS_LINE] !== undefined), 'the nodes carry their lines');
+    // Another mode is another graph (dropout, batch-norm statistics): a new export.
+    await exportPythonModel(file, { ...exportOptions, settings: withDefaults({ mode: 'infer' }) });
+    assert.equal(fs.readFileSync(log, 'utf8').trim().split('\n').length, 2);
   });
 
   it('reads a changed file again', async () => {
