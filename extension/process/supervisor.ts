@@ -105,7 +105,7 @@ export function superviseChild<M = never>(spec: ChildSpec<M>): Promise<ChildRun<
 export type Answer<M> = ({ reply: M } | { ending: Ending }) & { stdout: OutputTail; stderr: OutputTail; elapsedMs: number; pid: number | null };
 
 /**
- * A Node child kept alive between requests (a warm worker) under the same limits as any other:
+ * A child kept alive between requests (a warm worker) under the same limits as any other:
  * the memory limit and process-tree kill over its whole life, a time limit and cancellation per
  * request (either stops the child: the user's code may be stuck in a loop), and `limits.timeoutMs`
  * as the idle time after which it is stopped. Processes a request started are killed at its reply. While idle it holds no reference on the caller's
