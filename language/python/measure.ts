@@ -66,7 +66,7 @@ export async function measureTorchModel(file: string, options: TorchRunOptions):
       // supervisor's tree limit stays at its default as the backstop.
       what: `${prepared.label}: PyTorch run`, cwd: prepared.cwd, timeoutMs: options.timeoutMs,
       signal: options.signal, tempDir: work, resultFile: resultPath,
-      check: checkTorchRunResult,
+      check: checkTorchRunResult, warm: options.keepWorker,
     });
     if (!result.ok) throw new MemlensError(oneLine(`${prepared.label}: ${result.error}`));
     return result;

@@ -13,6 +13,7 @@ import { isMemlensError } from '../../../extension/engine/errors';
 import { MEMLENS_LINE } from '../../../extension/engine/metadata-keys';
 import { withDefaults } from '../../../extension/engine/settings';
 import { exportPythonModel } from '../../../language/python/export';
+import { measureTorchModel } from '../../../language/python/measure';
 import { stopPythonWorkers } from '../../../language/python/python-worker';
 import { runPython } from '../../../language/python/run-python';
 import { alive, waitForPid } from '../../fixtures/processes';
@@ -88,6 +89,22 @@ describe('the kept Python worker', () => {
     // Another mode is another graph (dropout, batch-norm statistics): a new export.
     await exportPythonModel(file, { ...exportOptions, settings: withDefaults({ mode: 'infer' }) });
     assert.equal(fs.readFileSync(log, 'utf8').trim().split('\n').length, 2);
+  });
+
+  it('a measured PyTorch run in a fork of the worker gives the cold run\'s figures, under its memory cap', async () => {
+    const file = path.join(dir, 'measured.py');
+    const options = { trusted: true, pythonPath: PY, timeoutMs: 120_000, settings: withDefaults({ mode: 'train', batch: 16 }), steps: 2, device: 'cpu' as const, optimizerGiven: true, memoryLimitBytes: 2 ** 30 };
+    fs.writeFileSync(file, `# memlens: input x = (batch, 8) float32\n${model(32)}`);
+    const cold = await measureTorchModel(file, options);
+    const warm = await measureTorchModel(file, { ...options, keepWorker: true });
+    assert.deepEqual(warm.totals, cold.totals);
+    assert.deepEqual(warm.baseline, cold.baseline);
+    assert.deepEqual(warm.steps.map((s) => s.peakBytes), cold.steps.map((s) => s.peakBytes));
+    assert.equal(warm.peak.bytes, cold.peak.bytes);
+    // The bridge's address-space cap is counted from what the fork maps at its start.
+    const hog = path.join(dir, 'hog.py');
+    fs.writeFileSync(hog, `# memlens: input x = (batch, 8) float32\n${model(8).replace('return self.fc(x)', 'return self.fc(x) + torch.zeros(2**28).sum()')}`);
+    await assert.rejects(measureTorchModel(hog, { ...options, keepWorker: true, memoryLimitBytes: 256 * MIB }), (e: unknown) => isMemlensError(e) && /^hog\.py: out of memory: the run went over its memory limit/.test(e.message));
   });
 
   it('reads a changed file again', async () => {
