@@ -30,10 +30,29 @@ def preload():
     return torch.__version__
 
 
+def die_with_parent():
+    """SIGKILL when the parent ends (Linux): a worker whose editor is gone, or a run whose worker
+    is gone, does not run on with no supervisor to hold it to its limits."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass  # elsewhere the closed channel ends an idle worker
+
+
+def exit_code(status):
+    """os.waitstatus_to_exitcode (Python 3.9+), written out for older interpreters."""
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
 def run_child(request, channel):
     """In the forked child: becomes `python ARGV` in its directory and environment, never returns."""
     code = 1
     try:
+        die_with_parent()
         os.close(channel)  # the user's code has no business on the worker's channel
         os.chdir(request["cwd"])
         os.environ.update(request.get("env") or {})
@@ -76,13 +95,13 @@ def serve(request, channel, state):
     if pid == 0:
         run_child(request, channel)
     _, status = os.waitpid(pid, 0)
-    exit_code = os.waitstatus_to_exitcode(status)
+    code = exit_code(status)
     state["served"] += 1
     return {
         "kind": "done",
         "id": request.get("id"),
-        "code": exit_code if exit_code >= 0 else None,
-        "signal": -exit_code if exit_code < 0 else None,
+        "code": code if code >= 0 else None,
+        "signal": -code if code < 0 else None,
         "workerPid": os.getpid(),
         "childPid": pid,
         "served": state["served"],
@@ -113,6 +132,7 @@ def send(channel, message):
 
 
 def main():
+    die_with_parent()
     channel = int(os.environ.pop("NODE_CHANNEL_FD"))
     os.environ.pop("NODE_CHANNEL_SERIALIZATION_MODE", None)
     t0 = time.monotonic()

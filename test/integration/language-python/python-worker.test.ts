@@ -6,6 +6,7 @@
 // is killed when it ends; cancelling kills only the run.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -162,6 +163,22 @@ describe('the kept Python worker', () => {
     await waitForPid(daemon, false, 3000);
     assert.ok(!alive(daemon), `daemon ${daemon} is gone`);
     assert.equal((await who()).parent, before.parent);
+  });
+
+  it('a worker whose editor process dies goes with it, and so does its run', async () => {
+    const pidFile = path.join(dir, 'orphan.pid');
+    const runPythonJs = path.join(__dirname, '../../../language/python/run-python.js');
+    const code = `import os, time\nopen(${JSON.stringify(pidFile)}, 'w').write('%d %d' % (os.getpid(), os.getppid()))\ntime.sleep(3600)`;
+    const host = spawn(process.execPath, ['-e', `require(${JSON.stringify(runPythonJs)}).runPython(${JSON.stringify(PY)}, ['-c', ${JSON.stringify(code)}], { what: 'orphan', cwd: ${JSON.stringify(dir)}, timeoutMs: 600000, warm: true })`], { stdio: 'ignore' });
+    const end = Date.now() + 30_000;
+    while (!fs.existsSync(pidFile) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const [run, worker] = fs.readFileSync(pidFile, 'utf8').split(' ').map(Number);
+    assert.ok(alive(run) && alive(worker));
+    host.kill('SIGKILL');
+    await waitForPid(worker, false, 5000);
+    await waitForPid(run, false, 5000);
+    assert.ok(!alive(worker), `worker ${worker} is gone`);
+    assert.ok(!alive(run), `run ${run} is gone`);
   });
 
   it('cancelling kills the run, not the worker', async () => {
