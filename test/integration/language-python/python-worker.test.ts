@@ -181,6 +181,11 @@ describe('the kept Python worker', () => {
     assert.ok(!alive(run), `run ${run} is gone`);
   });
 
+  it('an interpreter that does not exist is one line', async () => {
+    assert.equal(await oneLineError(runPython('/nonexistent/python3', ['-c', 'pass'], base)),
+      'Python interpreter not found: /nonexistent/python3 (set memlens.pythonPath to a Python with torch installed)');
+  });
+
   it('cancelling kills the run, not the worker', async () => {
     const before = await who();
     const controller = new AbortController();
