@@ -30,7 +30,7 @@ export interface LoadOptions {
   pythonPath?: string;
   /** Default: every setting was chosen (front ends keep them all). */
   given?: GivenSettings;
-  /** Trace TypeScript models in the kept worker (the editor: one profile after another). */
+  /** Trace TypeScript models and export Python ones in the kept workers (the editor: one profile after another). */
   keepWorkers?: boolean;
 }
 

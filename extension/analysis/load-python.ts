@@ -16,6 +16,7 @@ export async function loadPython(file: string, options: LoadOptions): Promise<Lo
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     given: { batch: given.batch, seq: given.seq },
+    keepWorker: options.keepWorkers,
   });
   const warnings = [...r.notes, ...optimizerWarnings(r, given, options.settings)];
   return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath, settings: { ...scriptSettings(r, given), sizedByExport: exportSized(r) }, warnings, step: r.step };

@@ -36,6 +36,7 @@ export async function measureTorchProfile(file: string, loaded: LoadedModel, pro
     pythonPath: load.pythonPath,
     timeoutMs: load.timeoutMs,
     signal: load.signal,
+    keepWorker: load.keepWorkers,
     given: { batch: load.given?.batch ?? true, seq: load.given?.seq ?? true },
     optimizerGiven: load.given?.optimizer ?? true,
     // The first training step creates the optimizer state; the steady state needs a second.

@@ -12,8 +12,14 @@ import { DEFAULT_RUNS } from '../runner/run';
 import type { ProviderChoice } from '../runner/types';
 import { modelEntries } from './model-entries';
 import { stopTraceWorker } from '../../language/typescript/trace';
+import { stopPythonWorkers } from '../../language/python/python-worker';
 
 export { profileFile, modelEntries, suggestForFile, fitForFile, writeRewrittenOnnx, textHash, sourceRewriter, stopTraceWorker };
+
+/** Ends the kept workers (the TypeScript tracer, the Python workers); the next profile starts them again. */
+export async function stopWorkers(): Promise<void> {
+  await Promise.all([stopTraceWorker(), stopPythonWorkers()]);
+}
 
 export interface MeasureRequest extends ProfileRequest {
   ep: ProviderChoice;

@@ -105,7 +105,7 @@ export function superviseChild<M = never>(spec: ChildSpec<M>): Promise<ChildRun<
 export type Answer<M> = ({ reply: M } | { ending: Ending }) & { stdout: OutputTail; stderr: OutputTail; elapsedMs: number; pid: number | null };
 
 /**
- * A Node child kept alive between requests (a warm worker) under the same limits as any other:
+ * A child kept alive between requests (a warm worker) under the same limits as any other:
  * the memory limit and process-tree kill over its whole life, a time limit and cancellation per
  * request (either stops the child: the user's code may be stuck in a loop), and `limits.timeoutMs`
  * as the idle time after which it is stopped. Processes a request started are killed at its reply. While idle it holds no reference on the caller's
@@ -120,21 +120,34 @@ export interface KeptChild<M> {
   ask(request: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Answer<M>>;
   /** Resolves once no request is in flight (a cancelled one may still be running). */
   free(): Promise<void>;
+  /**
+   * Ends the request in flight without ending the child: SIGKILL to every process of the tree
+   * but the child itself (for a worker that runs each request in a process of its own, such as
+   * the Python worker's fork). The worker then replies for the killed request as it would for
+   * any request that ended, and stays warm.
+   */
+  cancelRequest(): void;
   readonly alive: boolean;
   /** Stops the child (SIGTERM, then SIGKILL after the grace); resolves once it has ended. */
   stop(): Promise<ChildRun<M>>;
 }
 
-export function superviseKept<M>(spec: Omit<ChildSpec<M>, 'signal' | 'program'> & { program: { kind: 'node'; module: string; serialization?: 'json' | 'advanced' } }): KeptChild<M> {
+/** What a kept child runs: a Node module, or any program that speaks Node's JSON IPC (newline-
+ * delimited JSON on the descriptor named by NODE_CHANNEL_FD), such as the Python worker. */
+export type KeptProgram = { kind: 'node'; module: string; serialization?: 'json' | 'advanced' } | { kind: 'exec'; command: string; args: string[] };
+
+export function superviseKept<M>(spec: Omit<ChildSpec<M>, 'signal' | 'program'> & { program: KeptProgram }): KeptChild<M> {
   checkLimits(spec.what, spec.limits);
   let supervision!: Supervision<M>;
   const ended = new Promise<ChildRun<M>>((resolve) => {
-    supervision = new Supervision({ ...spec, program: { ...spec.program, request: null } }, resolve, true);
+    const program: Program = spec.program.kind === 'node' ? { ...spec.program, request: null } : spec.program;
+    supervision = new Supervision({ ...spec, program }, resolve, true);
   });
   supervision.start();
   return {
     ask: (request, timeoutMs, signal) => supervision.ask(request, timeoutMs, signal),
     free: () => supervision.free(),
+    cancelRequest: () => supervision.cancelRequest(),
     get alive() {
       return supervision.alive;
     },
@@ -186,6 +199,8 @@ class Supervision<M> {
   private readonly onAbort = () => this.halt({ kind: 'cancelled' }, false);
   private asking: Asking<M> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** How the child ended, once it has. */
+  private ended: Ending | null = null;
 
   constructor(private readonly spec: ChildSpec<M>, private readonly resolve: (run: ChildRun<M>) => void, private readonly kept: boolean) {
     this.memoryBytes = spec.limits.memoryBytes ?? defaultMemoryLimit();
@@ -248,18 +263,28 @@ class Supervision<M> {
         timer: setTimeout(() => this.halt({ kind: 'timeout', limitMs: timeoutMs }, false), timeoutMs),
         onAbort: () => this.answer(asking, { ending: { kind: 'cancelled' } }),
       };
-      if (!this.alive || signal?.aborted) return this.complete(asking, { ending: this.stop ?? { kind: 'cancelled' } });
+      if (!this.alive || signal?.aborted) return this.complete(asking, { ending: this.stop ?? this.ended ?? { kind: 'cancelled' } });
       this.asking = asking;
       this.setRef(true);
       signal?.addEventListener('abort', asking.onAbort, { once: true });
-      this.child!.send(request as object, (err) => {
-        if (err) this.stderr.push(Buffer.from(`\ncannot send the request: ${err.message}\n`));
-      });
+      try {
+        this.child!.send(request as object, (err) => {
+          if (err) this.stderr.push(Buffer.from(`\ncannot send the request: ${err.message}\n`));
+        });
+      } catch (e) {
+        // No channel: the start failed, and its ending answers the request.
+        this.stderr.push(Buffer.from(`\ncannot send the request: ${e instanceof Error ? e.message : String(e)}\n`));
+      }
     });
   }
 
   free(): Promise<void> {
     return this.asking?.done ?? Promise.resolve();
+  }
+
+  cancelRequest(): void {
+    if (!this.asking || !this.alive) return;
+    this.tree?.signal('SIGKILL', this.spec.userCode ?? false, true);
   }
 
   /** Gives the caller its answer, once. */
@@ -302,7 +327,8 @@ class Supervision<M> {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.spec.env, TMPDIR: temp, TMP: temp, TEMP: temp, [markerName]: markerValue };
     const program = this.spec.program;
     const common = { cwd: this.spec.cwd, env, detached: true, windowsHide: true };
-    if (program.kind === 'exec') return spawn(program.command, program.args, { ...common, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A kept program of any kind speaks over the IPC channel (JSON lines for a non-Node program).
+    if (program.kind === 'exec') return spawn(program.command, program.args, { ...common, stdio: ['ignore', 'pipe', 'pipe', ...(this.kept ? ['ipc' as const] : [])], serialization: 'json' });
     return fork(program.module, [], {
       ...common,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -390,6 +416,7 @@ class Supervision<M> {
   private finish(ending: Ending): void {
     if (this.settled) return;
     this.settled = true;
+    this.ended = ending;
     for (const t of this.timers) clearTimeout(t);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.asking) this.complete(this.asking, { ending });

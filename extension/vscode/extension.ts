@@ -108,7 +108,7 @@ export function activate(context: vscode.ExtensionContext): void {
   }
 }
 
-/** Everything else is disposed through context.subscriptions; the kept trace worker is stopped here. */
+/** Everything else is disposed through context.subscriptions; the kept workers are stopped here. */
 export async function deactivate(): Promise<void> {
-  await loadedEngine()?.stopTraceWorker();
+  await loadedEngine()?.stopWorkers();
 }

@@ -10,7 +10,6 @@ import { lastLine, oneLine } from '../../extension/process/ending';
 import { runCheck } from '../../extension/process/check';
 import { FROZEN_KEY, INPLACE_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from '../../extension/engine/metadata-keys';
 import { decodeModel } from '../../extension/engine/onnx/decode';
-import { encodeModel } from '../../extension/engine/onnx/encode';
 import type { AnalysisSettings } from '../../extension/engine/settings';
 import type { InputSpec } from './directives';
 import type { ForwardInfo, PythonDiscovery } from './discovery';
@@ -19,6 +18,7 @@ import { chooseEntry } from './entry';
 import type { EntryChoice } from './entry';
 import { resolvePython } from './interpreter';
 import { checkBridgeResult, checkProbe, type BridgeSuccess, type Exporter } from './bridge-result';
+import { bridgeScript } from './bridge-path';
 import { runPython, runPythonJson } from './run-python';
 import { callIndices, writeRegions } from './regions';
 import { locateNodes } from './source-map';
@@ -43,6 +43,8 @@ export interface ExportOptions {
   /** Which of the batch size and sequence length the user set. The others come from the call
    * the script makes, when the model is found by running it. Default: both set. */
   given?: { batch: boolean; seq: boolean };
+  /** Run Python in the interpreter's kept worker (torch imported once); the editor sets it. */
+  keepWorker?: boolean;
 }
 
 export interface ExportResult {
@@ -62,7 +64,7 @@ export interface ExportResult {
 /** ONNX opset of TorchScript exports (LayerNormalization is a single op from 17). */
 const TORCHSCRIPT_OPSET = 17;
 /** Bumped when the cached files' meaning changes. */
-const CACHE_FORMAT = 4;
+const CACHE_FORMAT = 5;
 
 export interface ResolvedInput {
   name: string;
@@ -79,6 +81,17 @@ interface CacheMeta {
   notes: string[];
   /** Local source files the model's classes came from besides the exported file, with content hashes. */
   dependencies: Array<{ file: string; sha256: string }>;
+  annotations: Annotations;
+}
+
+/**
+ * What `annotate` wrote into the exporter's model: node metadata by node index (decoding the same
+ * bytes gives the same node order) and model metadata. The cache keeps the exporter's own bytes
+ * with these beside them, so a fresh export is decoded once and never encoded again.
+ */
+interface Annotations {
+  nodes: Array<[number, Record<string, string>]>;
+  model: Record<string, string>;
 }
 
 /** What both bridges (export, measured run) need before they run: the file read and discovered,
@@ -168,11 +181,12 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     fs.writeFileSync(requestPath, JSON.stringify(request));
     const { result } = await runPythonJson(python, bridge, [requestPath], {
       what: `${label}: export`, cwd, timeoutMs: options.timeoutMs, memoryLimitBytes: options.memoryLimitBytes, signal: options.signal,
-      tempDir: work, resultFile: resultPath, check: checkBridgeResult,
+      tempDir: work, resultFile: resultPath, check: checkBridgeResult, warm: options.keepWorker,
     });
     if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`));
 
     const model = decodeModel(fs.readFileSync(rawOnnx), `${label} (exported ONNX)`);
+    const before = metadataOf(model);
     const step = await annotate(model, result, absolute, discovery);
     const meta: CacheMeta = {
       entry: result.label,
@@ -182,8 +196,10 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
       step,
       notes: result.notes,
       dependencies: localDependencies(result.modules, absolute),
+      annotations: annotationsSince(before, model),
     };
-    writeAtomically(onnxPath, encodeModel(model));
+    // The ONNX file first: a cache entry is read through its meta file, written last.
+    fs.renameSync(rawOnnx, onnxPath);
     writeAtomically(metaPath(onnxPath), JSON.stringify(meta));
     return resultOf(onnxPath, model, meta);
   } finally {
@@ -272,18 +288,6 @@ function writeTensorKinds(model: Model, result: BridgeSuccess): void {
   model.metadata[FROZEN_KEY] = JSON.stringify(frozen.sort());
 }
 
-/** Where the bridge script lies: next to this file (tsc output keeps the source tree beside it). */
-export function bridgeScript(name: 'export_onnx.py' | 'measure_torch.py' | 'memlens_user_code.py'): string {
-  const candidates = [
-    path.join(__dirname, 'bridge', name),
-    path.join(__dirname, 'python-bridge', name),
-    path.resolve(__dirname, '..', '..', '..', 'language', 'python', 'bridge', name),
-  ];
-  const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new MemlensError(`cannot find the bridge script ${name} (looked in ${candidates.join(', ')})`);
-  return found;
-}
-
 const PROBE = String.raw`
 import importlib.metadata as m, importlib.util as u, json, os, sys
 v = None
@@ -302,8 +306,8 @@ print(json.dumps({"torch": v, "python": sys.executable}))
 `;
 
 /** The torch version without importing torch (fast); a clear error when Python or torch is missing. */
-async function probeTorch(python: string, cwd: string, options: Pick<ExportOptions, 'timeoutMs' | 'signal'>): Promise<string> {
-  const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch' });
+async function probeTorch(python: string, cwd: string, options: Pick<ExportOptions, 'timeoutMs' | 'signal' | 'keepWorker'>): Promise<string> {
+  const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch', warm: options.keepWorker });
   const parsed = readProbe(run.stdout);
   if (!parsed) throw new MemlensError(`${python} is not a working Python 3: ${lastLine(run.stderrTail) || `exit code ${run.code}`}`);
   if (!parsed.torch) {
@@ -325,8 +329,8 @@ function readProbe(stdout: string): { torch: string | null; python: string } | n
 const COMPILE = 'import sys\nsrc = open(sys.argv[1], encoding="utf-8").read()\ntry:\n    compile(src, sys.argv[1], "exec")\nexcept SyntaxError as e:\n    print("%s: %s" % (e.lineno, e.msg))\n';
 
 /** Python's own message for a syntax error tree-sitter found; tree-sitter alone may lag new syntax. */
-async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: Pick<ExportOptions, 'timeoutMs' | 'signal'>): Promise<void> {
-  const run = await runPython(python, ['-c', COMPILE, file], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd: path.dirname(file), signal: options.signal, what: `${label}: syntax check` });
+async function checkSyntax(python: string, file: string, label: string, discovery: PythonDiscovery, options: Pick<ExportOptions, 'timeoutMs' | 'signal' | 'keepWorker'>): Promise<void> {
+  const run = await runPython(python, ['-c', COMPILE, file], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd: path.dirname(file), signal: options.signal, what: `${label}: syntax check`, warm: options.keepWorker });
   const message = lastLine(run.stdout);
   if (message) throw new MemlensError(`${label}:${message.replace(/^(\d+): /, '$1: syntax error: ')}`);
   if (run.code !== 0) {
@@ -417,7 +421,30 @@ function readCache(onnxPath: string, label: string): ExportResult | null {
   }
   if (meta.dependencies.some((d) => fileHash(d.file) !== d.sha256)) return null;
   const model = decodeModel(bytes, `${label} (cached ONNX export)`);
+  // An entry that does not fit its model is not used (it is written again by a fresh export).
+  if (!meta.annotations || meta.annotations.nodes.some(([i]) => !(i >= 0 && i < model.graph.nodes.length))) return null;
+  applyAnnotations(model, meta.annotations);
   return resultOf(onnxPath, model, meta);
+}
+
+function metadataOf(model: Model): { nodes: Record<string, string>[]; model: Record<string, string> } {
+  return { nodes: model.graph.nodes.map((n) => ({ ...n.metadata })), model: { ...model.metadata } };
+}
+
+/** The entries that are new or changed since `before` (annotate only adds and overwrites). */
+function annotationsSince(before: ReturnType<typeof metadataOf>, model: Model): Annotations {
+  const changed = (was: Record<string, string>, now: Record<string, string>) => Object.fromEntries(Object.entries(now).filter(([k, v]) => was[k] !== v));
+  const nodes: Annotations['nodes'] = [];
+  model.graph.nodes.forEach((n, i) => {
+    const c = changed(before.nodes[i] ?? {}, n.metadata);
+    if (Object.keys(c).length > 0) nodes.push([i, c]);
+  });
+  return { nodes, model: changed(before.model, model.metadata) };
+}
+
+function applyAnnotations(model: Model, a: Annotations): void {
+  for (const [i, entries] of a.nodes) Object.assign(model.graph.nodes[i].metadata, entries);
+  Object.assign(model.metadata, a.model);
 }
 
 function resultOf(onnxPath: string, model: Model, meta: CacheMeta): ExportResult {

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { MemlensError } from '../../extension/engine/errors';
 import type { TorchBucket, TorchLineFigures, TorchPhase, TorchStepFigures } from '../../extension/engine/measured-torch';
 import type { AnalysisSettings, OptimizerKind } from '../../extension/engine/settings';
-import { bridgeScript, modelRequest, prepareRun, type ExportOptions, type ResolvedInput } from './export';
+import { bridgeScript } from './bridge-path';
+import { modelRequest, prepareRun, type ExportOptions, type ResolvedInput } from './export';
 import { oneLine } from '../../extension/process/ending';
 import { checkTorchRunResult } from './measure-result';
 import { runPythonJson } from './run-python';
@@ -65,7 +66,7 @@ export async function measureTorchModel(file: string, options: TorchRunOptions):
       // supervisor's tree limit stays at its default as the backstop.
       what: `${prepared.label}: PyTorch run`, cwd: prepared.cwd, timeoutMs: options.timeoutMs,
       signal: options.signal, tempDir: work, resultFile: resultPath,
-      check: checkTorchRunResult,
+      check: checkTorchRunResult, warm: options.keepWorker,
     });
     if (!result.ok) throw new MemlensError(oneLine(`${prepared.label}: ${result.error}`));
     return result;

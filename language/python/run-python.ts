@@ -12,6 +12,8 @@ import { MemlensError } from '../../extension/engine/errors';
 import { runCheck, type Check } from '../../extension/process/check';
 import { endingError, lastLine, oneLine } from '../../extension/process/ending';
 import { superviseChild } from '../../extension/process/supervisor';
+import { bridgeScript } from './bridge-path';
+import { runInWorker } from './python-worker';
 
 export interface PythonOptions {
   /** Names the run in messages: `model.py: export`, `checking for PyTorch`. */
@@ -24,6 +26,11 @@ export interface PythonOptions {
   /** The interpreter's TMPDIR (the caller removes it); default a directory made and removed for the run. */
   tempDir?: string;
   env?: Record<string, string>;
+  /**
+   * Run in the interpreter's kept worker (python-worker.ts): torch is already imported, and the
+   * run is a fork of the worker with its own state. The editor sets it; the CLI runs once, cold.
+   */
+  warm?: boolean;
 }
 
 export interface PythonRun {
@@ -39,6 +46,7 @@ const STREAM_TAIL_BYTES = 16 * 1024;
 
 /** Runs `python args...`; rejects with one line when it cannot start, times out, runs out of memory, is cancelled or crashes. */
 export async function runPython(python: string, args: string[], options: PythonOptions): Promise<PythonRun> {
+  if (options.warm) return runWarm(python, args, options);
   const run = await superviseChild({
     what: options.what,
     program: { kind: 'exec', command: python, args },
@@ -51,10 +59,38 @@ export async function runPython(python: string, args: string[], options: PythonO
   });
   const ending = run.ending;
   if (ending.kind === 'not-started' && ending.notFound) {
-    throw new MemlensError(`Python interpreter not found: ${python} (set memlens.pythonPath to a Python with torch installed)`);
+    throw notFound(python);
   }
   if (ending.kind !== 'exited') throw endingError(options.what, ending, { lastError: lastLine(run.stderr.text) });
   return { code: ending.code, stdout: run.stdout.text, stderrTail: run.stderr.text };
+}
+
+async function runWarm(python: string, args: string[], options: PythonOptions): Promise<PythonRun> {
+  const ownTemp = options.tempDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-py-'));
+  const temp = options.tempDir ?? ownTemp!;
+  try {
+    const env = { PYTHONDONTWRITEBYTECODE: '1', ...options.env, TMPDIR: temp, TMP: temp, TEMP: temp };
+    const answer = await runInWorker(python, bridgeScript('python_worker.py'), args, options.cwd, env, {
+      timeoutMs: options.timeoutMs, memoryBytes: options.memoryLimitBytes, outputBytes: STREAM_TAIL_BYTES, signal: options.signal,
+    });
+    if (!('reply' in answer)) {
+      const ending = answer.ending;
+      if (ending.kind === 'not-started' && ending.notFound) throw notFound(python);
+      throw endingError(options.what, ending, { lastError: lastLine(answer.stderr.text) });
+    }
+    const reply = answer.reply;
+    if (reply.code === null) {
+      const signal = (Object.entries(os.constants.signals).find(([, n]) => n === reply.signal)?.[0] ?? 'SIGKILL') as NodeJS.Signals;
+      throw endingError(options.what, options.signal?.aborted ? { kind: 'cancelled' } : { kind: 'signalled', signal });
+    }
+    return { code: reply.code, stdout: answer.stdout.text, stderrTail: answer.stderr.text };
+  } finally {
+    if (ownTemp) fs.rmSync(ownTemp, { recursive: true, force: true });
+  }
+}
+
+function notFound(python: string): MemlensError {
+  return new MemlensError(`Python interpreter not found: ${python} (set memlens.pythonPath to a Python with torch installed)`);
 }
 
 export interface PythonJsonOptions<T> extends PythonOptions {
