@@ -1,8 +1,10 @@
 // Loads the editor's heavy half (presentation/editor-api.ts) on first use. In the package it is a
 // separate bundle (dist/engine.js) next to dist/extension.js; compiled with tsc it is
-// out/extension/presentation/editor-api.js.
+// out/extension/presentation/editor-api.js. Profiles and measured runs go to the engine worker
+// instead (a worker thread, dist/engine-worker.js), so a long analysis never blocks the host.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EngineClient } from '../presentation/engine-client';
 
 export type EngineApi = typeof import('../presentation/editor-api');
 
@@ -23,4 +25,17 @@ export function engine(): EngineApi {
 /** The engine if something has loaded it already (shutting down must not load it). */
 export function loadedEngine(): EngineApi | undefined {
   return loaded;
+}
+
+let worker: EngineClient | undefined;
+
+/** The engine worker: profileFile and measureFile off the extension host's thread. */
+export function engineWorker(): EngineClient {
+  worker ??= new EngineClient();
+  return worker;
+}
+
+/** Stops the engine worker and what it keeps (the TypeScript tracer), if it was started. */
+export async function stopEngineWorker(): Promise<void> {
+  await worker?.stop();
 }

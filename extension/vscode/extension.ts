@@ -9,7 +9,7 @@ import { SuggestionCodeActions } from './code-actions';
 import { ModelCodeLensProvider } from './code-lens';
 import { registerCommands } from './commands';
 import { BudgetDiagnostics } from './diagnostics';
-import { loadedEngine } from './engine-loader';
+import { loadedEngine, stopEngineWorker } from './engine-loader';
 import { errorLine } from './errors';
 import { registerFitBudget } from './fit-budget';
 import { LineHoverProvider } from './hover';
@@ -107,5 +107,5 @@ export function activate(context: vscode.ExtensionContext): void {
 
 /** Everything else is disposed through context.subscriptions; the kept trace worker is stopped here. */
 export async function deactivate(): Promise<void> {
-  await loadedEngine()?.stopTraceWorker();
+  await Promise.all([loadedEngine()?.stopTraceWorker(), stopEngineWorker()]);
 }

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { modelKind } from '../analysis/model-kind';
 import { runsUserCode } from '../presentation/model-document';
 import { withOverride } from '../presentation/settings';
-import { engine } from './engine-loader';
+import { engineWorker } from './engine-loader';
 import { errorLine, isCancellation, isUserError } from './errors';
 import type { ModelProfile, ProfileStore } from './profile-store';
 import { currentSettings, givenSettings } from './settings';
@@ -78,8 +78,8 @@ export class Profiler implements vscode.Disposable {
               timeoutMs: settings.timeoutMs, signal: controller.signal, pythonPath: settings.pythonPath || undefined, keepWorkers: true,
             };
             return measuring
-              ? await engine().measureFile({ ...request, ep: settings.executionProvider })
-              : await engine().profileFile(request);
+              ? await engineWorker().measure({ ...request, ep: settings.executionProvider })
+              : await engineWorker().profile(request);
           } finally {
             sub.dispose();
           }
