@@ -20,7 +20,8 @@ export interface ModelProfile {
 export type AppliedFix = FixRecord;
 
 export type ModelStatus =
-  | { state: 'busy'; label: string }
+  /** `measuring`: a run on a runtime, not a re-profile of the last figures. */
+  | { state: 'busy'; label: string; measuring: boolean }
   | { state: 'error'; message: string }
   | { state: 'restricted' };
 
