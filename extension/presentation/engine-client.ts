@@ -7,11 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ProfileOutcome, ProfileRequest } from '../analysis/profile-file';
+import type { PlanOutcome, SuggestionSet, SuggestRequest } from '../analysis/suggest-file';
+import type { PlanTarget } from '../engine/suggest/planner';
 import { MemlensError } from '../engine/errors';
 import { endingMessage, type Ending } from '../process/ending';
 import { defaultMemoryLimit, heapLimitBytes } from '../process/supervisor';
 import type { MeasureRequest } from './editor-api';
-import { nullPrototype, type WorkerMessage, type WorkerReply, type WorkerRequest } from './engine-protocol';
+import { nullPrototype, type CallKind, type WorkerCalls, type WorkerMessage, type WorkerReply } from './engine-protocol';
 
 /** After a cancel, how long the worker may take to stop on its own before it is terminated. */
 export const CANCEL_GRACE_MS = 500;
@@ -19,7 +21,7 @@ const MIB = 2 ** 20;
 
 interface Pending {
   what: string;
-  resolve: (outcome: ProfileOutcome) => void;
+  resolve: (result: WorkerCalls[CallKind]['result']) => void;
   reject: (e: Error) => void;
   done: () => void;
 }
@@ -45,6 +47,18 @@ function replyError(error: { name: string; message: string; stack?: string }): E
   return e;
 }
 
+/** The result with its dim tables null-prototype again (see nullPrototype). */
+function withDimTables(reply: Extract<WorkerReply, { kind: 'done' }>): WorkerCalls[CallKind]['result'] {
+  if (reply.call === 'profile' || reply.call === 'measure') {
+    const settings = reply.result.profile.settings;
+    settings.dims = nullPrototype(settings.dims);
+  } else if (reply.call === 'fit') {
+    const settings = reply.result.plan.chosen.settings;
+    if (settings.dims) settings.dims = nullPrototype(settings.dims);
+  }
+  return reply.result;
+}
+
 export class EngineClient {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
@@ -56,13 +70,24 @@ export class EngineClient {
 
   profile(req: ProfileRequest): Promise<ProfileOutcome> {
     const { signal, ...request } = req;
-    return this.ask({ id: this.nextId++, kind: 'profile', request }, req.file, req.timeoutMs, signal);
+    return this.ask('profile', request, req.file, req.timeoutMs, signal);
   }
 
   measure(req: MeasureRequest): Promise<ProfileOutcome> {
     const { signal, ...request } = req;
     // Loading and the run each have the time limit.
-    return this.ask({ id: this.nextId++, kind: 'measure', request }, req.file, 2 * req.timeoutMs, signal);
+    return this.ask('measure', request, req.file, 2 * req.timeoutMs, signal);
+  }
+
+  /** Suggestions re-analyse the graph once per candidate: the same limits as a profile. */
+  suggest(req: SuggestRequest): Promise<SuggestionSet> {
+    const { signal, ...request } = req;
+    return this.ask('suggest', request, req.file, req.timeoutMs, signal);
+  }
+
+  fit(req: SuggestRequest, budgetBytes: number, target: PlanTarget): Promise<PlanOutcome> {
+    const { signal, ...request } = req;
+    return this.ask('fit', { ...request, budgetBytes, target }, req.file, req.timeoutMs, signal);
   }
 
   /** Whether a worker thread is running now (for tests). */
@@ -81,11 +106,12 @@ export class EngineClient {
     clearTimeout(timer);
   }
 
-  private ask(message: WorkerRequest, file: string, timeoutMs: number, signal?: AbortSignal): Promise<ProfileOutcome> {
+  private ask<K extends CallKind>(kind: K, request: WorkerCalls[K]['request'], file: string, timeoutMs: number, signal?: AbortSignal): Promise<WorkerCalls[K]['result']> {
     if (signal?.aborted) return Promise.reject(abortError());
     const what = `analysing ${path.basename(file)}`;
     const worker = this.started();
-    return new Promise<ProfileOutcome>((resolve, reject) => {
+    const message = { id: this.nextId++, kind, request } as WorkerMessage;
+    return new Promise<WorkerCalls[K]['result']>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(message.id, { kind: 'timeout', limitMs: timeoutMs }, true), timeoutMs);
       const onAbort = () => this.cancel(message.id);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -95,9 +121,10 @@ export class EngineClient {
         this.pending.delete(message.id);
         if (this.pending.size === 0) this.worker?.unref();
       };
+      // The reply to this id is the result of this call (WorkerReply pairs them).
       this.pending.set(message.id, { what, resolve, reject, done });
       worker.ref();
-      worker.postMessage(message satisfies WorkerMessage);
+      worker.postMessage(message);
     });
   }
 
@@ -120,11 +147,7 @@ export class EngineClient {
     const p = this.pending.get(reply.id);
     if (!p) return; // cancelled or timed out already
     p.done();
-    if (reply.kind === 'done') {
-      const settings = reply.outcome.profile.settings;
-      settings.dims = nullPrototype(settings.dims);
-      p.resolve(reply.outcome);
-    }
+    if (reply.kind === 'done') p.resolve(withDimTables(reply));
     else p.reject(replyError(reply.error));
   }
 

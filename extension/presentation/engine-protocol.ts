@@ -1,14 +1,24 @@
 // The one protocol between the extension host and the engine worker (engine-worker.ts): each
-// request is a typed record, and so is each reply; an error travels as its name and one line.
+// call is a typed request paired with its typed result; an error travels as its name and line.
 import type { ProfileOutcome, ProfileRequest } from '../analysis/profile-file';
+import type { PlanOutcome, SuggestionSet, SuggestRequest } from '../analysis/suggest-file';
+import type { PlanTarget } from '../engine/suggest/planner';
 import type { MeasureRequest } from './editor-api';
 
 /** A request as it crosses the thread boundary: everything but the AbortSignal (cancel is a message). */
 export type Sendable<R> = Omit<R, 'signal'>;
 
-export type WorkerRequest =
-  | { id: number; kind: 'profile'; request: Sendable<ProfileRequest> }
-  | { id: number; kind: 'measure'; request: Sendable<MeasureRequest> };
+/** Each call the worker serves: what it is sent and what it answers. */
+export interface WorkerCalls {
+  profile: { request: Sendable<ProfileRequest>; result: ProfileOutcome };
+  measure: { request: Sendable<MeasureRequest>; result: ProfileOutcome };
+  suggest: { request: Sendable<SuggestRequest>; result: SuggestionSet };
+  fit: { request: Sendable<SuggestRequest> & { budgetBytes: number; target: PlanTarget }; result: PlanOutcome };
+}
+
+export type CallKind = keyof WorkerCalls;
+
+export type WorkerRequest = { [K in CallKind]: { id: number; kind: K; request: WorkerCalls[K]['request'] } }[CallKind];
 
 export type WorkerMessage =
   | WorkerRequest
@@ -24,8 +34,9 @@ export interface WorkerError {
   stack?: string;
 }
 
+/** A result answers the request with the same id, so it has that request's kind. */
 export type WorkerReply =
-  | { id: number; kind: 'done'; outcome: ProfileOutcome }
+  | { [K in CallKind]: { id: number; kind: 'done'; call: K; result: WorkerCalls[K]['result'] } }[CallKind]
   | { id: number; kind: 'failed'; error: WorkerError };
 
 /**

@@ -1,8 +1,11 @@
-// The engine worker: a worker thread that runs file-to-profile work (profileFile, measureFile) off
-// the extension host's thread, so a graph that takes seconds blocks no extension. It answers
-// every request of engine-protocol.ts with one reply; engine-client.ts starts and limits it.
+// The engine worker: a worker thread that runs file-to-profile work (profiles, measured runs,
+// suggestions, budget plans) off the extension host's thread, so a graph that takes seconds
+// blocks no extension. It answers every request of engine-protocol.ts with one reply;
+// engine-client.ts starts and limits it.
 import { parentPort } from 'node:worker_threads';
 import { profileFile } from '../analysis/profile-file';
+import { fitForFile, suggestForFile } from '../analysis/suggest-file';
+import type { AnalysisSettings } from '../engine/settings';
 import { stopTraceWorker } from '../../language/typescript/trace';
 import { measureFile } from './editor-api';
 import { nullPrototype, type WorkerError, type WorkerMessage, type WorkerReply, type WorkerRequest } from './engine-protocol';
@@ -16,16 +19,31 @@ function errorOf(e: unknown): WorkerError {
   return { name: 'Error', message: String(e) };
 }
 
+function restored(settings: AnalysisSettings): AnalysisSettings {
+  return { ...settings, dims: nullPrototype(settings.dims) };
+}
+
+async function call(req: WorkerRequest, signal: AbortSignal): Promise<WorkerReply> {
+  const { id } = req;
+  switch (req.kind) {
+    case 'profile':
+      return { id, kind: 'done', call: req.kind, result: await profileFile({ ...req.request, settings: restored(req.request.settings), signal }) };
+    case 'measure':
+      return { id, kind: 'done', call: req.kind, result: await measureFile({ ...req.request, settings: restored(req.request.settings), signal }) };
+    case 'suggest':
+      return { id, kind: 'done', call: req.kind, result: await suggestForFile({ ...req.request, settings: restored(req.request.settings), signal }) };
+    case 'fit': {
+      const { budgetBytes, target, ...rest } = req.request;
+      return { id, kind: 'done', call: req.kind, result: await fitForFile({ ...rest, settings: restored(rest.settings), signal }, budgetBytes, target) };
+    }
+  }
+}
+
 async function serve(req: WorkerRequest): Promise<WorkerReply> {
   const controller = new AbortController();
   running.set(req.id, controller);
   try {
-    const signal = controller.signal;
-    const settings = { ...req.request.settings, dims: nullPrototype(req.request.settings.dims) };
-    const outcome = req.kind === 'measure'
-      ? await measureFile({ ...req.request, settings, signal })
-      : await profileFile({ ...req.request, settings, signal });
-    return { id: req.id, kind: 'done', outcome };
+    return await call(req, controller.signal);
   } catch (e) {
     return { id: req.id, kind: 'failed', error: errorOf(e) };
   } finally {

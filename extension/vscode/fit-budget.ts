@@ -11,7 +11,7 @@ import { formatBytes, parseBytes } from '../engine/units';
 import type { Budget } from '../presentation/budget';
 import { modelKind } from '../analysis/model-kind';
 import { changesNothing, planPicks, planWhat, staleReason, type PlanPick } from '../presentation/suggestion-actions';
-import { engine } from './engine-loader';
+import { engine, engineWorker } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor';
 import type { ModelProfile, ProfileStore } from './profile-store';
@@ -108,7 +108,7 @@ async function planWithProgress(deps: FitDeps, found: ModelProfile, budget: numb
       async (_p, token) => {
         const sub = token.onCancellationRequested(() => controller.abort());
         try {
-          return await engine().fitForFile(deps.sets.request(found, controller.signal), budget, target);
+          return await engineWorker().fit(deps.sets.request(found, controller.signal), budget, target);
         } finally {
           sub.dispose();
         }
