@@ -9,6 +9,8 @@ import { Worker } from 'node:worker_threads';
 import type { ProfileOutcome, ProfileRequest } from '../analysis/profile-file';
 import type { PlanOutcome, SuggestionSet, SuggestRequest } from '../analysis/suggest-file';
 import type { PlanTarget } from '../engine/suggest/planner';
+import type { ModelKind } from '../analysis/model-kind';
+import type { ModelEntry } from './model-entries';
 import { MemlensError } from '../engine/errors';
 import { endingMessage, type Ending } from '../process/ending';
 import { defaultMemoryLimit, heapLimitBytes } from '../process/supervisor';
@@ -88,6 +90,10 @@ export class EngineClient {
   fit(req: SuggestRequest, budgetBytes: number, target: PlanTarget): Promise<PlanOutcome> {
     const { signal, ...request } = req;
     return this.ask('fit', { ...request, budgetBytes, target }, req.file, req.timeoutMs, signal);
+  }
+
+  entries(kind: ModelKind, file: string, text: string, timeoutMs: number, signal?: AbortSignal): Promise<ModelEntry[]> {
+    return this.ask('entries', { kind, file, text }, file, timeoutMs, signal);
   }
 
   /** Whether a worker thread is running now (for tests). */

@@ -4,6 +4,8 @@ import type { ProfileOutcome, ProfileRequest } from '../analysis/profile-file';
 import type { PlanOutcome, SuggestionSet, SuggestRequest } from '../analysis/suggest-file';
 import type { PlanTarget } from '../engine/suggest/planner';
 import type { MeasureRequest } from './editor-api';
+import type { ModelKind } from '../analysis/model-kind';
+import type { ModelEntry } from './model-entries';
 
 /** A request as it crosses the thread boundary: everything but the AbortSignal (cancel is a message). */
 export type Sendable<R> = Omit<R, 'signal'>;
@@ -14,6 +16,8 @@ export interface WorkerCalls {
   measure: { request: Sendable<MeasureRequest>; result: ProfileOutcome };
   suggest: { request: Sendable<SuggestRequest>; result: SuggestionSet };
   fit: { request: Sendable<SuggestRequest> & { budgetBytes: number; target: PlanTarget }; result: PlanOutcome };
+  /** Static discovery for CodeLens (ts-morph takes seconds on a large file): no user code runs. */
+  entries: { request: { kind: ModelKind; file: string; text: string }; result: ModelEntry[] };
 }
 
 export type CallKind = keyof WorkerCalls;

@@ -1,5 +1,5 @@
 // The engine worker: a worker thread that runs file-to-profile work (profiles, measured runs,
-// suggestions, budget plans) off the extension host's thread, so a graph that takes seconds
+// suggestions, budget plans, entry discovery) off the extension host's thread, so a graph that takes seconds
 // blocks no extension. It answers every request of engine-protocol.ts with one reply;
 // engine-client.ts starts and limits it.
 import { parentPort } from 'node:worker_threads';
@@ -8,6 +8,7 @@ import { fitForFile, suggestForFile } from '../analysis/suggest-file';
 import type { AnalysisSettings } from '../engine/settings';
 import { stopTraceWorker } from '../../language/typescript/trace';
 import { measureFile } from './editor-api';
+import { modelEntries } from './model-entries';
 import { nullPrototype, type WorkerError, type WorkerMessage, type WorkerReply, type WorkerRequest } from './engine-protocol';
 
 const port = parentPort;
@@ -36,6 +37,8 @@ async function call(req: WorkerRequest, signal: AbortSignal): Promise<WorkerRepl
       const { budgetBytes, target, ...rest } = req.request;
       return { id, kind: 'done', call: req.kind, result: await fitForFile({ ...rest, settings: restored(rest.settings), signal }, budgetBytes, target) };
     }
+    case 'entries':
+      return { id, kind: 'done', call: req.kind, result: await modelEntries(req.request.kind, req.request.file, req.request.text) };
   }
 }
 

@@ -5,8 +5,11 @@ import { modelKind } from '../analysis/model-kind';
 import { looksLikeModel, runsUserCode } from '../presentation/model-document';
 import type { ModelEntry } from '../presentation/model-entries';
 import { lensTitle } from '../presentation/summary-text';
-import { engine } from './engine-loader';
+import { discoveryWorker } from './engine-loader';
 import type { ProfileStore } from './profile-store';
+
+/** Static discovery of a file's entries; a file ts-morph cannot read in this long gets the first-line lens. */
+const DISCOVERY_TIMEOUT_MS = 60_000;
 
 export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -25,7 +28,7 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
     if (!kind || kind === 'onnx' || !looksLikeModel(kind, document.getText())) return [];
     let entries: ModelEntry[] = [];
     try {
-      entries = await engine().modelEntries(kind, document.uri.fsPath, document.getText());
+      entries = await discoveryWorker().entries(kind, document.uri.fsPath, document.getText(), DISCOVERY_TIMEOUT_MS);
     } catch {
       // a file that does not parse yet still gets the lens on its first line
     }

@@ -28,6 +28,8 @@ export function loadedEngine(): EngineApi | undefined {
 }
 
 let worker: EngineClient | undefined;
+/** Discovery for CodeLens has its own worker, so lenses never wait behind a profile. */
+let discovery: EngineClient | undefined;
 
 /** The engine worker: profileFile and measureFile off the extension host's thread. */
 export function engineWorker(): EngineClient {
@@ -35,7 +37,12 @@ export function engineWorker(): EngineClient {
   return worker;
 }
 
-/** Stops the engine worker and what it keeps (the TypeScript tracer), if it was started. */
+export function discoveryWorker(): EngineClient {
+  discovery ??= new EngineClient();
+  return discovery;
+}
+
+/** Stops the engine workers and what they keep (the TypeScript tracer), if they were started. */
 export async function stopEngineWorker(): Promise<void> {
-  await worker?.stop();
+  await Promise.all([worker?.stop(), discovery?.stop()]);
 }

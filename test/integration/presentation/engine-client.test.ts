@@ -8,9 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { profileFile } from '../../../extension/analysis/profile-file';
+import { fitForFile, suggestForFile } from '../../../extension/analysis/suggest-file';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { withDefaults } from '../../../extension/engine/settings';
 import { EngineClient } from '../../../extension/presentation/engine-client';
+import { modelEntries } from '../../../extension/presentation/model-entries';
 import { GraphBuilder, int } from '../../fixtures/graph-builder';
 import { repoRoot } from '../../fixtures/repo-root';
 
@@ -47,6 +49,46 @@ test('a profile from the worker equals profileFile in this thread', async () => 
     const fromWorker = await client.profile(request(file));
     const here = await profileFile(request(file));
     assert.deepEqual(fromWorker, here);
+  } finally {
+    await client.stop();
+  }
+});
+
+/** x[64,512] -> MatMul W1[512,2048] -> Relu -> MatMul W2[2048,512] -> y. */
+function mlpFile(): string {
+  const b = new GraphBuilder();
+  const x = b.input('x', 'float32', [64, 512]);
+  const h = b.one('Relu', [b.one('MatMul', [x, b.weight('W1', [512, 2048])])]);
+  b.one('MatMul', [h, b.weight('W2', [2048, 512])], { outputs: ['y'] });
+  b.output('y', 'float32', [64, 512]);
+  const file = path.join(dir, 'mlp.onnx');
+  fs.writeFileSync(file, encodeModel(b.model()));
+  return file;
+}
+
+test('suggestions and a budget plan from the worker equal those made in this thread', async () => {
+  const file = mlpFile();
+  const req = { ...request(file), settings: withDefaults({ mode: 'train' }), files: [] };
+  const client = new EngineClient();
+  try {
+    const set = await client.suggest(req);
+    assert.ok(set.items.length > 0, 'the MLP has suggestions');
+    assert.deepEqual(set, await suggestForFile(req));
+    const budget = Math.floor(set.peakBytes * 0.8);
+    assert.deepEqual(await client.fit(req, budget, 'onnx'), await fitForFile(req, budget, 'onnx'));
+  } finally {
+    await client.stop();
+  }
+});
+
+test('entry discovery of samples/gpt2.ts from the worker equals modelEntries in this thread', async () => {
+  const file = path.join(repoRoot, 'samples', 'gpt2.ts');
+  const text = fs.readFileSync(file, 'utf8');
+  const client = new EngineClient();
+  try {
+    const entries = await client.entries('typescript', file, text, 60_000);
+    assert.deepEqual(entries.map((e) => e.name), ['gpt2', 'gpt2Decode']);
+    assert.deepEqual(entries, await modelEntries('typescript', file, text));
   } finally {
     await client.stop();
   }
