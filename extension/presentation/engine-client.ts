@@ -11,6 +11,8 @@ import type { PlanOutcome, SuggestionSet, SuggestRequest } from '../analysis/sug
 import type { PlanTarget } from '../engine/suggest/planner';
 import type { ModelKind } from '../analysis/model-kind';
 import type { ModelEntry } from './model-entries';
+import type { SourceLanguage, SuggestionPlacement } from '../../language/source-rewrites';
+import type { Suggestion } from '../engine/suggest/types';
 import { MemlensError } from '../engine/errors';
 import { endingMessage, type Ending } from '../process/ending';
 import { defaultMemoryLimit, heapLimitBytes } from '../process/supervisor';
@@ -19,6 +21,8 @@ import { nullPrototype, type CallKind, type WorkerCalls, type WorkerMessage, typ
 
 /** After a cancel, how long the worker may take to stop on its own before it is terminated. */
 export const CANCEL_GRACE_MS = 500;
+/** Time limit of static discovery and placement (no user code; ts-morph on a large file). */
+export const DISCOVERY_TIMEOUT_MS = 60_000;
 const MIB = 2 ** 20;
 
 interface Pending {
@@ -92,8 +96,13 @@ export class EngineClient {
     return this.ask('fit', { ...request, budgetBytes, target }, req.file, req.timeoutMs, signal);
   }
 
-  entries(kind: ModelKind, file: string, text: string, timeoutMs: number, signal?: AbortSignal): Promise<ModelEntry[]> {
-    return this.ask('entries', { kind, file, text }, file, timeoutMs, signal);
+  entries(kind: ModelKind, file: string, text: string, signal?: AbortSignal): Promise<ModelEntry[]> {
+    return this.ask('entries', { kind, file, text }, file, DISCOVERY_TIMEOUT_MS, signal);
+  }
+
+  /** Each suggestion's placement in `text`, in the order given (null where it has no place). */
+  place(language: SourceLanguage, suggestions: Suggestion[], file: string, text: string, modelFile: string): Promise<(SuggestionPlacement | null)[]> {
+    return this.ask('place', { language, suggestions, file, text, modelFile }, file, DISCOVERY_TIMEOUT_MS);
   }
 
   /** Whether a worker thread is running now (for tests). */

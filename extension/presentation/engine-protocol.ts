@@ -6,6 +6,8 @@ import type { PlanTarget } from '../engine/suggest/planner';
 import type { MeasureRequest } from './editor-api';
 import type { ModelKind } from '../analysis/model-kind';
 import type { ModelEntry } from './model-entries';
+import type { SourceLanguage, SuggestionPlacement } from '../../language/source-rewrites';
+import type { Suggestion } from '../engine/suggest/types';
 
 /** A request as it crosses the thread boundary: everything but the AbortSignal (cancel is a message). */
 export type Sendable<R> = Omit<R, 'signal'>;
@@ -18,6 +20,8 @@ export interface WorkerCalls {
   fit: { request: Sendable<SuggestRequest> & { budgetBytes: number; target: PlanTarget }; result: PlanOutcome };
   /** Static discovery for CodeLens (ts-morph takes seconds on a large file): no user code runs. */
   entries: { request: { kind: ModelKind; file: string; text: string }; result: ModelEntry[] };
+  /** Where each suggestion applies in this text (code actions; ts-morph or tree-sitter), in order. */
+  place: { request: { language: SourceLanguage; suggestions: Suggestion[]; file: string; text: string; modelFile: string }; result: (SuggestionPlacement | null)[] };
 }
 
 export type CallKind = keyof WorkerCalls;

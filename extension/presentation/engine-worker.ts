@@ -1,11 +1,12 @@
 // The engine worker: a worker thread that runs file-to-profile work (profiles, measured runs,
-// suggestions, budget plans, entry discovery) off the extension host's thread, so a graph that takes seconds
+// suggestions, budget plans, entry discovery and suggestion placement) off the extension host's thread, so a graph that takes seconds
 // blocks no extension. It answers every request of engine-protocol.ts with one reply;
 // engine-client.ts starts and limits it.
 import { parentPort } from 'node:worker_threads';
 import { profileFile } from '../analysis/profile-file';
 import { fitForFile, suggestForFile } from '../analysis/suggest-file';
 import type { AnalysisSettings } from '../engine/settings';
+import { sourceRewriter } from '../../language/source-rewrites';
 import { stopTraceWorker } from '../../language/typescript/trace';
 import { measureFile } from './editor-api';
 import { modelEntries } from './model-entries';
@@ -39,6 +40,13 @@ async function call(req: WorkerRequest, signal: AbortSignal): Promise<WorkerRepl
     }
     case 'entries':
       return { id, kind: 'done', call: req.kind, result: await modelEntries(req.request.kind, req.request.file, req.request.text) };
+    case 'place': {
+      const { language, suggestions, file, text, modelFile } = req.request;
+      const rewriter = await sourceRewriter(language);
+      const result = [];
+      for (const s of suggestions) result.push(await rewriter.place(s, file, text, modelFile));
+      return { id, kind: 'done', call: req.kind, result };
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { modelKind } from '../analysis/model-kind';
 import { OVER_BUDGET_CODE } from '../presentation/over-budget';
 import { actionsForLine, staleReason, suggestionLines, type LineSuggestion } from '../presentation/suggestion-actions';
 import type { RewriteSite } from '../../language/source-rewrites';
-import { engine } from './engine-loader';
+import { discoveryWorker, engine } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import type { ProfileStore } from './profile-store';
 import type { SuggestionSet } from '../analysis/suggest-file';
@@ -152,10 +152,11 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
   private async place(set: SuggestionSet, document: vscode.TextDocument, kind: 'typescript' | 'python', modelFile: string): Promise<Prepared[]> {
     const file = document.uri.fsPath;
     const text = document.getText();
-    const rewriter = await engine().sourceRewriter(kind);
+    // Placing runs ts-morph or tree-sitter per suggestion: in the worker, off the host's thread.
+    const placements = await discoveryWorker().place(kind, set.items.map((i) => i.suggestion), file, text, modelFile);
     const out: Prepared[] = [];
-    for (const { suggestion, costLabel } of set.items) {
-      const placed = await rewriter.place(suggestion, file, text, modelFile);
+    for (const [i, { suggestion, costLabel }] of set.items.entries()) {
+      const placed = placements[i];
       if (!placed) continue;
       out.push({ suggestion, costLabel, action: placed.action ?? undefined, lines: suggestionLines(suggestion, file, placed.lines), site: placed.site });
     }

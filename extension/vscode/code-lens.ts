@@ -8,9 +8,6 @@ import { lensTitle } from '../presentation/summary-text';
 import { discoveryWorker } from './engine-loader';
 import type { ProfileStore } from './profile-store';
 
-/** Static discovery of a file's entries; a file ts-morph cannot read in this long gets the first-line lens. */
-const DISCOVERY_TIMEOUT_MS = 60_000;
-
 export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
@@ -28,7 +25,7 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
     if (!kind || kind === 'onnx' || !looksLikeModel(kind, document.getText())) return [];
     let entries: ModelEntry[] = [];
     try {
-      entries = await discoveryWorker().entries(kind, document.uri.fsPath, document.getText(), DISCOVERY_TIMEOUT_MS);
+      entries = await discoveryWorker().entries(kind, document.uri.fsPath, document.getText());
     } catch {
       // a file that does not parse yet still gets the lens on its first line
     }

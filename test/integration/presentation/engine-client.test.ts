@@ -13,6 +13,7 @@ import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { withDefaults } from '../../../extension/engine/settings';
 import { EngineClient } from '../../../extension/presentation/engine-client';
 import { modelEntries } from '../../../extension/presentation/model-entries';
+import { sourceRewriter } from '../../../language/source-rewrites';
 import { GraphBuilder, int } from '../../fixtures/graph-builder';
 import { repoRoot } from '../../fixtures/repo-root';
 
@@ -86,9 +87,27 @@ test('entry discovery of samples/gpt2.ts from the worker equals modelEntries in 
   const text = fs.readFileSync(file, 'utf8');
   const client = new EngineClient();
   try {
-    const entries = await client.entries('typescript', file, text, 60_000);
+    const entries = await client.entries('typescript', file, text);
     assert.deepEqual(entries.map((e) => e.name), ['gpt2', 'gpt2Decode']);
     assert.deepEqual(entries, await modelEntries('typescript', file, text));
+  } finally {
+    await client.stop();
+  }
+});
+
+test('placements of the gpt2.ts suggestions from the worker equal the rewriter\'s in this thread', async () => {
+  const file = path.join(repoRoot, 'samples', 'gpt2.ts');
+  const text = fs.readFileSync(file, 'utf8');
+  const set = await suggestForFile({ ...request(file), trusted: true, files: [] });
+  const suggestions = set.items.map((i) => i.suggestion);
+  const client = new EngineClient();
+  try {
+    const placed = await client.place('typescript', suggestions, file, text, file);
+    const rewriter = await sourceRewriter('typescript');
+    const here = [];
+    for (const s of suggestions) here.push(await rewriter.place(s, file, text, file));
+    assert.ok(here.some((p) => p !== null), 'some suggestion has a place in gpt2.ts');
+    assert.deepEqual(placed, here);
   } finally {
     await client.stop();
   }
