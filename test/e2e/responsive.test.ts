@@ -49,19 +49,22 @@ describe('the editor while MemLens analyses', { timeout: 900_000 }, () => {
     await workbench.openFile('gpt2.ts');
     const peak = await workbench.waitForStatusBarItem(/MemLens \d[\d.]* [KMGT]?i?B/, 'the peak of gpt2.ts', 180_000);
     console.log(`[e2e-timing] open-to-figures ${Date.now() - opened}`);
-    await workbench.goToLine(1);
-    await workbench.page.keyboard.press('End');
-    await workbench.page.keyboard.type(' ');
-    const saved = Date.now();
-    await workbench.page.keyboard.press('Control+S');
-    const dimmed = await workbench.waitForStatusBarItem(/re-profiling/, 'the last figures, re-profiling', 10_000);
-    console.log(`[e2e-timing] save-to-dimmed ${Date.now() - saved}`);
-    assert.ok(dimmed.includes(peak.replace(/^\W*/, '')), `"${dimmed}" shows the last figures "${peak}"`);
-    await waitUntil('the figures after the save', 120_000, async () => {
-      const texts = await workbench.statusBarTexts();
-      return texts.some((t) => /MemLens \d/.test(t) && !t.includes('re-profiling'));
-    }, 50);
-    console.log(`[e2e-timing] save-to-figures ${Date.now() - saved}`);
+    // Two saves: the first also pays for loading the engine bundle on the host (code actions' first use).
+    for (const save of ['save', 'second-save']) {
+      await workbench.goToLine(1);
+      await workbench.page.keyboard.press('End');
+      await workbench.page.keyboard.type(' ');
+      const saved = Date.now();
+      await workbench.page.keyboard.press('Control+S');
+      const dimmed = await workbench.waitForStatusBarItem(/re-profiling/, 'the last figures, re-profiling', 10_000);
+      console.log(`[e2e-timing] ${save}-to-dimmed ${Date.now() - saved}`);
+      assert.ok(dimmed.includes(peak.replace(/^\W*/, '')), `"${dimmed}" shows the last figures "${peak}"`);
+      await waitUntil('the figures after the save', 120_000, async () => {
+        const texts = await workbench.statusBarTexts();
+        return texts.some((t) => /MemLens \d/.test(t) && !t.includes('re-profiling'));
+      }, 50);
+      console.log(`[e2e-timing] ${save}-to-figures ${Date.now() - saved}`);
+    }
   });
 
   test('a 300k-output Split: another command answers within 1 s during the analysis, which the status bar cancels', { timeout: 300_000 }, async () => {
