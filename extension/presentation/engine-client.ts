@@ -27,6 +27,8 @@ const MIB = 2 ** 20;
 
 interface Pending {
   what: string;
+  /** Starts the time limit: when the worker begins the request, not while it waits behind others. */
+  start: () => void;
   resolve: (result: WorkerCalls[CallKind]['result']) => void;
   reject: (e: Error) => void;
   done: () => void;
@@ -127,7 +129,10 @@ export class EngineClient {
     const worker = this.started();
     const message = { id: this.nextId++, kind, request } as WorkerMessage;
     return new Promise<WorkerCalls[K]['result']>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(message.id, { kind: 'timeout', limitMs: timeoutMs }, true), timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      const start = () => {
+        timer ??= setTimeout(() => this.fail(message.id, { kind: 'timeout', limitMs: timeoutMs }, true), timeoutMs);
+      };
       const onAbort = () => this.cancel(message.id);
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = () => {
@@ -137,7 +142,7 @@ export class EngineClient {
         if (this.pending.size === 0) this.worker?.unref();
       };
       // The reply to this id is the result of this call (WorkerReply pairs them).
-      this.pending.set(message.id, { what, resolve, reject, done });
+      this.pending.set(message.id, { what, start, resolve, reject, done });
       worker.ref();
       worker.postMessage(message);
     });
@@ -158,6 +163,7 @@ export class EngineClient {
   }
 
   private settle(reply: WorkerReply): void {
+    if (reply.kind === 'started') return this.pending.get(reply.id)?.start();
     this.stillBusy.delete(reply.id);
     const p = this.pending.get(reply.id);
     if (!p) return; // cancelled or timed out already

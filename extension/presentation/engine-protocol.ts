@@ -44,6 +44,8 @@ export interface WorkerError {
 
 /** A result answers the request with the same id, so it has that request's kind. */
 export type WorkerReply =
+  /** The worker began request `id` (the time limit counts from here, not from a wait in its queue). */
+  | { id: number; kind: 'started' }
   | { [K in CallKind]: { id: number; kind: 'done'; call: K; result: WorkerCalls[K]['result'] } }[CallKind]
   | { id: number; kind: 'failed'; error: WorkerError };
 

@@ -53,6 +53,7 @@ async function call(req: WorkerRequest, signal: AbortSignal): Promise<WorkerRepl
 async function serve(req: WorkerRequest): Promise<WorkerReply> {
   const controller = new AbortController();
   running.set(req.id, controller);
+  port?.postMessage({ id: req.id, kind: 'started' } satisfies WorkerReply);
   try {
     return await call(req, controller.signal);
   } catch (e) {
