@@ -1,6 +1,8 @@
 // Builds dist/ for the VS Code package and the bundled CLI with esbuild:
 //   extension.js  the extension host entry (small; loads engine.js on first use)
 //   engine.js     loading, the engine, discovery, the runner client
+//   engine-worker.js  the worker thread that profiles files off the extension host's thread
+//                 (presentation/engine-client.ts starts it from __dirname)
 //   cli.js        the `memlens` CLI (exports runCli; bin/memlens.js falls back to it)
 //   worker.js     the ONNX Runtime run process (extension/runner/run.ts forks __dirname/worker.js)
 //   trace-worker.js + api/  the TypeScript tracer process and the `memlens/nn` runtime it hands
@@ -156,6 +158,7 @@ async function main() {
       banner: { js: '"use strict";\nvar __memlensLoadStart = performance.now();' },
     }),
     esbuild.build({ ...nodeOptions, entryPoints: { engine: 'extension/presentation/editor-api.ts' }, outdir: dist }),
+    esbuild.build({ ...nodeOptions, entryPoints: { 'engine-worker': 'extension/presentation/engine-worker.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { cli: 'extension/cli/main.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { worker: 'extension/runner/worker.ts' }, outdir: dist }),
     esbuild.build({ ...nodeOptions, entryPoints: { 'ts-plugin': 'extension/ts-plugin/plugin.ts' }, outdir: dist }),
@@ -184,7 +187,7 @@ async function main() {
   emitApiTypings();
   writeTsPluginPackage();
   const size = (f) => `${(fs.statSync(path.join(dist, f)).size / 1024).toFixed(0)} KiB`;
-  console.log(`dist/ built for ${platform}-${arch} in ${Date.now() - started} ms: extension.js ${size('extension.js')}, engine.js ${size('engine.js')}, cli.js ${size('cli.js')}, trace-worker.js ${size('trace-worker.js')}, webview.js ${size('webview.js')}`);
+  console.log(`dist/ built for ${platform}-${arch} in ${Date.now() - started} ms: extension.js ${size('extension.js')}, engine.js ${size('engine.js')}, engine-worker.js ${size('engine-worker.js')}, cli.js ${size('cli.js')}, trace-worker.js ${size('trace-worker.js')}, webview.js ${size('webview.js')}`);
 }
 
 main().catch((e) => {

@@ -11,13 +11,14 @@ import { modelKind } from '../analysis/model-kind';
 import { OVER_BUDGET_CODE } from '../presentation/over-budget';
 import { actionsForLine, staleReason, suggestionLines, type LineSuggestion } from '../presentation/suggestion-actions';
 import type { RewriteSite } from '../../language/source-rewrites';
-import { engine } from './engine-loader';
+import { discoveryWorker, engine } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import type { ProfileStore } from './profile-store';
 import type { SuggestionSet } from '../analysis/suggest-file';
 import { untilCancelled, type SuggestionSets } from './suggestion-sets';
 import { FIT_BUDGET_COMMAND } from './fit-budget';
 import { documentEdit, fixLine, refuse, AFTER_REWRITE_COMMAND, type RewriteNote } from './rewrite-edits';
+import { textHash } from '../analysis/write-file';
 
 interface Prepared extends LineSuggestion {
   /** Where the suggestion applies in the document, as the language's rewriter placed it. */
@@ -89,7 +90,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
     const stale = staleReason({
       name: path.basename(document.uri.fsPath),
       isDirty: document.isDirty,
-      textHash: engine().textHash(document.getText()),
+      textHash: textHash(document.getText()),
       analysedHash: set.hashes[path.resolve(document.uri.fsPath)],
     });
     const out: vscode.CodeAction[] = [];
@@ -120,7 +121,7 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
     if (!document) return action;
     const text = document.getText();
     const stale = staleReason({
-      name: path.basename(uri.fsPath), isDirty: document.isDirty, textHash: engine().textHash(text), analysedHash: hashes[path.resolve(uri.fsPath)],
+      name: path.basename(uri.fsPath), isDirty: document.isDirty, textHash: textHash(text), analysedHash: hashes[path.resolve(uri.fsPath)],
     });
     if (stale) {
       refuse(stale);
@@ -156,10 +157,11 @@ export class SuggestionCodeActions implements vscode.CodeActionProvider {
   private async place(set: SuggestionSet, document: vscode.TextDocument, kind: 'typescript' | 'python', modelFile: string): Promise<Prepared[]> {
     const file = document.uri.fsPath;
     const text = document.getText();
-    const rewriter = await engine().sourceRewriter(kind);
+    // Placing runs ts-morph or tree-sitter per suggestion: in the worker, off the host's thread.
+    const placements = await discoveryWorker().place(kind, set.items.map((i) => i.suggestion), file, text, modelFile);
     const out: Prepared[] = [];
-    for (const { suggestion, costLabel } of set.items) {
-      const placed = await rewriter.place(suggestion, file, text, modelFile);
+    for (const [i, { suggestion, costLabel }] of set.items.entries()) {
+      const placed = placements[i];
       if (!placed) continue;
       out.push({ suggestion, costLabel, action: placed.action ?? undefined, lines: suggestionLines(suggestion, file, placed.lines), site: placed.site });
     }

@@ -5,7 +5,7 @@ import { modelKind } from '../analysis/model-kind';
 import { looksLikeModel, runsUserCode } from '../presentation/model-document';
 import type { ModelEntry } from '../presentation/model-entries';
 import { lensTitle } from '../presentation/summary-text';
-import { engine } from './engine-loader';
+import { discoveryWorker } from './engine-loader';
 import type { ProfileStore } from './profile-store';
 
 export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
@@ -25,7 +25,7 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
     if (!kind || kind === 'onnx' || !looksLikeModel(kind, document.getText())) return [];
     let entries: ModelEntry[] = [];
     try {
-      entries = await engine().modelEntries(kind, document.uri.fsPath, document.getText());
+      entries = await discoveryWorker().entries(kind, document.uri.fsPath, document.getText());
     } catch {
       // a file that does not parse yet still gets the lens on its first line
     }

@@ -1,8 +1,10 @@
 // Loads the editor's heavy half (presentation/editor-api.ts) on first use. In the package it is a
 // separate bundle (dist/engine.js) next to dist/extension.js; compiled with tsc it is
-// out/extension/presentation/editor-api.js.
+// out/extension/presentation/editor-api.js. Profiles and measured runs go to the engine worker
+// instead (a worker thread, dist/engine-worker.js), so a long analysis never blocks the host.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EngineClient } from '../presentation/engine-client';
 
 export type EngineApi = typeof import('../presentation/editor-api');
 
@@ -23,4 +25,24 @@ export function engine(): EngineApi {
 /** The engine if something has loaded it already (shutting down must not load it). */
 export function loadedEngine(): EngineApi | undefined {
   return loaded;
+}
+
+let worker: EngineClient | undefined;
+/** Discovery for CodeLens has its own worker, so lenses never wait behind a profile. */
+let discovery: EngineClient | undefined;
+
+/** The engine worker: profileFile and measureFile off the extension host's thread. */
+export function engineWorker(): EngineClient {
+  worker ??= new EngineClient();
+  return worker;
+}
+
+export function discoveryWorker(): EngineClient {
+  discovery ??= new EngineClient();
+  return discovery;
+}
+
+/** Stops the engine workers and what they keep (the TypeScript tracer), if they were started. */
+export async function stopEngineWorker(): Promise<void> {
+  await Promise.all([worker?.stop(), discovery?.stop()]);
 }

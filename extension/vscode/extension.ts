@@ -10,7 +10,7 @@ import { ModelCodeLensProvider } from './code-lens';
 import { registerCommands } from './commands';
 import { ModelDiagnostics } from './diagnostics';
 import { EditTracker } from './edit-tracker';
-import { loadedEngine } from './engine-loader';
+import { loadedEngine, stopEngineWorker } from './engine-loader';
 import { errorLine } from './errors';
 import { registerFitBudget, registerPlanPreviews } from './fit-budget';
 import { LineHoverProvider } from './hover';
@@ -110,5 +110,5 @@ export function activate(context: vscode.ExtensionContext): void {
 
 /** Everything else is disposed through context.subscriptions; the kept workers are stopped here. */
 export async function deactivate(): Promise<void> {
-  await loadedEngine()?.stopWorkers();
+  await Promise.all([loadedEngine()?.stopWorkers(), stopEngineWorker()]);
 }

@@ -11,7 +11,7 @@ import { formatBytes, parseBytes } from '../engine/units';
 import type { Budget } from '../presentation/budget';
 import { modelKind } from '../analysis/model-kind';
 import { changesNothing, planPicks, planWhat, staleReason, type PlanPick } from '../presentation/suggestion-actions';
-import { engine } from './engine-loader';
+import { engine, engineWorker } from './engine-loader';
 import { errorLine, isUserError } from './errors';
 import { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor';
 import type { ModelProfile, ProfileStore } from './profile-store';
@@ -21,6 +21,7 @@ import type { ProfileRequest } from '../analysis/profile-file';
 import type { PlainEdit } from '../../language/plain-edit';
 import type { PlanOutcome } from '../analysis/suggest-file';
 import type { SuggestionSets } from './suggestion-sets';
+import { textHash } from '../analysis/write-file';
 
 export const FIT_BUDGET_COMMAND = 'memlens.fitBudget';
 
@@ -109,7 +110,7 @@ async function planWithProgress(deps: FitDeps, found: ModelProfile, budget: numb
       async (_p, token) => {
         const sub = token.onCancellationRequested(() => controller.abort());
         try {
-          return await engine().fitForFile(deps.sets.request(found, controller.signal), budget, target);
+          return await engineWorker().fit(deps.sets.request(found, controller.signal), budget, target);
         } finally {
           sub.dispose();
         }
@@ -124,7 +125,7 @@ async function planWithProgress(deps: FitDeps, found: ModelProfile, budget: numb
 async function applySourcePlan(uri: vscode.Uri, found: ModelProfile, outcome: PlanOutcome, kind: 'typescript' | 'python'): Promise<void> {
   const document = await vscode.workspace.openTextDocument(uri);
   const text = document.getText();
-  const stale = staleReason({ name: path.basename(uri.fsPath), isDirty: document.isDirty, textHash: engine().textHash(text), analysedHash: outcome.hashes[path.resolve(uri.fsPath)] });
+  const stale = staleReason({ name: path.basename(uri.fsPath), isDirty: document.isDirty, textHash: textHash(text), analysedHash: outcome.hashes[path.resolve(uri.fsPath)] });
   if (stale) return refuse(stale);
   const { edits, unmapped } = await (await engine().sourceRewriter(kind)).applyPlan(outcome.plan, uri.fsPath, text, found.uri.fsPath);
   if (edits.length === 0) return refuse(`no part of the plan has a place in ${path.basename(uri.fsPath)}${unmapped.length ? `: ${unmapped.join('; ')}` : ''}`);

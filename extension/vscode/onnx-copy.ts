@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { actionTitle, savingOf } from '../presentation/suggestion-actions';
-import { engine } from './engine-loader';
+import { engineWorker } from './engine-loader';
 import { errorLine } from './errors';
 import { writeOnnxCopy } from './fit-budget';
 import type { ProfileStore } from './profile-store';
@@ -28,7 +28,7 @@ export function registerWriteQuantizedCopy(deps: { store: ProfileStore; profiler
     try {
       set = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `MemLens: weighing quantized formats for ${path.basename(uri.fsPath)}` },
-        () => engine().suggestForFile(req),
+        () => engineWorker().suggest(req),
       );
     } catch (e) {
       return refuse(errorLine(e));

@@ -21,7 +21,8 @@ export interface ModelProfile {
 export type AppliedFix = FixRecord;
 
 export type ModelStatus =
-  | { state: 'busy'; label: string }
+  /** `measuring`: a run on a runtime, not a re-profile of the last figures. */
+  | { state: 'busy'; label: string; measuring: boolean }
   /** `at`: the source line the message names (a shape or trace error), for the Problems panel. */
   | { state: 'error'; message: string; at?: SourceAt }
   | { state: 'restricted' };

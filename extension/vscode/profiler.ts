@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { modelKind } from '../analysis/model-kind';
 import { runsUserCode } from '../presentation/model-document';
 import { withOverride } from '../presentation/settings';
-import { engine } from './engine-loader';
+import { engineWorker } from './engine-loader';
 import { errorAt, errorLine, isCancellation, isUserError } from './errors';
 import type { ModelProfile, ProfileStore } from './profile-store';
 import { currentSettings, givenSettings } from './settings';
@@ -17,6 +17,8 @@ export interface ProfileOptions {
   entry?: string;
 }
 
+export const CANCEL_COMMAND = 'memlens.cancelProfile';
+
 export const RESTRICTED_MESSAGE =
   'profiling TypeScript and Python models runs their code, which Restricted Mode does not allow; trust this workspace to profile it (ONNX files work in Restricted Mode)';
 
@@ -26,6 +28,10 @@ export class Profiler implements vscode.Disposable {
   private readonly lastShown = new Map<string, string>();
   /** The entry last asked for per file: re-profiles on save and from the panel keep it. */
   private readonly lastEntry = new Map<string, string>();
+  /** The status bar's cancel while a file is analysed (an open's progress has no cancel button). */
+  private readonly cancelCommand = vscode.commands.registerCommand(CANCEL_COMMAND, (uri?: vscode.Uri) => {
+    for (const [key, c] of this.running) if (!uri || key === uri.toString()) c.abort();
+  });
 
   constructor(
     private readonly store: ProfileStore,
@@ -63,7 +69,7 @@ export class Profiler implements vscode.Disposable {
     const analysis = withOverride(settings.analysis, override);
     const measuring = options.reason === 'run';
     const label = measuring ? `running ${name} ${kind === 'python' ? 'in PyTorch' : 'on ONNX Runtime'}` : `profiling ${name}`;
-    this.store.setStatus(uri, { state: 'busy', label });
+    this.store.setStatus(uri, { state: 'busy', label, measuring });
     const interactive = options.reason === 'command' || options.reason === 'panel' || measuring;
     const started = Date.now();
 
@@ -78,8 +84,8 @@ export class Profiler implements vscode.Disposable {
               timeoutMs: settings.timeoutMs, signal: controller.signal, pythonPath: settings.pythonPath || undefined, keepWorkers: true,
             };
             return measuring
-              ? await engine().measureFile({ ...request, ep: settings.executionProvider })
-              : await engine().profileFile(request);
+              ? await engineWorker().measure({ ...request, ep: settings.executionProvider })
+              : await engineWorker().profile(request);
           } finally {
             sub.dispose();
           }
@@ -117,6 +123,7 @@ export class Profiler implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.cancelCommand.dispose();
     for (const c of this.running.values()) c.abort();
     this.running.clear();
   }

@@ -6,7 +6,7 @@ import { modelKind } from '../analysis/model-kind';
 import { looksLikeModel } from '../presentation/model-document';
 import { statusText } from '../presentation/summary-text';
 import type { ProfileStore } from './profile-store';
-import { RESTRICTED_MESSAGE } from './profiler';
+import { CANCEL_COMMAND, RESTRICTED_MESSAGE } from './profiler';
 import { TIMELINE_VIEW_TYPE } from './timeline-panel';
 
 export class StatusBar implements vscode.Disposable {
@@ -35,6 +35,7 @@ export class StatusBar implements vscode.Disposable {
   update(): void {
     const item = this.item;
     item.backgroundColor = undefined;
+    item.color = undefined;
     const editor = vscode.window.activeTextEditor;
     // The .onnx summary is a custom editor: no text editor is active then.
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
@@ -45,10 +46,17 @@ export class StatusBar implements vscode.Disposable {
     const kind = modelKind(uri.fsPath);
     const status = this.store.status(uri);
     const found = this.store.forFile(uri);
-    if (status?.state === 'busy') {
+    if (status?.state === 'busy' && found && !status.measuring) {
+      // A re-profile (a save, a settings change): the last figures stay, dimmed, until the new ones come.
+      const s = statusText(found.profile, this.budget());
+      item.text = `$(loading~spin) ${s.text} · re-profiling`;
+      item.tooltip = `${s.tooltip}\n(the last figures, while ${status.label}; click to cancel)`;
+      item.command = { title: 'Cancel', command: CANCEL_COMMAND, arguments: [uri] };
+      item.color = new vscode.ThemeColor('disabledForeground');
+    } else if (status?.state === 'busy') {
       item.text = `$(loading~spin) MemLens: ${status.label}`;
-      item.tooltip = 'Cancel from the progress notification';
-      item.command = undefined;
+      item.tooltip = 'Click to cancel';
+      item.command = { title: 'Cancel', command: CANCEL_COMMAND, arguments: [uri] };
     } else if (status?.state === 'restricted' || (kind && kind !== 'onnx' && !vscode.workspace.isTrusted && looksLikeModel(kind, text))) {
       item.text = '$(shield) MemLens: Restricted Mode';
       item.tooltip = `MemLens: ${RESTRICTED_MESSAGE}`;

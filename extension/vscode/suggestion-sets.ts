@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Profile } from '../engine/profile';
-import { engine } from './engine-loader';
+import { engineWorker } from './engine-loader';
 import type { ProfileRequest } from '../analysis/profile-file';
 import type { ModelProfile, ProfileStore } from './profile-store';
 import type { SuggestionSet } from '../analysis/suggest-file';
@@ -76,7 +76,7 @@ export class SuggestionSets implements vscode.Disposable {
     const cached = this.sets.get(found.profile);
     if (cached) return cached.promise;
     const controller = new AbortController();
-    const promise = engine().suggestForFile(this.request(found, controller.signal));
+    const promise = engineWorker().suggest(this.request(found, controller.signal));
     // A failed computation is not kept: the next ask tries again.
     promise.catch(() => this.sets.delete(found.profile));
     this.sets.set(found.profile, { promise, controller });

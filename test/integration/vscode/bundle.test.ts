@@ -1,7 +1,8 @@
 // The packaged layout works on its own: dist/ built by scripts/bundle.mjs into a temporary folder,
 // then the engine bundle profiles and runs a model (the run process from dist/worker.js with the
 // onnxruntime-node copied into dist/node_modules), the bundled tracer traces a TypeScript model
-// against the shared `memlens/nn` runtime, and the CLI bundle prints a profile.
+// against the shared `memlens/nn` runtime, the engine worker thread profiles a file from
+// dist/engine-worker.js, and the CLI bundle prints a profile.
 import { isTorchMeasured } from '../../../extension/engine/measured-torch';
 import assert from 'node:assert/strict';
 import { execFileSync, fork } from 'node:child_process';
@@ -9,11 +10,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { withDefaults } from '../../../extension/engine/settings';
 import { repoRoot } from '../../fixtures/repo-root';
 import { GraphBuilder } from '../../fixtures/graph-builder';
 import type { EngineApi } from '../../../extension/vscode/engine-loader';
+import type { WorkerMessage, WorkerReply } from '../../../extension/presentation/engine-protocol';
 
 let dist: string;
 let work: string;
@@ -45,7 +48,7 @@ test('the start-up bundle leaves the engine, ts-morph and onnxruntime out', () =
   assert.doesNotMatch(text, /ts-morph/);
   assert.match(text, /require\("vscode"\)/);
   assert.ok(fs.statSync(path.join(dist, 'extension.js')).size < 200 * 1024);
-  for (const f of ['engine.js', 'cli.js', 'worker.js', 'trace-worker.js', 'api/nn.js', 'api/runtime.js', 'api/nn.d.ts', 'webview.js', 'webview.css',
+  for (const f of ['engine.js', 'engine-worker.js', 'cli.js', 'worker.js', 'trace-worker.js', 'api/nn.js', 'api/runtime.js', 'api/nn.d.ts', 'webview.js', 'webview.css',
     'web-tree-sitter.wasm', 'tree-sitter-python.wasm', 'python-bridge/export_onnx.py', 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node']) {
     assert.ok(fs.existsSync(path.join(dist, f)), `dist/${f} is missing`);
   }
@@ -75,6 +78,29 @@ test('the engine bundle profiles an ONNX file and measures it on ONNX Runtime fr
   assert.deepEqual(nodes, ['fc', 'relu']);
   // The MatMul's output is 4 x 256 fp32.
   assert.equal(m.perNode.find((n) => n.node === 'fc')!.outputBytes, 4_096);
+});
+
+test('every script bundled into dist/ is kept in the VSIX (.vscodeignore is an allowlist)', () => {
+  const kept = new Set(fs.readFileSync(path.join(repoRoot, '.vscodeignore'), 'utf8').split('\n').filter((l) => l.startsWith('!dist/')).map((l) => l.slice(1)));
+  for (const f of fs.readdirSync(dist).filter((x) => x.endsWith('.js'))) assert.ok(kept.has(`dist/${f}`), `.vscodeignore drops dist/${f}`);
+});
+
+test('the bundled engine worker profiles a file in a worker thread from dist/', { timeout: 60_000 }, async () => {
+  const file = smallModel();
+  const worker = new Worker(path.join(dist, 'engine-worker.js'));
+  try {
+    const request: WorkerMessage = { id: 1, kind: 'profile', request: { file, settings: withDefaults({}), trusted: false, timeoutMs: 30_000 } };
+    const reply = await new Promise<WorkerReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage(request);
+    });
+    assert.ok(reply.kind === 'done' && reply.call === 'profile', JSON.stringify(reply).slice(0, 300));
+    // The same figure as the engine bundle's in-process profile above.
+    assert.equal(reply.result.profile.peak.bytes, 65_536 + 1_024 + 4_096 + 4_096);
+  } finally {
+    await worker.terminate();
+  }
 });
 
 test('the bundled tracer traces a TypeScript model against the shared memlens/nn runtime', { timeout: 60_000 }, async () => {

@@ -43,3 +43,21 @@ test('equals greedy by size written plainly, on random buffers over up to 3,000 
     assert.equal(planOffsets(buffers, steps).arenaBytes, greedyBySize(buffers), `case ${t}: ${steps} steps, ${buffers.length} buffers`);
   }
 });
+
+test('equals greedy by size written plainly when many buffers share their steps (joined blocks)', () => {
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let t = 0; t < 200; t++) {
+    const steps = 2 + Math.floor(rnd() * 20);
+    // A few intervals only, and a few sizes: end-to-end runs over the same steps are common.
+    const spans = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => {
+      const start = Math.floor(rnd() * steps);
+      return { start, end: Math.min(steps - 1, start + Math.floor(rnd() * steps)) };
+    });
+    const buffers = Array.from({ length: Math.floor(rnd() * 150) }, () => {
+      const s = spans[Math.floor(rnd() * spans.length)];
+      return buf([16, 48, 64][Math.floor(rnd() * 3)], s.start, s.end);
+    });
+    assert.equal(planOffsets(buffers, steps).arenaBytes, greedyBySize(buffers), `case ${t}: ${steps} steps, ${buffers.length} buffers`);
+  }
+});

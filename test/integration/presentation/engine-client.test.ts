@@ -1,0 +1,162 @@
+// The engine worker (presentation/engine-client.ts): profiles come back from the worker thread
+// exactly as profileFile makes them in-process, errors keep their one line and their name, and a
+// 100k-output Split (seconds of synchronous passes) is cancelled or stopped by its time limit
+// promptly, while this thread stays free (a timer keeps firing during the analysis).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { profileFile } from '../../../extension/analysis/profile-file';
+import { fitForFile, suggestForFile } from '../../../extension/analysis/suggest-file';
+import { encodeModel } from '../../../extension/engine/onnx/encode';
+import { withDefaults } from '../../../extension/engine/settings';
+import { EngineClient } from '../../../extension/presentation/engine-client';
+import { modelEntries } from '../../../extension/presentation/model-entries';
+import { sourceRewriter } from '../../../language/source-rewrites';
+import { GraphBuilder, int } from '../../fixtures/graph-builder';
+import { repoRoot } from '../../fixtures/repo-root';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-engine-client-'));
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function splitFile(n: number): string {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [n, 4]);
+  for (const o of g.op('Split', [x], { outputs: n, attrs: { axis: int(0), num_outputs: int(n) } })) g.output(o, 'float32', [1, 4]);
+  const file = path.join(dir, `split-${n}.onnx`);
+  fs.writeFileSync(file, encodeModel(g.model(18)));
+  return file;
+}
+
+const request = (file: string, timeoutMs = 120_000) => ({ file, settings: withDefaults({}), trusted: false, timeoutMs });
+
+/** Longest gap between ticks of a 20 ms timer on this thread while `work` runs. */
+async function longestStall<T>(work: Promise<T>): Promise<{ result: PromiseSettledResult<T>; stallMs: number }> {
+  let last = Date.now(), stallMs = 0;
+  const timer = setInterval(() => {
+    stallMs = Math.max(stallMs, Date.now() - last);
+    last = Date.now();
+  }, 20);
+  const [result] = await Promise.allSettled([work]);
+  clearInterval(timer);
+  return { result, stallMs };
+}
+
+test('a profile from the worker equals profileFile in this thread', async () => {
+  const file = path.join(repoRoot, 'test', 'fixtures', 'models', 'resnet18.onnx');
+  const client = new EngineClient();
+  try {
+    const fromWorker = await client.profile(request(file));
+    const here = await profileFile(request(file));
+    assert.deepEqual(fromWorker, here);
+  } finally {
+    await client.stop();
+  }
+});
+
+/** x[64,512] -> MatMul W1[512,2048] -> Relu -> MatMul W2[2048,512] -> y. */
+function mlpFile(): string {
+  const b = new GraphBuilder();
+  const x = b.input('x', 'float32', [64, 512]);
+  const h = b.one('Relu', [b.one('MatMul', [x, b.weight('W1', [512, 2048])])]);
+  b.one('MatMul', [h, b.weight('W2', [2048, 512])], { outputs: ['y'] });
+  b.output('y', 'float32', [64, 512]);
+  const file = path.join(dir, 'mlp.onnx');
+  fs.writeFileSync(file, encodeModel(b.model()));
+  return file;
+}
+
+test('suggestions and a budget plan from the worker equal those made in this thread', async () => {
+  const file = mlpFile();
+  const req = { ...request(file), settings: withDefaults({ mode: 'train' }), files: [] };
+  const client = new EngineClient();
+  try {
+    const set = await client.suggest(req);
+    assert.ok(set.items.length > 0, 'the MLP has suggestions');
+    assert.deepEqual(set, await suggestForFile(req));
+    const budget = Math.floor(set.peakBytes * 0.8);
+    assert.deepEqual(await client.fit(req, budget, 'onnx'), await fitForFile(req, budget, 'onnx'));
+  } finally {
+    await client.stop();
+  }
+});
+
+test('entry discovery of samples/gpt2.ts from the worker equals modelEntries in this thread', async () => {
+  const file = path.join(repoRoot, 'samples', 'gpt2.ts');
+  const text = fs.readFileSync(file, 'utf8');
+  const client = new EngineClient();
+  try {
+    const entries = await client.entries('typescript', file, text);
+    assert.deepEqual(entries.map((e) => e.name), ['gpt2', 'gpt2Decode']);
+    assert.deepEqual(entries, await modelEntries('typescript', file, text));
+  } finally {
+    await client.stop();
+  }
+});
+
+test('placements of the gpt2.ts suggestions from the worker equal the rewriter\'s in this thread', async () => {
+  const file = path.join(repoRoot, 'samples', 'gpt2.ts');
+  const text = fs.readFileSync(file, 'utf8');
+  const set = await suggestForFile({ ...request(file), trusted: true, files: [] });
+  const suggestions = set.items.map((i) => i.suggestion);
+  const client = new EngineClient();
+  try {
+    const placed = await client.place('typescript', suggestions, file, text, file);
+    const rewriter = await sourceRewriter('typescript');
+    const here = [];
+    for (const s of suggestions) here.push(await rewriter.place(s, file, text, file));
+    assert.ok(here.some((p) => p !== null), 'some suggestion has a place in gpt2.ts');
+    assert.deepEqual(placed, here);
+  } finally {
+    await client.stop();
+  }
+});
+
+test('a user error comes back as a MemlensError with its one line', async () => {
+  const client = new EngineClient();
+  const missing = path.join(dir, 'missing.onnx');
+  try {
+    await assert.rejects(client.profile(request(missing)), (e: unknown) =>
+      e instanceof Error && e.name === 'MemlensError' && e.message.includes('missing.onnx') && !e.message.includes('\n') && e.message.length <= 300);
+  } finally {
+    await client.stop();
+  }
+});
+
+test('cancelling a 100k-output Split answers at once, stops the worker, and the next request works', async () => {
+  const file = splitFile(100_000);
+  const client = new EngineClient();
+  try {
+    const controller = new AbortController();
+    const t0 = Date.now();
+    const work = client.profile({ ...request(file), signal: controller.signal });
+    setTimeout(() => controller.abort(), 300);
+    const { result, stallMs } = await longestStall(work);
+    assert.ok(result.status === 'rejected' && result.reason instanceof Error && result.reason.name === 'AbortError', 'rejected with an AbortError');
+    assert.ok(Date.now() - t0 < 1500, `cancel answered after ${Date.now() - t0} ms`);
+    assert.ok(stallMs < 250, `this thread stalled ${stallMs} ms`);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(client.running, false, 'the busy worker was terminated after the grace');
+    const small = await client.profile(request(splitFile(10)));
+    assert.equal(small.profile.plan.offsetPlanBytes, 10 * 16);
+  } finally {
+    await client.stop();
+  }
+});
+
+test('the time limit stops a long analysis with one line naming the file', async () => {
+  const file = splitFile(100_000);
+  const client = new EngineClient();
+  try {
+    // A warm worker: the limit counts from when the worker begins a request, after its start-up.
+    await client.profile(request(splitFile(10)));
+    const t0 = Date.now();
+    await assert.rejects(client.profile(request(file, 400)), (e: unknown) =>
+      e instanceof Error && e.name === 'MemlensError' && /^analysing split-100000\.onnx timed out after/.test(e.message) && !e.message.includes('\n'));
+    assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+    assert.equal(client.running, false);
+  } finally {
+    await client.stop();
+  }
+});
