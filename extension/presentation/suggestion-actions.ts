@@ -2,7 +2,8 @@
 // the re-analysed saving, the lines each suggestion belongs to, which one is preferred, which tie
 // to an over-budget problem, and whether the file still is the text the figures describe.
 import type { Caveat, Suggestion } from '../engine/suggest/types';
-import { tierOf, type Plan, type PlanPoint } from '../engine/suggest/planner';
+import type { Plan, PlanPoint } from '../engine/suggest/planner';
+import { tierOf } from '../engine/suggest/tier';
 import { caveatShort } from '../engine/suggest/labels';
 import { formatBytes } from '../engine/units';
 import { sameFile } from '../../language/same-file';

@@ -26,6 +26,7 @@ import { analysisContext, type AnalysisContext } from './context';
 import { layerChoiceId, regionId } from './ids';
 import { LABELS, type SuggestionLabels } from './labels';
 import { layerLoops } from './scopes';
+import { tierOf } from './tier';
 import type { Caveat, SuggestionSpec } from './types';
 
 /** What a written file can express: TypeScript markers, ONNX graph edits, or anything (printed plan). */
@@ -104,16 +105,6 @@ interface GlobalOption {
   settings: Partial<AnalysisSettings>;
   tier: number;
   recomputeFlops: number;
-}
-
-/** Accuracy cost of a choice: 0 exact; 1 mixed precision; 2 8-bit formats; 3 4-bit formats. */
-export function tierOf(spec: SuggestionSpec): number {
-  switch (spec.kind) {
-    case 'mixed-precision': return 1;
-    case 'quantize-weights':
-    case 'quantize-kv': return spec.detail.format === 'int4' ? 3 : 2;
-    default: return 0;
-  }
 }
 
 /** Which candidate kinds a target file can express. */

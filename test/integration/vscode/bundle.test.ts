@@ -90,8 +90,11 @@ test('the bundled engine worker profiles a file in a worker thread from dist/', 
   const worker = new Worker(path.join(dist, 'engine-worker.js'));
   try {
     const request: WorkerMessage = { id: 1, kind: 'profile', request: { file, settings: withDefaults({}), trusted: false, timeoutMs: 30_000 } };
+    // The worker first says it began the request (its time limit counts from there), then answers.
     const reply = await new Promise<WorkerReply>((resolve, reject) => {
-      worker.once('message', resolve);
+      worker.on('message', (m: WorkerReply) => {
+        if (m.kind !== 'started') resolve(m);
+      });
       worker.once('error', reject);
       worker.postMessage(request);
     });
