@@ -18,6 +18,8 @@ interface TorchOp {
   /** The derivatives.yaml entry whose saved tensors the group keeps. */
   derivative: string;
   pattern: Pattern;
+  /** What the autograd node keeps: its input (the default) or its result. */
+  saves?: 'input' | 'result';
 }
 
 const TORCH_OPS: TorchOp[] = [
@@ -32,6 +34,8 @@ const TORCH_OPS: TorchOp[] = [
   { name: 'SiLU', derivative: 'silu: self: silu_backward(grad, self)', pattern: op('Mul', X, op('Sigmoid', X)) },
   // symbolic_opset9.mish: x * tanh(softplus(x))
   { name: 'Mish', derivative: 'mish: self: mish_backward(grad, self)', pattern: op('Mul', X, op('Tanh', op('Softplus', X))) },
+  // symbolic_opset9.rsqrt: 1 / sqrt(x); the one RsqrtBackward0 keeps its result, not sqrt(x)
+  { name: 'rsqrt', derivative: 'rsqrt: self: -0.5 * grad * result.pow(3).conj()', pattern: op('Div', c(1), op('Sqrt', X)), saves: 'result' },
 ];
 
 interface Match { x: string | null; members: number[] }
@@ -86,7 +90,7 @@ function selfContained(members: number[], tail: number, table: TensorTable): boo
 }
 
 /** One recognised PyTorch op: its exported nodes (forward positions, the last is `tail`) and its input. */
-export interface TorchOpGroup { name: string; derivative: string; x: string; members: number[]; tail: number }
+export interface TorchOpGroup { name: string; derivative: string; x: string; members: number[]; tail: number; saves: 'input' | 'result' }
 
 /** The recognised PyTorch ops of the graph, each node in at most one. */
 export function torchOpGroups(table: TensorTable): TorchOpGroup[] {
@@ -102,7 +106,7 @@ export function torchOpGroups(table: TensorTable): TorchOpGroup[] {
       const members = [...new Set(m.members)];
       if (members.some((pos) => taken.has(pos))) continue;
       for (const pos of members) taken.add(pos);
-      groups.push({ name: t.name, derivative: t.derivative, x: m.x, members, tail });
+      groups.push({ name: t.name, derivative: t.derivative, x: m.x, members, tail, saves: t.saves ?? 'input' });
       break;
     }
   }
@@ -114,8 +118,9 @@ export function torchOpDecisions(table: TensorTable): Map<number, SavedDecision>
   const out = new Map<number, SavedDecision>();
   for (const g of torchOpGroups(table)) {
     for (const pos of g.members) {
+      const kept = g.saves === 'result' ? table.nodes[g.tail].outputs[0] : g.x;
       out.set(pos, pos === g.tail
-        ? savesInputDecision(`${g.name} (exported as ${g.members.length} nodes) saves its input (derivatives.yaml ${g.derivative})`, g.x)
+        ? savesInputDecision(`${g.name} (exported as ${g.members.length} nodes) saves its ${g.saves} (derivatives.yaml ${g.derivative})`, kept)
         : { rule: `part of ${g.name}: its last node keeps what the op saves`, saved: [], backwardWorkspace: 0 });
     }
   }

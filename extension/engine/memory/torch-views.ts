@@ -9,7 +9,9 @@
 // strides for the new shape; otherwise PyTorch copies (reshape's clone, or the script's
 // `.contiguous()` before a view).
 import type { InferredTensor } from '../shapes/types';
+import type { GraphNode } from '../graph';
 import type { TensorTable } from './tensor-table';
+import { constantScalars } from './torch-ops';
 
 const VIEW_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose', 'Expand', 'Slice', 'Split']);
 
@@ -88,13 +90,33 @@ function viewStrides(op: string, inShape: number[], inStride: number[], outShape
   return 'unknown';
 }
 
+/**
+ * Nodes whose PyTorch op returns its very input tensor: `.to(dtype)` to the dtype it already has
+ * (aten TensorConversions.cpp to_impl: to_will_alias returns self), and dropout at p = 0
+ * (aten Dropout.cpp _dropout_impl: `if (p == 0 || !train || input.numel() == 0) return input`).
+ * The exporter still writes a Cast or a Dropout; its output is the input's storage.
+ */
+function returnsItsInput(node: GraphNode, shapes: Map<string, InferredTensor>, scalars: Map<string, number>): boolean {
+  if (node.opType === 'Cast') {
+    const from = shapes.get(node.inputs[0])?.dtype, to = shapes.get(node.outputs[0])?.dtype;
+    return from !== undefined && from === to;
+  }
+  return node.opType === 'Dropout' && node.inputs[1] !== undefined && scalars.get(node.inputs[1]) === 0;
+}
+
 /** Which outputs are views of their input in PyTorch, in one pass over the execution order. */
 export function torchViews(table: TensorTable, shapes: Map<string, InferredTensor>): TorchViews {
   const views: TorchViews = new Map();
   const strides = new Map<string, number[]>();
   const stridesOf = (name: string, shape: number[]) => strides.get(name) ?? contiguous(shape);
+  const scalars = constantScalars(table);
   for (const node of table.nodes) {
     const input = node.inputs[0];
+    if (input && returnsItsInput(node, shapes, scalars)) {
+      views.set(node.outputs[0], input);
+      if (strides.has(input)) strides.set(node.outputs[0], strides.get(input) as number[]);
+      continue;
+    }
     if (!VIEW_OPS.has(node.opType) || !input) continue;
     const inShape = numericShape(shapes.get(input));
     for (const output of node.outputs.filter(Boolean)) {

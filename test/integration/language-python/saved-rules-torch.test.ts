@@ -76,7 +76,19 @@ return self.head(F.softmax(scores, dim=-1) @ v)`),
   dropoutRms: model('dropout_rms', `self.fc = nn.Linear(128, 128)\nself.drop = nn.Dropout(0.1)\nself.none = nn.Dropout(0.0)\nself.g = nn.Parameter(torch.ones(128))\n${HEAD}`, `h = self.none(self.drop(self.fc(x)))
 h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + 1e-6) * self.g
 return self.head(h)`),
+  // Llama's pieces: rsqrt (exported as Div(1, Sqrt)) keeps only its result (rsqrt: self: -0.5 *
+  // grad * result.pow(3)); `.to(dtype)` to its own dtype and dropout at p = 0 return their input,
+  // so the matmul after them keeps the softmax's own result, not a copy.
+  llamaParts: model('llama_parts', `self.fc = nn.Linear(128, 128)\nself.q = nn.Linear(128, 128)\nself.k = nn.Linear(128, 128)\nself.g = nn.Parameter(torch.ones(128))\n${HEAD}`, `h = self.fc(x)
+h = self.g * (h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + 1e-6))
+q, k = self.q(h), self.k(h)
+w = F.softmax(q @ k.transpose(-2, -1), dim=-1, dtype=torch.float32).to(q.dtype)
+w = F.dropout(w, p=0.0, training=self.training)
+return self.head(w @ h)`),
 };
+
+/** Models whose every saved tensor has a rule here: held to the byte count, not the 0.5% band. */
+const EXACT = new Set(['llamaParts']);
 
 interface Reference { saved: { activationBytes: number }; train: Record<'firstStep' | 'steadySetToNone' | 'steadyZeroFill', { peakBytes: number }> }
 
@@ -107,7 +119,8 @@ for (const [name, file] of Object.entries(MODELS)) {
     const steady = await estimate(file);
     const saved = steady.totals.savedActivationBytes;
     t.diagnostic(`saved ${saved} B, torch ${ref.saved.activationBytes} B`);
-    assert.ok(off(saved, ref.saved.activationBytes) < 0.5, `saved ${saved} vs torch ${ref.saved.activationBytes}`);
+    if (EXACT.has(name)) assert.equal(saved, ref.saved.activationBytes);
+    else assert.ok(off(saved, ref.saved.activationBytes) < 0.5, `saved ${saved} vs torch ${ref.saved.activationBytes}`);
     assert.deepEqual(steady.warnings.filter((w) => w.includes('saved-for-backward')), []);
     const first = await estimate(file, { step: 'first' });
     const zero = await estimate(file, { zeroGrad: 'zero' });
