@@ -327,13 +327,19 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);
   arena.reserve(reservedBytes);
-  const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], dropped: [] };
+  const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], allocated: [], dropped: [] };
   const prepacked = packing.kept;
   // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size.
   for (const bytes of prepacked) arena.reserve(bytes);
   for (const bytes of packing.dropped) {
     arena.reserve(bytes);
     arena.unreserve(bytes);
+  }
+  // Packers that call alloc->Alloc (QLinearConv::PrePack) take BFC chunks, and free their temporaries at once.
+  for (const copy of packing.allocated) {
+    arena.allocate(copy.bytes);
+    const temporary = copy.temporaryBytes > 0 ? arena.allocate(copy.temporaryBytes) : null;
+    if (temporary !== null) arena.free(temporary);
   }
   const pattern = session.optimised ? memPatternBytes(main.plan) : null;
   let pass: PassResult = { perNode: [], scratchPeakBytes: 0, scratchNode: null };
@@ -352,7 +358,7 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
     arenaHeldBytes: stats.heldBytes,
     scratchPeakBytes: pass.scratchPeakBytes,
     scratchNode: pass.scratchNode,
-    prepackedBytes: prepacked.reduce((a, b) => a + b, 0),
+    prepackedBytes: [...prepacked, ...packing.allocated.map((c) => c.bytes)].reduce((a, b) => a + b, 0),
     ...(pattern !== null ? { memPatternBytes: pattern } : {}),
     // Scratch and prepacked copies are served by the arena, so the held regions already contain them.
     reservedBytes,
