@@ -17,7 +17,7 @@ import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './con
 import { kernelScratchRequests } from './scratch';
 import { insertCpuCasts } from './insert-cast';
 import { memPatternBytes } from './mem-pattern';
-import { prepackPlan } from './prepack';
+import { loadPrepacked, prepackPlan } from './prepack';
 
 export interface OrtSessionModel {
   arena: BfcArenaConfig;
@@ -327,19 +327,13 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);
   arena.reserve(reservedBytes);
-  const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], allocated: [], dropped: [] };
-  const prepacked = packing.kept;
-  // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size.
-  for (const bytes of prepacked) arena.reserve(bytes);
+  const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], dropped: [] };
+  // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size;
+  // packers that call alloc->Alloc (QLinearConv::PrePack) take BFC chunks like tensors (prepack.ts loadPrepacked).
+  for (const step of packing.kept) loadPrepacked(arena, step);
   for (const bytes of packing.dropped) {
     arena.reserve(bytes);
     arena.unreserve(bytes);
-  }
-  // Packers that call alloc->Alloc (QLinearConv::PrePack) take BFC chunks, and free their temporaries at once.
-  for (const copy of packing.allocated) {
-    arena.allocate(copy.bytes);
-    const temporary = copy.temporaryBytes > 0 ? arena.allocate(copy.temporaryBytes) : null;
-    if (temporary !== null) arena.free(temporary);
   }
   const pattern = session.optimised ? memPatternBytes(main.plan) : null;
   let pass: PassResult = { perNode: [], scratchPeakBytes: 0, scratchNode: null };
@@ -358,7 +352,7 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
     arenaHeldBytes: stats.heldBytes,
     scratchPeakBytes: pass.scratchPeakBytes,
     scratchNode: pass.scratchNode,
-    prepackedBytes: [...prepacked, ...packing.allocated.map((c) => c.bytes)].reduce((a, b) => a + b, 0),
+    prepackedBytes: packing.kept.reduce((a, c) => a + c.bytes, 0),
     ...(pattern !== null ? { memPatternBytes: pattern } : {}),
     // Scratch and prepacked copies are served by the arena, so the held regions already contain them.
     reservedBytes,

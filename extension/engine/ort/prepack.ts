@@ -152,7 +152,11 @@ function qlinearConvW(g: Scope, node: GraphNode): PrepackedCopy[] {
   if (!packing || !w) return [];
   // The GEMM packing reorders one group's filter (group_reordered_W: M/group x C/group x kernel bytes) first.
   const temporaryBytes = packing.kind === 'gemm' ? (w.dims[0] / Math.max(1, intAttr(node, 'group') || 1)) * w.dims.slice(1).reduce((a, b) => a * b, 1) : 0;
-  return [{ bytes: packing.bytes, layout: `qlinearconv ${packing.kind} ${w.dims.join('x')}`, source: w, via: 'alloc', temporaryBytes }];
+  // Only the symmetric path keeps its alloc->Alloc buffer; the others hand theirs to the session's
+  // PrePackedWeights, which ORT 1.30 holds in a region of exactly its size, as Reserve does
+  // (measured: test/integration/engine/ort-qlinear.test.ts, the arena's held bytes).
+  const via = packing.kind === 'sym' ? 'alloc' as const : undefined;
+  return [{ bytes: packing.bytes, layout: `qlinearconv ${packing.kind} ${w.dims.join('x')}`, source: w, via, temporaryBytes }];
 }
 
 /**
@@ -165,8 +169,9 @@ function qgemmB(g: Scope, node: GraphNode): PrepackedCopy[] {
   if (!b || b.dtype !== 'int8' || b.dims.length !== 2 || a) return [];
   const transB = intAttr(node, 'transB') !== 0;
   const [k, n] = transB ? [b.dims[1], b.dims[0]] : [b.dims[0], b.dims[1]];
-  // MatMulIntegerBase::PrePack: IAllocator::MakeUniquePtr<void>(alloc, packed_b_size_, true), a reserved region.
-  return [{ bytes: qgemmPackBBytes(n, k), layout: `qgemm ${n}x${k}`, source: b }];
+  // MatMulIntegerBase::PrePack: IAllocator::MakeUniquePtr<void>(alloc, packed_b_size_, true), a reserved region;
+  // a transposed B is first copied back to K x N (quantization::TransPoseInputData, a K x N byte tensor, freed after).
+  return [{ bytes: qgemmPackBBytes(n, k), layout: `qgemm ${n}x${k}`, source: b, temporaryBytes: transB ? k * n : 0 }];
 }
 
 const PREPACKERS: Record<string, (g: Scope, node: GraphNode) => PrepackedCopy[]> = {
@@ -211,11 +216,35 @@ function samePacked(a: PrepackedCopy, b: PrepackedCopy): boolean {
   return a.source.raw !== undefined && b.source.raw !== undefined && sameBytes(a.source.raw, b.source.raw);
 }
 
+/** One kept copy as the arena sees it at load. */
+export interface PrepackStep {
+  bytes: number;
+  via: 'reserve' | 'alloc';
+  /** The packer's temporary, alive while it packs (0: none). */
+  temporaryBytes: number;
+}
+
+/** The arena calls a load-time packing makes. */
+export interface PrepackArena {
+  reserve(bytes: number): void;
+  allocate(bytes: number): number | null;
+  free(h: number): void;
+}
+
+/**
+ * One packer at load: a reserving packer (GEMM, QGemm) copies its input to a temporary first; an
+ * allocating one (QLinearConv) allocates the packed buffer, then its temporary; the temporary is freed before it returns.
+ */
+export function loadPrepacked(arena: PrepackArena, step: PrepackStep): void {
+  if (step.via === 'alloc') arena.allocate(step.bytes);
+  const temporary = step.temporaryBytes > 0 ? arena.allocate(step.temporaryBytes) : null;
+  if (step.via === 'reserve') arena.reserve(step.bytes);
+  if (temporary !== null) arena.free(temporary);
+}
+
 export interface PrepackPlan {
-  /** Reserved copies kept for the session, in load order. */
-  kept: number[];
-  /** Copies taken by plain arena allocations, kept for the session, in load order, each with its packer's temporary (0: none). */
-  allocated: { bytes: number; temporaryBytes: number }[];
+  /** Copies kept for the session, in load order. */
+  kept: PrepackStep[];
   /**
    * Copies packed and then dropped because an identical one is kept: ONNX Runtime 1.30 keeps one
    * buffer per distinct packed content in a session (measured: two If branches whose MatMuls read
@@ -232,6 +261,5 @@ export function prepackPlan(g: Graph): PrepackPlan {
     if (kept.some((k) => samePacked(k, copy))) dropped.push(copy.bytes);
     else kept.push(copy);
   }
-  const allocated = kept.filter((k) => k.via === 'alloc').map((k) => ({ bytes: k.bytes, temporaryBytes: k.temporaryBytes ?? 0 }));
-  return { kept: kept.filter((k) => k.via !== 'alloc').map((k) => k.bytes), allocated, dropped };
+  return { kept: kept.map((k) => ({ bytes: k.bytes, via: k.via ?? 'reserve', temporaryBytes: k.temporaryBytes ?? 0 })), dropped };
 }

@@ -270,8 +270,18 @@ const QLINEAR_CONV: ScratchEntry = {
   requests: qlinearConvRequests,
 };
 
+const QGEMM: ScratchEntry = {
+  source: 'onnxruntime/contrib_ops/cpu/quantization/qgemm.cc (QGemm::Compute): with a y_scale (a quantised output) the '
+    + 'GEMM writes an int32 M x N buffer from the temp-space allocator, requantised into Y',
+  requests(node, ctx) {
+    const y = numbers(ctx.shapes.get(node.outputs[0])?.shape);
+    if (!node.inputs[7] || !y || y.length !== 2) return [];
+    return nonZero([4 * y[0] * y[1]]);
+  },
+};
+
 /** com.microsoft kernels with scratch (the NHWC transformer's QLinearConv is the same kernel with channels_last). */
-export const MS_SCRATCH_TABLE: Record<string, ScratchEntry> = { QLinearConv: QLINEAR_CONV };
+export const MS_SCRATCH_TABLE: Record<string, ScratchEntry> = { QLinearConv: QLINEAR_CONV, QGemm: QGEMM };
 
 /** The arena requests the node's kernel makes and gives back inside its call, in order (none without an entry). */
 export function kernelScratchRequests(node: GraphNode, ctx: ScratchContext): number[] {
