@@ -45,6 +45,8 @@ export interface OrtHeldInputs {
   subgraphs: Pick<ShapeResult, 'bodies' | 'branches'>;
   /** Subgraph bodies' shapes as ORT infers them at load time (symbolic dims kept), by body key; absent: the bound ones. */
   staticBodies?: Map<string, Map<string, InferredTensor>>;
+  /** Whether kernels prepack constant weights (the optimised session); the attribution session disables it. */
+  prepacked?: boolean;
 }
 
 interface PassResult {
@@ -72,7 +74,7 @@ function planGraph(
 ): PlannedGraph {
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const plan = planAllocations(table, staticShapes, outputs, loopIteration);
-  const ctx = { shapes, intraOpThreads: threads };
+  const ctx = { shapes, intraOpThreads: threads, prepacked: inputs.prepacked };
   const external = new Set<number>();
   if (isBody) plan.buffers.forEach((b, i) => { if (b.kind === 'allocate-output') external.add(i); });
   return {
@@ -322,7 +324,7 @@ function withCpuCasts(inputs: OrtHeldInputs): OrtHeldInputs {
 }
 
 export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel): OrtHeldFigures {
-  const inputs = withCpuCasts(original);
+  const inputs = { ...withCpuCasts(original), prepacked: session.optimised === true };
   const main = planGraph(inputs.model.graph, inputs.table, inputs.shapes, inputs.staticShapes, inputs, session.intraOpThreads, false);
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);

@@ -271,12 +271,18 @@ const QLINEAR_CONV: ScratchEntry = {
 };
 
 const QGEMM: ScratchEntry = {
-  source: 'onnxruntime/contrib_ops/cpu/quantization/qgemm.cc (QGemm::Compute): with a y_scale (a quantised output) the '
+  source: 'onnxruntime/contrib_ops/cpu/quantization/qgemm.cc (QGemm::Compute): an unpacked B with transB is first '
+    + 'transposed to a K x N byte copy (quantization::TransPoseInputData); with a y_scale (a quantised output) the '
     + 'GEMM writes an int32 M x N buffer from the temp-space allocator, requantised into Y',
   requests(node, ctx) {
     const y = numbers(ctx.shapes.get(node.outputs[0])?.shape);
-    if (!node.inputs[7] || !y || y.length !== 2) return [];
-    return nonZero([4 * y[0] * y[1]]);
+    const b = numbers(ctx.shapes.get(node.inputs[3])?.shape);
+    if (!y || y.length !== 2 || !b || b.length !== 2) return [];
+    const bytes: number[] = [];
+    // B is taken as packed whenever prepacking is on (a constant B, as QDQ fusion writes it).
+    if (ctx.prepacked === false && intAttr(node, 'transB', 0) !== 0) bytes.push(b[0] * b[1]);
+    if (node.inputs[7]) bytes.push(4 * y[0] * y[1]);
+    return nonZero(bytes);
   },
 };
 

@@ -106,6 +106,12 @@ async function checkAgainstOrt(name: string, model: Model, op: string): Promise<
   // The packed weights and scratch are a real part of the peak: without them the bound would fail.
   assert.ok((estimate.scratchPeakBytes + estimate.prepackedBytes) / measured > 10 * MAX_ERROR, `${name}: packing and scratch are no real part of ${measured} B`);
   assert.ok(estimate.prepackedBytes > 0, `${name}: nothing prepacked`);
+  // The attribution session (optimisations and prepacking off) runs the model as written: the
+  // kernel reorders or transposes its weight per call and takes the unpacked paths' buffers.
+  const original = decodeModel(fs.readFileSync(file), file);
+  const unpacked = analyzeModel(original, withDefaults({}), { source: file, entry: null, ortSession: { ...ortSession, optimised: false } }).ortHeld!;
+  const offUnpacked = Math.abs(unpacked.arenaInUsePeakBytes - r.attribution.peakBytes) / r.attribution.peakBytes;
+  assert.ok(offUnpacked <= MAX_ERROR, `${name}, prepacking off: estimate ${unpacked.arenaInUsePeakBytes} B vs ORT ${r.attribution.peakBytes} B`);
 }
 
 describe('QLinearConv prepacked weights and scratch, against a real optimised session', () => {
