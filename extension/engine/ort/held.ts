@@ -17,7 +17,7 @@ import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './con
 import { kernelScratchRequests } from './scratch';
 import { insertCpuCasts } from './insert-cast';
 import { memPatternBytes } from './mem-pattern';
-import { prepackPlan } from './prepack';
+import { loadPrepacked, prepackPlan } from './prepack';
 
 export interface OrtSessionModel {
   arena: BfcArenaConfig;
@@ -45,6 +45,8 @@ export interface OrtHeldInputs {
   subgraphs: Pick<ShapeResult, 'bodies' | 'branches'>;
   /** Subgraph bodies' shapes as ORT infers them at load time (symbolic dims kept), by body key; absent: the bound ones. */
   staticBodies?: Map<string, Map<string, InferredTensor>>;
+  /** Whether kernels prepack constant weights (the optimised session); the attribution session disables it. */
+  prepacked?: boolean;
 }
 
 interface PassResult {
@@ -72,7 +74,7 @@ function planGraph(
 ): PlannedGraph {
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const plan = planAllocations(table, staticShapes, outputs, loopIteration);
-  const ctx = { shapes, intraOpThreads: threads };
+  const ctx = { shapes, intraOpThreads: threads, prepacked: inputs.prepacked };
   const external = new Set<number>();
   if (isBody) plan.buffers.forEach((b, i) => { if (b.kind === 'allocate-output') external.add(i); });
   return {
@@ -322,15 +324,15 @@ function withCpuCasts(inputs: OrtHeldInputs): OrtHeldInputs {
 }
 
 export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel): OrtHeldFigures {
-  const inputs = withCpuCasts(original);
+  const inputs = { ...withCpuCasts(original), prepacked: session.optimised === true };
   const main = planGraph(inputs.model.graph, inputs.table, inputs.shapes, inputs.staticShapes, inputs, session.intraOpThreads, false);
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model);
   arena.reserve(reservedBytes);
   const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], dropped: [] };
-  const prepacked = packing.kept;
-  // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size.
-  for (const bytes of prepacked) arena.reserve(bytes);
+  // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size;
+  // packers that call alloc->Alloc (QLinearConv::PrePack) take BFC chunks like tensors (prepack.ts loadPrepacked).
+  for (const step of packing.kept) loadPrepacked(arena, step);
   for (const bytes of packing.dropped) {
     arena.reserve(bytes);
     arena.unreserve(bytes);
@@ -352,7 +354,7 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
     arenaHeldBytes: stats.heldBytes,
     scratchPeakBytes: pass.scratchPeakBytes,
     scratchNode: pass.scratchNode,
-    prepackedBytes: prepacked.reduce((a, b) => a + b, 0),
+    prepackedBytes: packing.kept.reduce((a, c) => a + c.bytes, 0),
     ...(pattern !== null ? { memPatternBytes: pattern } : {}),
     // Scratch and prepacked copies are served by the arena, so the held regions already contain them.
     reservedBytes,

@@ -5,11 +5,17 @@
 // all are alive together and given back when the kernel returns.
 import { elementCount, type Dim, type GraphNode } from '../graph';
 import type { InferredTensor } from '../shapes/types';
+import { qlinearConvPacking, type ConstantView } from './prepack';
 
 export interface ScratchContext {
   shapes: Map<string, InferredTensor>;
   /** Intra-op thread pool size (ORT's default: the physical core count). */
   intraOpThreads: number;
+  /**
+   * Whether kernels prepacked their constant weights at load (ORT's default; the runner's
+   * attribution session sets session.disable_prepacking). Absent: prepacked.
+   */
+  prepacked?: boolean;
 }
 
 export interface ScratchEntry {
@@ -165,6 +171,7 @@ export const SCRATCH_TABLE: Record<string, ScratchEntry> = {
       return nonZero([16 * (y[y.length - 2] + y[y.length - 1])]);
     },
   },
+  QLinearConv: { get source() { return QLINEAR_CONV.source; }, requests: (n, c) => QLINEAR_CONV.requests(n, c) },
   LSTM: {
     source: 'onnxruntime/core/providers/cpu/rnn/lstm_base.cc (LSTMBase::ComputeImpl) and uni_directional_lstm.cc '
       + '(AllocateBuffers, Compute): float LSTM takes from the temp-space allocator a Y_h / Y_c stand-in when that '
@@ -213,9 +220,79 @@ function lstmRequests(node: GraphNode, ctx: ScratchContext): number[] {
   return nonZero(bytes);
 }
 
+/** MLAS_SYMM_QGEMM_BUF_OVERRUN (mlas.h): bytes QLinearConv pads its im2col and transposed-input buffers with. */
+const QGEMM_BUF_OVERRUN = 30;
+const POINTER_BYTES = 8;
+
+function constantView(ctx: ScratchContext, name: string | undefined): ConstantView | null {
+  const t = name ? ctx.shapes.get(name) : undefined;
+  const dims = numbers(t?.shape);
+  return t && dims ? { dtype: t.dtype, dims, values: t.value } : null;
+}
+
+/** QLinearConv<uint8_t>::Compute's temp-space requests, in its order (providers/cpu/quantization/qlinearconv.cc). */
+function qlinearConvRequests(node: GraphNode, ctx: ScratchContext): number[] {
+  const channelsLast = intAttr(node, 'channels_last', 0) !== 0;
+  const x = numbers(ctx.shapes.get(node.inputs[0])?.shape);
+  const w = numbers(ctx.shapes.get(node.inputs[3])?.shape);
+  const y = numbers(ctx.shapes.get(node.outputs[0])?.shape);
+  if (ctx.shapes.get(node.inputs[0])?.dtype !== 'uint8' || !x || !w || !y || w.length < 3 || x.length !== w.length || y.length !== x.length) return [];
+  const spatial = (s: number[]) => (channelsLast ? s.slice(1, -1) : s.slice(2));
+  const [m, groupIn] = w;
+  const kernelSize = elementCount(w.slice(2)) ?? 0;
+  const outputImage = elementCount(spatial(y)) ?? 0;
+  const xOffset = (channelsLast ? x[x.length - 1] : x[1]) * (elementCount(spatial(x)) ?? 0);
+  let group = Math.max(1, intAttr(node, 'group', 1));
+  const packing = ctx.prepacked === false ? null : qlinearConvPacking((n) => constantView(ctx, n), node);
+  const bytes: number[] = [];
+  if (!packing) bytes.push(m * groupIn * kernelSize); // the weight reordered per call
+  const symmetric = packing?.kind === 'sym';
+  const depthwise = (symmetric || packing?.kind !== 'gemm') && groupIn === 1 && m / group === 1;
+  const kernelDim = (depthwise ? group : groupIn) * kernelSize;
+  if (depthwise) group = 1;
+  if (!symmetric) bytes.push(4 * m * outputImage); // int32 GEMM output before requantising
+  if (!channelsLast) bytes.push(xOffset + QGEMM_BUF_OVERRUN, m * outputImage);
+  const strides = intsAttr(node, 'strides') ?? [];
+  const pads = intsAttr(node, 'pads') ?? [];
+  const pointwise = kernelSize === 1 && strides.every((s) => s === 1) && pads.every((p) => p === 0);
+  if (depthwise || (!pointwise && symmetric)) bytes.push(POINTER_BYTES * kernelSize * outputImage); // indirection buffer
+  else if (!pointwise) bytes.push((w.length > 4 ? group : 1) * kernelDim * outputImage + QGEMM_BUF_OVERRUN); // im2col
+  return nonZero(bytes);
+}
+
+const QLINEAR_CONV: ScratchEntry = {
+  source: 'onnxruntime/core/providers/cpu/quantization/qlinearconv.cc (QLinearConv<uint8_t>::Compute, u8 input, s8 weights on x86-64): '
+    + 'the weight reordered (M x C/group x kernel bytes) when not prepacked; an int32 GEMM output of M x output image unless '
+    + 'the symmetric MlasConvSym path (weights packed by MlasConvSymPackWSize) runs; NCHW input and output transposes '
+    + '(C x input image + MLAS_SYMM_QGEMM_BUF_OVERRUN, M x output image) unless channels_last; then an indirection buffer '
+    + 'of kernel x output image pointers (depthwise or symmetric) or an im2col buffer of C/group x kernel x output image '
+    + '+ MLAS_SYMM_QGEMM_BUF_OVERRUN bytes, neither for a 1 x 1, stride-1, unpadded kernel',
+  requests: qlinearConvRequests,
+};
+
+const QGEMM: ScratchEntry = {
+  source: 'onnxruntime/contrib_ops/cpu/quantization/qgemm.cc (QGemm::Compute): an unpacked B with transB is first '
+    + 'transposed to a K x N byte copy (quantization::TransPoseInputData); with a y_scale (a quantised output) the '
+    + 'GEMM writes an int32 M x N buffer from the temp-space allocator, requantised into Y',
+  requests(node, ctx) {
+    const y = numbers(ctx.shapes.get(node.outputs[0])?.shape);
+    const b = numbers(ctx.shapes.get(node.inputs[3])?.shape);
+    if (!y || y.length !== 2 || !b || b.length !== 2) return [];
+    const bytes: number[] = [];
+    // B is taken as packed whenever prepacking is on (a constant B, as QDQ fusion writes it).
+    if (ctx.prepacked === false && intAttr(node, 'transB', 0) !== 0) bytes.push(b[0] * b[1]);
+    if (node.inputs[7]) bytes.push(4 * y[0] * y[1]);
+    return nonZero(bytes);
+  },
+};
+
+/** com.microsoft kernels with scratch (the NHWC transformer's QLinearConv is the same kernel with channels_last). */
+export const MS_SCRATCH_TABLE: Record<string, ScratchEntry> = { QLinearConv: QLINEAR_CONV, QGemm: QGEMM };
+
 /** The arena requests the node's kernel makes and gives back inside its call, in order (none without an entry). */
 export function kernelScratchRequests(node: GraphNode, ctx: ScratchContext): number[] {
-  const entry = node.domain === '' || node.domain === 'ai.onnx' ? SCRATCH_TABLE[node.opType] : undefined;
+  const onnx = node.domain === '' || node.domain === 'ai.onnx';
+  const entry = onnx ? SCRATCH_TABLE[node.opType] : node.domain === 'com.microsoft' ? MS_SCRATCH_TABLE[node.opType] : undefined;
   return entry ? entry.requests(node, ctx) : [];
 }
 
