@@ -8,6 +8,7 @@ import type { Dim, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
 import { lastLine, oneLine } from '../../extension/process/ending';
 import { runCheck } from '../../extension/process/check';
+import { defaultMemoryLimit } from '../../extension/process/supervisor';
 import { FROZEN_KEY, INPLACE_KEY, MEMLENS_FILE, MEMLENS_LINE, MEMLENS_SCOPE, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from '../../extension/engine/metadata-keys';
 import { decodeModel } from '../../extension/engine/onnx/decode';
 import type { AnalysisSettings } from '../../extension/engine/settings';
@@ -176,7 +177,10 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   try {
     const rawOnnx = path.join(work, 'model.onnx');
     const resultPath = path.join(work, 'result.json');
-    const request = { ...modelRequest(prepared, options.settings), onnx: rawOnnx, result: resultPath, opset: TORCHSCRIPT_OPSET };
+    // The bridge caps its own address space at the same limit the supervisor holds the tree to, so
+    // a model too large for it is refused at its first tensor that does not fit (one line, at once).
+    const memoryLimitBytes = options.memoryLimitBytes ?? defaultMemoryLimit();
+    const request = { ...modelRequest(prepared, options.settings), onnx: rawOnnx, result: resultPath, opset: TORCHSCRIPT_OPSET, memoryLimitBytes };
     const requestPath = path.join(work, 'request.json');
     fs.writeFileSync(requestPath, JSON.stringify(request));
     const { result } = await runPythonJson(python, bridge, [requestPath], {

@@ -22,7 +22,10 @@ import re
 import sys
 import traceback
 
-from memlens_user_code import BridgeError, ExportPolicy, exception_reason, failure, resolve_model, set_torch, source_frames
+from memlens_user_code import (
+    BridgeError, ExportPolicy, exception_reason, failure, limit_memory, memory_refusal, out_of_memory, resolve_model,
+    set_torch, source_frames,
+)
 
 
 def source_of(obj):
@@ -383,6 +386,9 @@ def run(request):
     except ImportError as e:
         raise BridgeError("no-torch", "PyTorch is not installed for %s (%s)" % (sys.executable, exception_reason(e)))
     set_torch(torch)
+    limit_memory(request.get("memoryLimitBytes"))
+    # A model too large for the limit stops at its first tensor that does not fit, in one line.
+    request["refuseOutOfMemory"] = "export"
     sys.argv = [path]
     recorder = RegionRecorder(torch)
     with patched_regions(torch, recorder):
@@ -445,6 +451,8 @@ def export_user_model(torch, request, path, recorder):
         with tensor_call(torch, model, resolved.args, resolved.kwargs) as args:
             exporter = export(torch, model, args, names, request["onnx"], request["mode"], request.get("opset", 17), recorder)
     except BaseException as e:
+        if out_of_memory(e):
+            raise memory_refusal("export", e, path)
         raise failure("export", "ONNX export failed", e, path, unsupported_op_frames(torch, model, resolved, e))
     return {
         "ok": True,

@@ -32,7 +32,7 @@ import traceback
 
 from memlens_user_code import (
     BridgeError, ExportPolicy, StopScript, clone_inputs, exception_reason, is_model_code,
-    resolve_model, set_torch, tensors_in,
+    limit_memory, out_of_memory, resolve_model, set_torch, tensors_in,
 )
 
 BACKWARD_PREFIX = "autograd::engine::evaluate_function: "
@@ -537,18 +537,6 @@ def cuda_attribution(snapshot, peak):
 
 # ---- the run
 
-def limit_memory(limit):
-    """Address-space limit above what the interpreter and torch already map: an allocation past it
-    fails inside torch ("can't allocate memory"), reported as the run going over its limit."""
-    if not limit:
-        return
-    import resource
-    with open("/proc/self/statm") as f:
-        mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    cap = mapped + int(limit)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-
-
 def choose_device(torch, request, model):
     wanted = request.get("device", "auto")
     on_cuda = next((p.is_cuda for p in model.parameters()), False)
@@ -636,11 +624,6 @@ def final_totals(torch, model, optimizer):
         "optimizerStateBytes": unique_bytes([t for t in state if t.numel() > 1]),
         "optimizerStepCounterBytes": unique_bytes([t for t in state if t.numel() <= 1]),
     }
-
-
-def out_of_memory(e):
-    reason = exception_reason(e)
-    return isinstance(e, MemoryError) or "can't allocate memory" in reason or "not enough memory" in reason or "out of memory" in reason
 
 
 def on_device(torch, resolved, device):

@@ -12,6 +12,7 @@ Errors are BridgeError: one line with the reason and the user's line that trigge
 """
 import inspect
 import os
+import re
 import sys
 import threading
 import traceback
@@ -134,6 +135,48 @@ def where(exc, user_file, extra_frames=()):
 def failure(kind, what, exc, user_file, extra_frames=()):
     at = where(exc, user_file, extra_frames)
     return BridgeError(kind, "%s%s: %s" % (what, " at " + at if at else "", exception_reason(exc)))
+
+
+# ---- the memory limit inside the interpreter
+
+_memory_limit = None
+
+
+def limit_memory(limit):
+    """Address-space limit above what the interpreter and torch already map: an allocation past it
+    fails inside torch ("can't allocate memory") before any of its pages is touched, so a model
+    too large for the limit is refused at its first tensor that does not fit, not after it has
+    filled the machine's memory up to the supervisor's limit."""
+    global _memory_limit
+    if not limit:
+        return
+    import resource
+    with open("/proc/self/statm") as f:
+        mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    cap = mapped + int(limit)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    _memory_limit = int(limit)
+
+
+def out_of_memory(e):
+    reason = exception_reason(e)
+    return isinstance(e, MemoryError) or "can't allocate memory" in reason or "not enough memory" in reason or "out of memory" in reason
+
+
+def size_text(n):
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return "%.1f %s" % (n / size, unit)
+    return "%d B" % n
+
+
+def memory_refusal(what, exc, user_file):
+    """One line for an allocation the limit refused: its size (torch names it), the user's line."""
+    at = where(exc, user_file)
+    asked = re.search(r"tried to allocate (\d+) bytes", exception_reason(exc))
+    size = "an allocation of %s" % size_text(int(asked.group(1))) if asked else "an allocation"
+    limit = " of %s" % size_text(_memory_limit) if _memory_limit else ""
+    return BridgeError("memory", "%s ran out of memory%s: %s would pass the memory limit%s (refused before it was made)" % (what, " at " + at if at else "", size, limit))
 
 
 # ---- capture of the first top-level module call, the loss's backward and the optimizers
@@ -570,6 +613,8 @@ def resolve_model(torch, request, path, policy):
     capture = ScriptCapture(torch, policy)
     capture.install()
     module, stopped, error = run_user_file(path, entry["kind"] == "script", capture)
+    if error is not None and out_of_memory(error) and request.get("refuseOutOfMemory"):
+        raise memory_refusal(request["refuseOutOfMemory"], error, path)
     if entry["kind"] == "script":
         resolved = from_script(torch, request, path, module, capture, error)
     else:

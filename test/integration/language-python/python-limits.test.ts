@@ -116,9 +116,19 @@ describe('exportPythonModel limits', () => {
     assert.ok(!alive(daemon), `daemon ${daemon} is gone`);
   });
 
-  it('a model that allocates past the memory limit while it is built is stopped with one line', async () => {
+  it('a model whose weights do not fit the memory limit is refused at its first layer that does not fit, before it is allocated', async () => {
+    // 2 x 20000 x 20000 fp32 = 3.0 GiB of weights under a 768 MiB limit: the first Linear's 1.5 GiB
+    // weight is refused when torch asks for it, so the tree never comes near the limit.
+    const big = `import torch\nfrom torch import nn\nclass Big(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = nn.Linear(20000, 20000)\n        self.b = nn.Linear(20000, 20000)\n    def forward(self, x):\n        return self.b(self.a(x))\nmodel = Big()\nmodel(torch.randn(1, 20000))\n`;
+    const file = modelFile('big.py', big);
+    const message = await oneLineError(exportPythonModel(file, { ...options, timeoutMs: 120_000, memoryLimitBytes: 768 * MIB, cacheDir: path.join(dir, 'cache-big') }));
+    assert.match(message, /^big\.py: export ran out of memory at big\.py:6: an allocation of 1\.5 GiB would pass the memory limit of 768\.0 MiB \(refused before it was made\)$/);
+  });
+
+  it('a model that allocates past the memory limit while it is built is refused at that allocation, in one line', async () => {
     const file = modelFile('hungry.py', `${tiny}\n_held = bytearray(b'\\x01') * (2 << 30)\n`);
     const message = await oneLineError(exportPythonModel(file, { ...options, timeoutMs: 120_000, memoryLimitBytes: 768 * MIB, cacheDir: path.join(dir, 'cache-hungry') }));
-    assert.match(message, /^hungry\.py: export ran out of memory: RSS [\d.]+ (MiB|GiB) over the limit of 768\.0 MiB$/);
+    // The bridge's address-space cap refuses the allocation itself, before any of its pages is touched.
+    assert.match(message, /^hungry\.py: export ran out of memory at hungry\.py:\d+: an allocation (of [\d.]+ (MiB|GiB) )?would pass the memory limit of 768\.0 MiB \(refused before it was made\)$/);
   });
 });
