@@ -25,14 +25,16 @@ export function affectsPanelSettings(e: vscode.ConfigurationChangeEvent, uri: vs
 /**
  * Writes the fields whose effective value differs, to the workspace folder of `uri` (the
  * workspace, or the user settings when no folder is open), and drops the per-file override so
- * the written values take effect.
+ * the written values take effect. With `shown` (the settings the panel's figures were computed
+ * with), only the fields the user changed from it are written: an entry's own mode or a script's
+ * batch, shown in the controls, never becomes a setting by itself.
  */
-export async function writePanelSettings(uri: vscode.Uri, wanted: PanelSettings, store: ProfileStore): Promise<void> {
+export async function writePanelSettings(uri: vscode.Uri, wanted: PanelSettings, store: ProfileStore, shown?: PanelSettings): Promise<void> {
   const config = vscode.workspace.getConfiguration('memlens', uri);
   const target = vscode.workspace.getWorkspaceFolder(uri)
     ? vscode.ConfigurationTarget.WorkspaceFolder
     : vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-  const changed: SettingField[] = PANEL_FIELDS.filter((f) => config.get(FIELD_KEYS[f]) !== wanted[f]);
+  const changed: SettingField[] = PANEL_FIELDS.filter((f) => (!shown || shown[f] !== wanted[f]) && config.get(FIELD_KEYS[f]) !== wanted[f]);
   for (const f of changed) await config.update(FIELD_KEYS[f], wanted[f], target);
   store.clearOverride(uri, PANEL_FIELDS);
 }

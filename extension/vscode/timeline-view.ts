@@ -77,7 +77,9 @@ export class TimelineView implements vscode.Disposable {
   state(): PanelState | null {
     const found = this.deps.store.get(this._uri);
     if (!found) return null;
-    const settings = configuredPanelSettings(this._uri, this.deps.store);
+    // The controls show what the figures were computed with (an entry's own `mode: 'train'`, a
+    // Python script's batch), not only what is configured.
+    const settings = panelOf(found.profile);
     return panelState(found.profile, {
       documentUri: this._uri.toString(),
       title: path.basename(this._uri.fsPath),
@@ -165,7 +167,8 @@ export class TimelineView implements vscode.Disposable {
   private async applySettings(settings: PanelSettings): Promise<ResponseOf<'applySettings'>> {
     this.requested = settings;
     try {
-      await writePanelSettings(this._uri, settings, this.deps.store);
+      const shown = this.deps.store.get(this._uri)?.profile;
+      await writePanelSettings(this._uri, settings, this.deps.store, shown ? panelOf(shown) : undefined);
     } catch (e) {
       return { ok: false, reason: `the settings could not be written: ${(e as Error).message}` };
     }

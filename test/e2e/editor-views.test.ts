@@ -338,7 +338,10 @@ describe('the editor views stay current', { timeout: 1_200_000 }, () => {
     await waitUntil('the plan written to disk', 60_000, () => /nn\.checkpoint\(/.test(fs.readFileSync(file, 'utf8')));
     await workbench.waitForNotification(/MemLens: applied checkpoint \d+ layers? to drop_train\.ts \(peak .* → .*\); Undo takes it back/, 'the applied message');
     await workbench.runCommand('MemLens: Show Memory Timeline');
-    await webviewFrame(workbench.page, 'canvas#timeline[data-peak-x]', 'the timeline of drop_train.ts', 90_000);
+    const panel = await webviewFrame(workbench.page, 'canvas#timeline[data-peak-x]', 'the timeline of drop_train.ts', 90_000);
+    // The entry declares mode: 'train' and no mode is configured: the panel's Mode control says what
+    // the figures are for (it read the configured 'infer' before).
+    assert.equal(await panel.$eval('#setting-mode', (e) => (e as unknown as { value: string }).value), 'train');
     await workbench.screenshot('timeline');
   });
 });
