@@ -65,11 +65,21 @@ export async function inlineFigureTexts(page: Page): Promise<string[]> {
  */
 export async function openCustomEditorFile(page: Page, relativePath: string, timeoutMs = 30_000): Promise<void> {
   const name = relativePath.split('/').pop()!;
-  await page.locator('.monaco-workbench').focus().catch(() => undefined);
-  await page.keyboard.press('Control+P');
   const box = '.quick-input-widget .quick-input-box input';
-  await page.waitForSelector(box, { state: 'visible', timeout: timeoutMs });
-  await page.fill(box, relativePath);
+  // A webview that takes focus back as it finishes drawing (the ONNX summary) can swallow Ctrl+P or
+  // close quick open as it opens: then it is opened again, at most three times.
+  for (let attempt = 1; ; attempt++) {
+    await page.locator('.monaco-workbench').focus().catch(() => undefined);
+    await page.keyboard.press('Control+P');
+    try {
+      await page.waitForSelector(box, { state: 'visible', timeout: attempt < 3 ? 5_000 : timeoutMs });
+      await page.fill(box, relativePath, { timeout: attempt < 3 ? 5_000 : timeoutMs });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
   await waitUntil(`quick open to offer ${relativePath}`, timeoutMs, async () => {
     const label = await page.getAttribute('.quick-input-widget .quick-input-list .monaco-list-row.focused', 'aria-label').catch(() => null);
     return label !== null && label.includes(name);
