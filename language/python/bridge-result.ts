@@ -2,7 +2,7 @@
 // runs the user's Python, so its answer is read field by field before export.ts uses it.
 import { DATA_TYPES } from '../../extension/engine/onnx/dtype-codes';
 import {
-  arrayOf, bool, count, nullable, num, object, oneOf, str, tagged, variant, type Check, type Checked,
+  arrayOf, bool, count, nullable, num, object, oneOf, optional, str, tagged, variant, type Check, type Checked,
 } from '../../extension/process/check';
 
 export type Exporter = 'dynamo' | 'torchscript';
@@ -52,7 +52,8 @@ const success = variant('ok', true, {
   regions: arrayOf(object({ path: str, calls: arrayOf(regionCall) })),
 });
 
-const failure = variant('ok', false, { kind: str, error: str });
+/** `at`: the user's line the failure names (absolute path, 1-based line), for the editor's Problems. */
+const failure = variant('ok', false, { kind: str, error: str, at: optional(nullable(object({ file: str, line: count }))) });
 
 export type BridgeSuccess = Checked<typeof success>;
 export type BridgeFailure = Checked<typeof failure>;

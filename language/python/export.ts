@@ -187,7 +187,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
       what: `${label}: export`, cwd, timeoutMs: options.timeoutMs, memoryLimitBytes: options.memoryLimitBytes, signal: options.signal,
       tempDir: work, resultFile: resultPath, check: checkBridgeResult, warm: options.keepWorker,
     });
-    if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`));
+    if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`), 2, result.at ?? null);
 
     const model = decodeModel(fs.readFileSync(rawOnnx), `${label} (exported ONNX)`);
     const before = metadataOf(model);

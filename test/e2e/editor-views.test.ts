@@ -69,6 +69,21 @@ const WIDE_TS = [
 ].join('\n');
 
 const SHAPE_LINE = 9;
+/** A PyTorch model whose forward multiplies mismatched shapes at line 8: the export fails there. */
+const PY_SHAPE_LINE = 8;
+const SHAPE_BUG_PY = [
+  'import torch', //                                           1
+  'from torch import nn', //                                   2
+  'class Net(nn.Module):', //                                  3
+  '    def __init__(self):', //                                4
+  '        super().__init__()', //                             5
+  '        self.fc = nn.Linear(64, 32)', //                    6
+  '    def forward(self, x):', //                              7
+  '        return self.fc(x) @ torch.ones(16, 8)', //          8
+  'model = Net()', //                                          9
+  'model(torch.randn(2, 64))', //                             10
+  '',
+].join('\n');
 const shapeBug = (inFeatures: number) => [
   "import * as nn from 'memlens/nn';", //                     1
   '', //                                                      2
@@ -159,7 +174,7 @@ describe('the editor views stay current', { timeout: 1_200_000 }, () => {
 
   before(async () => {
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-views-ws-'));
-    for (const [name, text] of [['mlp.ts', MLP_TS], ['mlp_wide.ts', WIDE_TS], ['shape_bug.ts', shapeBug(64)], ['drop_train.ts', DROP_TS]]) {
+    for (const [name, text] of [['mlp.ts', MLP_TS], ['mlp_wide.ts', WIDE_TS], ['shape_bug.ts', shapeBug(64)], ['shape_bug.py', SHAPE_BUG_PY], ['drop_train.ts', DROP_TS]]) {
       fs.writeFileSync(path.join(workspace, name), text);
     }
     const api = engineApi();
@@ -178,7 +193,7 @@ describe('the editor views stay current', { timeout: 1_200_000 }, () => {
       name: 'editor-views',
       workspace,
       extensions: [vsix],
-      settings: { 'memlens.budget': `${BUDGET_MIB}MiB`, 'files.autoSave': 'off' },
+      settings: { 'memlens.budget': `${BUDGET_MIB}MiB`, 'memlens.pythonPath': '/usr/bin/python3', 'files.autoSave': 'off' },
     });
   });
 
@@ -302,6 +317,15 @@ describe('the editor views stay current', { timeout: 1_200_000 }, () => {
     await workbench.runCommand('MemLens: Profile Current Model');
     await workbench.waitForStatusBarItem(/MemLens \d/, 'the status bar peak of the fixed model', 120_000);
     await waitUntil('the shape error gone', 30_000, async () => !(await problemRows()).some((r) => /shape mismatch/.test(r)));
+  });
+
+  test('a Python export error is a problem on the line that raised it', { timeout: 240_000 }, async () => {
+    const { workbench } = session!;
+    await workbench.openFile('shape_bug.py');
+    await workbench.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+    const row = await workbench.waitForText('.markers-panel .monaco-list-row', /shape_bug\.py.*at shape_bug\.py:/, 'the export error in Problems', 180_000);
+    assert.match(row, new RegExp(`at shape_bug\\.py:${PY_SHAPE_LINE}: RuntimeError: mat1 and mat2 shapes cannot be multiplied`));
+    assert.match(row, new RegExp(`\\[Ln ${PY_SHAPE_LINE}, Col 1\\]`));
   });
 
   test('Fit to Budget on a model with Dropout: the plan says it recomputes Dropout, the preview is a diff, Apply writes and says so', { timeout: 300_000 }, async () => {

@@ -481,7 +481,7 @@ def main():
             result = run(request)
         code = 0
     except BridgeError as e:
-        result = {"ok": False, "kind": e.kind, "error": str(e)}
+        result = {"ok": False, "kind": e.kind, "error": str(e), "at": e.at}
         code = 3
     except BaseException as e:
         result = {"ok": False, "kind": "internal", "error": exception_reason(e)}

@@ -22,9 +22,11 @@ import types
 class BridgeError(Exception):
     """A user-facing failure: one line, no traceback."""
 
-    def __init__(self, kind, message):
+    def __init__(self, kind, message, at=None):
         super().__init__(message)
         self.kind = kind
+        # (absolute path, line) of the user's line the message names, for the editor's Problems.
+        self.at = at
 
 
 class StopScript(BaseException):
@@ -118,23 +120,34 @@ def traced_frames(exc):
     return [f for e in exception_chain(exc) if "defined in" in str(e) for f in source_frames(e)]
 
 
-def where(exc, user_file, extra_frames=()):
-    """`file:line` of the user's line that led to the exception: the innermost frame in the user's
-    file, else the innermost frame of model code (a library model's own file)."""
+def user_frame(exc, user_file, extra_frames=()):
+    """(file, line) of the user's line that led to the exception: the innermost frame in the
+    user's file, else the innermost frame of model code (a library model's own file)."""
     frames = [(f.filename, f.lineno) for f in reversed(traceback.extract_tb(exc.__traceback__))]
     frames = list(extra_frames) + traced_frames(exc) + frames
     for file, line in frames:
         if os.path.abspath(file) == user_file:
-            return "%s:%d" % (os.path.basename(file), line)
+            return os.path.abspath(file), line
     for file, line in frames:
         if is_model_code(file):
-            return "%s:%d" % (short_path(file), line)
+            return os.path.abspath(file), line
     return None
+
+
+def where(exc, user_file, extra_frames=()):
+    """`file:line` of user_frame, as the message shows it."""
+    frame = user_frame(exc, user_file, extra_frames)
+    if frame is None:
+        return None
+    file, line = frame
+    return "%s:%d" % (os.path.basename(file) if file == user_file else short_path(file), line)
 
 
 def failure(kind, what, exc, user_file, extra_frames=()):
     at = where(exc, user_file, extra_frames)
-    return BridgeError(kind, "%s%s: %s" % (what, " at " + at if at else "", exception_reason(exc)))
+    frame = user_frame(exc, user_file, extra_frames)
+    located = {"file": frame[0], "line": frame[1]} if frame and frame[1] and frame[1] > 0 else None
+    return BridgeError(kind, "%s%s: %s" % (what, " at " + at if at else "", exception_reason(exc)), located)
 
 
 # ---- the memory limit inside the interpreter
