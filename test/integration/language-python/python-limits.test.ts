@@ -6,29 +6,18 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isMemlensError } from '../../../extension/engine/errors';
 import { withDefaults } from '../../../extension/engine/settings';
 import { object, str, count } from '../../../extension/process/check';
 import { exportPythonModel } from '../../../language/python/export';
 import { runPython, runPythonJson } from '../../../language/python/run-python';
 import { alive, waitForPid } from '../../fixtures/processes';
+import { oneLineError } from '../../fixtures/one-line-error';
 
 const PY = '/usr/bin/python3';
 const MIB = 2 ** 20;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-python-limits-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const base = { what: 'job.py: export', cwd: dir };
-
-async function oneLineError(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(isMemlensError(e), `a MemlensError, got ${String(e)}`);
-    assert.ok(!e.message.includes('\n') && e.message.length <= 300, `one line: ${e.message}`);
-    return e.message;
-  }
-  assert.fail('should have failed');
-}
 
 describe('runPython', () => {
   it('kills a subprocess the code started when the time limit ends the run', async () => {

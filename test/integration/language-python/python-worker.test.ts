@@ -18,6 +18,7 @@ import { measureTorchModel } from '../../../language/python/measure';
 import { stopPythonWorkers } from '../../../language/python/python-worker';
 import { runPython } from '../../../language/python/run-python';
 import { alive, waitForPid } from '../../fixtures/processes';
+import { oneLineError } from '../../fixtures/one-line-error';
 
 const PY = '/usr/bin/python3';
 const MIB = 2 ** 20;
@@ -36,17 +37,6 @@ async function who(options: Partial<typeof base> & { memoryLimitBytes?: number }
   const m = /who (\d+) (\d+) (True|False)/.exec(run.stdout);
   assert.ok(m, `the probe printed: ${run.stdout}`);
   return { pid: Number(m[1]), parent: Number(m[2]), torchLoaded: m[3] === 'True' };
-}
-
-async function oneLineError(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(isMemlensError(e), `a MemlensError, got ${String(e)}`);
-    assert.ok(!e.message.includes('\n') && e.message.length <= 300, `one line: ${e.message}`);
-    return e.message;
-  }
-  assert.fail('should have failed');
 }
 
 const model = (width: number, head = '') => `${head}import torch\nimport torch.nn as nn\n\nclass Tiny(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, ${width})\n\n    def forward(self, x):\n        return self.fc(x)\n`;
