@@ -10,6 +10,7 @@ import type { ModelKind } from './model-kind';
 
 export type MeasureRuntime = 'onnxruntime' | 'torch';
 import { modelCard, type ModelCard } from './model-card';
+import { makeRunDir, removeRunDir } from '../process/run-dir';
 
 export interface ProfileRequest extends LoadOptions {
   file: string;
@@ -79,7 +80,7 @@ async function addOptimisedEstimate(
   let tmp: string | null = null;
   try {
     if (!file) {
-      tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'memlens-optimise-src-'));
+      tmp = makeRunDir('memlens-optimise-src-');
       file = path.join(tmp, 'model.onnx');
       await fs.writeFile(file, encodeModel(loaded.model));
     }
@@ -91,6 +92,6 @@ async function addOptimisedEstimate(
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     profile.warnings.push(`no estimate of the optimised session: ${why}`);
   } finally {
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+    if (tmp) removeRunDir(tmp);
   }
 }

@@ -9,18 +9,18 @@
 // - the end is the child's exit status, not its pipes closing: a daemon the model started that
 //   holds them open does not make a finished run look hung. Whatever the child leaves running
 //   (its group, its descendants, and for user code any process carrying the run's marker) is
-//   killed when it ends, and its temp directory is removed.
+//   killed when it ends, and its temp directory is removed (or, when this process is killed first,
+//   swept by a later one: run-dir.ts).
 // Every ending is a typed `Ending`; `endingMessage` makes the user's one line from it.
 import { fork, spawn, type ChildProcess } from 'child_process';
 import { randomBytes } from 'crypto';
-import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import { MemlensError } from '../engine/errors';
 import { runCheck, type Check } from './check';
 import type { Ending } from './ending';
 import { TailBuffer, type OutputTail } from './output-tail';
 import { ProcessTree } from './process-tree';
+import { makeRunDir, removeRunDir } from './run-dir';
 
 export interface Limits {
   timeoutMs: number;
@@ -207,7 +207,7 @@ class Supervision<M> {
     const cap = spec.limits.outputBytes ?? DEFAULT_OUTPUT_BYTES;
     this.stdout = new TailBuffer(cap);
     this.stderr = new TailBuffer(cap);
-    this.ownTemp = spec.tempDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-child-'));
+    this.ownTemp = spec.tempDir ? null : makeRunDir('memlens-child-');
   }
 
   start(): void {
@@ -424,7 +424,7 @@ class Supervision<M> {
     this.child?.stdout?.destroy();
     this.child?.stderr?.destroy();
     if (this.child?.connected) this.child.disconnect();
-    if (this.ownTemp) fs.rmSync(this.ownTemp, { recursive: true, force: true });
+    if (this.ownTemp) removeRunDir(this.ownTemp);
     this.resolve({
       ending,
       reply: this.reply,

@@ -5,7 +5,6 @@
 // the very graph ORT builds rather than from a model of its fusions.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { MemlensError } from '../engine/errors';
 import { endingError, lastLine, oneLine } from '../process/ending';
@@ -13,6 +12,7 @@ import { defaultMemoryLimit, superviseChild } from '../process/supervisor';
 import { checkOptimiseMessage, type OptimiseMessage, type OptimiseStart } from './optimise-messages';
 import { DEFAULT_SEED } from './run';
 import { sessionOptions } from './session-options';
+import { makeRunDir, removeRunDir } from '../process/run-dir';
 
 export interface OptimisedGraph {
   /** The optimised model ORT wrote. */
@@ -46,7 +46,7 @@ export async function optimisedGraph(modelPath: string, options: OptimiseOptions
   const out = path.join(options.cacheDir, `${optimisedGraphKey(fs.readFileSync(source), version)}.onnx`);
   if (fs.existsSync(out)) return { path: out, ortVersion: version, cached: true };
   fs.mkdirSync(options.cacheDir, { recursive: true });
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-optimise-'));
+  const workDir = makeRunDir('memlens-optimise-');
   try {
     const partial = path.join(workDir, 'optimised.onnx');
     const memoryLimitBytes = options.memoryLimitBytes ?? defaultMemoryLimit();
@@ -56,7 +56,7 @@ export async function optimisedGraph(modelPath: string, options: OptimiseOptions
     fs.renameSync(partial, out);
     return { path: out, ortVersion: reply.ortVersion, cached: false };
   } finally {
-    fs.rmSync(workDir, { recursive: true, force: true });
+    removeRunDir(workDir);
   }
 }
 

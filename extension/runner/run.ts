@@ -2,7 +2,6 @@
 // a memory limit on the resident memory of the process and cancellation end it, and a crash of the
 // runtime ends only the child. Every ending becomes one MemlensError line.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { MemlensError } from '../engine/errors';
 import { endingError, lastLine, oneLine } from '../process/ending';
@@ -10,6 +9,7 @@ import { defaultMemoryLimit, superviseChild, type ChildRun } from '../process/su
 import { queryDeviceMemory } from './gpu-memory';
 import { checkWorkerMessage } from './messages';
 import { PROVIDER_CHOICES, type ProviderChoice, type RunRequest, type RunResult, type WorkerMessage, type WorkerRequest, type WorkerStart } from './types';
+import { makeRunDir, removeRunDir } from '../process/run-dir';
 
 export interface RunOptions {
   timeoutMs: number;
@@ -35,12 +35,12 @@ export async function runModel(request: RunRequest, options: RunOptions): Promis
   const runs = request.runs ?? DEFAULT_RUNS;
   validate(ep, runs, options);
   if (options.signal?.aborted) throw new MemlensError('model run cancelled');
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-run-'));
+  const workDir = makeRunDir('memlens-run-');
   try {
     const workerRequest = makeWorkerRequest(request, ep, runs, options, workDir);
     return await supervise(workerRequest, options);
   } finally {
-    fs.rmSync(workDir, { recursive: true, force: true });
+    removeRunDir(workDir);
   }
 }
 

@@ -26,6 +26,7 @@ import { locateNodes } from './source-map';
 import type { ModuleRecord, NodeLocation } from './source-map';
 import type { CapturedCall, ScriptStep } from './script-step';
 import { locationFromTorchMetadata } from './torch-stack-trace';
+import { makeRunDir, removeRunDir } from '../../extension/process/run-dir';
 
 export interface ExportOptions {
   /** Class or function that builds the model; default from `# memlens: entry`, `__main__`, or discovery. */
@@ -173,7 +174,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
   if (cached) return cached;
 
   fs.mkdirSync(cacheDir, { recursive: true });
-  const work = fs.mkdtempSync(path.join(cacheDir, 'run-'));
+  const work = makeRunDir('run-', cacheDir);
   try {
     const rawOnnx = path.join(work, 'model.onnx');
     const resultPath = path.join(work, 'result.json');
@@ -207,7 +208,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     writeAtomically(metaPath(onnxPath), JSON.stringify(meta));
     return resultOf(onnxPath, model, meta);
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    removeRunDir(work);
   }
 }
 

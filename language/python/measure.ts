@@ -3,7 +3,6 @@
 // and returns torch's own figures (profiler allocations on CPU, allocator counters on CUDA) with
 // the live bytes at the peak attributed to the model's lines. Trusted workspaces only.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MemlensError } from '../../extension/engine/errors';
 import type { TorchBucket, TorchLineFigures, TorchPhase, TorchStepFigures } from '../../extension/engine/measured-torch';
@@ -13,6 +12,7 @@ import { modelRequest, prepareRun, type ExportOptions, type ResolvedInput } from
 import { oneLine } from '../../extension/process/ending';
 import { checkTorchRunResult } from './measure-result';
 import { runPythonJson } from './run-python';
+import { makeRunDir, removeRunDir } from '../../extension/process/run-dir';
 
 export interface TorchRunOptions extends Omit<ExportOptions, 'cacheDir'> {
   /** Training or inference steps to measure (the first training step is one of them). */
@@ -46,7 +46,7 @@ const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['adamw', 'adam', 'sgd', 'sgd-
 
 export async function measureTorchModel(file: string, options: TorchRunOptions): Promise<TorchRunResult> {
   const prepared = await prepareRun(file, options, 'measuring');
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-torch-run-'));
+  const work = makeRunDir('memlens-torch-run-');
   try {
     const resultPath = path.join(work, 'result.json');
     const requestPath = path.join(work, 'request.json');
@@ -71,6 +71,6 @@ export async function measureTorchModel(file: string, options: TorchRunOptions):
     if (!result.ok) throw new MemlensError(oneLine(`${prepared.label}: ${result.error}`));
     return result;
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    removeRunDir(work);
   }
 }

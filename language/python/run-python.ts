@@ -14,6 +14,7 @@ import { endingError, lastLine, oneLine } from '../../extension/process/ending';
 import { superviseChild } from '../../extension/process/supervisor';
 import { bridgeScript } from './bridge-path';
 import { runInWorker } from './python-worker';
+import { makeRunDir, removeRunDir } from '../../extension/process/run-dir';
 
 export interface PythonOptions {
   /** Names the run in messages: `model.py: export`, `checking for PyTorch`. */
@@ -66,7 +67,7 @@ export async function runPython(python: string, args: string[], options: PythonO
 }
 
 async function runWarm(python: string, args: string[], options: PythonOptions): Promise<PythonRun> {
-  const ownTemp = options.tempDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-py-'));
+  const ownTemp = options.tempDir ? null : makeRunDir('memlens-py-');
   const temp = options.tempDir ?? ownTemp!;
   try {
     const env = { PYTHONDONTWRITEBYTECODE: '1', ...options.env, TMPDIR: temp, TMP: temp, TEMP: temp };
@@ -85,7 +86,7 @@ async function runWarm(python: string, args: string[], options: PythonOptions): 
     }
     return { code: reply.code, stdout: answer.stdout.text, stderrTail: answer.stderr.text };
   } finally {
-    if (ownTemp) fs.rmSync(ownTemp, { recursive: true, force: true });
+    if (ownTemp) removeRunDir(ownTemp);
   }
 }
 
@@ -110,14 +111,14 @@ export interface PythonJsonRun<T> extends PythonRun {
  * counts whatever the exit code: a script may report its own failure in it.
  */
 export async function runPythonJson<T>(python: string, script: string, args: string[], options: PythonJsonOptions<T>): Promise<PythonJsonRun<T>> {
-  const ownTemp = options.tempDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-py-'));
+  const ownTemp = options.tempDir ? null : makeRunDir('memlens-py-');
   const tempDir = options.tempDir ?? ownTemp!;
   const resultFile = options.resultFile ?? path.join(tempDir, 'result.json');
   try {
     const run = await runPython(python, [script, ...args], { ...options, tempDir, env: { ...options.env, MEMLENS_RESULT: resultFile } });
     return { ...run, result: readAnswer(resultFile, run, options) };
   } finally {
-    if (ownTemp) fs.rmSync(ownTemp, { recursive: true, force: true });
+    if (ownTemp) removeRunDir(ownTemp);
   }
 }
 

@@ -84,7 +84,7 @@ export function aliasGroups(table: TensorTable, inputs: ActivationInputs): { ali
     const torchView = inputs.torchViews?.has(output) ?? false;
     if (!rRec || (rRec.producer === null && !torchView)) return;
     const rootEnd = end.get(r) ?? pos;
-    // ONNX Runtime may run these in place where the input dies; PyTorch overwrites the input in a
+    // An element-wise op may write over its input where it dies (aliasing.ts); PyTorch overwrites the input in a
     // layer built with inplace=True (whoever reads it later), and a Linear's bias Add is one tensor.
     const inplace = !training && (torch ? node.metadata[INPLACE_KEY] === 'true' || linearAdds.has(pos) : MAY_INPLACE_OPS.has(node.opType) && rootEnd === pos)
       && rRec.bytes === outRec.bytes

@@ -4,42 +4,26 @@
 // static shape before the branch runs; a branch Conv reading a main-graph weight takes its
 // im2col scratch.
 import { describe, it } from 'node:test';
-import type { Dim, Graph, GraphNode, Model } from '../../../extension/engine/graph';
+import type { Dim, GraphNode, Model } from '../../../extension/engine/graph';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
+import { ints } from '../../fixtures/graph-builder';
+import { f32, gatedModel, graph, node } from '../../fixtures/subgraphs';
 import { expectHeldAsOrt } from './held-against-ort';
 
-const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: GraphNode['attributes'] = {}): GraphNode =>
-  ({ name, opType, domain: '', inputs, outputs, attributes, metadata: {} });
-
-const X: Dim[] = ['batch', 8, 32, 32];
+/** then: `nodes` ending in t_out; else: Neg(x). Both outputs state `outShape`. */
+function branches(outShape: Dim[], nodes: GraphNode[]) {
+  return {
+    then: graph('then', { outputs: [f32('t_out', outShape)], nodes }),
+    else: graph('else', { outputs: [f32('e_out', outShape)], nodes: [node('e_neg', 'Neg', ['x'], ['e_out'])] }),
+  };
+}
 
 /** then: Neg(Conv(Relu(x), w)) with w a main-graph initializer; else: Neg(x). Branch outputs state `outShape`. */
 function ifModel(outShape: Dim[]): Model {
-  const branch = (name: string, nodes: GraphNode[], output: string): Graph =>
-    ({ name, inputs: [], outputs: [{ name: output, dtype: 'float32', shape: outShape }], initializers: new Map(), nodes, valueInfo: new Map() });
-  const thenBranch = branch('then', [
-    node('t_relu', 'Relu', ['x'], ['ta']),
-    node('t_conv', 'Conv', ['ta', 'w'], ['tb'], { pads: { kind: 'ints', value: [1, 1, 1, 1] }, kernel_shape: { kind: 'ints', value: [3, 3] } }),
-    node('t_neg', 'Neg', ['tb'], ['t_out']),
-  ], 't_out');
-  const elseBranch = branch('else', [node('e_neg', 'Neg', ['x'], ['e_out'])], 'e_out');
-  return {
-    irVersion: 8, producer: 'memlens-test', opsets: { '': 17 }, metadata: {},
-    graph: {
-      name: 'if-outputs',
-      inputs: [{ name: 'x', dtype: 'float32', shape: X }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: X }],
-      initializers: new Map([
-        ['c', { name: 'c', dtype: 'bool', dims: [], external: false, raw: new Uint8Array([1]) }],
-        ['w', { name: 'w', dtype: 'float32', dims: [8, 8, 3, 3], external: false }],
-      ]),
-      nodes: [
-        node('if', 'If', ['c'], ['branch_out'], { then_branch: { kind: 'graph', value: thenBranch }, else_branch: { kind: 'graph', value: elseBranch } }),
-        node('post', 'Neg', ['branch_out'], ['y']),
-      ],
-      valueInfo: new Map(),
-    },
-  };
+  const conv = node('t_conv', 'Conv', ['ta', 'w'], ['tb'], { pads: ints([1, 1, 1, 1]), kernel_shape: ints([3, 3]) });
+  const thenNodes = [node('t_relu', 'Relu', ['x'], ['ta']), conv, node('t_neg', 'Neg', ['tb'], ['t_out'])];
+  const w = { name: 'w', dtype: 'float32' as const, dims: [8, 8, 3, 3], external: false };
+  return gatedModel('if-outputs', f32('x', ['batch', 8, 32, 32]), true, branches(outShape, thenNodes), [w]);
 }
 
 /**
@@ -48,25 +32,11 @@ function ifModel(outShape: Dim[]): Model {
  */
 function symbolicBranchModel(): Model {
   const shape: Dim[] = ['n', 64, 1024];
-  const branch = (name: string, nodes: GraphNode[], output: string): Graph =>
-    ({ name, inputs: [], outputs: [{ name: output, dtype: 'float32', shape }], initializers: new Map(), nodes, valueInfo: new Map() });
-  const thenBranch = branch('then', [
+  const thenNodes = [
     node('t_relu', 'Relu', ['x'], ['ta']), node('t_shape', 'Shape', ['x'], ['ts']),
     node('t_reshape', 'Reshape', ['ta', 'ts'], ['tb']), node('t_sqrt', 'Sqrt', ['tb'], ['tc']), node('t_neg', 'Neg', ['tc'], ['t_out']),
-  ], 't_out');
-  const elseBranch = branch('else', [node('e_neg', 'Neg', ['x'], ['e_out'])], 'e_out');
-  return {
-    irVersion: 8, producer: 'memlens-test', opsets: { '': 17 }, metadata: {},
-    graph: {
-      name: 'if-symbolic', inputs: [{ name: 'x', dtype: 'float32', shape }], outputs: [{ name: 'y', dtype: 'float32', shape }],
-      initializers: new Map([['c', { name: 'c', dtype: 'bool', dims: [], external: false, raw: new Uint8Array([1]) }]]),
-      nodes: [
-        node('if', 'If', ['c'], ['branch_out'], { then_branch: { kind: 'graph', value: thenBranch }, else_branch: { kind: 'graph', value: elseBranch } }),
-        node('post', 'Neg', ['branch_out'], ['y']),
-      ],
-      valueInfo: new Map(),
-    },
-  };
+  ];
+  return gatedModel('if-symbolic', f32('x', shape), true, branches(shape, thenNodes));
 }
 
 describe('If outputs and branch scratch, against a real session', () => {

@@ -2,58 +2,43 @@
 // onnxruntime-node session: per trip the body runs with its own plan in the same arena, its fetches
 // become the next trip's feeds, scan slices stay alive until the Loop stacks them (loop.cc).
 import { describe, it } from 'node:test';
-import type { Graph, GraphNode, Initializer, Model } from '../../../extension/engine/graph';
+import type { Model, ValueInfo } from '../../../extension/engine/graph';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
-import { expectHeldAsOrt } from './held-against-ort';
 import { ModelProto } from '../../../extension/engine/onnx/schema';
+import { int } from '../../fixtures/graph-builder';
+import { ARENA_SHAPE, boolScalar, f32, graph, graphAttr, int64Scalar, model, node } from '../../fixtures/subgraphs';
+import { expectHeldAsOrt } from './held-against-ort';
 
-const SHAPE = [1, 64, 1024]; // 256 KiB of float32: every tensor is its own arena request
-
-const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: GraphNode['attributes'] = {}): GraphNode =>
-  ({ name, opType, domain: '', inputs, outputs, attributes, metadata: {} });
-
-const int64 = (name: string, v: number): Initializer => {
-  const raw = new Uint8Array(8);
-  new DataView(raw.buffer).setBigInt64(0, BigInt(v), true);
-  return { name, dtype: 'int64', dims: [], external: false, raw };
-};
+/** A Loop body's first inputs and output: the iteration number and the condition in and out. */
+const ITERATION: ValueInfo[] = [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c_in', dtype: 'bool', shape: [] }];
+const COND_OUT: ValueInfo = { name: 'c_out', dtype: 'bool', shape: [] };
+const keepGoing = () => node('b_cond', 'Identity', ['c_in'], ['c_out']);
 
 /**
  * v_final, s = Loop(M=trips, cond=true, v=x): body t = Sigmoid(v); v' = Add(t, v); s = Mul(t, 0.5);
  * cond' = Identity(cond). With an outer value `z = Exp(x)` the body also adds z (an implicit input).
  */
 function loopModel(trips: number, implicit: boolean): Model {
-  const f = (name: string, shape: number[] = SHAPE) => ({ name, dtype: 'float32' as const, shape });
-  const body: Graph = {
-    name: 'body',
-    inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c_in', dtype: 'bool', shape: [] }, f('v_in')],
-    outputs: [{ name: 'c_out', dtype: 'bool', shape: [] }, f('v_out'), f('s_out')],
-    initializers: new Map(),
+  // A body Constant is a small initializer of the body's session state: reserved arena memory.
+  const half = { name: 'half', dtype: 'float32' as const, dims: [], external: false, raw: new Uint8Array(new Float32Array([0.5]).buffer) };
+  const body = graph('body', {
+    inputs: [...ITERATION, f32('v_in')],
+    outputs: [COND_OUT, f32('v_out'), f32('s_out')],
     nodes: [
       node('b_sig', 'Sigmoid', ['v_in'], ['t']),
       node('b_add', 'Add', ['t', implicit ? 'z' : 'v_in'], ['v_out']),
-      // A body Constant is a small initializer of the body's session state: reserved arena memory.
-      node('b_half', 'Constant', [], ['half'], { value: { kind: 'tensor', value: { name: 'half', dtype: 'float32', dims: [], external: false, raw: new Uint8Array(new Float32Array([0.5]).buffer) } } }),
+      node('b_half', 'Constant', [], ['half'], { value: { kind: 'tensor', value: half } }),
       node('b_mul', 'Mul', ['t', 'half'], ['s_out']),
-      node('b_cond', 'Identity', ['c_in'], ['c_out']),
+      keepGoing(),
     ],
-    valueInfo: new Map(),
-  };
+  });
   const pre = implicit ? [node('pre', 'Exp', ['x'], ['z'])] : [];
-  return {
-    irVersion: 8, producer: 'memlens-test', opsets: { '': 17 }, metadata: {},
-    graph: {
-      name: 'loop',
-      inputs: [f('x')],
-      outputs: [f('y'), f('s', [trips, ...SHAPE])],
-      initializers: new Map([
-        ['M', int64('M', trips)],
-        ['c', { name: 'c', dtype: 'bool', dims: [], external: false, raw: new Uint8Array([1]) }],
-      ]),
-      nodes: [...pre, node('loop', 'Loop', ['M', 'c', 'x'], ['v_final', 's'], { body: { kind: 'graph', value: body } }), node('post', 'Neg', ['v_final'], ['y'])],
-      valueInfo: new Map(),
-    },
-  };
+  return model(graph('loop', {
+    inputs: [f32('x')],
+    outputs: [f32('y'), f32('s', [trips, ...ARENA_SHAPE])],
+    initializers: [int64Scalar('M', trips), boolScalar('c', true)],
+    nodes: [...pre, node('loop', 'Loop', ['M', 'c', 'x'], ['v_final', 's'], { body: graphAttr(body) }), node('post', 'Neg', ['v_final'], ['y'])],
+  }));
 }
 
 describe('Loop: each trip runs the body in the same arena; scan slices live until stacked, against a real session', () => {
@@ -71,38 +56,27 @@ describe('Loop: each trip runs the body in the same arena; scan slices live unti
  * seq' = SequenceInsert(seq, Sigmoid(h')); then y = ConcatFromSequence(seq, axis 0).
  */
 function sequenceLoopModel(trips: number, width: number): Model {
-  const f = (name: string, shape: number[] = [1, width]) => ({ name, dtype: 'float32' as const, shape });
-  const body: Graph = {
-    name: 'body',
-    inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c_in', dtype: 'bool', shape: [] }, f('h_in'), f('seq_in')],
-    outputs: [{ name: 'c_out', dtype: 'bool', shape: [] }, f('h_out'), f('seq_out')],
-    initializers: new Map(),
+  const row = (name: string) => f32(name, [1, width]);
+  const body = graph('body', {
+    inputs: [...ITERATION, row('h_in'), row('seq_in')],
+    outputs: [COND_OUT, row('h_out'), row('seq_out')],
     nodes: [
       node('b_tanh', 'Tanh', ['h_in'], ['h_out']),
       node('b_sig', 'Sigmoid', ['h_out'], ['p']),
       node('b_insert', 'SequenceInsert', ['seq_in', 'p'], ['seq_out']),
-      node('b_cond', 'Identity', ['c_in'], ['c_out']),
+      keepGoing(),
     ],
-    valueInfo: new Map(),
-  };
-  return {
-    irVersion: 8, producer: 'memlens-test', opsets: { '': 17 }, metadata: {},
-    graph: {
-      name: 'loop-seq',
-      inputs: [f('x')],
-      outputs: [f('h'), f('y', [trips, width])],
-      initializers: new Map([
-        ['M', int64('M', trips)],
-        ['c', { name: 'c', dtype: 'bool', dims: [], external: false, raw: new Uint8Array([1]) }],
-      ]),
-      nodes: [
-        node('empty', 'SequenceEmpty', [], ['seq0'], { dtype: { kind: 'int', value: 1 } }),
-        node('loop', 'Loop', ['M', 'c', 'x', 'seq0'], ['h', 'seq'], { body: { kind: 'graph', value: body } }),
-        node('concat', 'ConcatFromSequence', ['seq'], ['y'], { axis: { kind: 'int', value: 0 } }),
-      ],
-      valueInfo: new Map(),
-    },
-  };
+  });
+  return model(graph('loop-seq', {
+    inputs: [row('x')],
+    outputs: [row('h'), f32('y', [trips, width])],
+    initializers: [int64Scalar('M', trips), boolScalar('c', true)],
+    nodes: [
+      node('empty', 'SequenceEmpty', [], ['seq0'], { dtype: int(1) }),
+      node('loop', 'Loop', ['M', 'c', 'x', 'seq0'], ['h', 'seq'], { body: graphAttr(body) }),
+      node('concat', 'ConcatFromSequence', ['seq'], ['y'], { axis: int(0) }),
+    ],
+  }));
 }
 
 /** The plain Model has no sequence types: the body's sequence input and output are retyped in the proto. */
