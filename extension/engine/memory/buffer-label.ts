@@ -34,7 +34,7 @@ export function bufferLabel(b: Buffer, ctx: LabelContext): string {
       }
       break;
     case 'gradient':
-      return `gradient of ${b.tensor}`;
+      return b.viewOf === undefined ? `gradient of ${b.tensor}` : `gradient of ${b.tensor}: a view that keeps the whole gradient of ${b.viewOf} (torch.cat's backward)`;
     case 'optimizer':
       return `${b.parameter}: ${optimizerCost(ctx.settings.optimizer, ctx.settings.dtype).formula}`;
   }

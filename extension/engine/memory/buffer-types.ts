@@ -39,8 +39,11 @@ export type BufferContent =
   | { kind: 'restored'; of: { kind: 'tensor'; tensor: string } | { kind: 'extra'; extra: SavedExtra }; how: RestoreHow }
   /** Bytes live for one step only. */
   | { kind: 'workspace'; use: WorkspaceUse }
-  /** The gradient of a tensor (an alias root); a parameter gradient when the tensor is a trainable weight. */
-  | { kind: 'gradient'; tensor: string; parameter: boolean }
+  /**
+   * The gradient of a tensor (an alias root); a parameter gradient when the tensor is a trainable
+   * weight. `viewOf`: the Concat output whose whole gradient this `.grad` keeps as a view (grad-views.ts).
+   */
+  | { kind: 'gradient'; tensor: string; parameter: boolean; viewOf?: string }
   /** Optimizer state of one trainable parameter. */
   | { kind: 'optimizer'; parameter: string };
 

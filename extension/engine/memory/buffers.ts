@@ -8,6 +8,7 @@ import type { InferredTensor } from '../shapes/types';
 import { activationPass } from './activations';
 import type { Buffer, BufferModel, BufferOptions, TrainingStep } from './buffer-types';
 import { gradientPass } from './gradients';
+import { stolenGradients } from './grad-views';
 import { checkBuffers, checkSavedLive } from './invariants';
 import { kvOffloadPass } from './kv-offload';
 import { lossInput, lossPass } from './loss';
@@ -51,7 +52,7 @@ export function buildBuffers(
     ...tensors,
     ...(torchOps && settings.device === 'cpu' ? mkldnnConvWorkspaces(table, shapes) : []),
     ...(logits !== null ? lossPass(table, schedule, logits) : []),
-    ...(training ? gradientPass(table, { schedule, trainable: params.trainable, aliases: activations.aliases, settings, step }) : []),
+    ...(training ? gradientPass(table, { schedule, trainable: params.trainable, aliases: activations.aliases, settings, step, stolen: views ? stolenGradients(table, shapes, views, params.trainable) : [] }) : []),
     ...(training ? optimizerPass(table, params.trainable, settings, step, schedule.last) : []),
   ];
   const labels = { nodes: table.nodes, settings };

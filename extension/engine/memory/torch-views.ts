@@ -18,7 +18,8 @@ const VIEW_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identit
 /** View tensor -> the tensor whose storage it shares (its input, itself maybe a view). */
 export type TorchViews = Map<string, string>;
 
-const contiguous = (shape: number[]): number[] => {
+/** Row-major strides of a dense tensor of `shape`. */
+export const contiguousStrides = (shape: number[]): number[] => {
   const out = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -108,7 +109,7 @@ function returnsItsInput(node: GraphNode, shapes: Map<string, InferredTensor>, s
 export function torchViews(table: TensorTable, shapes: Map<string, InferredTensor>): TorchViews {
   const views: TorchViews = new Map();
   const strides = new Map<string, number[]>();
-  const stridesOf = (name: string, shape: number[]) => strides.get(name) ?? contiguous(shape);
+  const stridesOf = (name: string, shape: number[]) => strides.get(name) ?? contiguousStrides(shape);
   const scalars = constantScalars(table);
   for (const node of table.nodes) {
     const input = node.inputs[0];
