@@ -18,6 +18,8 @@ export interface OffsetPlan {
   arenaBytes: number;
   /** Max over steps of the live transient bytes: what perfect reuse would need. */
   idealBytes: number;
+  /** Placed blocks first fit looked at: the planning work, bounded by MAX_PLACEMENT_CHECKS. */
+  checks: number;
 }
 
 /** What planning reads of a buffer. */
@@ -50,7 +52,7 @@ export function planOffsets(buffers: readonly PlannedBuffer[], stepCount: number
     placed.insert(b, offset);
     arenaBytes = Math.max(arenaBytes, offset + b.bytes);
   }
-  return { arenaBytes, idealBytes };
+  return { arenaBytes, idealBytes, checks: placed.checks };
 }
 
 interface Interval {
