@@ -6,11 +6,11 @@ import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { loadModel, type LoadOptions } from './load-model';
+import { reusedAnalysis } from './profile-reuse';
 import type { ModelKind } from './model-kind';
 
 export type MeasureRuntime = 'onnxruntime' | 'torch';
 import { modelCard, type ModelCard } from './model-card';
-import { reusedAnalysis } from './profile-reuse';
 
 export interface ProfileRequest extends LoadOptions {
   file: string;
