@@ -47,6 +47,9 @@ export interface LoadedModel {
   warnings?: string[];
   /** A Python model found by running its script: what the script does in its first step. */
   step?: ScriptStep | null;
+  /** Identifies the model by content when the front end knows it cheaply (an export's bytes and
+   * annotations): a profile of an equal hash with the same settings can be reused. */
+  contentHash?: string;
 }
 
 export async function loadModel(file: string, options: LoadOptions): Promise<LoadedModel> {

@@ -19,7 +19,7 @@ export async function loadPython(file: string, options: LoadOptions): Promise<Lo
     keepWorker: options.keepWorkers,
   });
   const warnings = [...r.notes, ...optimizerWarnings(r, given, options.settings)];
-  return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath, settings: { ...scriptSettings(r, given), sizedByExport: exportSized(r) }, warnings, step: r.step };
+  return { model: r.model, entry: r.entry, kind: 'python', onnxPath: r.onnxPath, settings: { ...scriptSettings(r, given), sizedByExport: exportSized(r) }, warnings, step: r.step, contentHash: r.graphHash };
 }
 
 /** A training profile whose optimizer is not the one the script builds says so. */

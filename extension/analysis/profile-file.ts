@@ -6,6 +6,7 @@ import { analyzeModel } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { loadModel, type LoadOptions } from './load-model';
+import { reusedAnalysis } from './profile-reuse';
 import type { ModelKind } from './model-kind';
 
 export type MeasureRuntime = 'onnxruntime' | 'torch';
@@ -38,7 +39,10 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
   const settings = { ...req.settings, ...loaded.settings };
   // ONNX Runtime's default intra-op pool has a thread per core; MLAS sizes Conv scratch per thread.
   const ortSession = { intraOpThreads: os.availableParallelism(), runs: req.run?.runs ?? 1 };
-  const profile = analyzeModel(loaded.model, settings, { source: req.file, entry: loaded.entry, ortSession });
+  const options = { source: req.file, entry: loaded.entry, ortSession };
+  const analyse = () => analyzeModel(loaded.model, settings, options);
+  // An export equal to the last one (an edit outside the model) reuses its analysis.
+  const profile = loaded.contentHash ? reusedAnalysis(loaded.contentHash, { settings, options }, analyse) : analyse();
   profile.warnings.push(...(loaded.warnings ?? []));
   const runtime = req.run?.runtime ?? (loaded.kind === 'python' ? 'torch' : 'onnxruntime');
   if (profile.settings.mode === 'infer' && (req.optimised || (req.run && runtime === 'onnxruntime'))) {

@@ -21,6 +21,7 @@ import { resolvePython } from './interpreter';
 import { checkBridgeResult, checkProbe, type BridgeSuccess, type Exporter } from './bridge-result';
 import { bridgeScript } from './bridge-path';
 import { runPython, runPythonJson } from './run-python';
+import { perWorker } from './python-worker';
 import { callIndices, writeRegions } from './regions';
 import { locateNodes } from './source-map';
 import type { ModuleRecord, NodeLocation } from './source-map';
@@ -61,6 +62,9 @@ export interface ExportResult {
   step: ScriptStep | null;
   /** One line each: what the front end did that the user should know (shown as warnings). */
   notes: string[];
+  /** The model as analysed, by content: the exporter's bytes and MemLens's annotations. Equal
+   * hashes, equal models (a moved source line changes the annotations, so the hash too). */
+  graphHash: string;
 }
 
 /** ONNX opset of TorchScript exports (LayerNormalization is a single op from 17). */
@@ -190,7 +194,8 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     });
     if (!result.ok) throw new MemlensError(oneLine(`${label}: ${result.error}`), 2, result.at ?? null);
 
-    const model = decodeModel(fs.readFileSync(rawOnnx), `${label} (exported ONNX)`);
+    const bytes = fs.readFileSync(rawOnnx);
+    const model = decodeModel(bytes, `${label} (exported ONNX)`);
     const before = metadataOf(model);
     const step = await annotate(model, result, absolute, discovery);
     const meta: CacheMeta = {
@@ -206,7 +211,7 @@ export async function exportPythonModel(file: string, options: ExportOptions): P
     // The ONNX file first: a cache entry is read through its meta file, written last.
     fs.renameSync(rawOnnx, onnxPath);
     writeAtomically(metaPath(onnxPath), JSON.stringify(meta));
-    return resultOf(onnxPath, model, meta);
+    return resultOf(onnxPath, model, meta, bytes);
   } finally {
     removeRunDir(work);
   }
@@ -310,8 +315,15 @@ except Exception:
 print(json.dumps({"torch": v, "python": sys.executable}))
 `;
 
-/** The torch version without importing torch (fast); a clear error when Python or torch is missing. */
+/** The torch version without importing torch (fast); a clear error when Python or torch is missing.
+ * A kept worker answers once: every run it serves is a fork with the torch it imported. */
 async function probeTorch(python: string, cwd: string, options: Pick<ExportOptions, 'timeoutMs' | 'signal' | 'keepWorker'>): Promise<string> {
+  if (!options.keepWorker) return probeTorchOnce(python, cwd, options);
+  // Per directory, as the probe runs there: a `torch` folder in it would shadow the installed one.
+  return perWorker(python, `torch-probe:${cwd}`, () => probeTorchOnce(python, cwd, options));
+}
+
+async function probeTorchOnce(python: string, cwd: string, options: Pick<ExportOptions, 'timeoutMs' | 'signal' | 'keepWorker'>): Promise<string> {
   const run = await runPython(python, ['-c', PROBE], { timeoutMs: Math.min(options.timeoutMs, 30_000), cwd, signal: options.signal, what: 'checking for PyTorch', warm: options.keepWorker });
   const parsed = readProbe(run.stdout);
   if (!parsed) throw new MemlensError(`${python} is not a working Python 3: ${lastLine(run.stderrTail) || `exit code ${run.code}`}`);
@@ -429,7 +441,7 @@ function readCache(onnxPath: string, label: string): ExportResult | null {
   // An entry that does not fit its model is not used (it is written again by a fresh export).
   if (!meta.annotations || meta.annotations.nodes.some(([i]) => !(i >= 0 && i < model.graph.nodes.length))) return null;
   applyAnnotations(model, meta.annotations);
-  return resultOf(onnxPath, model, meta);
+  return resultOf(onnxPath, model, meta, bytes);
 }
 
 function metadataOf(model: Model): { nodes: Record<string, string>[]; model: Record<string, string> } {
@@ -452,8 +464,9 @@ function applyAnnotations(model: Model, a: Annotations): void {
   Object.assign(model.metadata, a.model);
 }
 
-function resultOf(onnxPath: string, model: Model, meta: CacheMeta): ExportResult {
-  return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter, inputs: meta.inputs, step: meta.step, notes: meta.notes };
+function resultOf(onnxPath: string, model: Model, meta: CacheMeta, bytes: Uint8Array): ExportResult {
+  const graphHash = createHash('sha256').update(bytes).update(JSON.stringify(meta.annotations)).digest('hex');
+  return { onnxPath, model, entry: meta.entry, torchVersion: meta.torchVersion, exporter: meta.exporter, inputs: meta.inputs, step: meta.step, notes: meta.notes, graphHash };
 }
 
 const metaPath = (onnxPath: string) => onnxPath.replace(/\.onnx$/, '.json');

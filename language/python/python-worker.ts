@@ -47,6 +47,8 @@ const IDLE_MS = 10 * 60_000;
 interface Kept {
   child: KeptChild<WorkerReply>;
   memoryBytes: number | undefined;
+  /** What this worker's interpreter answered once (see perWorker). */
+  answers: Map<string, unknown>;
 }
 
 const workers = new Map<string, Kept>();
@@ -89,9 +91,23 @@ async function workerFor(python: string, bridge: string, memoryBytes: number | u
     userCode: true,
     messages: checkWorkerReply,
   });
-  const fresh: Kept = { child, memoryBytes };
+  const fresh: Kept = { child, memoryBytes, answers: new Map() };
   workers.set(python, fresh);
   return fresh;
+}
+
+/**
+ * `ask`'s answer, asked once per kept worker of the interpreter and kept for as long as that worker
+ * lives: for what the worker's own state decides (the torch it imported, which every fork of it
+ * runs), so it cannot change before the worker ends. A failure is not kept.
+ */
+export async function perWorker<T>(python: string, key: string, ask: () => Promise<T>): Promise<T> {
+  const before = workers.get(python);
+  if (before?.child.alive && before.answers.has(key)) return before.answers.get(key) as T;
+  const value = await ask();
+  const now = workers.get(python);
+  if (now?.child.alive) now.answers.set(key, value);
+  return value;
 }
 
 /** Ends every kept Python worker; the next warm run starts a new one. */

@@ -23,8 +23,8 @@ import sys
 import traceback
 
 from memlens_user_code import (
-    BridgeError, ExportPolicy, exception_reason, failure, limit_memory, memory_refusal, out_of_memory, resolve_model,
-    set_torch, source_frames,
+    BridgeError, ExportPolicy, InferenceExportPolicy, exception_reason, failure, limit_memory, memory_refusal, out_of_memory,
+    resolve_model, set_torch, source_frames,
 )
 
 
@@ -439,14 +439,12 @@ def unsupported_op_frames(torch, model, resolved, exc):
 
 
 def export_user_model(torch, request, path, recorder):
-    resolved, capture = resolve_model(torch, request, path, ExportPolicy())
+    policy = InferenceExportPolicy() if request["mode"] == "infer" else ExportPolicy()
+    resolved, capture = resolve_model(torch, request, path, policy)
     capture.uninstall()
     model = resolved.model
     specs = resolved.specs(torch)
     names = [s["name"] for s in specs]
-    modules = describe_modules(torch, model)
-    parameters = parameter_records(model)
-    buffers = buffer_records(model)
     try:
         with tensor_call(torch, model, resolved.args, resolved.kwargs) as args:
             exporter = export(torch, model, args, names, request["onnx"], request["mode"], request.get("opset", 17), recorder)
@@ -454,6 +452,11 @@ def export_user_model(torch, request, path, recorder):
         if out_of_memory(e):
             raise memory_refusal("export", e, path)
         raise failure("export", "ONNX export failed", e, path, unsupported_op_frames(torch, model, resolved, e))
+    # After the export: a forward that makes state (a buffer on its first call) has run by then,
+    # whether or not the script's own call ran it (InferenceExportPolicy).
+    modules = describe_modules(torch, model)
+    parameters = parameter_records(model)
+    buffers = buffer_records(model)
     return {
         "ok": True,
         "torchVersion": torch.__version__,

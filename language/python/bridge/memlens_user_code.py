@@ -225,6 +225,27 @@ class ExportPolicy:
         return run()
 
 
+class InferenceExportPolicy(ExportPolicy):
+    """The export of an inference profile: the script stops at the model's first call, before its
+    forward runs. What the script does after that call (its loss, a later optimizer) changes no
+    inference figure, and the exporter runs the forward itself; the script's own run of it was
+    most of an export's time. A model with lazy parameters or buffers (nn.LazyLinear) is made by
+    its first forward, so that call runs as under ExportPolicy."""
+
+    def first_call(self, capture, args, kwargs):
+        prepare = super().first_call(capture, args, kwargs)
+        if has_lazy_tensors(capture.torch, capture.model):
+            return prepare
+        raise StopScript()
+
+
+def has_lazy_tensors(torch, module):
+    is_lazy = getattr(getattr(torch.nn, "parameter", None), "is_lazy", None)
+    if is_lazy is None:
+        return False
+    return any(is_lazy(t) for t in list(module.parameters()) + list(module.buffers()))
+
+
 class ScriptCapture:
     """Hooks installed from before the user's code runs until uninstall()."""
 

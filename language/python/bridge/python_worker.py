@@ -19,6 +19,11 @@ import time
 STARTED = time.monotonic()
 
 
+# The bridge's own module that the export and the measured run both import (they sit next to this
+# file, first on sys.path): imported once too, and again in a run if its file changed since.
+BRIDGE_MODULES = ("memlens_user_code",)
+
+
 def preload():
     """torch and the exporter's modules, imported once for every request to come."""
     try:
@@ -28,6 +33,34 @@ def preload():
     except BaseException:  # a broken install: each request reports it through its own run
         return None
     return torch.__version__
+
+
+def file_stamp(path):
+    try:
+        st = os.stat(path)
+        return (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return None
+
+
+def preload_bridge():
+    """{module name: its file's stamp} of the bridge modules imported here (none runs a torch op)."""
+    stamps = {}
+    for name in BRIDGE_MODULES:
+        try:
+            module = __import__(name)
+            stamps[name] = file_stamp(module.__file__)
+        except BaseException:  # the run that needs it reports why
+            sys.modules.pop(name, None)
+    return stamps
+
+
+def drop_changed(stamps):
+    """A bridge module whose file changed after the worker imported it is imported afresh."""
+    for name, stamp in stamps.items():
+        module = sys.modules.get(name)
+        if module is not None and file_stamp(module.__file__) != stamp:
+            del sys.modules[name]
 
 
 def die_with_parent():
@@ -48,11 +81,12 @@ def exit_code(status):
     return os.WEXITSTATUS(status)
 
 
-def run_child(request, channel):
+def run_child(request, channel, state):
     """In the forked child: becomes `python ARGV` in its directory and environment, never returns."""
     code = 1
     try:
         die_with_parent()
+        drop_changed(state["bridge"])
         os.close(channel)  # the user's code has no business on the worker's channel
         os.chdir(request["cwd"])
         os.environ.update(request.get("env") or {})
@@ -93,7 +127,7 @@ def serve(request, channel, state):
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
-        run_child(request, channel)
+        run_child(request, channel, state)
     _, status = os.waitpid(pid, 0)
     code = exit_code(status)
     state["served"] += 1
@@ -137,6 +171,7 @@ def main():
     os.environ.pop("NODE_CHANNEL_SERIALIZATION_MODE", None)
     t0 = time.monotonic()
     state = {"served": 0, "torch": preload(), "importMs": round((time.monotonic() - t0) * 1000, 1)}
+    state["bridge"] = preload_bridge() if state["torch"] else {}
     for request in messages(channel):
         # Node's own messages (handle passing) carry a `cmd`; only ours have a kind.
         if isinstance(request, dict) and request.get("kind") == "run":

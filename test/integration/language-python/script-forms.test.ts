@@ -243,3 +243,46 @@ if __name__ == "__main__":
   assert.equal(profile.params, 50 * 16 + 16 * 16 + 16 + 2 * 16);
   assert.equal(profile.trainableParams, 50 * 16 + 2 * 16);
 });
+
+test('an inference export stops the script at its first model call, before the forward runs; a training export runs it; a lazy model is made by its forward first', async () => {
+  const marks = scratch('marks.txt', '');
+  const text = (layer: string) => `import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = ${layer}
+
+    def forward(self, x):
+        open(${JSON.stringify(marks)}, "a").write("forward\\n")
+        return self.fc(x).relu()
+
+
+net = Net()
+out = net(torch.randn(3, 12))
+open(${JSON.stringify(marks)}, "a").write("after the call\\n")
+out.sum().backward()
+`;
+  const file = scratch('net.py', text('nn.Linear(12, 7)'));
+  const infer = await exportPythonModel(file, { ...base, settings: withDefaults({}), given: scriptSizes });
+  // One forward: the exporter's trace; the script stopped at the call.
+  assert.deepEqual(fs.readFileSync(marks, 'utf8').split('\n').filter(Boolean), ['forward']);
+  assert.deepEqual(infer.model.graph.inputs.map((i) => i.shape), [[3, 12]], 'the captured call\'s inputs');
+  assert.equal(infer.step?.call.line, lineOf(file, 'out = net('));
+  assert.deepEqual(JSON.parse(infer.model.metadata[PARAMETERS_KEY]), ['fc.bias', 'fc.weight']);
+
+  fs.writeFileSync(marks, '');
+  const train = await exportPythonModel(file, { ...base, settings: withDefaults({ mode: 'train' }), given: scriptSizes });
+  // The script's forward, the lines after it up to its backward, then the exporter's trace.
+  assert.deepEqual(fs.readFileSync(marks, 'utf8').split('\n').filter(Boolean), ['forward', 'after the call', 'forward']);
+  assert.deepEqual(train.step?.loss, { shape: [], gradFn: 'SumBackward0' });
+
+  fs.writeFileSync(marks, '');
+  const lazy = scratch('lazy.py', text('nn.LazyLinear(7)'));
+  const made = await exportPythonModel(lazy, { ...base, settings: withDefaults({}), given: scriptSizes });
+  assert.equal(fs.readFileSync(marks, 'utf8').split('\n').filter((l) => l === 'forward').length, 2, 'the script\'s call made the lazy weights, then the trace');
+  // LazyLinear(7) on 12 features: a 7 x 12 weight and 7 biases, as after the first call.
+  assert.deepEqual([...made.model.graph.initializers.values()].map((t) => t.dims).sort(), [[7], [7, 12]]);
+});
