@@ -286,8 +286,12 @@ const QGEMM: ScratchEntry = {
   },
 };
 
-/** com.microsoft kernels with scratch (the NHWC transformer's QLinearConv is the same kernel with channels_last). */
-export const MS_SCRATCH_TABLE: Record<string, ScratchEntry> = { QLinearConv: QLINEAR_CONV, QGemm: QGEMM };
+/**
+ * com.microsoft kernels with scratch (the NHWC transformer's QLinearConv is the same kernel with
+ * channels_last). FusedConv (fused_conv.cc) is the float Conv kernel with an activation applied
+ * after it: the same MlasConv working buffer.
+ */
+export const MS_SCRATCH_TABLE: Record<string, ScratchEntry> = { QLinearConv: QLINEAR_CONV, QGemm: QGEMM, FusedConv: SCRATCH_TABLE.Conv };
 
 /** The arena requests the node's kernel makes and gives back inside its call, in order (none without an entry). */
 export function kernelScratchRequests(node: GraphNode, ctx: ScratchContext): number[] {
