@@ -6,7 +6,7 @@
 // taken and given back, the figures read (ORT records them when the kernel returns), then the
 // buffers whose last reader it was are released.
 import { dtypeBits, type Graph, type GraphNode, type Initializer, type Model } from '../graph';
-import { executionOrder, freeNames, nodeReads } from '../graph-order';
+import { executionOrder, freeNames, nodeReads, writtenOrder } from '../graph-order';
 import { buildTensorTable, type TensorTable } from '../memory/tensor-table';
 import type { AnalysisSettings } from '../settings';
 import type { InferredTensor, ShapeResult } from '../shapes/types';
@@ -144,7 +144,9 @@ function tensorBytes(t: InferredTensor | undefined): number | null {
 function planSubgraph(
   key: string, body: Graph, shapes: Map<string, InferredTensor>, inputs: OrtHeldInputs, threads: number, external: boolean, loopIteration: string | null = null,
 ): PlannedGraph {
-  const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
+  // The optimised session's bodies are written by ORT too, in the order their session states run them.
+  const order = inputs.prepacked ? writtenOrder(body) : executionOrder(body);
+  const table = buildTensorTable({ ...inputs.model, graph: body }, order, shapes, inputs.settings);
   const statics = new Map<string, StaticType>();
   const loadTime = inputs.staticBodies?.get(key);
   for (const [name, t] of shapes) {
