@@ -7,7 +7,7 @@ import { buildBuffers } from './memory/buffers';
 import type { Buffer, BufferModel, BufferOptions, Step } from './memory/buffer-types';
 import { categoriesAt, liveBytes, type LiveProfile } from './memory/live';
 import { planOffsets } from './memory/offset-plan';
-import { executionOrder } from './graph-order';
+import { executionOrder, writtenOrder } from './graph-order';
 import { buildTensorTable, type TensorTable } from './memory/tensor-table';
 import { FROZEN_KEY, KV_OFFLOAD_KEY, PARAMETERS_KEY, SCRIPT_STEP_KEY, TORCH_VERSION_KEY } from './metadata-keys';
 import { CATEGORIES, type ByCategory, type PeakInfo, type Profile, type SourceRef, type TimelinePoint } from './profile';
@@ -53,11 +53,12 @@ export interface Analysis {
   subgraphs: Pick<ShapeResult, 'bodies' | 'branches'>;
 }
 
-export function analyze(model: Model, settings: AnalysisSettings, source: string): Analysis {
+/** `written`: the model is the graph an ONNX Runtime session wrote, run in its file's order (writtenOrder). */
+export function analyze(model: Model, settings: AnalysisSettings, source: string, written = false): Analysis {
   const checks = validateModel(model, source);
   const bound = bindDims(model, settings);
   const shapes = inferShapes(model, bound.dims, bindInputValues(model, settings.inputValues));
-  const order = executionOrder(model.graph);
+  const order = written ? writtenOrder(model.graph) : executionOrder(model.graph);
   const table = buildTensorTable(model, order, shapes.tensors, settings);
   const statics = staticShapes(model, shapes.tensors);
   const buffers = buildBuffers(table, shapes.tensors, settings, bufferOptions(model, shapes.tensors, statics));
@@ -68,7 +69,7 @@ export function analyze(model: Model, settings: AnalysisSettings, source: string
 }
 
 export function analyzeModel(model: Model, settings: AnalysisSettings, options: AnalyzeOptions): Profile {
-  return toProfile(analyze(model, settings, options.source), options);
+  return toProfile(analyze(model, settings, options.source, options.ortSession?.optimised === true), options);
 }
 
 export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {

@@ -55,6 +55,7 @@ const runFigures = object({
   providers: arrayOf(object({ ep: providerName, status: oneOf(['ran', 'skipped', 'failed'] as const), reason: str })),
   attribution: sessionFigures,
   optimised: nullable(sessionFigures),
+  optimisedSessionPeaks: arrayOf(num),
   inputs: arrayOf(inputSpec),
   weightBytes: count,
   materialised: nullable(object({ tensors: count, bytes: count })),

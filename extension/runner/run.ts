@@ -82,6 +82,7 @@ function makeWorkerRequest(
     dims: request.dims ?? {},
     seed: request.seed ?? DEFAULT_SEED,
     optimised: request.optimised ?? true,
+    optimisedSessions: Math.max(1, Math.floor(request.optimisedSessions ?? 1)),
     memoryLimitBytes: options.memoryLimitBytes ?? defaultMemoryLimit(),
     workDir,
   };

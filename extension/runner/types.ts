@@ -27,6 +27,12 @@ export interface RunRequest {
   seed?: number;
   /** Also run the default-optimised session (what users get); on by default. */
   optimised?: boolean;
+  /**
+   * Fresh optimised sessions to measure (default 1). ORT's NCHWc transformer adds its
+   * ReorderOutput nodes in the order of a hash map keyed by pointers, so the graph a session runs,
+   * its execution order and its peak can differ from one session to the next.
+   */
+  optimisedSessions?: number;
 }
 
 /** What the worker needs: the model is always a file by then (bytes are written to a temp file). */
@@ -42,6 +48,7 @@ export interface WorkerRequest {
   dims: Record<string, number>;
   seed: number;
   optimised: boolean;
+  optimisedSessions: number;
   memoryLimitBytes: number | null;
   workDir: string;
 }
@@ -133,6 +140,8 @@ export interface RunResult {
   attribution: SessionFigures;
   /** Default optimisation level and session options: what users get. */
   optimised: SessionFigures | null;
+  /** The arena peak of each fresh optimised session measured, `optimised` first; empty without one. */
+  optimisedSessionPeaks: number[];
   inputs: InputSpec[];
   /** Sum of all initializers' declared bytes. */
   weightBytes: number;

@@ -6,7 +6,7 @@
 // taken and given back, the figures read (ORT records them when the kernel returns), then the
 // buffers whose last reader it was are released.
 import { dtypeBits, type Graph, type GraphNode, type Initializer, type Model } from '../graph';
-import { executionOrder, nodeReads } from '../graph-order';
+import { executionOrder, freeNames, nodeReads, writtenOrder } from '../graph-order';
 import { buildTensorTable, type TensorTable } from '../memory/tensor-table';
 import type { AnalysisSettings } from '../settings';
 import type { InferredTensor, ShapeResult } from '../shapes/types';
@@ -88,7 +88,13 @@ function planGraph(
 type PlannedBody = IfBody | LoopBody<PlannedGraph> | ScanBody<PlannedGraph>;
 
 /** delayed: the If outputs the branch allocates as it produces them (If output -> branch output). */
-interface IfBody { kind: 'if'; graph: PlannedGraph; delayed: Map<string, string> }
+interface IfBody {
+  kind: 'if';
+  graph: PlannedGraph;
+  delayed: Map<string, string>;
+  /** ResolveMemoryPatternFlag: the If's implicit inputs all have a shape (rank known) at load time. */
+  patterned: boolean;
+}
 
 function planBody(node: GraphNode, inputs: OrtHeldInputs, threads: number): PlannedBody | null {
   if (node.domain !== '' && node.domain !== 'ai.onnx') return null;
@@ -138,7 +144,9 @@ function tensorBytes(t: InferredTensor | undefined): number | null {
 function planSubgraph(
   key: string, body: Graph, shapes: Map<string, InferredTensor>, inputs: OrtHeldInputs, threads: number, external: boolean, loopIteration: string | null = null,
 ): PlannedGraph {
-  const table = buildTensorTable({ ...inputs.model, graph: body }, executionOrder(body), shapes, inputs.settings);
+  // The optimised session's bodies are written by ORT too, in the order their session states run them.
+  const order = inputs.prepacked ? writtenOrder(body) : executionOrder(body);
+  const table = buildTensorTable({ ...inputs.model, graph: body }, order, shapes, inputs.settings);
   const statics = new Map<string, StaticType>();
   const loadTime = inputs.staticBodies?.get(key);
   for (const [name, t] of shapes) {
@@ -220,13 +228,32 @@ function planIfBranch(node: GraphNode, inputs: OrtHeldInputs, threads: number): 
   });
   const inner = new Set(delayed.values());
   graph.plan.buffers.forEach((b, i) => { if (inner.has(b.tensor)) graph.external.delete(i); });
-  return { kind: 'if', graph, delayed };
+  const shaped = (n: string) => inputs.model.graph.initializers.has(n) || inputs.staticShapes.get(n)?.shape != null;
+  const patterned = [...freeNames(attr.value)].every(shaped);
+  return { kind: 'if', graph, delayed, patterned };
+}
+
+/**
+ * An If branch has its own session state, and so its own memory pattern (session_state.cc: a
+ * subgraph's pattern is on when its inputs and the If's implicit inputs have shapes): the branch's
+ * first run traces its planned buffers, every later run takes them from one block. Its outputs are
+ * the If's (allocated by the If or, delayed, as outputs), so they are not in the pattern.
+ */
+function setBranchPatterns(g: PlannedGraph, cached: boolean): void {
+  for (const body of g.bodies) {
+    if (body?.kind !== 'if') continue;
+    body.graph.patternBytes = cached && body.patterned ? memPatternBytes(body.graph.plan, body.graph.external) : null;
+    setBranchPatterns(body.graph, cached);
+  }
 }
 
 /** An If: its stated outputs first, the branch, then the delayed outputs the branch allocated (any other is given back). */
 function runIf(st: PassState, body: IfBody, allocateOutputs: OutputAllocator): void {
   allocateOutputs(undefined, (t) => !body.delayed.has(t));
+  // The branch's frame takes its own pattern block (a cached pattern: the optimised session after its first run).
+  const block = body.graph.patternBytes ? st.arena.allocate(body.graph.patternBytes) : null;
   const fetches = runGraph(st, body.graph, true);
+  if (block !== null) st.arena.free(block);
   const adopted = new Map<string, number[]>();
   for (const [out, inner] of body.delayed) {
     const h = fetches.get(inner);
@@ -343,6 +370,7 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
     // The first run has no pattern yet: it allocates buffer by buffer while the frame traces them
     // (execution_frame.cc TraceAllocate); the pattern is cached for the input shapes and used after.
     main.patternBytes = r === 0 ? null : pattern;
+    if (session.optimised) setBranchPatterns(main, r > 0);
     pass = runPass(arena, main);
   }
   const stats = arena.snapshot();

@@ -286,8 +286,22 @@ const QGEMM: ScratchEntry = {
   },
 };
 
-/** com.microsoft kernels with scratch (the NHWC transformer's QLinearConv is the same kernel with channels_last). */
-export const MS_SCRATCH_TABLE: Record<string, ScratchEntry> = { QLinearConv: QLINEAR_CONV, QGemm: QGEMM };
+const BIAS_GELU: ScratchEntry = {
+  source: 'onnxruntime/contrib_ops/cpu/bert/bias_gelu.cc (BiasGelu<float>::Compute): a temporary of the input\'s size '
+    + '(sizeof(T) x X elements) from the temp-space allocator for x + bias before the erf',
+  requests(node, ctx) {
+    const x = ctx.shapes.get(node.inputs[0]);
+    const n = x?.dtype === 'float32' ? elementCount(x.shape) : null;
+    return n ? [4 * n] : [];
+  },
+};
+
+/**
+ * com.microsoft kernels with scratch (the NHWC transformer's QLinearConv is the same kernel with
+ * channels_last). FusedConv (fused_conv.cc) is the float Conv kernel with an activation applied
+ * after it: the same MlasConv working buffer.
+ */
+export const MS_SCRATCH_TABLE: Record<string, ScratchEntry> = { QLinearConv: QLINEAR_CONV, QGemm: QGEMM, FusedConv: SCRATCH_TABLE.Conv, BiasGelu: BIAS_GELU };
 
 /** The arena requests the node's kernel makes and gives back inside its call, in order (none without an entry). */
 export function kernelScratchRequests(node: GraphNode, ctx: ScratchContext): number[] {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareModel, matchNodes, pair, summariseRows } from '../../bench/accuracy/compare-rows';
 import { estimateFigures } from '../../bench/accuracy/estimate-figures';
-import { errorText } from '../../bench/accuracy/format';
+import { errorText, formatTable } from '../../bench/accuracy/format';
 import type { Measurement } from '../../bench/accuracy/measure';
 import { mlpProfile } from '../presentation/fixtures';
 
@@ -34,7 +34,7 @@ test('the estimate side reads ORT\'s simulated figures from the profile (ortHeld
 
 test('node matching counts nodes within 1 KiB, and nodes the estimate lacks as misses', () => {
   const est = { ...estimateFigures(mlpProfile(), mlpProfile()), requestedAfterNode: new Map([['a', 5000], ['b', 5000]]) };
-  const m: Measurement = { key: 'k', ortVersion: 'v', ep: 'cpu', attribution: session(9000, [['a', 5900], ['b', 6100], ['inside_if', 100], ['no_figure', null]]), optimised: null, warnings: [] };
+  const m: Measurement = { key: 'k', ortVersion: 'v', ep: 'cpu', attribution: session(9000, [['a', 5900], ['b', 6100], ['inside_if', 100], ['no_figure', null]]), optimised: null, optimisedPeaks: [], warnings: [] };
   assert.deepEqual(matchNodes(est, m), { measured: 3, within: 1, missing: 1, share: 1 / 3 });
   const row = compareModel('toy', 'npm', est, est.weightBytes + 8, m, []);
   assert.equal(row.weights!.differenceBytes, -8);
@@ -43,4 +43,17 @@ test('node matching counts nodes within 1 KiB, and nodes the estimate lacks as m
   assert.equal(summary.failed, 1);
   assert.equal(summary.weightsExact, 0);
   assert.equal(summary.nodesWithinShare, 1 / 3);
+});
+
+test('the optimised estimate is held against the largest of the fresh sessions\' peaks, and the table shows the least', () => {
+  const est = { ...estimateFigures(mlpProfile(), mlpProfile()), optimisedPeakBytes: 9000 };
+  const m: Measurement = {
+    key: 'k', ortVersion: 'v', ep: 'cpu', attribution: session(9000, [['a', 5900]]), optimised: session(6000, []),
+    optimisedPeaks: [6000, 10000, 8000], warnings: [],
+  };
+  const row = compareModel('toy', 'npm', est, est.weightBytes, m, []);
+  assert.deepEqual(row.optimised, { estimate: 9000, measured: 10000, errorPct: -10 });
+  assert.deepEqual(row.optimisedPeaks, [6000, 10000, 8000]);
+  const table = formatTable([row], summariseRows([row]));
+  assert.match(table, /10\.0% below \(largest of 3 sessions, least 5\.9 KiB\)/);
 });

@@ -23,6 +23,13 @@ test('Gemm with transB: [8,256] x [1000,256]^T -> [8,1000]', () => {
   assert.deepEqual(shape1('Gemm', [f32(256, 8), f32(256, 1000)], { transA: a.int(1) }), [8, 1000]);
 });
 
+test('com.microsoft FusedMatMul moves the first dim before the last two with transBatchA/B, then transposes', () => {
+  // Attention's Q K^T as ORT fuses it: Q, K [L=197, heads=6, 64] -> [6, 197, 64] and [6, 64, 197].
+  const attrs = { transBatchA: a.int(1), transBatchB: a.int(1), transB: a.int(1) };
+  assert.deepEqual(shape1('FusedMatMul', [f32(197, 6, 64), f32(197, 6, 64)], attrs, { domain: 'com.microsoft' }), [6, 197, 197]);
+  assert.deepEqual(shape1('FusedMatMul', [f32(6, 197, 197), f32(197, 6, 64)], { transBatchB: a.int(1) }, { domain: 'com.microsoft' }), [6, 197, 64]);
+});
+
 test('com.microsoft FusedMatMul honours transB', () => {
   assert.deepEqual(shape1('FusedMatMul', [f32(2, 3, 4), f32(2, 5, 4)], { transB: a.int(1) }, { domain: 'com.microsoft' }), [2, 3, 5]);
 });

@@ -37,6 +37,20 @@ function matmulRule(dtype?: (inputs: (InferredTensor | undefined)[]) => DType): 
   };
 }
 
+/**
+ * com.microsoft FusedMatMul (contrib_defs.cc FusedMatMulShapeInference, matmul_helper.h): with
+ * transBatchA / transBatchB an operand of rank 3 or more is read permuted [1, ..., r-2, 0, r-1]
+ * (its first dim moved just before the last) before transA / transB swap its last two dims; ORT's
+ * MatmulTransposeFusion writes them for a Transpose that moves the batch axis (attention's Q K^T).
+ */
+const fusedMatmul: ShapeRule = (_node, [a, b], ctx) => {
+  if (!a || !b) return [null];
+  const batchMoved = (s: Dim[] | null, on: boolean) => (s && on && s.length >= 3 ? [...s.slice(1, -1), s[0], s[s.length - 1]] : s);
+  const x = batchMoved(a.shape, ctx.int('transBatchA', 0) === 1);
+  const y = batchMoved(b.shape, ctx.int('transBatchB', 0) === 1);
+  return [typed(a.dtype, matmulShape(x, y, ctx.int('transA', 0) === 1, ctx.int('transB', 0) === 1))];
+};
+
 const gemm: ShapeRule = (_node, [a, b, c], ctx) => {
   if (!a || !b) return [null];
   if (!a.shape || !b.shape) return [typed(a.dtype, [null, null])];
@@ -55,7 +69,7 @@ export const matmulRules: RuleTable = {
     Gemm: gemm,
   },
   'com.microsoft': {
-    FusedMatMul: matmulRule(),
+    FusedMatMul: fusedMatmul,
     FusedGemm: gemm,
     // A x B + bias, then FastGelu: the product's shape.
     GemmFastGelu: matmulRule(),
