@@ -252,14 +252,16 @@ interface PassState {
 function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<string, number | null> {
   // A buffer is one arena chunk, or the elements of a sequence a Loop hands over as its output.
   const handles = new Array<Held>(g.plan.buffers.length).fill(null);
-  for (const step of g.plan.steps) {
+  const steps = g.plan.steps;
+  for (let k = 0; k < steps.length; k++) {
+    const step = steps[k];
     const body = g.bodies[step.node];
     if (body === null) allocateStep(st, g, step, handles);
     else runBody(st, g, step, handles, body);
     runKernelScratch(st, g, step.node);
-    const s = st.arena.inUse();
-    st.perNode.push({ node: g.table.nodes[step.node].name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
-    for (const b of step.release) freeBuffer(st.arena, handles, b);
+    const arena = st.arena;
+    st.perNode.push({ node: g.table.nodes[step.node].name, requestedInUseBytes: arena.requestedInUseBytes, arenaInUseBytes: arena.inUseBytes });
+    for (let r = 0; r < step.release.length; r++) freeBuffer(arena, handles, step.release[r]);
   }
   const fetches = new Map<string, number | null>();
   for (const b of g.plan.heldToEnd) {
@@ -272,27 +274,30 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
 
 /**
  * The step's outputs the graph allocates itself (not a body's external outputs, nor buffers inside
- * the memory-pattern block), limited to `only`; an adopted tensor takes the chunks given for it.
- * Returns the adopted tensors taken.
+ * the memory-pattern block), limited to `only`; an adopted tensor takes the chunks given for it
+ * and is added to `taken`.
  */
 function allocateStep(
-  st: PassState, g: PlannedGraph, step: PlannedStep, handles: Held[], adopted?: Map<string, number[]>, only?: (tensor: string) => boolean,
-): Set<string> {
-  const taken = new Set<string>();
-  for (const a of step.allocate) {
+  st: PassState, g: PlannedGraph, step: PlannedStep, handles: Held[], adopted?: Map<string, number[]>, only?: (tensor: string) => boolean, taken?: Set<string>,
+): void {
+  for (let k = 0; k < step.allocate.length; k++) {
+    const a = step.allocate[k];
     const buffer = g.plan.buffers[a.buffer];
     if (g.external.has(a.buffer) || (only && !only(buffer.tensor))) continue;
     if (g.patternBytes !== null && buffer.kind === 'allocate') continue;
     const chunks = adopted?.get(buffer.tensor);
-    if (chunks) taken.add(buffer.tensor);
+    if (chunks) taken?.add(buffer.tensor);
     handles[a.buffer] = chunks ?? st.arena.allocate(a.bytes);
   }
-  return taken;
 }
 
 /** An If, Loop or Scan step: its kernel allocates its outputs around running its body. */
 function runBody(st: PassState, g: PlannedGraph, step: PlannedStep, handles: Held[], body: PlannedBody): void {
-  const allocateOutputs: OutputAllocator = (adopted, only) => allocateStep(st, g, step, handles, adopted, only);
+  const allocateOutputs: OutputAllocator = (adopted, only) => {
+    const taken = new Set<string>();
+    allocateStep(st, g, step, handles, adopted, only, taken);
+    return taken;
+  };
   if (body.kind === 'loop') runLoop(st.arena, body, allocateOutputs, (graph) => runGraph(st, graph, true));
   else if (body.kind === 'scan') {
     allocateOutputs();
@@ -363,7 +368,7 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
   }
   const stats = arena.snapshot();
   let requestedPeakBytes = 0;
-  for (const n of pass.perNode) requestedPeakBytes = Math.max(requestedPeakBytes, n.requestedInUseBytes);
+  for (let k = 0; k < pass.perNode.length; k++) requestedPeakBytes = Math.max(requestedPeakBytes, pass.perNode[k].requestedInUseBytes);
   return {
     requestedPeakBytes,
     arenaInUsePeakBytes: stats.peakInUseBytes,
@@ -394,33 +399,46 @@ function smallInitializerBytes(model: Model, table: TensorTable): number {
   return graphSmallInitializerBytes(model.graph, table);
 }
 
-const storedBytes = (dims: number[], dtype: Initializer['dtype']) => Math.ceil((dims.reduce((a, d) => a * d, 1) * dtypeBits(dtype)) / 8);
+function storedBytes(dims: number[], dtype: Initializer['dtype']): number {
+  let elements = 1;
+  for (let i = 0; i < dims.length; i++) elements *= dims[i];
+  return Math.ceil((elements * dtypeBits(dtype)) / 8);
+}
 
 /** `table`: the graph's own tensor table (the main graph's), whose consumers say which values a node reads as an input. */
 function graphSmallInitializerBytes(g: Graph, table?: TensorTable): number {
   let total = 0;
-  // The small values first: most initializers are large, and only a small one needs its reads checked.
-  const small: [string[], number][] = [];
+  // The small values first (the names that hold each, its bytes): most initializers are large, and only a small one needs its reads checked.
+  const smallNames: (string | string[])[] = [];
+  const smallBytes: number[] = [];
   for (const t of g.initializers.values()) {
     const bytes = storedBytes(t.dims, t.dtype);
-    if (bytes <= SMALL_TENSOR_THRESHOLD_BYTES) small.push([[t.name], bytes]);
+    if (bytes > SMALL_TENSOR_THRESHOLD_BYTES) continue;
+    smallNames.push(t.name);
+    smallBytes.push(bytes);
   }
   const withBodies: GraphNode[] = [];
   for (const n of g.nodes) {
     const v = n.attributes.value;
     if (n.opType === 'Constant' && v?.kind === 'tensor') {
       const bytes = storedBytes(v.value.dims, v.value.dtype);
-      if (bytes <= SMALL_TENSOR_THRESHOLD_BYTES) small.push([n.outputs, bytes]);
+      if (bytes <= SMALL_TENSOR_THRESHOLD_BYTES) {
+        smallNames.push(n.outputs);
+        smallBytes.push(bytes);
+      }
     }
-    for (const a of Object.values(n.attributes)) {
+    for (const key in n.attributes) {
+      const a = n.attributes[key];
       if (a.kind !== 'graph' && a.kind !== 'graphs') continue;
       if (withBodies[withBodies.length - 1] !== n) withBodies.push(n);
       for (const sub of a.kind === 'graph' ? [a.value] : a.value) total += graphSmallInitializerBytes(sub);
     }
   }
-  if (small.length === 0) return total;
-  const isRead = table ? tableReads(g, table, withBodies) : scannedReads(g, new Set(small.flatMap(([names]) => names)));
-  for (const [names, bytes] of small) if (names.some(isRead)) total += bytes;
+  if (smallNames.length === 0) return total;
+  const isRead = table ? tableReads(g, table, withBodies) : scannedReads(g, new Set(smallNames.flat()));
+  smallNames.forEach((names, k) => {
+    if (typeof names === 'string' ? isRead(names) : names.some(isRead)) total += smallBytes[k];
+  });
   return total;
 }
 
