@@ -20,10 +20,10 @@
 // time a buffer is released after the last node reading any value that shares it; a buffer no
 // node reads is released only when the run ends (GenerateDeallocationPlan makes no action for it).
 import { dtypeBits, type Dim, type DType, type GraphNode } from '../graph';
-import { nodeReads } from '../graph-order';
 import { VIEW_OPS } from '../memory/aliasing';
 import { ORT_CPU_MAY_INPLACE } from './inplace-kernels';
-import type { TensorTable } from '../memory/tensor-table';
+import type { TensorRecord, TensorTable } from '../memory/tensor-table';
+import { valueIds, type ValueIds } from './value-ids';
 
 /** The static type ORT plans from: shapes inferred at load time, symbolic dims kept as names. */
 export interface StaticType {
@@ -84,39 +84,6 @@ export function sameSize(a: StaticType | undefined, b: StaticType | undefined): 
 /** Unset in PlanState.bufferOf: the value has no buffer yet (a pre-existing value, or not defined so far). */
 const UNSET = -2;
 
-/**
- * The graph's value names numbered once, and each node's reads and outputs as those numbers, so the
- * plan's counts and buffer ids are arrays rather than maps keyed by name (-1 marks an empty name).
- * Node pos reads ids reads[readStart[pos] .. readStart[pos + 1]), its inputs first (plannedReads).
- */
-interface ValueIds {
-  reads: Int32Array;
-  readStart: Int32Array;
-  outs: Int32Array;
-  outStart: Int32Array;
-  count: number;
-  idOf: Map<string, number>;
-}
-
-function valueIds(table: TensorTable): ValueIds {
-  const idOf = new Map<string, number>();
-  const id = (name: string): number => {
-    if (!name) return -1;
-    let k = idOf.get(name);
-    if (k === undefined) idOf.set(name, (k = idOf.size));
-    return k;
-  };
-  const reads: number[] = [], outs: number[] = [];
-  const readStart = new Int32Array(table.nodes.length + 1), outStart = new Int32Array(table.nodes.length + 1);
-  table.nodes.forEach((node, pos) => {
-    for (const i of plannedReads(node)) reads.push(id(i));
-    for (const o of node.outputs) outs.push(id(o));
-    readStart[pos + 1] = reads.length;
-    outStart[pos + 1] = outs.length;
-  });
-  return { reads: Int32Array.from(reads), readStart, outs: Int32Array.from(outs), outStart, count: idOf.size, idOf };
-}
-
 interface PlanState {
   ids: ValueIds;
   /** Value id -> buffer id; NO_BUFFER for a value sharing a pre-existing one (graph input, initializer); UNSET before it is defined. */
@@ -136,26 +103,12 @@ interface PlanState {
   loopIteration: string | null;
 }
 
-/**
- * A node's input defs then its implicit inputs: the outer-scope values its subgraphs read, each
- * once (Node::ImplicitInputDefs). The planner counts both as uses and keeps an implicit input
- * alive until the node (an If, Loop or Scan) has run.
- */
-export function plannedReads(node: GraphNode): string[] {
-  const all = nodeReads(node);
-  return all === node.inputs ? all : [...node.inputs, ...new Set(all.slice(node.inputs.length))];
-}
-
 /** ComputeReuseCount: one use per read and per definition of a value, one more for a graph output. */
-function initialUses(ids: ValueIds, graphOutputs: Set<string>): Int32Array {
+function initialUses(ids: ValueIds): Int32Array {
   const uses = new Int32Array(ids.count);
   for (const i of ids.reads) if (i >= 0) uses[i]++;
   for (const o of ids.outs) if (o >= 0) uses[o]++;
-  // A graph output no node reads or writes has no id: no output placement ever asks for its count.
-  for (const o of graphOutputs) {
-    const k = ids.idOf.get(o);
-    if (k !== undefined) uses[k]++;
-  }
+  for (const o of ids.graphOutputIds) uses[o]++;
   return uses;
 }
 
@@ -167,9 +120,6 @@ const SUM_INPLACE = new Set(['com.microsoft.nchwc:Conv', 'com.microsoft:FusedCon
 
 const bufferOf = (s: PlanState, id: number): number => (id < 0 || s.bufferOf[id] === UNSET ? NO_BUFFER : s.bufferOf[id]);
 
-/** The node's output `output` (value id `outId`, node position `pos`) to place. */
-interface OutputToPlace { node: GraphNode; pos: number; output: string; outId: number; isGraphOutput: boolean; bytes: number }
-
 /** The output shares buffer `b` (NO_BUFFER: a pre-existing value's memory): the buffer takes on its uses. */
 function share(s: PlanState, b: number, output: string, uses: number): number {
   if (b !== NO_BUFFER) {
@@ -180,34 +130,34 @@ function share(s: PlanState, b: number, output: string, uses: number): number {
 }
 
 /** Which buffer an output takes: shared with an input, a dead buffer of the same size, or a new one (pushed last on s.buffers). */
-function placeOutput(s: PlanState, o: OutputToPlace, types: Map<string, StaticType>): number {
-  const { node, output, isGraphOutput } = o;
-  const uses = s.valueUses[o.outId];
+function placeOutput(s: PlanState, node: GraphNode, pos: number, k: number, rec: TensorRecord, types: Map<string, StaticType>): number {
+  const output = node.outputs[k];
+  const isGraphOutput = rec.isGraphOutput;
+  const uses = s.valueUses[s.ids.outs[s.ids.outStart[pos] + k]];
   const input = node.inputs[0];
-  const inputId = input ? s.ids.reads[s.ids.readStart[o.pos]] : -1;
-  if (isGraphOutput && s.loopIteration !== null && node.opType === 'Identity' && input && input !== s.loopIteration && s.bufferOf[inputId] === UNSET) {
+  const inputId = input ? s.ids.reads[s.ids.readStart[pos]] : -1;
+  if (isGraphOutput && s.loopIteration !== null && node.opType === 'Identity' && input && input !== s.loopIteration && (inputId < 0 || s.bufferOf[inputId] === UNSET)) {
     return share(s, NO_BUFFER, output, uses);
   }
-  if (!isGraphOutput && input) {
-    const inBuf = bufferOf(s, inputId);
-    if (VIEW_OPS.has(node.opType)) return share(s, inBuf, output, uses);
-    if (ORT_CPU_MAY_INPLACE.has(node.opType) && isDefaultDomain(node) && inBuf !== NO_BUFFER && s.useCount[inBuf] === 1 && sameSize(types.get(input), types.get(output))) {
-      return share(s, inBuf, output, uses);
-    }
+  const inBuf = !isGraphOutput && input ? bufferOf(s, inputId) : NO_BUFFER;
+  if (!isGraphOutput && input && VIEW_OPS.has(node.opType)) return share(s, inBuf, output, uses);
+  const type = types.get(output);
+  if (inBuf !== NO_BUFFER && ORT_CPU_MAY_INPLACE.has(node.opType) && isDefaultDomain(node) && s.useCount[inBuf] === 1 && sameSize(types.get(input), type)) {
+    return share(s, inBuf, output, uses);
   }
   const sum = !isGraphOutput && output === node.outputs[0] && !isDefaultDomain(node) && SUM_INPLACE.has(`${node.domain}:${node.opType}`) ? node.inputs[3] : undefined;
   if (sum) {
-    const sumBuf = bufferOf(s, s.ids.reads[s.ids.readStart[o.pos] + 3]);
-    if (sumBuf !== NO_BUFFER && s.useCount[sumBuf] === 1 && sameSize(types.get(sum), types.get(output))) return share(s, sumBuf, output, uses);
+    const sumBuf = bufferOf(s, s.ids.reads[s.ids.readStart[pos] + 3]);
+    if (sumBuf !== NO_BUFFER && s.useCount[sumBuf] === 1 && sameSize(types.get(sum), type)) return share(s, sumBuf, output, uses);
   }
-  const key = sizeKey(types.get(output));
+  const key = sizeKey(type);
   if (!isGraphOutput && key !== null) {
     const b = s.freelist.get(key)?.pop();
     if (b !== undefined) return share(s, b, output, uses);
   }
   s.useCount.push(uses);
   s.sizeKey.push(key);
-  return s.buffers.push({ tensor: output, bytes: o.bytes, kind: isGraphOutput ? 'allocate-output' : 'allocate', sharedBy: [] }) - 1;
+  return s.buffers.push({ tensor: output, bytes: rec.bytes, kind: isGraphOutput ? 'allocate-output' : 'allocate', sharedBy: [] }) - 1;
 }
 
 /** One use of value `id` is over; its buffer goes to the front of the freelist when none is left. */
@@ -224,33 +174,32 @@ function dropUse(s: PlanState, id: number): void {
 export function planAllocations(
   table: TensorTable, types: Map<string, StaticType>, graphOutputs: Set<string>, loopIteration: string | null = null,
 ): OrtAllocationPlan {
-  const ids = valueIds(table);
+  const ids = valueIds(table, graphOutputs);
   const s: PlanState = {
-    ids, bufferOf: new Int32Array(ids.count).fill(UNSET), useCount: [], valueUses: initialUses(ids, graphOutputs), freelist: new Map(), sizeKey: [], buffers: [], loopIteration,
+    ids, bufferOf: new Int32Array(ids.count).fill(UNSET), useCount: [], valueUses: initialUses(ids), freelist: new Map(), sizeKey: [], buffers: [], loopIteration,
   };
   const steps: PlannedStep[] = [];
-  table.nodes.forEach((node, pos) => {
+  for (let pos = 0; pos < table.nodes.length; pos++) {
+    const node = table.nodes[pos];
     const allocate: PlannedAllocation[] = [];
     for (let k = 0; k < node.outputs.length; k++) {
-      const output = node.outputs[k];
-      const rec = output ? table.tensors.get(output) : undefined;
+      const rec = ids.outRecs[ids.outStart[pos] + k];
       if (!rec || rec.producer !== pos) continue; // missing optional output, or a Constant held as a weight
-      const outId = ids.outs[ids.outStart[pos] + k];
       const before = s.buffers.length;
-      const buffer = placeOutput(s, { node, pos, output, outId, isGraphOutput: rec.isGraphOutput, bytes: rec.bytes }, types);
-      s.bufferOf[outId] = buffer;
+      const buffer = placeOutput(s, node, pos, k, rec, types);
+      s.bufferOf[ids.outs[ids.outStart[pos] + k]] = buffer;
       if (s.buffers.length > before && rec.bytes > 0) allocate.push({ buffer, bytes: rec.bytes });
     }
     for (let r = ids.readStart[pos]; r < ids.readStart[pos + 1]; r++) dropUse(s, ids.reads[r]);
     for (let r = ids.outStart[pos]; r < ids.outStart[pos + 1]; r++) dropUse(s, ids.outs[r]);
     steps.push({ node: pos, allocate, release: [] });
-  });
+  }
   return { steps, buffers: s.buffers, heldToEnd: deallocation(table, s, steps) };
 }
 
 /** GenerateDeallocationPlan: each allocated buffer is released after the last node reading a value stored in it. */
 function deallocation(table: TensorTable, s: PlanState, steps: PlannedStep[]): number[] {
-  const lastRead = new Array<number>(s.buffers.length).fill(-1);
+  const lastRead = new Int32Array(s.buffers.length).fill(-1);
   for (let pos = 0; pos < table.nodes.length; pos++) {
     for (let r = s.ids.readStart[pos]; r < s.ids.readStart[pos + 1]; r++) {
       const b = bufferOf(s, s.ids.reads[r]);
