@@ -9,8 +9,8 @@ import type { TensorRecord, TensorTable } from '../memory/tensor-table';
 /**
  * Node pos reads values reads[readStart[pos] .. readStart[pos + 1]), its inputs first in input
  * order (plannedReads), and writes outs[outStart[pos] .. outStart[pos + 1]) in output order, each
- * with the table's record of that output name in outRecs. -1: an empty name, or (numbered from
- * the table) a name the table has no record of, which no node of the graph defines.
+ * with the table's record of that output name in outRecs. -1: an empty name, or, numbered from
+ * the table, a read of a name the table has no record of (defined nowhere in the graph).
  */
 export interface ValueIds {
   reads: Int32Array;
@@ -74,8 +74,9 @@ function idsByName(table: TensorTable, graphOutputs: Set<string>): ValueIds {
 /**
  * A graph without subgraphs reads only its inputs, so the table's records number its values: each
  * record's consumers and producer say which input and output slots name it, found by comparing
- * names within those nodes, without a lookup by name. Null when a node redefines a value another
- * node defines (an output whose record has another producer): that graph is numbered by name.
+ * names within those nodes, without a lookup by name. A Constant's output (a record without a
+ * producer) is found by name. Null when an output slot names a value that is not its node's nor a
+ * Constant's (a value another node, an initializer or an input defines): that graph is numbered by name.
  */
 function idsFromTable(table: TensorTable, graphOutputs: Set<string>): ValueIds | null {
   const { nodes } = table;
@@ -87,6 +88,7 @@ function idsFromTable(table: TensorTable, graphOutputs: Set<string>): ValueIds |
   const reads = new Int32Array(readStart[nodes.length]).fill(-1), outs = new Int32Array(outStart[nodes.length]).fill(-1);
   const outRecs = new Array<TensorRecord | undefined>(outs.length);
   const graphOutputIds: number[] = [];
+  const constants = new Map<TensorRecord, number>();
   let id = 0;
   for (const rec of table.tensors.values()) {
     const name = rec.name;
@@ -101,16 +103,27 @@ function idsFromTable(table: TensorTable, graphOutputs: Set<string>): ValueIds |
         outs[outStart[rec.producer] + k] = id;
         outRecs[outStart[rec.producer] + k] = rec;
       }
-    }
+    } else if (rec.isConstant) constants.set(rec, id);
     if (graphOutputs.has(name)) graphOutputIds.push(id);
     id++;
   }
-  // An output slot left unnumbered names a value held as a weight or input (a Constant's), unless another node defines it.
-  for (let p = 0; p < nodes.length; p++) {
-    for (let k = 0; k < nodes[p].outputs.length; k++) {
-      const name = nodes[p].outputs[k];
-      if (name && outs[outStart[p] + k] < 0 && (table.tensors.get(name)?.producer ?? null) !== null) return null;
+  return constantOutputs(table, constants, outs, outStart, outRecs) ? { reads, readStart, outs, outStart, outRecs, graphOutputIds, count: id } : null;
+}
+
+/** Numbers the output slots left unnumbered, each a Constant's value; false when one is not. */
+function constantOutputs(
+  table: TensorTable, constants: Map<TensorRecord, number>, outs: Int32Array, outStart: Int32Array, outRecs: (TensorRecord | undefined)[],
+): boolean {
+  for (let p = 0; p < table.nodes.length; p++) {
+    const outputs = table.nodes[p].outputs;
+    for (let k = 0; k < outputs.length; k++) {
+      if (!outputs[k] || outs[outStart[p] + k] >= 0) continue;
+      const rec = table.tensors.get(outputs[k]);
+      const id = rec ? constants.get(rec) : undefined;
+      if (id === undefined) return false;
+      outs[outStart[p] + k] = id;
+      outRecs[outStart[p] + k] = rec;
     }
   }
-  return { reads, readStart, outs, outStart, outRecs, graphOutputIds, count: id };
+  return true;
 }
