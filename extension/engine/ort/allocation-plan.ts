@@ -20,10 +20,10 @@
 // time a buffer is released after the last node reading any value that shares it; a buffer no
 // node reads is released only when the run ends (GenerateDeallocationPlan makes no action for it).
 import { dtypeBits, type Dim, type DType, type GraphNode } from '../graph';
-import { nodeReads } from '../graph-order';
 import { VIEW_OPS } from '../memory/aliasing';
 import { ORT_CPU_MAY_INPLACE } from './inplace-kernels';
-import type { TensorTable } from '../memory/tensor-table';
+import type { TensorRecord, TensorTable } from '../memory/tensor-table';
+import { valueIds, type ValueIds } from './value-ids';
 
 /** The static type ORT plans from: shapes inferred at load time, symbolic dims kept as names. */
 export interface StaticType {
@@ -81,12 +81,16 @@ export function sameSize(a: StaticType | undefined, b: StaticType | undefined): 
   return a.shape.every((d, i) => d !== null && d !== '' && d === b.shape?.[i]);
 }
 
+/** Unset in PlanState.bufferOf: the value has no buffer yet (a pre-existing value, or not defined so far). */
+const UNSET = -2;
+
 interface PlanState {
-  /** Value -> buffer id, or NO_BUFFER for pre-existing values (graph inputs, initializers). */
-  bufferOf: Map<string, number>;
+  ids: ValueIds;
+  /** Value id -> buffer id; NO_BUFFER for a value sharing a pre-existing one (graph input, initializer); UNSET before it is defined. */
+  bufferOf: Int32Array;
   useCount: number[];
-  /** Use counts of values not yet defined (ComputeReuseCount), moved onto a buffer when defined. */
-  valueUses: Map<string, number>;
+  /** Use counts per value id (ComputeReuseCount), moved onto a buffer when the value is defined. */
+  valueUses: Int32Array;
   /**
    * freelist_, grouped by static size: SameSize is an equivalence on (element size, shape), so
    * ORT's front-to-back scan for the first same-size entry takes the group's most recent one.
@@ -99,24 +103,12 @@ interface PlanState {
   loopIteration: string | null;
 }
 
-/**
- * A node's input defs then its implicit inputs: the outer-scope values its subgraphs read, each
- * once (Node::ImplicitInputDefs). The planner counts both as uses and keeps an implicit input
- * alive until the node (an If, Loop or Scan) has run.
- */
-export function plannedReads(node: GraphNode): string[] {
-  const all = nodeReads(node);
-  return all === node.inputs ? all : [...node.inputs, ...new Set(all.slice(node.inputs.length))];
-}
-
-function initialUses(table: TensorTable, graphOutputs: Set<string>): Map<string, number> {
-  const uses = new Map<string, number>();
-  const bump = (name: string, by = 1) => uses.set(name, (uses.get(name) ?? 0) + by);
-  for (const node of table.nodes) {
-    for (const i of plannedReads(node)) if (i) bump(i);
-    for (const o of node.outputs) if (o) bump(o);
-  }
-  for (const o of graphOutputs) bump(o);
+/** ComputeReuseCount: one use per read and per definition of a value, one more for a graph output. */
+function initialUses(ids: ValueIds): Int32Array {
+  const uses = new Int32Array(ids.count);
+  for (const i of ids.reads) if (i >= 0) uses[i]++;
+  for (const o of ids.outs) if (o >= 0) uses[o]++;
+  for (const o of ids.graphOutputIds) uses[o]++;
   return uses;
 }
 
@@ -126,49 +118,51 @@ function initialUses(table: TensorTable, graphOutputs: Set<string>): Map<string,
  */
 const SUM_INPLACE = new Set(['com.microsoft.nchwc:Conv', 'com.microsoft:FusedConv']);
 
-/** Which buffer an output takes: shared with an input, a dead buffer of the same size, or a new one. */
-function placeOutput(
-  s: PlanState, node: GraphNode, output: string, isGraphOutput: boolean, types: Map<string, StaticType>, bytes: number,
-): { buffer: number; fresh: boolean } {
-  const uses = s.valueUses.get(output) ?? 0;
-  const share = (b: number) => {
-    if (b !== NO_BUFFER) {
-      s.useCount[b] += uses;
-      s.buffers[b].sharedBy.push(output);
-    }
-    return { buffer: b, fresh: false };
-  };
-  const input = node.inputs[0];
-  if (isGraphOutput && s.loopIteration !== null && node.opType === 'Identity' && input && input !== s.loopIteration && !s.bufferOf.has(input)) {
-    return share(NO_BUFFER);
+const bufferOf = (s: PlanState, id: number): number => (id < 0 || s.bufferOf[id] === UNSET ? NO_BUFFER : s.bufferOf[id]);
+
+/** The output shares buffer `b` (NO_BUFFER: a pre-existing value's memory): the buffer takes on its uses. */
+function share(s: PlanState, b: number, output: string, uses: number): number {
+  if (b !== NO_BUFFER) {
+    s.useCount[b] += uses;
+    s.buffers[b].sharedBy.push(output);
   }
-  if (!isGraphOutput && input) {
-    const inBuf = s.bufferOf.get(input) ?? NO_BUFFER;
-    if (VIEW_OPS.has(node.opType)) return share(inBuf);
-    if (ORT_CPU_MAY_INPLACE.has(node.opType) && isDefaultDomain(node) && inBuf !== NO_BUFFER && s.useCount[inBuf] === 1 && sameSize(types.get(input), types.get(output))) {
-      return share(inBuf);
-    }
-  }
-  const sum = !isGraphOutput && output === node.outputs[0] && SUM_INPLACE.has(`${node.domain}:${node.opType}`) ? node.inputs[3] : undefined;
-  if (sum) {
-    const sumBuf = s.bufferOf.get(sum) ?? NO_BUFFER;
-    if (sumBuf !== NO_BUFFER && s.useCount[sumBuf] === 1 && sameSize(types.get(sum), types.get(output))) return share(sumBuf);
-  }
-  const key = sizeKey(types.get(output));
-  if (!isGraphOutput && key !== null) {
-    const dead = s.freelist.get(key);
-    const b = dead?.pop();
-    if (b !== undefined) return share(b);
-  }
-  const id = s.buffers.push({ tensor: output, bytes, kind: isGraphOutput ? 'allocate-output' : 'allocate', sharedBy: [] }) - 1;
-  s.useCount.push(uses);
-  s.sizeKey.push(key);
-  return { buffer: id, fresh: true };
+  return b;
 }
 
-/** One use of `name` is over; its buffer goes to the front of the freelist when none is left. */
-function dropUse(s: PlanState, name: string): void {
-  const b = s.bufferOf.get(name) ?? NO_BUFFER;
+/** Which buffer an output takes: shared with an input, a dead buffer of the same size, or a new one (pushed last on s.buffers). */
+function placeOutput(s: PlanState, node: GraphNode, pos: number, k: number, rec: TensorRecord, types: Map<string, StaticType>): number {
+  const output = node.outputs[k];
+  const isGraphOutput = rec.isGraphOutput;
+  const uses = s.valueUses[s.ids.outs[s.ids.outStart[pos] + k]];
+  const input = node.inputs[0];
+  const inputId = input ? s.ids.reads[s.ids.readStart[pos]] : -1;
+  if (isGraphOutput && s.loopIteration !== null && node.opType === 'Identity' && input && input !== s.loopIteration && (inputId < 0 || s.bufferOf[inputId] === UNSET)) {
+    return share(s, NO_BUFFER, output, uses);
+  }
+  const inBuf = !isGraphOutput && input ? bufferOf(s, inputId) : NO_BUFFER;
+  if (!isGraphOutput && input && VIEW_OPS.has(node.opType)) return share(s, inBuf, output, uses);
+  const type = types.get(output);
+  if (inBuf !== NO_BUFFER && ORT_CPU_MAY_INPLACE.has(node.opType) && isDefaultDomain(node) && s.useCount[inBuf] === 1 && sameSize(types.get(input), type)) {
+    return share(s, inBuf, output, uses);
+  }
+  const sum = !isGraphOutput && output === node.outputs[0] && !isDefaultDomain(node) && SUM_INPLACE.has(`${node.domain}:${node.opType}`) ? node.inputs[3] : undefined;
+  if (sum) {
+    const sumBuf = bufferOf(s, s.ids.reads[s.ids.readStart[pos] + 3]);
+    if (sumBuf !== NO_BUFFER && s.useCount[sumBuf] === 1 && sameSize(types.get(sum), type)) return share(s, sumBuf, output, uses);
+  }
+  const key = sizeKey(type);
+  if (!isGraphOutput && key !== null) {
+    const b = s.freelist.get(key)?.pop();
+    if (b !== undefined) return share(s, b, output, uses);
+  }
+  s.useCount.push(uses);
+  s.sizeKey.push(key);
+  return s.buffers.push({ tensor: output, bytes: rec.bytes, kind: isGraphOutput ? 'allocate-output' : 'allocate', sharedBy: [] }) - 1;
+}
+
+/** One use of value `id` is over; its buffer goes to the front of the freelist when none is left. */
+function dropUse(s: PlanState, id: number): void {
+  const b = bufferOf(s, id);
   if (b === NO_BUFFER || --s.useCount[b] !== 0) return;
   const key = s.sizeKey[b];
   if (key === null) return;
@@ -180,35 +174,38 @@ function dropUse(s: PlanState, name: string): void {
 export function planAllocations(
   table: TensorTable, types: Map<string, StaticType>, graphOutputs: Set<string>, loopIteration: string | null = null,
 ): OrtAllocationPlan {
+  const ids = valueIds(table, graphOutputs);
   const s: PlanState = {
-    bufferOf: new Map(), useCount: [], valueUses: initialUses(table, graphOutputs), freelist: new Map(), sizeKey: [], buffers: [], loopIteration,
+    ids, bufferOf: new Int32Array(ids.count).fill(UNSET), useCount: [], valueUses: initialUses(ids), freelist: new Map(), sizeKey: [], buffers: [], loopIteration,
   };
   const steps: PlannedStep[] = [];
-  table.nodes.forEach((node, pos) => {
+  for (let pos = 0; pos < table.nodes.length; pos++) {
+    const node = table.nodes[pos];
     const allocate: PlannedAllocation[] = [];
-    for (const o of node.outputs) {
-      const rec = o ? table.tensors.get(o) : undefined;
+    for (let k = 0; k < node.outputs.length; k++) {
+      const rec = ids.outRecs[ids.outStart[pos] + k];
       if (!rec || rec.producer !== pos) continue; // missing optional output, or a Constant held as a weight
-      const placed = placeOutput(s, node, o, rec.isGraphOutput, types, rec.bytes);
-      s.bufferOf.set(o, placed.buffer);
-      if (placed.fresh && rec.bytes > 0) allocate.push({ buffer: placed.buffer, bytes: rec.bytes });
+      const before = s.buffers.length;
+      const buffer = placeOutput(s, node, pos, k, rec, types);
+      s.bufferOf[ids.outs[ids.outStart[pos] + k]] = buffer;
+      if (s.buffers.length > before && rec.bytes > 0) allocate.push({ buffer, bytes: rec.bytes });
     }
-    for (const i of plannedReads(node)) if (i) dropUse(s, i);
-    for (const o of node.outputs) if (o) dropUse(s, o);
+    for (let r = ids.readStart[pos]; r < ids.readStart[pos + 1]; r++) dropUse(s, ids.reads[r]);
+    for (let r = ids.outStart[pos]; r < ids.outStart[pos + 1]; r++) dropUse(s, ids.outs[r]);
     steps.push({ node: pos, allocate, release: [] });
-  });
+  }
   return { steps, buffers: s.buffers, heldToEnd: deallocation(table, s, steps) };
 }
 
 /** GenerateDeallocationPlan: each allocated buffer is released after the last node reading a value stored in it. */
 function deallocation(table: TensorTable, s: PlanState, steps: PlannedStep[]): number[] {
-  const lastRead = new Array<number>(s.buffers.length).fill(-1);
-  table.nodes.forEach((node, pos) => {
-    for (const i of plannedReads(node)) {
-      const b = i ? s.bufferOf.get(i) ?? NO_BUFFER : NO_BUFFER;
+  const lastRead = new Int32Array(s.buffers.length).fill(-1);
+  for (let pos = 0; pos < table.nodes.length; pos++) {
+    for (let r = s.ids.readStart[pos]; r < s.ids.readStart[pos + 1]; r++) {
+      const b = bufferOf(s, s.ids.reads[r]);
       if (b !== NO_BUFFER) lastRead[b] = pos;
     }
-  });
+  }
   const heldToEnd: number[] = [];
   s.buffers.forEach((buf, b) => {
     if (buf.kind === 'allocate-output' || lastRead[b] < 0) heldToEnd.push(b);

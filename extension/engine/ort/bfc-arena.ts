@@ -83,6 +83,16 @@ export class BfcArena {
     return { inUseBytes: this.stats.inUseBytes, requestedInUseBytes: this.stats.requestedInUseBytes };
   }
 
+  /** Chunk bytes in use now (inUse without the record, for a replay reading it after every node). */
+  get inUseBytes(): number {
+    return this.stats.inUseBytes;
+  }
+
+  /** Requested bytes in use now. */
+  get requestedInUseBytes(): number {
+    return this.stats.requestedInUseBytes;
+  }
+
   snapshot(): ArenaStats {
     return { ...this.stats, regions: [...this.stats.regions] };
   }
@@ -143,7 +153,7 @@ export class BfcArena {
       const i = this.lowerBound(bin, rounded, -Infinity);
       if (i < bin.length) {
         const h = bin[i];
-        bin.splice(i, 1);
+        removeAt(bin, i);
         return this.takeChunk(h, rounded, bytes);
       }
     }
@@ -223,7 +233,7 @@ export class BfcArena {
   private insertFree(h: number): void {
     const c = this.chunks[h];
     const bin = this.bins[binForSize(c.size)];
-    bin.splice(this.lowerBound(bin, c.size, c.ptr), 0, h);
+    insertAt(bin, this.lowerBound(bin, c.size, c.ptr), h);
   }
 
   private removeFree(h: number): void {
@@ -231,7 +241,7 @@ export class BfcArena {
     const bin = this.bins[binForSize(c.size)];
     const i = this.lowerBound(bin, c.size, c.ptr);
     if (bin[i] !== h) throw new Error(`internal: arena chunk ${h} missing from its bin`);
-    bin.splice(i, 1);
+    removeAt(bin, i);
   }
 
   /** First position in `bin` whose (size, ptr) is not below (size, ptr). */
@@ -245,4 +255,16 @@ export class BfcArena {
     }
     return lo;
   }
+}
+
+// Array.prototype.splice, without the array of removed elements it makes on every call.
+function removeAt(a: number[], i: number): void {
+  for (let k = i; k < a.length - 1; k++) a[k] = a[k + 1];
+  a.pop();
+}
+
+function insertAt(a: number[], i: number, x: number): void {
+  a.push(x);
+  for (let k = a.length - 1; k > i; k--) a[k] = a[k - 1];
+  a[i] = x;
 }

@@ -10,7 +10,7 @@ import { executionOrder, freeNames, nodeReads, writtenOrder } from '../graph-ord
 import { buildTensorTable, type TensorTable } from '../memory/tensor-table';
 import type { AnalysisSettings } from '../settings';
 import type { InferredTensor, ShapeResult } from '../shapes/types';
-import { planAllocations, type OrtAllocationPlan, type StaticType } from './allocation-plan';
+import { planAllocations, type OrtAllocationPlan, type PlannedStep, type StaticType } from './allocation-plan';
 import { BfcArena, ORT_ARENA_DEFAULTS, type BfcArenaConfig } from './bfc-arena';
 import type { OrtHeldFigures, OrtNodeHeld } from './held-figures';
 import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './control-flow-run';
@@ -279,29 +279,16 @@ interface PassState {
 function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<string, number | null> {
   // A buffer is one arena chunk, or the elements of a sequence a Loop hands over as its output.
   const handles = new Array<Held>(g.plan.buffers.length).fill(null);
-  for (const step of g.plan.steps) {
+  const steps = g.plan.steps;
+  for (let k = 0; k < steps.length; k++) {
+    const step = steps[k];
     const body = g.bodies[step.node];
-    const allocateOutputs: OutputAllocator = (adopted, only) => {
-      const taken = new Set<string>();
-      for (const a of step.allocate) {
-        if (g.external.has(a.buffer) || (only && !only(g.plan.buffers[a.buffer].tensor))) continue;
-        if (g.patternBytes !== null && g.plan.buffers[a.buffer].kind === 'allocate') continue;
-        const chunks = adopted?.get(g.plan.buffers[a.buffer].tensor);
-        if (chunks) taken.add(g.plan.buffers[a.buffer].tensor);
-        handles[a.buffer] = chunks ?? st.arena.allocate(a.bytes);
-      }
-      return taken;
-    };
-    if (body?.kind === 'loop') runLoop(st.arena, body, allocateOutputs, (graph) => runGraph(st, graph, true));
-    else if (body?.kind === 'scan') {
-      allocateOutputs();
-      runScan(st.arena, body, (graph) => runGraph(st, graph));
-    } else if (body?.kind === 'if') runIf(st, body, allocateOutputs);
-    else allocateOutputs();
+    if (body === null) allocateStep(st, g, step, handles);
+    else runBody(st, g, step, handles, body);
     runKernelScratch(st, g, step.node);
-    const s = st.arena.inUse();
-    st.perNode.push({ node: g.table.nodes[step.node].name, requestedInUseBytes: s.requestedInUseBytes, arenaInUseBytes: s.inUseBytes });
-    for (const b of step.release) freeBuffer(st.arena, handles, b);
+    const arena = st.arena;
+    st.perNode.push({ node: g.table.nodes[step.node].name, requestedInUseBytes: arena.requestedInUseBytes, arenaInUseBytes: arena.inUseBytes });
+    for (let r = 0; r < step.release.length; r++) freeBuffer(arena, handles, step.release[r]);
   }
   const fetches = new Map<string, number | null>();
   for (const b of g.plan.heldToEnd) {
@@ -312,9 +299,43 @@ function runGraph(st: PassState, g: PlannedGraph, keepOutputs = false): Map<stri
   return fetches;
 }
 
+/**
+ * The step's outputs the graph allocates itself (not a body's external outputs, nor buffers inside
+ * the memory-pattern block), limited to `only`; an adopted tensor takes the chunks given for it
+ * and is added to `taken`.
+ */
+function allocateStep(
+  st: PassState, g: PlannedGraph, step: PlannedStep, handles: Held[], adopted?: Map<string, number[]>, only?: (tensor: string) => boolean, taken?: Set<string>,
+): void {
+  for (let k = 0; k < step.allocate.length; k++) {
+    const a = step.allocate[k];
+    const buffer = g.plan.buffers[a.buffer];
+    if (g.external.has(a.buffer) || (only && !only(buffer.tensor))) continue;
+    if (g.patternBytes !== null && buffer.kind === 'allocate') continue;
+    const chunks = adopted?.get(buffer.tensor);
+    if (chunks) taken?.add(buffer.tensor);
+    handles[a.buffer] = chunks ?? st.arena.allocate(a.bytes);
+  }
+}
+
+/** An If, Loop or Scan step: its kernel allocates its outputs around running its body. */
+function runBody(st: PassState, g: PlannedGraph, step: PlannedStep, handles: Held[], body: PlannedBody): void {
+  const allocateOutputs: OutputAllocator = (adopted, only) => {
+    const taken = new Set<string>();
+    allocateStep(st, g, step, handles, adopted, only, taken);
+    return taken;
+  };
+  if (body.kind === 'loop') runLoop(st.arena, body, allocateOutputs, (graph) => runGraph(st, graph, true));
+  else if (body.kind === 'scan') {
+    allocateOutputs();
+    runScan(st.arena, body, (graph) => runGraph(st, graph));
+  } else runIf(st, body, allocateOutputs);
+}
+
 /** A kernel's requests are all alive together and given back before it returns (and ORT reads its figures). */
 function runKernelScratch(st: PassState, g: PlannedGraph, node: number): void {
   const requests = g.scratch[node];
+  if (requests.length === 0) return;
   const taken = requests.map((bytes) => st.arena.allocate(bytes));
   for (const h of taken) if (h !== null) st.arena.free(h);
   const total = requests.reduce((a, b) => a + b, 0);
@@ -354,7 +375,7 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
   const inputs = { ...withCpuCasts(original), prepacked: session.optimised === true };
   const main = planGraph(inputs.model.graph, inputs.table, inputs.shapes, inputs.staticShapes, inputs, session.intraOpThreads, false);
   const arena = new BfcArena(session.arena);
-  const reservedBytes = smallInitializerBytes(inputs.model);
+  const reservedBytes = smallInitializerBytes(inputs.model, inputs.table);
   arena.reserve(reservedBytes);
   const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], dropped: [] };
   // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size;
@@ -375,7 +396,7 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
   }
   const stats = arena.snapshot();
   let requestedPeakBytes = 0;
-  for (const n of pass.perNode) requestedPeakBytes = Math.max(requestedPeakBytes, n.requestedInUseBytes);
+  for (let k = 0; k < pass.perNode.length; k++) requestedPeakBytes = Math.max(requestedPeakBytes, pass.perNode[k].requestedInUseBytes);
   return {
     requestedPeakBytes,
     arenaInUsePeakBytes: stats.peakInUseBytes,
@@ -402,27 +423,65 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
  */
 export const SMALL_TENSOR_THRESHOLD_BYTES = 127;
 
-function smallInitializerBytes(model: Model): number {
-  return graphSmallInitializerBytes(model.graph);
+function smallInitializerBytes(model: Model, table: TensorTable): number {
+  return graphSmallInitializerBytes(model.graph, table);
 }
 
-function graphSmallInitializerBytes(g: Graph): number {
-  const read = new Set(g.nodes.flatMap((n) => nodeReads(n)));
+function storedBytes(dims: number[], dtype: Initializer['dtype']): number {
+  let elements = 1;
+  for (let i = 0; i < dims.length; i++) elements *= dims[i];
+  return Math.ceil((elements * dtypeBits(dtype)) / 8);
+}
+
+/** `table`: the graph's own tensor table (the main graph's), whose consumers say which values a node reads as an input. */
+function graphSmallInitializerBytes(g: Graph, table?: TensorTable): number {
   let total = 0;
-  const add = (dims: number[], dtype: Initializer['dtype']) => {
-    const bytes = Math.ceil((dims.reduce((a, d) => a * d, 1) * dtypeBits(dtype)) / 8);
-    if (bytes <= SMALL_TENSOR_THRESHOLD_BYTES) total += bytes;
-  };
-  for (const t of g.initializers.values()) if (read.has(t.name)) add(t.dims, t.dtype);
+  // The small values first (the names that hold each, its bytes): most initializers are large, and only a small one needs its reads checked.
+  const smallNames: (string | string[])[] = [];
+  const smallBytes: number[] = [];
+  for (const t of g.initializers.values()) {
+    const bytes = storedBytes(t.dims, t.dtype);
+    if (bytes > SMALL_TENSOR_THRESHOLD_BYTES) continue;
+    smallNames.push(t.name);
+    smallBytes.push(bytes);
+  }
+  const withBodies: GraphNode[] = [];
   for (const n of g.nodes) {
     const v = n.attributes.value;
-    if (n.opType === 'Constant' && v?.kind === 'tensor' && n.outputs.some((o) => read.has(o))) add(v.value.dims, v.value.dtype);
-    for (const a of Object.values(n.attributes)) {
-      if (a.kind === 'graph') total += graphSmallInitializerBytes(a.value);
-      else if (a.kind === 'graphs') for (const sub of a.value) total += graphSmallInitializerBytes(sub);
+    if (n.opType === 'Constant' && v?.kind === 'tensor') {
+      const bytes = storedBytes(v.value.dims, v.value.dtype);
+      if (bytes <= SMALL_TENSOR_THRESHOLD_BYTES) {
+        smallNames.push(n.outputs);
+        smallBytes.push(bytes);
+      }
+    }
+    for (const key in n.attributes) {
+      const a = n.attributes[key];
+      if (a.kind !== 'graph' && a.kind !== 'graphs') continue;
+      if (withBodies[withBodies.length - 1] !== n) withBodies.push(n);
+      for (const sub of a.kind === 'graph' ? [a.value] : a.value) total += graphSmallInitializerBytes(sub);
     }
   }
+  if (smallNames.length === 0) return total;
+  const isRead = table ? tableReads(g, table, withBodies) : scannedReads(g, new Set(smallNames.flat()));
+  smallNames.forEach((names, k) => {
+    if (typeof names === 'string' ? isRead(names) : names.some(isRead)) total += smallBytes[k];
+  });
   return total;
+}
+
+/** The names among `wanted` that some node reads (an input, or a value its subgraphs use). */
+function scannedReads(g: Graph, wanted: Set<string>): (name: string) => boolean {
+  const read = new Set<string>();
+  for (const n of g.nodes) for (const name of nodeReads(n)) if (wanted.has(name)) read.add(name);
+  return (name) => read.has(name);
+}
+
+/** Read: a node's input (a consumer in the table; '' when a node leaves an optional input out), or a value a node's subgraph uses. */
+function tableReads(g: Graph, table: TensorTable, withBodies: GraphNode[]): (name: string) => boolean {
+  const implicit = new Set(withBodies.flatMap((n) => nodeReads(n).slice(n.inputs.length)));
+  const emptyRead = g.nodes.some((n) => n.inputs.includes(''));
+  return (name) => (name === '' ? emptyRead : (table.tensors.get(name)?.consumers.length ?? 0) > 0 || implicit.has(name));
 }
 
 /** The session the runner measures, with ORT's arena defaults. */

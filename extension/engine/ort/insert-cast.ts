@@ -223,6 +223,13 @@ function removeDuplicates(w: Work, i: number): void {
   }
 }
 
+/** Whether any value has a float16 type: without one no node reads float16, and no Cast goes in. */
+function hasFloat16(graph: Graph, shapes: Map<string, InferredTensor>): boolean {
+  for (const t of shapes.values()) if (t.dtype === 'float16') return true;
+  for (const t of graph.initializers.values()) if (t.dtype === 'float16') return true;
+  return [...graph.inputs, ...graph.outputs].some((v) => v.dtype === 'float16');
+}
+
 /**
  * The main graph as the CPU provider runs it, or null when no Cast is inserted (no float16 value
  * reaches a node without a float16 kernel). `order` gives the graph's topological order (GraphViewer),
@@ -230,6 +237,7 @@ function removeDuplicates(w: Work, i: number): void {
  * Subgraph bodies are left as they are.
  */
 export function insertCpuCasts(graph: Graph, shapes: Map<string, InferredTensor>, order: () => number[]): CastView | null {
+  if (!hasFloat16(graph, shapes)) return null;
   const declared = new Map<string, DType>();
   for (const v of [...graph.inputs, ...graph.outputs]) declared.set(v.name, v.dtype);
   for (const t of graph.initializers.values()) declared.set(t.name, t.dtype);

@@ -46,6 +46,20 @@ test('FindReusableTensor: a later output takes a dead buffer of the same static 
   assert.deepEqual(p.heldToEnd, ['y']);
 });
 
+test('ComputeReuseCount counts each input def: a value a node reads twice is dead after that node, and its buffer is reused', () => {
+  const b = new GraphBuilder();
+  b.input('x', 'float32', [4, 8]);
+  b.op('MatMul', ['x', b.weight('W', [8, 8])], { name: 'a', outputs: ['h1'] }); // h1: 1 def + 2 reads
+  b.op('Mul', ['h1', 'h1'], { name: 'square', outputs: ['m'] }); // both reads drop: h1 dies here
+  b.op('MatMul', ['m', b.weight('U', [8, 8])], { name: 'c', outputs: ['h3'] }); // takes h1's buffer
+  b.op('MatMul', ['h3', b.weight('T', [8, 8])], { name: 'd', outputs: ['y'] });
+  b.output('y', 'float32', [4, 8]);
+  const p = plan(b);
+  assert.deepEqual(p.allocated, [['h1'], ['m'], [], ['y']]);
+  assert.deepEqual(p.shared.h1, ['h3']);
+  assert.deepEqual(p.released, [[], [], ['m'], ['h1']]);
+});
+
 test('Alias and MayInplace: a Reshape shares its input; a Relu shares its input only at the input\'s last use', () => {
   const b = new GraphBuilder();
   b.input('x', 'float32', [4, 8]);
