@@ -76,26 +76,30 @@ export function lineFigures(
   }
   const out: LineFigures[] = [];
   for (const f of lines.all) {
-    const { scopes, calls, ...rest } = f;
-    // Scopes that differ only in indices (`h.0`, `h.1`) are shown as one (`h.*`); how often the
-    // line ran is counted from its nodes (repeats.ts), not from these names.
-    const byTemplate = new Map<string, string[]>();
-    for (const scope of outermostScopes([...scopes])) {
-      const t = scope.replace(/(^|[./])\d+(?=$|[./])/g, '$1#');
-      const group = byTemplate.get(t);
-      if (group) group.push(scope);
-      else byTemplate.set(t, [scope]);
-    }
-    const groups = [...byTemplate.values()];
-    const repeats = lineRepeats(calls);
+    const repeats = lineRepeats(f.calls);
+    // The fields in the order the record was made, written out: no rest and spread per line.
     out.push({
-      ...rest,
-      scope: groups.map(generalScope).filter(Boolean).join(', '),
-      repeats,
-      perCallBytes: Math.round(rest.bytes / Math.max(1, repeats)),
+      file: f.file, line: f.line, scope: shownScope(f.scopes), bytes: f.bytes, peakBytes: f.peakBytes, peakByCategory: f.peakByCategory,
+      savedBytes: f.savedBytes, kvBytes: f.kvBytes, repeats, perCallBytes: Math.round(f.bytes / Math.max(1, repeats)), ops: f.ops, nodes: f.nodes,
     });
   }
   return out.sort((a, b) => b.peakBytes - a.peakBytes || b.bytes - a.bytes);
+}
+
+/**
+ * The scope a line shows: scopes that differ only in indices (`h.0`, `h.1`) as one (`h.*`); how
+ * often the line ran is counted from its nodes (repeats.ts), not from these names.
+ */
+function shownScope(scopes: Set<string>): string {
+  if (scopes.size === 1) for (const only of scopes) return only; // its own outermost scope, in a group of one
+  const byTemplate = new Map<string, string[]>();
+  for (const scope of outermostScopes([...scopes])) {
+    const t = scope.replace(/(^|[./])\d+(?=$|[./])/g, '$1#');
+    const group = byTemplate.get(t);
+    if (group) group.push(scope);
+    else byTemplate.set(t, [scope]);
+  }
+  return [...byTemplate.values()].map(generalScope).filter(Boolean).join(', ');
 }
 
 /** Scopes that are not inside another scope of the list (`a.b` is inside `a`; `a.bc` is not). */
