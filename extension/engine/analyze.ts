@@ -51,6 +51,8 @@ export interface Analysis {
   warnings: string[];
   /** Subgraph bodies' tensors and the If branches shapes follow (see ShapeResult). */
   subgraphs: Pick<ShapeResult, 'bodies' | 'branches'>;
+  /** The bodies' tensors as ORT infers them at load time, when staticShapes is that view (symbolic inputs). */
+  staticBodies?: Map<string, Map<string, InferredTensor>>;
 }
 
 /** `written`: the model is the graph an ONNX Runtime session wrote, run in its file's order (writtenOrder). */
@@ -60,12 +62,14 @@ export function analyze(model: Model, settings: AnalysisSettings, source: string
   const shapes = inferShapes(model, bound.dims, bindInputValues(model, settings.inputValues));
   const order = written ? writtenOrder(model.graph) : executionOrder(model.graph);
   const table = buildTensorTable(model, order, shapes.tensors, settings);
-  const statics = staticShapes(model, shapes.tensors);
+  const view = hasSymbolicInputs(model) ? loadTimeView(model) : null;
+  const statics = view?.tensors ?? shapes.tensors; // as staticShapes, from the one load-time inference
+
   const buffers = buildBuffers(table, shapes.tensors, settings, bufferOptions(model, shapes.tensors, statics));
   const live = liveBytes(buffers.buffers, buffers.steps.length);
   const warnings = [...checks, ...bound.warnings, ...shapes.warnings, ...buffers.warnings];
   if (table.unknown > 0) warnings.push(`${table.unknown} tensors have unknown sizes and count as 0 bytes`);
-  return { model, settings, dims: bound.dims, sized: bound.sized, shapes: shapes.tensors, staticShapes: statics, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings, subgraphs: { bodies: shapes.bodies, branches: shapes.branches } };
+  return { model, settings, dims: bound.dims, sized: bound.sized, shapes: shapes.tensors, staticShapes: statics, table, buffers, live, origins: table.nodes.map(nodeOrigin), warnings, subgraphs: { bodies: shapes.bodies, branches: shapes.branches }, ...(view ? { staticBodies: view.bodies } : {}) };
 }
 
 export function analyzeModel(model: Model, settings: AnalysisSettings, options: AnalyzeOptions): Profile {
@@ -111,9 +115,13 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
 /** ONNX Runtime's held figures for an analysed inference pass (exported for the bench, which times it). */
 export function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures {
   const session = options.ortSession ?? { intraOpThreads: 1, runs: 1 };
-  const staticBodies = a.subgraphs.bodies.size > 0 ? loadTimeBodies(a.model) : undefined;
+  const hasBodies = a.subgraphs.bodies.size > 0;
+  // One load-time inference gives both the tensors and the bodies (the analysis made it already for symbolic inputs).
+  const view = !hasSymbolicInputs(a.model) ? loadTimeView(a.model)
+    : { tensors: a.staticShapes, bodies: a.staticBodies ?? (hasBodies ? loadTimeView(a.model).bodies : new Map()) };
+  const staticBodies = hasBodies ? view.bodies : undefined;
   return ortHeldFigures(
-    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: hasSymbolicInputs(a.model) ? a.staticShapes : loadTimeShapes(a.model), weightBytes: totalsOf(a.table, a.buffers).weightBytes, settings: a.settings, subgraphs: a.subgraphs, staticBodies },
+    { model: a.model, table: a.table, shapes: a.shapes, staticShapes: view.tensors, weightBytes: totalsOf(a.table, a.buffers).weightBytes, settings: a.settings, subgraphs: a.subgraphs, staticBodies },
     (session.optimised ? optimisedSession : attributionSession)(session.intraOpThreads, session.runs),
   );
 }
@@ -222,19 +230,16 @@ function scriptOptimizer(model: Model): Pick<BufferOptions, 'scriptOptimizer' | 
  * keeps input dims symbolic. Outputs of Reshape, Slice, Expand... fed by Shape chains stay unsized.
  */
 export function loadTimeShapes(model: Model): Map<string, InferredTensor> {
-  try {
-    return inferShapes(model, {}, {}, false).tensors;
-  } catch {
-    return new Map(); // no static knowledge: ORT's planner would reuse nothing either
-  }
+  return loadTimeView(model).tensors;
 }
 
-/** Subgraph bodies' tensors as ORT infers them at load time (see loadTimeShapes). */
-function loadTimeBodies(model: Model): Map<string, Map<string, InferredTensor>> {
+/** The load-time tensors (see loadTimeShapes) and subgraph bodies' tensors, from one inference. */
+function loadTimeView(model: Model): { tensors: Map<string, InferredTensor>; bodies: Map<string, Map<string, InferredTensor>> } {
   try {
-    return inferShapes(model, {}, {}, false).bodies;
+    const r = inferShapes(model, {}, {}, false);
+    return { tensors: r.tensors, bodies: r.bodies };
   } catch {
-    return new Map();
+    return { tensors: new Map(), bodies: new Map() }; // no static knowledge: ORT's planner would reuse nothing either
   }
 }
 
@@ -271,10 +276,17 @@ function nameList(model: Model, key: string): Set<string> | null {
 /** Per step, bytes of the graph inputs that are live (the caller passes them in). */
 function callerOwnedBytes(buffers: Buffer[], model: Model, steps: number): Float64Array {
   const inputs = new Set(model.graph.inputs.map((i) => i.name));
-  const out = new Float64Array(steps);
+  // Difference array: an input is live over most steps, and a decoder has hundreds of KV inputs.
+  const diff = new Float64Array(steps + 1);
   for (const b of buffers) {
     if (b.kind !== 'tensor' || !inputs.has(b.tensor) || model.graph.initializers.has(b.tensor)) continue;
-    for (let s = b.start; s <= Math.min(b.end, steps - 1); s++) out[s] += b.bytes;
+    const end = Math.min(b.end, steps - 1);
+    if (b.start > end) continue;
+    diff[b.start] += b.bytes;
+    diff[end + 1] -= b.bytes;
   }
+  const out = new Float64Array(steps);
+  let run = 0;
+  for (let s = 0; s < steps; s++) out[s] = run += diff[s];
   return out;
 }

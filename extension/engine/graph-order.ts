@@ -7,7 +7,11 @@ import { MemlensError } from './errors';
 /** Names a node reads: its inputs plus outer-scope names its subgraphs use (If/Loop bodies). */
 export function nodeReads(node: GraphNode): string[] {
   let reads: string[] | null = null;
-  for (const a of Object.values(node.attributes)) {
+  const attributes = node.attributes;
+  // for...in: no array of values made for each of a graph's nodes, most of which have no subgraph.
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key)) continue;
+    const a = attributes[key];
     const graphs = a.kind === 'graph' ? [a.value] : a.kind === 'graphs' ? a.value : null;
     if (!graphs) continue;
     reads ??= node.inputs.slice();
@@ -95,34 +99,42 @@ function nodeOnCycle(pending: number[], reads: string[][], producer: Map<string,
 export function executionOrder(graph: Graph): number[] {
   const n = graph.nodes.length;
   const producer = new Map<string, number>();
-  graph.nodes.forEach((node, i) => node.outputs.forEach((o) => o && producer.set(o, i)));
+  for (let i = 0; i < n; i++) for (const o of graph.nodes[i].outputs) if (o) producer.set(o, i);
+  let cyclic = false;
   const producers: number[][] = graph.nodes.map((node, i) => {
-    const set = new Set<number>();
+    const ps: number[] = [];
     for (const name of nodeReads(node)) {
       const p = producer.get(name);
-      if (p !== undefined && p !== i) set.add(p);
+      if (p === i) cyclic = true; // a node reading its own output
+      else if (p !== undefined) ps.push(p);
     }
-    return [...set].sort((a, b) => a - b);
+    return ascendingUnique(ps);
   });
-  topoOrder(graph); // throws, naming a node on the cycle, when there is one
 
   const hasConsumer = new Uint8Array(n);
   for (const ps of producers) for (const p of ps) hasConsumer[p] = 1;
   const stack: number[] = []; // ~i marks "leave i"
   for (let i = 0; i < n; i++) if (!hasConsumer[i]) stack.push(i);
-  const visited = new Uint8Array(n);
+  // 0 not visited, 1 entered (on the current path), 2 left. A producer on the current path closes a cycle.
+  const state = new Uint8Array(n);
   const order: number[] = [];
   while (stack.length > 0) {
     const top = stack.pop()!;
     if (top < 0) {
+      state[~top] = 2;
       order.push(~top);
       continue;
     }
-    if (visited[top]) continue;
-    visited[top] = 1;
+    if (state[top]) continue;
+    state[top] = 1;
     stack.push(~top);
-    for (const p of producers[top]) if (!visited[p]) stack.push(p);
+    for (const p of producers[top]) {
+      if (!state[p]) stack.push(p);
+      else if (state[p] === 1) cyclic = true;
+    }
   }
+  // A cycle (or nodes only a cycle consumes): topoOrder throws, naming a node on it.
+  if (cyclic || order.length < n) topoOrder(graph);
   return order;
 }
 
@@ -137,4 +149,14 @@ export function executionOrder(graph: Graph): number[] {
 export function writtenOrder(graph: Graph): number[] {
   if (topoOrder(graph) !== graph.nodes) return executionOrder(graph);
   return graph.nodes.map((_n, i) => i);
+}
+
+/** A short list sorted ascending without repeats (a node's producers: a few each). */
+function ascendingUnique(xs: number[]): number[] {
+  if (xs.length < 2) return xs;
+  xs.sort((a, b) => a - b);
+  let k = 1;
+  for (let j = 1; j < xs.length; j++) if (xs[j] !== xs[k - 1]) xs[k++] = xs[j];
+  xs.length = k;
+  return xs;
 }

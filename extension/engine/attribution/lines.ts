@@ -6,8 +6,36 @@ import { ownerPos, type Buffer } from '../memory/buffer-types';
 import type { TensorTable } from '../memory/tensor-table';
 import { lineRepeats, type LineNode } from './repeats';
 
-function keyOf(o: NodeOrigin): string {
-  return o.source ? `${o.source.file}\u0000${o.source.line}` : `\u0000scope\u0000${o.scope}`;
+type Line = LineFigures & { scopes: Set<string>; calls: LineNode[] };
+
+/** Lines by file and line number, or by scope when no line is known: nested maps, no key string per node. */
+class LineIndex {
+  readonly all: Line[] = [];
+  private readonly bySource = new Map<string, Map<number, Line>>();
+  private readonly byScope = new Map<string, Line>();
+
+  of(o: NodeOrigin): Line {
+    if (!o.source) return this.find(this.byScope, o.scope, o);
+    let byLine = this.bySource.get(o.source.file);
+    if (!byLine) this.bySource.set(o.source.file, (byLine = new Map<number, Line>()));
+    return this.find(byLine, o.source.line, o);
+  }
+
+  private find<K>(map: Map<K, Line>, key: K, o: NodeOrigin): Line {
+    let f = map.get(key);
+    if (!f) {
+      f = {
+        file: o.source?.file ?? null,
+        line: o.source?.line ?? null,
+        scope: o.scope,
+        bytes: 0, peakBytes: 0, peakByCategory: emptyByCategory(), savedBytes: 0, kvBytes: 0, repeats: 0, perCallBytes: 0,
+        ops: {}, nodes: [], scopes: new Set<string>(), calls: [],
+      };
+      map.set(key, f);
+      this.all.push(f);
+    }
+    return f;
+  }
 }
 
 export function lineFigures(
@@ -17,25 +45,15 @@ export function lineFigures(
   peakStep: number,
   savedTensors: Set<string>,
 ): LineFigures[] {
-  const lines = new Map<string, LineFigures & { scopes: Set<string>; calls: LineNode[] }>();
-  const lineOf: (LineFigures & { scopes: Set<string>; calls: LineNode[] })[] = origins.map((o, pos) => {
-    const key = keyOf(o);
-    let f = lines.get(key);
-    if (!f) {
-      f = {
-        file: o.source?.file ?? null,
-        line: o.source?.line ?? null,
-        scope: o.scope,
-        bytes: 0, peakBytes: 0, peakByCategory: emptyByCategory(), savedBytes: 0, kvBytes: 0, repeats: 0, perCallBytes: 0,
-        ops: {}, nodes: [], scopes: new Set<string>(), calls: [],
-      };
-      lines.set(key, f);
-    }
+  const lines = new LineIndex();
+  const lineOf: Line[] = origins.map((o, pos) => {
+    const f = lines.of(o);
     f.nodes.push(table.nodes[pos].name);
     f.scopes.add(o.scope);
     f.calls.push({ opType: table.nodes[pos].opType, scope: o.scope });
     return f;
   });
+  const anySaved = savedTensors.size > 0;
   for (const t of table.tensors.values()) {
     if (t.producer === null) continue;
     const f = lineOf[t.producer];
@@ -45,7 +63,7 @@ export function lineFigures(
       f.ops[op] = (f.ops[op] ?? 0) + t.bytes;
     }
     if (t.category === 'kvCache') f.kvBytes += t.bytes;
-    if (savedTensors.has(t.name)) f.savedBytes += t.bytes;
+    if (anySaved && savedTensors.has(t.name)) f.savedBytes += t.bytes;
   }
   for (const b of buffers) {
     const owner = ownerPos(b);
@@ -57,25 +75,31 @@ export function lineFigures(
     }
   }
   const out: LineFigures[] = [];
-  for (const f of lines.values()) {
-    const { scopes, calls, ...rest } = f;
-    // Scopes that differ only in indices (`h.0`, `h.1`) are shown as one (`h.*`); how often the
-    // line ran is counted from its nodes (repeats.ts), not from these names.
-    const byTemplate = new Map<string, string[]>();
-    for (const scope of outermostScopes([...scopes])) {
-      const t = scope.replace(/(^|[./])\d+(?=$|[./])/g, '$1#');
-      byTemplate.set(t, [...(byTemplate.get(t) ?? []), scope]);
-    }
-    const groups = [...byTemplate.values()];
-    const repeats = lineRepeats(calls);
+  for (const f of lines.all) {
+    const repeats = lineRepeats(f.calls);
+    // The fields in the order the record was made, written out: no rest and spread per line.
     out.push({
-      ...rest,
-      scope: groups.map(generalScope).filter(Boolean).join(', '),
-      repeats,
-      perCallBytes: Math.round(rest.bytes / Math.max(1, repeats)),
+      file: f.file, line: f.line, scope: shownScope(f.scopes), bytes: f.bytes, peakBytes: f.peakBytes, peakByCategory: f.peakByCategory,
+      savedBytes: f.savedBytes, kvBytes: f.kvBytes, repeats, perCallBytes: Math.round(f.bytes / Math.max(1, repeats)), ops: f.ops, nodes: f.nodes,
     });
   }
   return out.sort((a, b) => b.peakBytes - a.peakBytes || b.bytes - a.bytes);
+}
+
+/**
+ * The scope a line shows: scopes that differ only in indices (`h.0`, `h.1`) as one (`h.*`); how
+ * often the line ran is counted from its nodes (repeats.ts), not from these names.
+ */
+function shownScope(scopes: Set<string>): string {
+  if (scopes.size === 1) for (const only of scopes) return only; // its own outermost scope, in a group of one
+  const byTemplate = new Map<string, string[]>();
+  for (const scope of outermostScopes([...scopes])) {
+    const t = scope.replace(/(^|[./])\d+(?=$|[./])/g, '$1#');
+    const group = byTemplate.get(t);
+    if (group) group.push(scope);
+    else byTemplate.set(t, [scope]);
+  }
+  return [...byTemplate.values()].map(generalScope).filter(Boolean).join(', ');
 }
 
 /** Scopes that are not inside another scope of the list (`a.b` is inside `a`; `a.bc` is not). */

@@ -29,33 +29,43 @@ function callerOf(scopes: string[][]): string[] {
   return first.slice(0, n);
 }
 
-type Call = { caller: string; shape: string };
-
-function callOf(nodes: LineNode[]): Call | null {
-  const scopes = nodes.map((n) => segments(n.scope));
-  const caller = callerOf(scopes);
-  if (caller.length === 0) return null;
-  const shape = nodes.map((n, i) => `${n.opType}@${scopes[i].slice(caller.length).join('.')}`).join('|');
-  return { caller: caller.join('.'), shape };
+/** What a call runs: each node's op and module relative to the call's module instance. */
+function shapeOf(nodes: LineNode[], scopes: string[][], depth: number): string {
+  return nodes.map((n, i) => `${n.opType}@${scopes[i].slice(depth).join('.')}`).join('|');
 }
 
-function splitsInto(nodes: LineNode[], k: number): boolean {
+function splitsInto(nodes: LineNode[], scopes: string[][], k: number): boolean {
   const size = nodes.length / k;
   const callers = new Set<string>();
   let shape: string | null = null;
   for (let c = 0; c < k; c++) {
-    const call = callOf(nodes.slice(c * size, (c + 1) * size));
-    if (!call || callers.has(call.caller) || (shape !== null && call.shape !== shape)) return false;
-    callers.add(call.caller);
-    shape = call.shape;
+    const part = scopes.slice(c * size, (c + 1) * size);
+    const caller = callerOf(part);
+    if (caller.length === 0) return false;
+    const name = caller.join('.');
+    if (callers.has(name)) return false;
+    // Only a call in a new module instance needs its shape compared.
+    const s = shapeOf(nodes.slice(c * size, (c + 1) * size), part, caller.length);
+    if (shape !== null && s !== shape) return false;
+    callers.add(name);
+    shape = s;
   }
   return true;
 }
 
 /** The most calls the line's nodes split into (1 when they do not split). */
 export function lineRepeats(nodes: LineNode[]): number {
+  // Nodes all in one module: every part of a split would run in the same instance.
+  if (nodes.every((n) => n.scope === nodes[0].scope)) return 1;
+  // Split once per distinct scope, not again for every node and every k tried.
+  const split = new Map<string, string[]>();
+  const scopes = nodes.map((n) => {
+    let s = split.get(n.scope);
+    if (!s) split.set(n.scope, (s = segments(n.scope)));
+    return s;
+  });
   for (let k = nodes.length; k > 1; k--) {
-    if (nodes.length % k === 0 && splitsInto(nodes, k)) return k;
+    if (nodes.length % k === 0 && splitsInto(nodes, scopes, k)) return k;
   }
   return 1;
 }

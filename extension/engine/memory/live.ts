@@ -1,5 +1,5 @@
 // Live bytes at every step, by category, from buffer intervals (difference arrays: O(buffers + steps)).
-import { CATEGORIES, emptyByCategory, type ByCategory, type Category } from '../profile';
+import { CATEGORIES, type ByCategory, type Category } from '../profile';
 import type { Buffer } from './buffer-types';
 import { checkLiveTotals } from './invariants';
 
@@ -36,8 +36,13 @@ export function liveBytes(buffers: Buffer[], stepCount: number): LiveProfile {
   return { total, byCategory, peakStep, peakBytes: stepCount ? total[peakStep] : 0 };
 }
 
+/** The bytes of each category at a step, keys in CATEGORIES order (as emptyByCategory writes them). */
 export function categoriesAt(live: LiveProfile, step: number): ByCategory {
-  const out = emptyByCategory();
-  for (const c of CATEGORIES) out[c] = live.byCategory[c][step] ?? 0;
-  return out;
+  // One literal rather than a store per category by name: the timeline makes one per step.
+  const b = live.byCategory;
+  return {
+    weights: b.weights[step] ?? 0, activations: b.activations[step] ?? 0, kvCache: b.kvCache[step] ?? 0,
+    gradients: b.gradients[step] ?? 0, optimizerState: b.optimizerState[step] ?? 0, optimizerStep: b.optimizerStep[step] ?? 0,
+    inputs: b.inputs[step] ?? 0, outputs: b.outputs[step] ?? 0, other: b.other[step] ?? 0,
+  };
 }

@@ -55,6 +55,12 @@ export function planOffsets(buffers: readonly PlannedBuffer[], stepCount: number
   return { arenaBytes, idealBytes, checks: placed.checks };
 }
 
+/** One key per interval, no string built for the whole step indices an analysis has (< 2^26). */
+function intervalKey(start: number, end: number): number | string {
+  const exact = Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= 0 && start < 2 ** 26 && end < 2 ** 26;
+  return exact ? start * 2 ** 26 + end : `${start},${end}`;
+}
+
 interface Interval {
   bytes: number;
   start: number;
@@ -83,8 +89,8 @@ class Placed {
   private readonly all: number[] = [];
   private readonly blocks: number[][];
   private count = 0;
-  /** Block ending at an offset, by `start,end,endOffset`: where an end-to-end buffer joins it. */
-  private readonly ends = new Map<string, number>();
+  /** Block ending at an offset, by interval then end offset: where an end-to-end buffer joins it. */
+  private readonly ends = new Map<number | string, Map<number, number>>();
   /** Placed blocks looked at by first fit so far. */
   checks = 0;
 
@@ -115,15 +121,18 @@ class Placed {
   }
 
   insert(b: Interval, offset: number): void {
-    const joins = this.ends.get(`${b.start},${b.end},${offset}`);
+    const key = intervalKey(b.start, b.end);
+    let ends = this.ends.get(key);
+    if (!ends) this.ends.set(key, (ends = new Map<number, number>()));
+    const joins = ends.get(offset);
     if (joins !== undefined) {
-      this.ends.delete(`${b.start},${b.end},${offset}`);
+      ends.delete(offset);
       this.size[joins] += b.bytes;
-      this.ends.set(`${b.start},${b.end},${offset + b.bytes}`, joins);
+      ends.set(offset + b.bytes, joins);
       return;
     }
     const id = this.count++;
-    this.ends.set(`${b.start},${b.end},${offset + b.bytes}`, id);
+    ends.set(offset + b.bytes, id);
     this.offset[id] = offset;
     this.size[id] = b.bytes;
     this.start[id] = b.start;

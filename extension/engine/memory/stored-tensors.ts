@@ -49,11 +49,16 @@ function stored(prefix: string, t: Initializer, constant: boolean): StoredTensor
   };
 }
 
+const NO_BODIES: Graph[] = [];
+
 function bodies(node: GraphNode): Graph[] {
-  const out: Graph[] = [];
-  for (const a of Object.values(node.attributes)) {
-    if (a.kind === 'graph') out.push(a.value);
-    else if (a.kind === 'graphs') out.push(...a.value);
+  let out = NO_BODIES; // most nodes have none: no array made for them
+  const attributes = node.attributes;
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key)) continue;
+    const a = attributes[key];
+    if (a.kind === 'graph') (out = out === NO_BODIES ? [] : out).push(a.value);
+    else if (a.kind === 'graphs') (out = out === NO_BODIES ? [] : out).push(...a.value);
   }
   return out;
 }

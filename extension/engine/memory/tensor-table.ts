@@ -60,6 +60,15 @@ function storedElements(t: InferredTensor): number | null {
   return typeof length === 'number' && each !== null ? length * each : null;
 }
 
+/** Records `pos` as a consumer of each distinct input once (a node may read a tensor twice; it has a few inputs). */
+function addConsumer(tensors: Map<string, TensorRecord>, inputs: string[], pos: number): void {
+  for (let i = 0; i < inputs.length; i++) {
+    const name = inputs[i];
+    if (!name || inputs.indexOf(name) < i) continue;
+    tensors.get(name)?.consumers.push(pos);
+  }
+}
+
 export function buildTensorTable(
   model: Model,
   order: number[],
@@ -125,10 +134,7 @@ export function buildTensorTable(
     });
   });
   nodes.forEach((node, pos) => {
-    for (const name of new Set(node.inputs)) {
-      const rec = name ? tensors.get(name) : undefined;
-      if (rec) rec.consumers.push(pos);
-    }
+    addConsumer(tensors, node.inputs, pos);
     for (const b of bodyStoredTensors(node)) {
       const bytes = Math.ceil((b.elements * effectiveBits(b.dtype, settings)) / 8);
       tensors.set(b.key, {

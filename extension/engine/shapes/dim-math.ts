@@ -86,10 +86,10 @@ export function isKnownShape(s: Dim[] | null | undefined): s is number[] {
   return true;
 }
 
-/** Two dims that must be equal (MatMul's inner dims); both known and different is an error. */
-export function sameDim(a: Dim, b: Dim, what: string): Dim {
+/** Two dims that must be equal (MatMul's inner dims); both known and different is an error (`what` may be made only then). */
+export function sameDim(a: Dim, b: Dim, what: string | (() => string)): Dim {
   if (typeof a === 'number' && typeof b === 'number' && a !== b) {
-    throw new ShapeError(`${what}: ${a} != ${b}`);
+    throw new ShapeError(`${typeof what === 'string' ? what : what()}: ${a} != ${b}`);
   }
   return typeof a === 'number' ? a : b;
 }

@@ -109,14 +109,16 @@ class Inference {
         tally(this.unknownOps, opName(node), node.name);
       }
       let lost = false;
-      node.outputs.forEach((out, i) => {
-        if (out === '') return;
-        const declaredType = graph.valueInfo.get(out) ?? declaredOutputs.get(out);
-        const declared = declaredType ? this.bind(declaredType) : null;
-        const t = merge(checkedSizes(sanitize(results[i]), node, i), declared) ?? { dtype: 'undefined', shape: null };
+      for (let i = 0; i < node.outputs.length; i++) {
+        const out = node.outputs[i];
+        if (out === '') continue;
+        const inferred = checkedSizes(sanitize(results[i]), node, i);
+        // A fully inferred tensor needs nothing declared (merge would return it as is).
+        const declaredType = isComplete(inferred) ? undefined : graph.valueInfo.get(out) ?? declaredOutputs.get(out);
+        const t = merge(inferred, declaredType ? this.bind(declaredType) : null) ?? { dtype: 'undefined', shape: null };
         if (isUnknown(t)) lost = true;
         scope.tensors.set(out, t);
-      });
+      }
       if (rule && lost && inputs.every((t) => t === undefined || !isUnknown(t))) {
         tally(this.uninferred, opName(node), node.name);
       }
@@ -195,8 +197,12 @@ function checkedSizes(t: InferredTensor | null, node: GraphNode, i: number): Inf
     shape = shape.map((d) => (typeof d === 'number' && !Number.isFinite(d) ? null : d));
     t = t.value !== undefined ? { dtype: t.dtype, shape } : { ...t, shape };
   }
-  const bad = shape.some((d) => typeof d === 'number' && !isSize(d));
-  const elements = shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+  let bad = false, elements = 1;
+  for (const d of shape) {
+    if (typeof d !== 'number') continue;
+    if (!isSize(d)) bad = true;
+    elements *= d;
+  }
   if (!bad && elements <= MAX_ELEMENTS) return t;
   const shown = shape.map((d) => d ?? '?').join(', ').slice(0, 120);
   const why = bad ? 'sizes must be whole numbers >= 0' : `over ${MAX_ELEMENTS} elements, more than any memory holds`;
@@ -237,6 +243,11 @@ function loadTimeResults(node: GraphNode, inputs: (InferredTensor | undefined)[]
     const plain = withoutValue(t);
     return plain && unsized && plain.shape ? { dtype: plain.dtype, shape: plain.shape.map(() => null) } : plain;
   });
+}
+
+/** A dtype and every dim known: what the graph declares cannot add to it (see merge). */
+function isComplete(t: InferredTensor | null): boolean {
+  return t !== null && t.dtype !== 'undefined' && isKnownShape(t.shape);
 }
 
 /** What a rule inferred, completed by what the graph declares (declared sizes fill unknown dims). */

@@ -23,19 +23,20 @@ const TABLES: RuleTable[] = [
   resizeRules, recurrentRules, lossRules, sequenceRules,
 ];
 
-const RULES = new Map<string, ShapeRule>();
+/** Domain -> operator -> rule: two lookups per node, no key string built. */
+const RULES = new Map<string, Map<string, ShapeRule>>();
 for (const table of TABLES) {
   for (const [domain, ops] of Object.entries(table)) {
+    let byOp = RULES.get(domain);
+    if (!byOp) RULES.set(domain, (byOp = new Map<string, ShapeRule>()));
     for (const [op, rule] of Object.entries(ops)) {
-      const key = `${domain}:${op}`;
-      if (RULES.has(key)) throw new Error(`internal: two shape rules for ${key}`);
-      RULES.set(key, rule);
+      if (byOp.has(op)) throw new Error(`internal: two shape rules for ${domain}:${op}`);
+      byOp.set(op, rule);
     }
   }
 }
 
 /** The rule for an operator, or undefined when MemLens has none. */
 export function ruleFor(domain: string, opType: string): ShapeRule | undefined {
-  return RULES.get(`${domain === 'ai.onnx' ? '' : domain}:${opType}`);
+  return RULES.get(domain === 'ai.onnx' ? '' : domain)?.get(opType);
 }
-

@@ -69,4 +69,10 @@ test('firstBadFigure finds NaN, Infinity and negatives anywhere, and passes soun
   assert.deepEqual(firstBadFigure({ peak: { bytes: -64 } }), { path: 'peak.bytes', value: -64 });
   assert.deepEqual(firstBadFigure([0, Infinity]), { path: '[1]', value: Infinity });
   assert.equal(firstBadFigure({ a: 'NaN', b: [0, 1.5], c: null }), null);
+  // Deep in arrays of records, in typed arrays, and -Infinity; -0 is a sound zero.
+  assert.deepEqual(firstBadFigure({ t: [{ by: { w: 0 } }, { by: { w: -Infinity } }] }), { path: 't[1].by.w', value: -Infinity });
+  assert.deepEqual(firstBadFigure({ live: Float64Array.from([1, NaN]) }), { path: 'live.1', value: NaN });
+  assert.equal(firstBadFigure({ z: -0, v: [[-0, 0]] }), null);
+  // With several, one is named (the walk takes a record's last field first).
+  assert.deepEqual(firstBadFigure({ a: [1, -1], b: NaN }), { path: 'b', value: NaN });
 });

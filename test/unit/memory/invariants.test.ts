@@ -6,7 +6,7 @@ import { aliasGroups } from '../../../extension/engine/memory/activations';
 import type { Buffer, Step } from '../../../extension/engine/memory/buffer-types';
 import { buildBuffers } from '../../../extension/engine/memory/buffers';
 import { checkBuffers, checkLiveTotals, checkSavedLive } from '../../../extension/engine/memory/invariants';
-import { liveBytes } from '../../../extension/engine/memory/live';
+import { categoriesAt, liveBytes } from '../../../extension/engine/memory/live';
 import { inferenceSchedule } from '../../../extension/engine/memory/schedule';
 import { CATEGORIES, type Category } from '../../../extension/engine/profile';
 import { mlpWithLoss, tabled } from './graphs';
@@ -49,4 +49,14 @@ test('a saved tensor must be live at its backward step', () => {
   assert.doesNotThrow(() => checkSavedLive(new Map([['r', 6]]), new Map(), model.buffers, aliases, ctx));
   const early = model.buffers.map((b) => (b.kind === 'tensor' && b.tensor === 'r' ? { ...b, end: 5 } : b));
   assert.throws(() => checkSavedLive(new Map([['r', 6]]), new Map(), early, aliases, ctx), /saved tensor 'r' is live until its backward step 6/);
+});
+
+test('categoriesAt gives each category its live bytes at the step, keys in CATEGORIES order (the profile JSON order)', () => {
+  const buffers = [tensor('a', 0, 1, 8), { ...tensor('w', 0, 2, 32), category: 'weights' as const }, { ...tensor('o', 2, 2, 4), category: 'outputs' as const }];
+  const live = liveBytes(buffers, 3);
+  const at = [0, 1, 2].map((s) => categoriesAt(live, s));
+  for (const c of at) assert.deepEqual(Object.keys(c), [...CATEGORIES]);
+  assert.deepEqual([at[0].activations, at[0].weights, at[0].outputs], [8, 32, 0]);
+  assert.deepEqual([at[2].activations, at[2].weights, at[2].outputs], [0, 32, 4]);
+  at.forEach((c, s) => assert.equal(CATEGORIES.reduce((sum, k) => sum + c[k], 0), live.total[s]));
 });

@@ -118,7 +118,7 @@ const concat: ShapeRule = (_node, inputs, ctx) => {
     if (t.shape.length !== rank) throw new ShapeError(`Concat inputs have ranks ${rank} and ${t.shape.length}`);
     for (let i = 0; i < rank; i++) {
       if (i === axis) shape[i] = addDim(shape[i], t.shape[i]);
-      else shape[i] = sameDim(shape[i], t.shape[i], `Concat inputs differ on axis ${i} (${fmtShape(ranked.shape)} vs ${fmtShape(t.shape)})`);
+      else shape[i] = sameDim(shape[i], t.shape[i], () => `Concat inputs differ on axis ${i} (${fmtShape(ranked.shape)} vs ${fmtShape(t.shape)})`);
     }
   }
   let value: number[] | undefined;
