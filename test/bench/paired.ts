@@ -91,6 +91,46 @@ export async function pairedAsync(
   return summarise(as, bs);
 }
 
+/**
+ * Pairs whose two figures the caller makes itself (each side a block of runs, say); the first
+ * `warmup` pairs are made and discarded.
+ */
+export async function pairedBlocks(
+  pair: (index: number) => Promise<{ a: number; b: number }>, pairs: number, warmup = 1,
+): Promise<Paired> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < warmup + pairs; i++) {
+    const { a, b } = await pair(i);
+    if (i < warmup) continue;
+    as.push(a);
+    bs.push(b);
+  }
+  return summarise(as, bs);
+}
+
+/**
+ * `rounds` timed calls of each of a and b, alternating run by run in ABBA order (`phase` flips
+ * which goes first), so both sides see the same load from other processes; each side's figure is
+ * the median of its calls.
+ */
+export async function interleaved(
+  a: () => Promise<unknown>, b: () => Promise<unknown>, rounds: number, phase = 0,
+): Promise<{ a: number; b: number }> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if ((r + phase) % 2 === 0) {
+      as.push(await timeOnceAsync(a));
+      bs.push(await timeOnceAsync(b));
+    } else {
+      bs.push(await timeOnceAsync(b));
+      as.push(await timeOnceAsync(a));
+    }
+  }
+  return { a: median(as), b: median(bs) };
+}
+
 export const fmtSpread = (s: Spread, digits: number, unit = '') =>
   `${s.median.toFixed(digits)}${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
 

@@ -1,11 +1,16 @@
 // Cost of instrumentation, as two paired comparisons (paired.ts), each with goal <= 1.10x and
 // max/min of the paired ratios < 1.3:
-//   1. ONNX Runtime's profiler, as the runner's memory pass turns it on (session-options.ts), vs a
-//      plain session with default options, in this process, a fresh session for each side of
-//      each pair, so each pair's ratio is the profiler's cost alone;
-//   2. the run time the runner reports (its timing pass, in its own process) vs a plain session in
-//      this process, one runModel call per pair: the figure users compare with their own runs.
-// Usage: node out/test/bench/runner-overhead.js [layers=8] [hidden=1024] [batch=64] [pairs=15] [runPairs=6]
+//   1. ONNX Runtime's profiler, with the options the runner's profiled optimised pass uses
+//      (session-options.ts), vs a plain session with default options, in this process. In each
+//      pair both sessions are created (untimed) and warmed up, then their runs alternate one by
+//      one in ABBA order, so load from other processes falls on both alike; each side's figure
+//      is the median of its runs;
+//   2. the run time the runner reports (runModel, what `memlens profile --run` calls: its timing
+//      pass, in its own process) vs a plain session in this process timed the same way (a fresh
+//      session, RUNS runs, the median of those after the first). The runner's timing pass is
+//      the last thing its process does, so the plain pass right after it is the one nearest in
+//      time; each pair holds REPEATS of these back to back and takes the median of each side.
+// Usage: node out/test/bench/runner-overhead.js [layers=8] [hidden=1024] [batch=64] [pairs=10] [runPairs=6]
 // Exits 2 when a goal is missed. Started by bench.js with IPC, it also sends the goals there.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,12 +19,24 @@ import * as ort from 'onnxruntime-node';
 import { runModel } from '../../extension/runner/run';
 import { sessionOptions } from '../../extension/runner/session-options';
 import { encode, mlpModel } from '../integration/runner/models';
-import { fmtSpread, median, pairedAsync, verdict, type Goal, type Paired } from './paired';
+import { fmtSpread, interleaved, median, pairedBlocks, verdict, type Goal, type Paired } from './paired';
 
 const GOAL_RATIO = 1.1;
 const GOAL_STABILITY = 1.3;
-/** Timed runs per side in one pair of the in-process comparison. */
-const BLOCK = 9;
+/** Timed runs of each session in one pair of the in-process comparison. */
+const ROUNDS = 24;
+/** Untimed runs of each session before its timed ones (first-run allocations, caches). */
+const WARM_RUNS = 2;
+/**
+ * Runs per runner call (`--runs`), and of the plain pass it is compared with. On a loaded 2-core
+ * machine single runs scatter by a quarter or more, so each median needs about ten runs.
+ */
+const RUNS = 10;
+/**
+ * Runner call + plain pass, back to back, in one pair of the second comparison: load from other
+ * processes can change within seconds, and the medians over five set aside the calls it hit.
+ */
+const REPEATS = 5;
 
 type Feeds = Record<string, ort.Tensor>;
 
@@ -29,58 +46,65 @@ function feedsFor(h: number, batch: number): Feeds {
   return { x: new ort.Tensor('float32', x, [batch, h]) };
 }
 
-async function timedRun(session: ort.InferenceSession, feeds: Feeds): Promise<number> {
-  const t = performance.now();
-  await session.run(feeds);
-  return performance.now() - t;
-}
-
-/**
- * Each side of a pair is a fresh session: created, one warm-up run discarded, BLOCK runs timed
- * (their median), released. One session at a time, since an idle session's intra-op threads
- * spin for a while after each run and would slow the other's runs if both were alive.
- */
 async function profilerCost(bytes: Uint8Array, feeds: Feeds, pairs: number): Promise<Paired> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-bench-'));
-  const block = async (options: ort.InferenceSession.SessionOptions, profiled: boolean) => {
-    const session = await ort.InferenceSession.create(bytes, options);
+  const pair = async (index: number) => {
+    const plain = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
+    const profiled = await ort.InferenceSession.create(bytes, sessionOptions(workDir, 'cpu', 'all', true));
     try {
-      await session.run(feeds);
-      const times: number[] = [];
-      for (let i = 0; i < BLOCK; i++) times.push(await timedRun(session, feeds));
-      return median(times);
+      for (let i = 0; i < WARM_RUNS; i++) {
+        await plain.run(feeds);
+        await profiled.run(feeds);
+      }
+      return await interleaved(() => plain.run(feeds), () => profiled.run(feeds), ROUNDS, index);
     } finally {
-      if (profiled) session.endProfiling();
-      await session.release();
+      profiled.endProfiling();
+      await plain.release();
+      await profiled.release();
     }
   };
   try {
-    return await pairedAsync(
-      () => block({ executionProviders: ['cpu'] }, false),
-      () => block(sessionOptions(workDir, 'cpu', 'all', true), true),
-      pairs, 1,
-    );
+    return await pairedBlocks(pair, pairs, 1);
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
 
-async function reportedVsPlain(bytes: Uint8Array, feeds: Feeds, batch: number, runs: number, pairs: number): Promise<Paired> {
-  const plain = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
-  const plainBlock = async () => {
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) times.push(await timedRun(plain, feeds));
-    return median(times.slice(1));
-  };
-  const runner = async () => {
-    const r = await runModel({ model: { bytes, name: 'mlp' }, ep: 'cpu', dims: { batch }, runs }, { timeoutMs: 600_000 });
-    return r.optimised!.wallMs;
-  };
+/** What the runner's timing pass does (worker.ts), on a default session: the median after the first run. */
+async function plainPass(bytes: Uint8Array, feeds: Feeds, runs: number): Promise<number> {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
   try {
-    return await pairedAsync(plainBlock, runner, pairs, 1);
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await session.run(feeds);
+      times.push(performance.now() - t);
+    }
+    return median(times.slice(1));
   } finally {
-    await plain.release();
+    await session.release();
   }
+}
+
+async function reportedVsPlain(bytes: Uint8Array, feeds: Feeds, batch: number, pairs: number): Promise<Paired> {
+  const runner = async (runs: number) => {
+    const r = await runModel({ model: { bytes, name: 'mlp' }, ep: 'cpu', dims: { batch }, runs }, { timeoutMs: 600_000 });
+    if (!r.optimised || r.optimised.wallTimeProfiled) throw new Error('the runner reported no unprofiled optimised session');
+    return r.optimised.wallMs;
+  };
+  const pair = async () => {
+    const plain: number[] = [];
+    const reported: number[] = [];
+    for (let k = 0; k < REPEATS; k++) {
+      reported.push(await runner(RUNS));
+      plain.push(await plainPass(bytes, feeds, RUNS));
+    }
+    return { a: median(plain), b: median(reported) };
+  };
+  // Warm-up, discarded: the first child start and plain pass (page cache, JIT).
+  await runner(2);
+  await plainPass(bytes, feeds, 2);
+  return pairedBlocks(pair, pairs, 0);
 }
 
 function goalOf(name: string, p: Paired): Goal {
@@ -95,23 +119,26 @@ function goalOf(name: string, p: Paired): Goal {
 }
 
 function print(label: string, p: Paired, g: Goal): void {
-  console.log(`  ${label} (${p.pairs} pairs)`);
+  console.log(`  ${label} (${p.pairs} pairs, after a warm-up)`);
   console.log(`    plain ${fmtSpread(p.aMs, 2, ' ms')}; other ${fmtSpread(p.bMs, 2, ' ms')}`);
   console.log(`    paired ratio ${fmtSpread(p.ratio, 3, 'x')}, max/min ${(p.ratio.max / p.ratio.min).toFixed(2)} -> ${verdict(g)} (goal ${g.limit})`);
 }
 
 async function main(): Promise<void> {
-  const [layers = 8, h = 1024, batch = 64, pairs = 15, runPairs = 6] = process.argv.slice(2).map(Number);
+  const [layers = 8, h = 1024, batch = 64, pairs = 10, runPairs = 6] = process.argv.slice(2).map(Number);
   const bytes = encode(mlpModel(layers, h));
   const feeds = feedsFor(h, batch);
-  const runs = 12;
   console.log(`  model: ${layers} x (MatMul ${h}x${h} + Add + Relu) + Softmax = ${3 * layers + 1} nodes, batch ${batch}, cpu`);
+  let t0 = performance.now();
   const profiler = await profilerCost(bytes, feeds, pairs);
   const g1 = goalOf('instrumented (profiling) vs plain session, same process', profiler);
-  print(`profiled session vs plain, a fresh session per side, median of ${BLOCK} runs after a warm-up`, profiler, g1);
-  const reported = await reportedVsPlain(bytes, feeds, batch, runs, runPairs);
+  print(`profiled session vs plain, both alive, ${ROUNDS} runs each alternating (ABBA) after ${WARM_RUNS} warm-up runs, medians`, profiler, g1);
+  console.log(`    ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  t0 = performance.now();
+  const reported = await reportedVsPlain(bytes, feeds, batch, runPairs);
   const g2 = goalOf('runner-reported run time vs plain session', reported);
-  print(`runner's reported time (runModel, ${runs} runs, first discarded) vs plain session here`, reported, g2);
+  print(`runner's reported time (runModel, ${RUNS} runs, first discarded) vs a plain session timed the same way right after, median of ${REPEATS} per pair`, reported, g2);
+  console.log(`    ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const goals = [g1, g2];
   if (process.send) await new Promise<void>((resolve) => process.send!({ goals }, undefined, undefined, () => resolve()));
   process.exitCode = goals.every((g) => g.met) ? 0 : 2;
