@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { analyzeModel } from '../engine/analyze';
+import { analyze, firstFigures, toProfile, type FirstFigures } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { loadModel, type LoadOptions } from './load-model';
@@ -23,6 +23,8 @@ export interface ProfileRequest extends LoadOptions {
    * (runner/optimised-estimate.ts); always done for an ONNX Runtime run, which compares with it.
    */
   optimised?: boolean;
+  /** Called with the first figures as soon as the graph is analysed, before the plan, the timeline, ORT's held memory and any run. */
+  onFirst?: (first: FirstFigures) => void;
 }
 
 export interface ProfileOutcome {
@@ -40,8 +42,13 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
   // ONNX Runtime's default intra-op pool has a thread per core; MLAS sizes Conv scratch per thread.
   const ortSession = { intraOpThreads: os.availableParallelism(), runs: req.run?.runs ?? 1 };
   const options = { source: req.file, entry: loaded.entry, ortSession };
-  const analyse = () => analyzeModel(loaded.model, settings, options);
-  // An export equal to the last one (an edit outside the model) reuses its analysis.
+  const analyse = (): Profile => {
+    const analysis = analyze(loaded.model, settings, req.file);
+    const first = firstFigures(analysis, options);
+    req.onFirst?.({ ...first, warnings: [...first.warnings, ...(loaded.warnings ?? [])] });
+    return toProfile(analysis, options, first);
+  };
+  // An export equal to the last one (an edit outside the model) reuses its analysis (no first step then: it is at hand).
   const profile = loaded.contentHash ? reusedAnalysis(loaded.contentHash, { settings, options }, analyse) : analyse();
   profile.warnings.push(...(loaded.warnings ?? []));
   const runtime = req.run?.runtime ?? (loaded.kind === 'python' ? 'torch' : 'onnxruntime');

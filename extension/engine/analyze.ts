@@ -76,15 +76,22 @@ export function analyzeModel(model: Model, settings: AnalysisSettings, options: 
   return toProfile(analyze(model, settings, options.source, options.ortSession?.optimised === true), options);
 }
 
-export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
+/**
+ * The figures an analysis gives before the offset plan, the timeline and ONNX Runtime's held
+ * memory are computed: the peak, what is live at it, the totals and every line's figures. They
+ * are the profile's own values (toProfile adds to them and changes none), so an editor can show
+ * them while the rest is computed.
+ */
+export type FirstFigures = Pick<Profile, 'schema' | 'source' | 'entry' | 'settings' | 'params' | 'trainableParams' | 'peak' | 'breakdown' | 'totals' | 'lines' | 'unknownTensors' | 'warnings'>;
+
+export function firstFigures(a: Analysis, options: AnalyzeOptions): FirstFigures {
   const { settings, table, live } = a;
   const bm = a.buffers;
-  const plan = planOffsets(bm.buffers, bm.steps.length, options.source);
   const peak = peakOf(a);
   const breakdown = categoriesAt(live, live.peakStep);
   for (const c of CATEGORIES) breakdown[c] = Math.round(breakdown[c]);
   checkBreakdown(breakdown, peak.bytes);
-  return assertSoundFigures<Profile>({
+  return assertSoundFigures<FirstFigures>({
     schema: 'memlens.profile/1',
     source: options.source,
     entry: options.entry,
@@ -100,15 +107,27 @@ export function toProfile(a: Analysis, options: AnalyzeOptions): Profile {
     breakdown,
     totals: totalsOf(table, bm),
     lines: lineFigures(table, a.origins, bm.buffers, live.peakStep, bm.savedTensors),
+    unknownTensors: table.unknown,
+    warnings: a.warnings,
+  }, options.source);
+}
+
+/** The whole profile: `first` (computed here unless given) with the plan, the timeline and ORT's held figures. */
+export function toProfile(a: Analysis, options: AnalyzeOptions, first: FirstFigures = firstFigures(a, options)): Profile {
+  const bm = a.buffers;
+  const plan = planOffsets(bm.buffers, bm.steps.length, options.source);
+  const { unknownTensors, warnings, ...figures } = first;
+  return assertSoundFigures<Profile>({
+    ...figures,
     timeline: timelineOf(a),
     plan: {
       idealPeakBytes: plan.idealBytes,
       offsetPlanBytes: plan.arenaBytes,
       fragmentation: plan.arenaBytes > 0 ? (plan.arenaBytes - plan.idealBytes) / plan.arenaBytes : 0,
     },
-    unknownTensors: table.unknown,
-    warnings: a.warnings,
-    ...(settings.mode === 'infer' ? { ortHeld: ortHeldOf(a, options) } : {}),
+    unknownTensors,
+    warnings,
+    ...(a.settings.mode === 'infer' ? { ortHeld: ortHeldOf(a, options) } : {}),
   }, options.source);
 }
 

@@ -2,7 +2,9 @@
 // supervisor's limits: a time limit per request, cancellation, and a V8 heap limit (the heap limit
 // the supervisor gives a Node child; threads share the host's RSS, so no RSS limit applies). A
 // cancelled request is answered at once; a worker that does not stop within CANCEL_GRACE_MS (stuck
-// in synchronous work, which only termination can stop) is terminated and restarted on next use.
+// in synchronous work, which only termination can stop) is terminated, and the requests it still
+// had are sent again to a new one. A profile may answer in two steps: its first figures, then the
+// whole profile (onFirst).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -17,6 +19,7 @@ import { MemlensError } from '../engine/errors';
 import { endingMessage, type Ending } from '../process/ending';
 import { defaultMemoryLimit, heapLimitBytes } from '../process/supervisor';
 import type { MeasureRequest } from './editor-api';
+import type { FirstFigures } from '../engine/analyze';
 import { nullPrototype, type CallKind, type WorkerCalls, type WorkerError, type WorkerMessage, type WorkerReply } from './engine-protocol';
 
 /** After a cancel, how long the worker may take to stop on its own before it is terminated. */
@@ -27,6 +30,10 @@ const MIB = 2 ** 20;
 
 interface Pending {
   what: string;
+  /** The request, kept to send again if its worker is replaced while it waits or runs. */
+  message: WorkerMessage;
+  /** Receives a two-step call's first figures. */
+  first?: (figures: FirstFigures) => void;
   /** Starts the time limit: when the worker begins the request, not while it waits behind others. */
   start: () => void;
   resolve: (result: WorkerCalls[CallKind]['result']) => void;
@@ -55,12 +62,15 @@ function replyError(error: WorkerError): Error {
   return e;
 }
 
+/** A reply's profile settings with their dim table null-prototype again (see nullPrototype). */
+function restoreDims(settings: { dims: Record<string, number> }): void {
+  settings.dims = nullPrototype(settings.dims);
+}
+
 /** The result with its dim tables null-prototype again (see nullPrototype). */
 function withDimTables(reply: Extract<WorkerReply, { kind: 'done' }>): WorkerCalls[CallKind]['result'] {
-  if (reply.call === 'profile' || reply.call === 'measure') {
-    const settings = reply.result.profile.settings;
-    settings.dims = nullPrototype(settings.dims);
-  } else if (reply.call === 'fit') {
+  if (reply.call === 'profile' || reply.call === 'measure') restoreDims(reply.result.profile.settings);
+  else if (reply.call === 'fit') {
     const settings = reply.result.plan.chosen.settings;
     if (settings.dims) settings.dims = nullPrototype(settings.dims);
   }
@@ -76,15 +86,16 @@ export class EngineClient {
 
   constructor(private readonly heapBytes = heapLimitBytes(defaultMemoryLimit())) {}
 
+  /** With `onFirst`, the first figures come to it before the promise settles (unless cancelled first). */
   profile(req: ProfileRequest): Promise<ProfileOutcome> {
-    const { signal, ...request } = req;
-    return this.ask('profile', request, req.file, req.timeoutMs, signal);
+    const { signal, onFirst, ...request } = req;
+    return this.ask('profile', { ...request, first: onFirst !== undefined }, req.file, req.timeoutMs, signal, onFirst);
   }
 
   measure(req: MeasureRequest): Promise<ProfileOutcome> {
-    const { signal, ...request } = req;
+    const { signal, onFirst, ...request } = req;
     // Loading and the run each have the time limit.
-    return this.ask('measure', request, req.file, 2 * req.timeoutMs, signal);
+    return this.ask('measure', { ...request, first: onFirst !== undefined }, req.file, 2 * req.timeoutMs, signal, onFirst);
   }
 
   /** Suggestions re-analyse the graph once per candidate: the same limits as a profile. */
@@ -123,7 +134,9 @@ export class EngineClient {
     clearTimeout(timer);
   }
 
-  private ask<K extends CallKind>(kind: K, request: WorkerCalls[K]['request'], file: string, timeoutMs: number, signal?: AbortSignal): Promise<WorkerCalls[K]['result']> {
+  private ask<K extends CallKind>(
+    kind: K, request: WorkerCalls[K]['request'], file: string, timeoutMs: number, signal?: AbortSignal, first?: (figures: FirstFigures) => void,
+  ): Promise<WorkerCalls[K]['result']> {
     if (signal?.aborted) return Promise.reject(abortError());
     const what = `analysing ${path.basename(file)}`;
     const worker = this.started();
@@ -142,7 +155,7 @@ export class EngineClient {
         if (this.pending.size === 0) this.worker?.unref();
       };
       // The reply to this id is the result of this call (WorkerReply pairs them).
-      this.pending.set(message.id, { what, start, resolve, reject, done });
+      this.pending.set(message.id, { what, message, first, start, resolve, reject, done });
       worker.ref();
       worker.postMessage(message);
     });
@@ -164,6 +177,11 @@ export class EngineClient {
 
   private settle(reply: WorkerReply): void {
     if (reply.kind === 'started') return this.pending.get(reply.id)?.start();
+    if (reply.kind === 'first') {
+      const first = this.pending.get(reply.id)?.first;
+      if (first) restoreDims(reply.result.settings);
+      return first?.(reply.result);
+    }
     this.stillBusy.delete(reply.id);
     const p = this.pending.get(reply.id);
     if (!p) return; // cancelled or timed out already
@@ -183,7 +201,7 @@ export class EngineClient {
     p.reject(abortError());
     // Synchronous work (a graph pass) never reads the signal: only termination stops it.
     const grace = setTimeout(() => {
-      if (this.worker === worker && this.stillBusy.has(id)) this.terminate(worker, 'the engine worker was restarted after a cancelled analysis; profile again');
+      if (this.worker === worker && this.stillBusy.has(id)) this.replace(worker);
     }, CANCEL_GRACE_MS);
     grace.unref();
   }
@@ -194,13 +212,24 @@ export class EngineClient {
     const line = endingMessage(p.what, ending);
     p.done();
     p.reject(new MemlensError(line));
-    if (terminate) this.terminate(this.worker, `the engine worker was stopped (${line}); profile again`);
+    if (terminate) this.replace(this.worker);
   }
 
-  /** Stops `worker` mid-computation; what it still had fails with `line`. */
-  private terminate(worker: Worker, line: string): void {
-    this.forget(worker, () => line);
+  /**
+   * Stops `worker` mid-computation (a cancelled or timed-out request's synchronous pass) and sends
+   * the requests it still had to a new worker: they are reads of files, so running one again from
+   * its start gives the same result. Their time limits keep counting from when they first began.
+   */
+  private replace(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    this.stillBusy.clear();
     void worker.terminate();
+    const left = [...this.pending.values()];
+    if (left.length === 0) return;
+    const next = this.started();
+    next.ref();
+    for (const p of left) next.postMessage(p.message);
   }
 
   private failAll(worker: Worker, ending: Ending, lastError?: string): void {

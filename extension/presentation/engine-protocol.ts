@@ -9,14 +9,19 @@ import type { ModelEntry } from './model-entries';
 import type { SourceLanguage, SuggestionPlacement } from '../../language/source-rewrites';
 import type { Suggestion } from '../engine/suggest/types';
 import type { SourceAt } from '../engine/errors';
+import type { FirstFigures } from '../engine/analyze';
 
-/** A request as it crosses the thread boundary: everything but the AbortSignal (cancel is a message). */
-export type Sendable<R> = Omit<R, 'signal'>;
+/**
+ * A request as it crosses the thread boundary: everything but the AbortSignal (cancel is a
+ * message) and the first-figures callback (`first` asks for them; they come as a reply).
+ */
+export type Sendable<R> = Omit<R, 'signal' | 'onFirst'>;
 
 /** Each call the worker serves: what it is sent and what it answers. */
 export interface WorkerCalls {
-  profile: { request: Sendable<ProfileRequest>; result: ProfileOutcome };
-  measure: { request: Sendable<MeasureRequest>; result: ProfileOutcome };
+  /** `first`: also reply with the first figures, as soon as the graph is analysed (FirstFigures). */
+  profile: { request: Sendable<ProfileRequest> & { first: boolean }; result: ProfileOutcome; first: FirstFigures };
+  measure: { request: Sendable<MeasureRequest> & { first: boolean }; result: ProfileOutcome; first: FirstFigures };
   suggest: { request: Sendable<SuggestRequest>; result: SuggestionSet };
   fit: { request: Sendable<SuggestRequest> & { budgetBytes: number; target: PlanTarget }; result: PlanOutcome };
   /** Static discovery for CodeLens (ts-morph takes seconds on a large file): no user code runs. */
@@ -26,6 +31,9 @@ export interface WorkerCalls {
 }
 
 export type CallKind = keyof WorkerCalls;
+
+/** The calls that can answer in two steps: their first figures, then their result. */
+export type FirstCall = { [K in CallKind]: WorkerCalls[K] extends { first: unknown } ? K : never }[CallKind];
 
 export type WorkerRequest = { [K in CallKind]: { id: number; kind: K; request: WorkerCalls[K]['request'] } }[CallKind];
 
@@ -49,6 +57,8 @@ export interface WorkerError {
 export type WorkerReply =
   /** The worker began request `id` (the time limit counts from here, not from a wait in its queue). */
   | { id: number; kind: 'started' }
+  /** The first step of a two-step call: figures that its result will hold unchanged. */
+  | { [K in FirstCall]: { id: number; kind: 'first'; call: K; result: WorkerCalls[K]['first'] } }[FirstCall]
   | { [K in CallKind]: { id: number; kind: 'done'; call: K; result: WorkerCalls[K]['result'] } }[CallKind]
   | { id: number; kind: 'failed'; error: WorkerError };
 

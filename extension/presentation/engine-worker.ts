@@ -1,6 +1,7 @@
 // The engine worker: a worker thread that runs file-to-profile work (profiles, measured runs,
 // suggestions, budget plans, entry discovery and suggestion placement) off the extension host's thread, so a graph that takes seconds
-// blocks no extension. It answers every request of engine-protocol.ts with one reply;
+// blocks no extension. It answers every request of engine-protocol.ts with one reply (a profile
+// or a measured run asked for its first figures sends them before);
 // engine-client.ts starts and limits it.
 import { parentPort } from 'node:worker_threads';
 import { profileFile } from '../analysis/profile-file';
@@ -10,7 +11,8 @@ import { MemlensError } from '../engine/errors';
 import { sourceRewriter } from '../../language/source-rewrites';
 import { measureFile, stopWorkers } from './editor-api';
 import { modelEntries } from './model-entries';
-import { nullPrototype, type WorkerError, type WorkerMessage, type WorkerReply, type WorkerRequest } from './engine-protocol';
+import type { FirstFigures } from '../engine/analyze';
+import { nullPrototype, type FirstCall, type WorkerError, type WorkerMessage, type WorkerReply, type WorkerRequest } from './engine-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('engine-worker.js runs as a worker thread');
@@ -26,13 +28,19 @@ function restored(settings: AnalysisSettings): AnalysisSettings {
   return { ...settings, dims: nullPrototype(settings.dims) };
 }
 
+/** The callback that sends a two-step call's first figures, when the request asked for them. */
+function firstSender(req: Extract<WorkerRequest, { kind: FirstCall }>): ((first: FirstFigures) => void) | undefined {
+  if (!req.request.first) return undefined;
+  return (result) => port?.postMessage({ id: req.id, kind: 'first', call: req.kind, result } satisfies WorkerReply);
+}
+
 async function call(req: WorkerRequest, signal: AbortSignal): Promise<WorkerReply> {
   const { id } = req;
   switch (req.kind) {
     case 'profile':
-      return { id, kind: 'done', call: req.kind, result: await profileFile({ ...req.request, settings: restored(req.request.settings), signal }) };
+      return { id, kind: 'done', call: req.kind, result: await profileFile({ ...req.request, settings: restored(req.request.settings), signal, onFirst: firstSender(req) }) };
     case 'measure':
-      return { id, kind: 'done', call: req.kind, result: await measureFile({ ...req.request, settings: restored(req.request.settings), signal }) };
+      return { id, kind: 'done', call: req.kind, result: await measureFile({ ...req.request, settings: restored(req.request.settings), signal, onFirst: firstSender(req) }) };
     case 'suggest':
       return { id, kind: 'done', call: req.kind, result: await suggestForFile({ ...req.request, settings: restored(req.request.settings), signal }) };
     case 'fit': {

@@ -24,7 +24,7 @@ export interface LineDecoration {
  * The figures of `file`'s lines, one per line, in line order. Lines whose every figure is under
  * `hideBelow` (memlens.hideFiguresBelow, 0.1% of the peak unless set) are left out.
  */
-export function lineDecorations(profile: Profile, file: string, detail: InlineDetail, hideBelow: FigureThreshold = DEFAULT_THRESHOLD): LineDecoration[] {
+export function lineDecorations(profile: Pick<Profile, 'peak' | 'settings' | 'lines'>, file: string, detail: InlineDetail, hideBelow: FigureThreshold = DEFAULT_THRESHOLD): LineDecoration[] {
   if (detail === 'off') return [];
   const min = thresholdBytes(hideBelow, profile.peak.bytes);
   const out: LineDecoration[] = [];
@@ -37,7 +37,7 @@ export function lineDecorations(profile: Profile, file: string, detail: InlineDe
   return out.sort((a, b) => a.line - b.line);
 }
 
-export function linesOfFile(profile: Profile, file: string): LineFigures[] {
+export function linesOfFile(profile: Pick<Profile, 'lines'>, file: string): LineFigures[] {
   return profile.lines.filter((f) => f.file !== null && f.line !== null && f.line > 0 && sameFile(f.file, file));
 }
 

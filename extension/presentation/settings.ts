@@ -72,6 +72,11 @@ function readDims(v: unknown, problems: string[]): Record<string, number> {
  * `configured` names the keys the user set (the rest are defaults), so that dims bound from a
  * default batch or sequence length are reported; without it every value counts as chosen.
  */
+/** memlens.profileOnSave: on unless set to false (anything but `true` turns it off). */
+export function readProfileOnSave(raw: unknown): boolean {
+  return raw === undefined ? true : raw === true;
+}
+
 export function readSettings(raw: Readonly<Record<string, unknown>>, configured?: ReadonlySet<string>): ExtensionSettings {
   const problems: string[] = [];
   const pick = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
@@ -108,7 +113,7 @@ export function readSettings(raw: Readonly<Record<string, unknown>>, configured?
     budget: text('budget'),
     inlineDetail: pick('inlineDetail', INLINE_DETAILS, 'compact'),
     hideBelow: readHideBelow(raw.hideFiguresBelow, problems),
-    profileOnSave: raw.profileOnSave === undefined ? true : raw.profileOnSave === true,
+    profileOnSave: readProfileOnSave(raw.profileOnSave),
     pythonPath: text('pythonPath'),
     timeoutMs: positiveInt('timeoutSeconds', 120) * 1000,
     problems,

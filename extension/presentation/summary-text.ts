@@ -34,7 +34,8 @@ export interface StatusText {
 }
 
 /** `MemLens 14.2 GiB / 24.0 GiB` against a budget, `MemLens 14.2 GiB` without one. */
-export function statusText(profile: Profile, budget: Budget | null): StatusText {
+/** Takes a profile or its first figures (engine/analyze.ts FirstFigures), which have no measurement. */
+export function statusText(profile: Pick<Profile, 'peak' | 'settings'> & Partial<Pick<Profile, 'measured'>>, budget: Budget | null): StatusText {
   const peak = formatBytes(profile.peak.bytes);
   const over = budget !== null && profile.peak.bytes > budget.bytes;
   const where = profile.peak.source ? ` at line ${profile.peak.source.line}` : '';

@@ -20,7 +20,7 @@ import { ONNX_EDITOR_VIEW_TYPE, OnnxSummaryEditor } from './onnx-editor';
 import { ProfileStore } from './profile-store';
 import { Profiler } from './profiler';
 import { registerAfterRewrite } from './rewrite-edits';
-import { currentBudget, currentSettings } from './settings';
+import { currentBudget, currentSettings, profileOnSave } from './settings';
 import { StatusBar } from './status-bar';
 import { SuggestionSets } from './suggestion-sets';
 import { TimelinePanel } from './timeline-panel';
@@ -67,12 +67,14 @@ export function activate(context: vscode.ExtensionContext): void {
 
   /** Profiles model documents as they open or are saved (memlens.profileOnSave). */
   const autoProfile = (document: vscode.TextDocument, reason: 'open' | 'save') => {
+    const event = { at: performance.now(), wall: Date.now(), returned: false };
     if (document.uri.scheme !== 'file') return;
     const kind = modelKind(document.uri.fsPath);
     if (!kind || kind === 'onnx' || !looksLikeModel(kind, document.getText())) return;
-    if (!currentSettings(document.uri).profileOnSave) return;
+    if (!profileOnSave(document.uri)) return;
     if (reason === 'open' && (store.get(document.uri) || store.status(document.uri)?.state === 'busy')) return;
-    void profiler.profile(document.uri, { reason });
+    void profiler.profile(document.uri, { reason, ...(reason === 'save' ? { event } : {}) });
+    event.returned = true;
   };
 
   context.subscriptions.push(

@@ -6,6 +6,7 @@ import type { ModelKind } from '../analysis/model-kind';
 import type { ModelCard } from '../analysis/model-card';
 import type { SourceAt } from '../engine/errors';
 import type { Profile } from '../engine/profile';
+import type { FirstFigures } from '../engine/analyze';
 import type { FixRecord } from '../presentation/fix-comparison';
 import { linesOfFile } from '../presentation/line-figures';
 import type { SettingsOverride } from '../presentation/settings';
@@ -21,8 +22,11 @@ export interface ModelProfile {
 export type AppliedFix = FixRecord;
 
 export type ModelStatus =
-  /** `measuring`: a run on a runtime, not a re-profile of the last figures. */
-  | { state: 'busy'; label: string; measuring: boolean }
+  /**
+   * `measuring`: a run on a runtime, not a re-profile of the last figures. `first`: the first
+   * figures of this analysis (the peak and the lines), shown as partial until the profile lands.
+   */
+  | { state: 'busy'; label: string; measuring: boolean; first?: FirstFigures }
   /** `at`: the source line the message names (a shape or trace error), for the Problems panel. */
   | { state: 'error'; message: string; at?: SourceAt }
   | { state: 'restricted' };

@@ -1,5 +1,6 @@
 // Runs profiles and measured runs for model files: Workspace Trust first (user code runs only in
 // trusted workspaces), then progress with cancellation, one clear message on failure.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { modelKind } from '../analysis/model-kind';
@@ -7,14 +8,26 @@ import { runsUserCode } from '../presentation/model-document';
 import { withOverride } from '../presentation/settings';
 import { engineWorker } from './engine-loader';
 import { errorAt, errorLine, isCancellation, isUserError } from './errors';
-import type { ModelProfile, ProfileStore } from './profile-store';
+import type { ModelProfile, ModelStatus, ProfileStore } from './profile-store';
+import type { FirstFigures } from '../engine/analyze';
 import { currentSettings, givenSettings } from './settings';
+
+export interface SaveEvent {
+  at: number;
+  wall: number;
+  returned: boolean;
+}
 
 export type ProfileReason = 'command' | 'open' | 'save' | 'panel' | 'run';
 
 export interface ProfileOptions {
   reason: ProfileReason;
   entry?: string;
+  /**
+   * The save event this profile answers: performance.now() and Date.now() when it came, to log how
+   * soon it showed; `returned` turns true when the event's handler returns.
+   */
+  event?: SaveEvent;
 }
 
 export const CANCEL_COMMAND = 'memlens.cancelProfile';
@@ -63,13 +76,14 @@ export class Profiler implements vscode.Disposable {
     this.running.get(key)?.abort();
     const controller = new AbortController();
     this.running.set(key, controller);
+    const measuring = options.reason === 'run';
+    const label = measuring ? `running ${name} ${kind === 'python' ? 'in PyTorch' : 'on ONNX Runtime'}` : `profiling ${name}`;
+    // First the dimmed figures, then the settings (reading them all takes a while on a busy host).
+    this.setBusy(uri, { state: 'busy', label, measuring }, options.event);
     const settings = currentSettings(uri);
     for (const problem of settings.problems) this.showOnce(key, problem, 'warning');
     const override = this.store.override(uri);
     const analysis = withOverride(settings.analysis, override);
-    const measuring = options.reason === 'run';
-    const label = measuring ? `running ${name} ${kind === 'python' ? 'in PyTorch' : 'on ONNX Runtime'}` : `profiling ${name}`;
-    this.store.setStatus(uri, { state: 'busy', label, measuring });
     const interactive = options.reason === 'command' || options.reason === 'panel' || measuring;
     const started = Date.now();
 
@@ -82,6 +96,7 @@ export class Profiler implements vscode.Disposable {
             const request = {
               file: uri.fsPath, entry, settings: analysis, given: givenSettings(uri, override), trusted: vscode.workspace.isTrusted,
               timeoutMs: settings.timeoutMs, signal: controller.signal, pythonPath: settings.pythonPath || undefined, keepWorkers: true,
+              onFirst: this.firstShower(uri, controller, { label, measuring }, started),
             };
             return measuring
               ? await engineWorker().measure({ ...request, ep: settings.executionProvider })
@@ -113,6 +128,41 @@ export class Profiler implements vscode.Disposable {
     } finally {
       if (this.running.get(key) === controller) this.running.delete(key);
     }
+  }
+
+  /** Shows an analysis's first figures (partial, in the status bar) while it is still the file's current one. */
+  private firstShower(uri: vscode.Uri, controller: AbortController, busy: { label: string; measuring: boolean }, started: number): (first: FirstFigures) => void {
+    return (first) => {
+      if (this.running.get(uri.toString()) !== controller || controller.signal.aborted) return;
+      this.log.info(`${busy.label}: first figures (peak ${first.peak.bytes} B, ${first.lines.length} lines) in ${Date.now() - started} ms`);
+      this.store.setStatus(uri, { state: 'busy', ...busy, first });
+    };
+  }
+
+  private setBusy(uri: vscode.Uri, status: ModelStatus, event: ProfileOptions['event']): void {
+    const before = performance.now();
+    this.store.setStatus(uri, status);
+    if (event) this.logShown(uri, event, before);
+  }
+
+  /**
+   * How soon a save showed that the file is profiled again: the status bar item and the inline
+   * figures are redrawn synchronously when the status turns busy (the dimmed last figures), inside
+   * the save event; and how long after the file was written that event came.
+   */
+  private logShown(uri: vscode.Uri, event: SaveEvent, beforeStatus: number): void {
+    const now = performance.now();
+    const what = this.store.forFile(uri) ? 're-profiling (the last figures dimmed)' : 'profiling';
+    let written = '';
+    try {
+      written = `; the event came ${Math.max(0, event.wall - fs.statSync(uri.fsPath).mtimeMs).toFixed(0)} ms after the file was written`;
+    } catch {
+      // The file went away: the other figures stand.
+    }
+    const parts = `${(beforeStatus - event.at).toFixed(1)} ms deciding, ${(now - beforeStatus).toFixed(1)} ms drawing`;
+    // Within the event's handler, or later (something awaited before the status turned busy).
+    const when = event.returned ? 'after its handler returned' : 'within its handler';
+    this.log.info(`save ${path.basename(uri.fsPath)}: ${what} shown in ${(now - event.at).toFixed(1)} ms after the save event, ${when} (${parts})${written}`);
   }
 
   private showOnce(key: string, message: string, level: 'error' | 'warning'): void {

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { resolveBudget, type Budget, type DetectedGpu } from '../presentation/budget';
 import { detectGpu } from '../presentation/detect-gpu';
-import { readSettings, type ExtensionSettings, type SettingsOverride } from '../presentation/settings';
+import { readProfileOnSave, readSettings, type ExtensionSettings, type SettingsOverride } from '../presentation/settings';
 import type { GivenSettings } from '../analysis/load-model';
 
 const KEYS = [
@@ -22,6 +22,11 @@ export function currentSettings(scope?: vscode.Uri): ExtensionSettings {
   }
   if (!raw.pythonPath) raw.pythonPath = pythonExtensionInterpreter(scope);
   return readSettings(raw, configured);
+}
+
+/** memlens.profileOnSave alone: the save event reads it before dimming, so not every setting. */
+export function profileOnSave(scope: vscode.Uri): boolean {
+  return readProfileOnSave(vscode.workspace.getConfiguration('memlens', scope).get('profileOnSave'));
 }
 
 /** Which analysis settings the user wrote (any scope) or overrode for the file: a Python script

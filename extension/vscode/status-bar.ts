@@ -46,7 +46,14 @@ export class StatusBar implements vscode.Disposable {
     const kind = modelKind(uri.fsPath);
     const status = this.store.status(uri);
     const found = this.store.forFile(uri);
-    if (status?.state === 'busy' && found && !status.measuring) {
+    if (status?.state === 'busy' && status.first) {
+      // This analysis's first figures (the peak, the lines): the timeline and plan are still being computed.
+      const s = statusText(status.first, this.budget());
+      item.text = `$(loading~spin) ${s.text} · partial`;
+      item.tooltip = `${s.tooltip}\n(first figures, while ${status.label}: the timeline and the allocation plan follow; click to cancel)`;
+      item.command = { title: 'Cancel', command: CANCEL_COMMAND, arguments: [uri] };
+      if (s.overBudget) item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+    } else if (status?.state === 'busy' && found && !status.measuring) {
       // A re-profile (a save, a settings change): the last figures stay, dimmed, until the new ones come.
       const s = statusText(found.profile, this.budget());
       item.text = `$(loading~spin) ${s.text} · re-profiling`;

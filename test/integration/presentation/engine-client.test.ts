@@ -1,7 +1,10 @@
 // The engine worker (presentation/engine-client.ts): profiles come back from the worker thread
 // exactly as profileFile makes them in-process, errors keep their one line and their name, and a
 // 100k-output Split (seconds of synchronous passes) is cancelled or stopped by its time limit
-// promptly, while this thread stays free (a timer keeps firing during the analysis).
+// promptly, while this thread stays free (a timer keeps firing during the analysis). A profile
+// asked for in two steps sends its first figures, the profile's own values, before the profile,
+// and cancelling after the first step still answers at once; a request waiting behind a
+// cancelled one that had to be stopped is sent again to the new worker, not failed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -12,6 +15,7 @@ import { fitForFile, suggestForFile } from '../../../extension/analysis/suggest-
 import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { withDefaults } from '../../../extension/engine/settings';
 import { EngineClient } from '../../../extension/presentation/engine-client';
+import type { FirstFigures } from '../../../extension/engine/analyze';
 import { modelEntries } from '../../../extension/presentation/model-entries';
 import { sourceRewriter } from '../../../language/source-rewrites';
 import { GraphBuilder, int } from '../../fixtures/graph-builder';
@@ -156,6 +160,75 @@ test('the time limit stops a long analysis with one line naming the file', async
       e instanceof Error && e.name === 'MemlensError' && /^analysing split-100000\.onnx timed out after/.test(e.message) && !e.message.includes('\n'));
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
     assert.equal(client.running, false);
+  } finally {
+    await client.stop();
+  }
+});
+
+test('a profile in two steps: the first figures are the profile\'s own, and come before it', async () => {
+  const file = path.join(repoRoot, 'test', 'fixtures', 'models', 'resnet18.onnx');
+  const client = new EngineClient();
+  try {
+    const firsts: FirstFigures[] = [];
+    let settled = false;
+    const outcome = await client.profile({
+      ...request(file),
+      onFirst: (f) => {
+        assert.equal(settled, false, 'the first figures come before the profile');
+        firsts.push(f);
+      },
+    }).finally(() => (settled = true));
+    assert.equal(firsts.length, 1);
+    const [first] = firsts;
+    const { profile } = outcome;
+    // Every field the first step has, the profile has with the same value (toProfile adds, changes nothing).
+    const picked = Object.fromEntries(Object.keys(first).map((k) => [k, profile[k as keyof typeof profile]]));
+    assert.deepEqual(first, picked);
+    assert.equal(Object.getPrototypeOf(first.settings.dims), null, 'the dim table is null-prototype again');
+    assert.deepEqual(outcome, await profileFile(request(file)), 'asking for the first figures changes nothing in the profile');
+  } finally {
+    await client.stop();
+  }
+});
+
+test('cancelling a two-step profile after its first figures answers at once; nothing more arrives', async () => {
+  const file = splitFile(100_000);
+  const client = new EngineClient();
+  try {
+    const controller = new AbortController();
+    let firsts = 0, abortedAt = 0;
+    const work = client.profile({
+      ...request(file),
+      signal: controller.signal,
+      onFirst: () => {
+        firsts++;
+        // The offset plan and the timeline of 100k buffers are still to come.
+        abortedAt = Date.now();
+        controller.abort();
+      },
+    });
+    await assert.rejects(work, (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    assert.ok(Date.now() - abortedAt < 200, `cancel answered ${Date.now() - abortedAt} ms after the abort`);
+    assert.equal(firsts, 1);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(firsts, 1, 'no first figures after the cancel');
+  } finally {
+    await client.stop();
+  }
+});
+
+test('a request waiting behind a cancelled analysis that had to be stopped is sent again, not failed', async () => {
+  const big = splitFile(100_000);
+  const client = new EngineClient();
+  try {
+    const controller = new AbortController();
+    const stuck = client.profile({ ...request(big), signal: controller.signal });
+    // Queued behind the synchronous passes of the big Split in the same worker.
+    const small = client.profile(request(splitFile(12)));
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(stuck, (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    const outcome = await small;
+    assert.equal(outcome.profile.plan.offsetPlanBytes, 12 * 16);
   } finally {
     await client.stop();
   }

@@ -85,22 +85,28 @@ test('every script bundled into dist/ is kept in the VSIX (.vscodeignore is an a
   for (const f of fs.readdirSync(dist).filter((x) => x.endsWith('.js'))) assert.ok(kept.has(`dist/${f}`), `.vscodeignore drops dist/${f}`);
 });
 
-test('the bundled engine worker profiles a file in a worker thread from dist/', { timeout: 60_000 }, async () => {
+test('the bundled engine worker profiles a file in a worker thread from dist/, first figures then the profile', { timeout: 60_000 }, async () => {
   const file = smallModel();
   const worker = new Worker(path.join(dist, 'engine-worker.js'));
   try {
-    const request: WorkerMessage = { id: 1, kind: 'profile', request: { file, settings: withDefaults({}), trusted: false, timeoutMs: 30_000 } };
-    // The worker first says it began the request (its time limit counts from there), then answers.
-    const reply = await new Promise<WorkerReply>((resolve, reject) => {
+    const request: WorkerMessage = { id: 1, kind: 'profile', request: { file, settings: withDefaults({}), trusted: false, timeoutMs: 30_000, first: true } };
+    // The worker first says it began the request (its time limit counts from there), then sends
+    // the first figures, then the profile.
+    const replies = await new Promise<WorkerReply[]>((resolve, reject) => {
+      const got: WorkerReply[] = [];
       worker.on('message', (m: WorkerReply) => {
-        if (m.kind !== 'started') resolve(m);
+        got.push(m);
+        if (m.kind === 'done' || m.kind === 'failed') resolve(got);
       });
       worker.once('error', reject);
       worker.postMessage(request);
     });
-    assert.ok(reply.kind === 'done' && reply.call === 'profile', JSON.stringify(reply).slice(0, 300));
-    // The same figure as the engine bundle's in-process profile above.
+    assert.deepEqual(replies.map((r) => r.kind), ['started', 'first', 'done'], JSON.stringify(replies).slice(0, 300));
+    const [, first, reply] = replies;
+    assert.ok(first.kind === 'first' && reply.kind === 'done' && reply.call === 'profile');
+    // The same figure as the engine bundle's in-process profile above, in both steps.
     assert.equal(reply.result.profile.peak.bytes, 65_536 + 1_024 + 4_096 + 4_096);
+    assert.equal(first.result.peak.bytes, reply.result.profile.peak.bytes);
   } finally {
     await worker.terminate();
   }
