@@ -75,15 +75,23 @@ function ownerAlive(owner: Owner): boolean {
     // EPERM: a process of another user holds the pid, which is not the owner if its start differs.
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const started = startTicks(owner.pid);
-  return owner.started === null || started === null || started === owner.started;
+  const stat = procStat(owner.pid);
+  // A zombie has ended: it answers signal 0 until its parent reaps it.
+  if (stat !== null && (stat.state === 'Z' || stat.state === 'X')) return false;
+  return owner.started === null || stat === null || stat.started === owner.started;
 }
 
-/** Field 22 of /proc/PID/stat (after the parenthesised command, which may hold spaces); null off Linux. */
+/** Start time in clock ticks since boot (/proc/PID/stat field 22); null off Linux. */
 function startTicks(pid: number): string | null {
+  return procStat(pid)?.started ?? null;
+}
+
+/** Fields 3 (state) and 22 (start time) of /proc/PID/stat, after the parenthesised command, which may hold spaces. */
+function procStat(pid: number): { state: string; started: string | null } | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], started: fields[19] ?? null };
   } catch {
     return null;
   }

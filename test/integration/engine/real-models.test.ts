@@ -14,6 +14,14 @@ function profile(name: FixtureModelName, settings: Partial<AnalysisSettings>) {
   return analyzeModel(decodeModel(fs.readFileSync(file), file), withDefaults(settings), { source: file, entry: null });
 }
 
+/**
+ * Gradient bytes torch keeps beyond the parameters: ViT's class token is cat'd in front of the
+ * patches at batch 1 (these exports fix the batch), so AccumulateGrad keeps its .grad as a view of
+ * the cat's whole (1, 197, d) gradient: 196 patch rows of d float32 more (torchvision vit_b_16's
+ * forward; measured on torch in test/integration/language-python/grad-views-torch.test.ts).
+ */
+const KEPT_CAT_GRADIENT: Partial<Record<FixtureModelName, number>> = { vit_ti_16: 196 * 192 * 4 };
+
 for (const name of exportedModelNames) {
   test(`${name}: parameters equal the initializers, weight bytes every stored tensor, exactly; nothing unknown; every node placed`, () => {
     const facts = readFixtureFacts(name);
@@ -30,11 +38,11 @@ for (const name of exportedModelNames) {
     for (const l of p.lines) assert.ok(l.line !== null || l.scope !== '', `nodes ${l.nodes.slice(0, 3).join(', ')} have neither a line nor a scope`);
   });
 
-  test(`${name}: training with AdamW: gradients = trainable weight bytes, optimizer state = 2x in fp32`, () => {
+  test(`${name}: training with AdamW: gradients = trainable weight bytes (and a kept cat gradient), optimizer state = 2x in fp32`, () => {
     const facts = readFixtureFacts(name);
     const p = profile(name, { mode: 'train', batch: 2, optimizer: 'adamw' });
     assert.equal(p.trainableParams, facts.onnx.initializers.elements);
-    assert.equal(p.totals.gradientBytes, facts.onnx.initializers.bytes);
+    assert.equal(p.totals.gradientBytes, facts.onnx.initializers.bytes + (KEPT_CAT_GRADIENT[name] ?? 0));
     assert.equal(p.totals.optimizerStateBytes, 2 * facts.onnx.initializers.bytes);
     assert.ok(p.totals.savedActivationBytes > 0);
     assert.ok(p.peak.bytes > 4 * facts.onnx.initializers.bytes, 'weights + grads + m + v at least');

@@ -82,6 +82,24 @@ describe('run directories of a killed process', () => {
     assert.deepEqual(sweepStaleRunDirs(parent, 'memlens-run-'), [reused]);
   });
 
+  it('a zombie owner (ended, not yet reaped by its parent) is dead', async () => {
+    const parent = fs.mkdtempSync(path.join(top, 'tmp-'));
+    // A Python parent forks a child that exits at once and does not reap it for a while.
+    const py = spawn('python3', ['-c', 'import os, sys, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const zombie = await new Promise<number>((resolve) => py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    try {
+      await waitForPid(zombie, false, 10_000);
+      const started = fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+      const dir = path.join(parent, 'memlens-run-zombie');
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify({ pid: zombie, host: os.hostname(), started }));
+      age(dir);
+      assert.deepEqual(sweepStaleRunDirs(parent, 'memlens-run-'), [dir]);
+    } finally {
+      py.kill('SIGKILL');
+    }
+  });
+
   it('a folder that is not there sweeps nothing and says nothing', () => {
     assert.deepEqual(sweepStaleRunDirs(path.join(top, 'absent'), 'memlens-run-'), []);
   });

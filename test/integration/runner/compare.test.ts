@@ -22,15 +22,20 @@ describe('compareRun on the chain model (batch 64, h 256)', async () => {
   const c = compareRun(estimate, run);
   const T = 64 * 256 * 4;
 
-  it('matches every node exactly with optimisations disabled', () => {
+  it('explains every node with optimisations disabled: the ideal plan, and ORT\'s plan where they differ', () => {
+    // The ideal plan (a lower bound) writes Add over its dying input; ORT's Add kernel declares no
+    // in-place output, so ORT holds both, and the simulated plan's note is that difference.
     assert.deepEqual(c.nodes.map((n) => [n.node, n.estimatedBytes, n.measuredBytes, n.explained]), [
-      ['matmul', T, T, true], ['add', 2 * T, 2 * T, true], ['relu', T, T, true], ['softmax', 2 * T, 2 * T, true],
+      ['matmul', T, T, true], ['add', T, 2 * T, true], ['relu', T, T, true], ['softmax', 2 * T, 2 * T, true],
     ]);
-    assert.ok(c.nodes.every((n) => n.notes.length === 0));
+    assert.deepEqual(c.nodes.map((n) => [n.node, n.notes.map((x) => [x.kind, x.bytes])]), [
+      ['matmul', []], ['add', [['planner', T]]], ['relu', []], ['softmax', []],
+    ]);
   });
 
   it('joins per source line: bytes each line produces, estimated and measured', () => {
-    assert.deepEqual(c.lines.map((l) => [l.line, l.estimatedBytes, l.measuredOutputBytes, l.unmeasured]), [
+    const byLine = [...c.lines].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    assert.deepEqual(byLine.map((l) => [l.line, l.estimatedBytes, l.measuredOutputBytes, l.unmeasured]), [
       [10, T, T, []], [11, T, T, []], [12, T, T, []], [13, T, T, []],
     ]);
     assert.ok(c.lines.every((l) => l.durationUs > 0));
