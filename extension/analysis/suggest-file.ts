@@ -9,7 +9,7 @@ import { applyRewrites } from '../engine/onnx-rewrite/apply';
 import type { GraphRewrite } from '../engine/onnx-rewrite/rewrite-types';
 import { encodeModel } from '../engine/onnx/encode';
 import { fitBudget, type Plan, type PlanTarget } from '../engine/suggest/planner';
-import { costText, suggestRewrites } from '../engine/suggest/suggest';
+import { costText, suggestRewritesStepwise } from '../engine/suggest/suggest';
 import type { Suggestion } from '../engine/suggest/types';
 import { loadModel, type LoadedModel } from './load-model';
 import type { ProfileRequest } from './profile-file';
@@ -64,8 +64,14 @@ async function loadPinned(req: SuggestRequest): Promise<{ loaded: LoadedModel; h
 export async function suggestForFile(req: SuggestRequest): Promise<SuggestionSet> {
   const { loaded, hashes } = await loadPinned(req);
   const profile = analyzeModel(loaded.model, req.settings, { source: req.file, entry: loaded.entry });
-  const suggestions = suggestRewrites(loaded.model, req.settings, { source: req.file, profile });
+  const suggestions = await suggestRewritesStepwise(loaded.model, req.settings, { source: req.file, profile }, () => yieldUnlessAborted(req.signal));
   return { items: suggestions.map((s) => ({ suggestion: s, costLabel: costText(s.cost) })), peakBytes: profile.peak.bytes, hashes };
+}
+
+/** Lets the event loop take other messages (a profile, a cancel), then stops if cancelled. */
+async function yieldUnlessAborted(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal?.throwIfAborted();
 }
 
 /** The cheapest plan under `budgetBytes` (the planner's frontier included). */

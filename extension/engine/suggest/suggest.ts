@@ -26,6 +26,24 @@ export function suggestRewrites(model: Model, settings: AnalysisSettings, option
   return rankSuggestions(candidates(ctx).map((c) => evaluate(ctx, c, options.labels ?? LABELS)));
 }
 
+/**
+ * As suggestRewrites, awaiting `between` before each candidate is analysed again (each is a whole
+ * analysis of a rewritten graph). A caller on an event loop hands a yield there, so a profile asked
+ * for meanwhile runs between candidates instead of after all of them, and a cancel is read (by
+ * `between` throwing) within one candidate rather than by terminating the thread.
+ */
+export async function suggestRewritesStepwise(
+  model: Model, settings: AnalysisSettings, options: SuggestOptions, between: () => Promise<void>,
+): Promise<Suggestion[]> {
+  const ctx = analysisContext(model, settings, options.source, options.profile);
+  const list: Suggestion[] = [];
+  for (const c of candidates(ctx)) {
+    await between();
+    list.push(evaluate(ctx, c, options.labels ?? LABELS));
+  }
+  return rankSuggestions(list);
+}
+
 function rankSuggestions(list: Suggestion[]): Suggestion[] {
   const saving = (s: Suggestion) => s.reanalysed?.savingBytes ?? s.predicted.savingBytes;
   return [...list].sort((a, b) =>

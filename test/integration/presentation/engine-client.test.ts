@@ -19,6 +19,7 @@ import type { FirstFigures } from '../../../extension/engine/analyze';
 import { modelEntries } from '../../../extension/presentation/model-entries';
 import { sourceRewriter } from '../../../language/source-rewrites';
 import { GraphBuilder, int } from '../../fixtures/graph-builder';
+import { syntheticDecoder } from '../../fixtures/synthetic-decoder';
 import { repoRoot } from '../../fixtures/repo-root';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-engine-client-'));
@@ -229,6 +230,32 @@ test('a request waiting behind a cancelled analysis that had to be stopped is se
     await assert.rejects(stuck, (e: unknown) => e instanceof Error && e.name === 'AbortError');
     const outcome = await small;
     assert.equal(outcome.profile.plan.offsetPlanBytes, 12 * 16);
+  } finally {
+    await client.stop();
+  }
+});
+
+test('a profile asked for while suggestions are made runs between their candidates, before the set is done', async () => {
+  // Eight candidates, each a whole analysis of a rewritten 24-layer decoder (seconds in all).
+  const decoder = path.join(dir, 'decoder-24.onnx');
+  fs.writeFileSync(decoder, encodeModel(syntheticDecoder({ layers: 24, hidden: 1024, heads: 16, kvHeads: 4, ffn: 4096, vocab: 32000 })));
+  const settings = withDefaults({ mode: 'train', batch: 1, seq: 128, dims: { past_sequence: 128, total_sequence: 256 } });
+  const client = new EngineClient();
+  try {
+    await client.profile(request(splitFile(12))); // the worker started and warm
+    const order: string[] = [];
+    const set = client.suggest({ ...request(decoder), settings, files: [] }).then((s) => { order.push('suggestions'); return s; });
+    await new Promise((r) => setTimeout(r, 500)); // loaded and analysed: into its candidates
+    const profile = client.profile(request(splitFile(12))).then((p) => { order.push('profile'); return p; });
+    const [s] = await Promise.all([set, profile]);
+    assert.ok(s.items.length >= 4, `${s.items.length} suggestions`);
+    assert.deepEqual(order, ['profile', 'suggestions']);
+    // Cancelled while its candidates are analysed, the set is answered at once and the next works.
+    const controller = new AbortController();
+    const again = client.suggest({ ...request(decoder), settings, files: [], signal: controller.signal });
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(again, (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    assert.equal((await client.profile(request(splitFile(12)))).profile.plan.offsetPlanBytes, 12 * 16);
   } finally {
     await client.stop();
   }
