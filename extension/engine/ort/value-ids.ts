@@ -81,33 +81,74 @@ function idsByName(table: TensorTable, graphOutputs: Set<string>): ValueIds {
 function idsFromTable(table: TensorTable, graphOutputs: Set<string>): ValueIds | null {
   const { nodes } = table;
   const readStart = new Int32Array(nodes.length + 1), outStart = new Int32Array(nodes.length + 1);
+  let wide = false;
   for (let p = 0; p < nodes.length; p++) {
     readStart[p + 1] = readStart[p] + nodes[p].inputs.length;
     outStart[p + 1] = outStart[p] + nodes[p].outputs.length;
+    wide ||= isWide(nodes[p]);
   }
   const reads = new Int32Array(readStart[nodes.length]).fill(-1), outs = new Int32Array(outStart[nodes.length]).fill(-1);
   const outRecs = new Array<TensorRecord | undefined>(outs.length);
   const graphOutputIds: number[] = [];
   const constants = new Map<TensorRecord, number>();
+  const idOfWide = wide ? new Map<TensorRecord, number>() : null;
   let id = 0;
   for (const rec of table.tensors.values()) {
     const name = rec.name;
+    idOfWide?.set(rec, id);
     for (const pos of rec.consumers) {
       const inputs = nodes[pos].inputs;
+      if (inputs.length > WIDE) continue;
       for (let i = 0; i < inputs.length; i++) if (inputs[i] === name) reads[readStart[pos] + i] = id;
     }
     if (rec.producer !== null) {
       const outputs = nodes[rec.producer].outputs;
-      for (let k = 0; k < outputs.length; k++) {
-        if (outputs[k] !== name) continue;
-        outs[outStart[rec.producer] + k] = id;
-        outRecs[outStart[rec.producer] + k] = rec;
+      if (outputs.length <= WIDE) {
+        for (let k = 0; k < outputs.length; k++) {
+          if (outputs[k] !== name) continue;
+          outs[outStart[rec.producer] + k] = id;
+          outRecs[outStart[rec.producer] + k] = rec;
+        }
       }
     } else if (rec.isConstant) constants.set(rec, id);
     if (graphOutputs.has(name)) graphOutputIds.push(id);
     id++;
   }
+  if (idOfWide) wideSlots(table, idOfWide, { reads, readStart, outs, outStart, outRecs });
   return constantOutputs(table, constants, outs, outStart, outRecs) ? { reads, readStart, outs, outStart, outRecs, graphOutputIds, count: id } : null;
+}
+
+/**
+ * Slots per node above which a node's slots are found by name: comparing names within the node
+ * for each of its values is quadratic in its width (a Split with 10^5 outputs, a Concat of as many).
+ */
+const WIDE = 8;
+
+function isWide(node: GraphNode): boolean {
+  return node.inputs.length > WIDE || node.outputs.length > WIDE;
+}
+
+/** The slots of wide nodes, by name, with the same rules: an output slot only for its own producer. */
+function wideSlots(
+  table: TensorTable, idOf: Map<TensorRecord, number>,
+  v: Pick<ValueIds, 'reads' | 'readStart' | 'outs' | 'outStart' | 'outRecs'>,
+): void {
+  table.nodes.forEach((node, p) => {
+    if (node.inputs.length > WIDE) {
+      node.inputs.forEach((name, i) => {
+        const rec = name ? table.tensors.get(name) : undefined;
+        if (rec) v.reads[v.readStart[p] + i] = idOf.get(rec)!;
+      });
+    }
+    if (node.outputs.length > WIDE) {
+      node.outputs.forEach((name, k) => {
+        const rec = name ? table.tensors.get(name) : undefined;
+        if (!rec || rec.producer !== p) return;
+        v.outs[v.outStart[p] + k] = idOf.get(rec)!;
+        v.outRecs[v.outStart[p] + k] = rec;
+      });
+    }
+  });
 }
 
 /** Numbers the output slots left unnumbered, each a Constant's value; false when one is not. */

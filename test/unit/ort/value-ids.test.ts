@@ -1,7 +1,7 @@
 // The planner's value numbering (engine/ort/value-ids.ts) against the graph's own names: two input
 // or output slots get the same number exactly when they name the same value, and each output slot
 // carries the table's record of its name; on graphs numbered from the table (no subgraphs) and by
-// name (an If, a value defined twice).
+// name (an If, a value defined twice), and nodes wider than 8 slots, whose slots are found by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph, Model } from '../../../extension/engine/graph';
@@ -74,4 +74,15 @@ test('a value two nodes define, and an If whose branch reads an outer value, are
   g.op('If', ['cond'], { name: 'gate', outputs: ['z'], attrs: { then_branch: { kind: 'graph', value: branch('Neg') }, else_branch: { kind: 'graph', value: branch('Abs') } } });
   g.output('z', 'float32', [4, 8]);
   assertNumbering(g.model(17));
+});
+
+test('a Split and a Concat wider than 8 slots, with a value read twice and an empty output, numbered by name', () => {
+  const b = new GraphBuilder();
+  b.input('x', 'float32', [12, 4]);
+  const parts = Array.from({ length: 12 }, (_, i) => (i === 5 ? '' : `p${i}`));
+  b.op('Split', ['x'], { name: 'split', outputs: parts, attrs: { axis: int(0), num_outputs: int(12) } });
+  const kept = parts.filter((p) => p);
+  b.op('Concat', [...kept, 'p0'], { name: 'concat', outputs: ['y'], attrs: { axis: int(0) } });
+  b.output('y', 'float32', [12, 4]);
+  assertNumbering(b.model(18));
 });
