@@ -22,7 +22,7 @@ import { withDefaults, type AnalysisSettings as Settings } from '../../extension
 import { formatBytes } from '../../extension/engine/units';
 import { LLAMA3_70B, syntheticDecoder } from '../fixtures/synthetic-decoder';
 import { activationGoals } from './activation';
-import { fmtSpread, pairedSync, verdict, type Goal } from './paired';
+import { blockSize, fmtSpread, pairedSync, verdict, type Goal } from './paired';
 import { pythonSaveGoals } from './python-save';
 import { saveToFiguresGoals } from './save-to-figures';
 
@@ -51,9 +51,11 @@ function analysisVsDecode(s: Subject): Goal {
   const model: Model = decodeModel(s.bytes, s.name);
   const analyse = (settings: Settings) => () => void analyzeModel(model, settings, { source: s.name, entry: null });
   const decode = () => void decodeModel(s.bytes, s.name);
-  const infer = pairedSync(decode, analyse(s.settings), s.pairs, 1);
-  const train = pairedSync(decode, analyse(withDefaults({ ...s.settings, mode: 'train' })), Math.max(3, Math.floor(s.pairs / 2)), 1);
-  console.log(`${s.label}: ${model.graph.nodes.length} nodes, ${formatBytes(s.bytes.length)} file`);
+  const trainSettings = withDefaults({ ...s.settings, mode: 'train' });
+  const repeat = blockSize(decode, analyse(s.settings));
+  const infer = pairedSync(decode, analyse(s.settings), s.pairs, 1, repeat);
+  const train = pairedSync(decode, analyse(trainSettings), Math.max(3, Math.floor(s.pairs / 2)), 1, blockSize(decode, analyse(trainSettings)));
+  console.log(`${s.label}: ${model.graph.nodes.length} nodes, ${formatBytes(s.bytes.length)} file${repeat > 1 ? `; each side of a pair a block of ${repeat} calls (figures per call)` : ''}`);
   console.log(`  decode            ${fmtSpread(infer.aMs, 1, ' ms')}`);
   console.log(`  analyse (infer)   ${fmtSpread(infer.bMs, 1, ' ms')}`);
   console.log(`  paired ratio      ${fmtSpread(infer.ratio, 2, 'x')} over ${infer.pairs} pairs`);

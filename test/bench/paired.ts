@@ -27,10 +27,22 @@ export function spread(xs: number[]): Spread {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
-function timeOnce(fn: () => void): number {
+/** Milliseconds per call over `repeat` back-to-back calls (a block, for calls too short to time alone). */
+function timeOnce(fn: () => void, repeat = 1): number {
   const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  for (let i = 0; i < repeat; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6 / repeat;
+}
+
+/**
+ * Calls per timed block so that a block of the slower of a and b takes about `targetMs`: a call of
+ * a millisecond is at the mercy of one scavenge or one timer tick, a block of twenty is not.
+ */
+export function blockSize(a: () => void, b: () => void, targetMs = 20): number {
+  a();
+  b();
+  const slower = Math.max(timeOnce(a), timeOnce(b));
+  return Math.max(1, Math.min(1000, Math.ceil(targetMs / Math.max(slower, 1e-3))));
 }
 
 async function timeOnceAsync(fn: () => Promise<unknown>): Promise<number> {
@@ -43,18 +55,19 @@ function summarise(a: number[], b: number[]): Paired {
   return { aMs: spread(a), bMs: spread(b), ratio: spread(b.map((x, i) => x / a[i])), pairs: a.length };
 }
 
-export function pairedSync(a: () => void, b: () => void, pairs: number, warmup = 1): Paired {
+/** A/B pairs in ABBA order; with `repeat` > 1 each side of a pair is a block of that many calls, per call. */
+export function pairedSync(a: () => void, b: () => void, pairs: number, warmup = 1, repeat = 1): Paired {
   const as: number[] = [];
   const bs: number[] = [];
   for (let i = 0; i < warmup + pairs; i++) {
     let ta: number;
     let tb: number;
     if (i % 2 === 0) {
-      ta = timeOnce(a);
-      tb = timeOnce(b);
+      ta = timeOnce(a, repeat);
+      tb = timeOnce(b, repeat);
     } else {
-      tb = timeOnce(b);
-      ta = timeOnce(a);
+      tb = timeOnce(b, repeat);
+      ta = timeOnce(a, repeat);
     }
     if (i < warmup) continue;
     as.push(ta);
