@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import type { ModelKind } from '../analysis/model-kind';
 import { discoverPython, isBuilderName } from '../../language/python/discovery';
 import { chooseEntry } from '../../language/python/entry';
-import { discoverEntries } from '../../language/typescript/discovery';
 
 export interface ModelEntry {
   name: string;
@@ -18,7 +17,12 @@ export interface ModelEntry {
 export async function modelEntries(kind: ModelKind, file: string, text: string): Promise<ModelEntry[]> {
   const fileLabel = path.basename(file);
   // The tracer profiles the first entry the file declares when none is named.
-  if (kind === 'typescript') return discoverEntries(file, text).entries.map((e, i) => ({ name: e.name, line: e.startLine, isDefault: i === 0 }));
+  if (kind === 'typescript') {
+    // ts-morph (with its TypeScript, 13 MB) loads on the first TypeScript discovery, not with the
+    // engine: a worker that only profiles, or a Python or ONNX file, never evaluates it.
+    const { discoverEntries } = await import('../../language/typescript/discovery');
+    return discoverEntries(file, text).entries.map((e, i) => ({ name: e.name, line: e.startLine, isDefault: i === 0 }));
+  }
   if (kind !== 'python') return [];
   const d = await discoverPython(text);
   let chosen: string | null = null;

@@ -48,7 +48,7 @@ test('the start-up bundle leaves the engine, ts-morph and onnxruntime out', () =
   assert.doesNotMatch(text, /ts-morph/);
   assert.match(text, /require\("vscode"\)/);
   assert.ok(fs.statSync(path.join(dist, 'extension.js')).size < 200 * 1024);
-  for (const f of ['engine.js', 'engine-worker.js', 'cli.js', 'worker.js', 'trace-worker.js', 'api/nn.js', 'api/runtime.js', 'api/nn.d.ts', 'webview.js', 'webview.css',
+  for (const f of ['engine.js', 'engine-worker.js', 'cli.js', 'worker.js', 'trace-worker.js', 'ts-morph.js', 'api/nn.js', 'api/runtime.js', 'api/nn.d.ts', 'webview.js', 'webview.css',
     'web-tree-sitter.wasm', 'tree-sitter-python.wasm', 'python-bridge/export_onnx.py', 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node']) {
     assert.ok(fs.existsSync(path.join(dist, f)), `dist/${f} is missing`);
   }
@@ -78,6 +78,29 @@ test('the engine bundle profiles an ONNX file and measures it on ONNX Runtime fr
   assert.deepEqual(nodes, ['fc', 'relu']);
   // The MatMul's output is 4 x 256 fp32.
   assert.equal(m.perNode.find((n) => n.node === 'fc')!.outputBytes, 4_096);
+});
+
+test('ts-morph is one shared bundle, loaded by the engine only for TypeScript discovery', { timeout: 60_000 }, () => {
+  for (const f of ['engine.js', 'engine-worker.js', 'cli.js', 'trace-worker.js']) {
+    const text = fs.readFileSync(path.join(dist, f), 'utf8');
+    assert.match(text, /require\("\.\/ts-morph\.js"\)/, `dist/${f} requires the shared ts-morph bundle`);
+    assert.ok(text.length < 4 * 1024 * 1024, `dist/${f} is ${text.length} bytes: ts-morph is bundled into it`);
+  }
+  // In a fresh process: loading the engine and profiling an ONNX file leaves ts-morph unloaded;
+  // finding a TypeScript file's entries loads it.
+  const ts = path.join(repoRoot, 'samples', 'gpt2.ts');
+  const script = `
+    const api = require(${JSON.stringify(path.join(dist, 'engine.js'))});
+    const loaded = () => Object.keys(require.cache).some((k) => k.endsWith('ts-morph.js'));
+    (async () => {
+      const before = loaded();
+      await api.profileFile({ file: ${JSON.stringify(smallModel())}, settings: ${JSON.stringify(withDefaults({}))}, trusted: false, timeoutMs: 30000 });
+      const afterOnnx = loaded();
+      const entries = await api.modelEntries('typescript', ${JSON.stringify(ts)}, require('fs').readFileSync(${JSON.stringify(ts)}, 'utf8'));
+      process.stdout.write(JSON.stringify({ before, afterOnnx, afterTs: loaded(), entries: entries.map((e) => e.name) }));
+    })();`;
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { before: boolean; afterOnnx: boolean; afterTs: boolean; entries: string[] };
+  assert.deepEqual(out, { before: false, afterOnnx: false, afterTs: true, entries: ['gpt2', 'gpt2Decode'] });
 });
 
 test('every script bundled into dist/ is kept in the VSIX (.vscodeignore is an allowlist)', () => {
