@@ -11,5 +11,5 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
   const r = await traceFile(file, options.entry, { timeoutMs: options.timeoutMs, signal: options.signal, keepWorker: options.keepWorkers });
   // The entry's declared mode stands unless the user chose one (flag or setting).
   const modeGiven = options.given?.mode ?? true;
-  return { model: r.model, entry: r.entry.name, kind: 'typescript', ...(modeGiven ? {} : { settings: { mode: r.entry.mode } }) };
+  return { model: r.model, entry: r.entry.name, kind: 'typescript', contentHash: r.graphHash, ...(modeGiven ? {} : { settings: { mode: r.entry.mode } }) };
 }

@@ -6,7 +6,7 @@ import type { SourceAt } from '../../extension/engine/errors';
 import type { Dim, DType } from '../../extension/engine/graph';
 import { DATA_TYPES } from '../../extension/engine/onnx/dtype-codes';
 import {
-  anyObject, arrayOf, bytes, count, CheckError, nullable, num, object, oneOf, optional, str, tagged, variant, type Check,
+  anyObject, arrayOf, bool, bytes, count, CheckError, nullable, num, object, oneOf, optional, str, tagged, variant, type Check,
 } from '../../extension/process/check';
 
 /** Set for a kept trace worker: it serves one request after another instead of exiting. */
@@ -25,7 +25,8 @@ export interface TraceRequest {
 }
 
 export type TraceReply =
-  | { ok: true; model: Uint8Array; description: EntryDescription; entries: string[] }
+  /** `reused`: a kept worker's last trace of this request, its sources unchanged (see trace-reuse.ts). */
+  | { ok: true; model: Uint8Array; description: EntryDescription; entries: string[]; reused: boolean }
   /** `at`: the innermost frame in the user's files, when the error came from their code. */
   | { ok: false; message: string; at?: SourceAt };
 
@@ -54,6 +55,6 @@ const description = object({
 });
 
 export const checkTraceReply: Check<TraceReply> = tagged('ok', {
-  true: variant('ok', true, { model: bytes, description, entries: arrayOf(str) }),
+  true: variant('ok', true, { model: bytes, description, entries: arrayOf(str), reused: bool }),
   false: variant('ok', false, { message: str, at: optional(object({ file: str, line: count })) }),
 });

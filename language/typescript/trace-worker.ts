@@ -12,6 +12,7 @@ import { displayPath } from './display-path';
 import { readSafetensors } from './safetensors';
 import { installTsLoader } from './ts-loader';
 import { KEPT_ENV, type TraceReply, type TraceRequest } from './trace-protocol';
+import { TraceReuse } from './trace-reuse';
 
 const userFiles = installTsLoader(path.join(__dirname, 'api', 'nn.js'));
 
@@ -97,7 +98,7 @@ function handle(req: TraceRequest): TraceReply {
       ...(req.config ? { config: req.config } : {}),
       ...(weights ? { weights } : {}),
     });
-    return { ok: true, model: encodeModel(traced.model), description: traced.description, entries: listEntries(exports) };
+    return { ok: true, model: encodeModel(traced.model), description: traced.description, entries: listEntries(exports), reused: false };
   } catch (e) {
     return userFailure(e);
   }
@@ -116,7 +117,7 @@ function exitFlushed(): void {
  * they leave the require cache; the transpile cache keeps every file whose text is unchanged.
  */
 function forgetUserFiles(): void {
-  for (const file of userFiles) delete require.cache[file];
+  for (const file of userFiles.keys()) delete require.cache[file];
   userFiles.clear();
 }
 
@@ -126,9 +127,14 @@ function replyFlushed(reply: TraceReply): void {
 }
 
 if (process.env[KEPT_ENV] === '1') {
+  const reuse = new TraceReuse();
   process.on('message', (req: TraceRequest) => {
+    const again = reuse.lookup(req);
+    if (again) return replyFlushed(again);
     forgetUserFiles();
-    replyFlushed(handle(req));
+    const reply = handle(req);
+    reuse.remember(req, reply, userFiles);
+    replyFlushed(reply);
   });
 } else {
   process.once('message', (req: TraceRequest) => {

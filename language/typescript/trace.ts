@@ -1,6 +1,7 @@
 // traceFile: traces one entry of a TypeScript model file in a child process (the user's code
 // runs there, under the supervisor's time and memory limits) and returns the ONNX Model with the
 // entry's description.
+import { createHash } from 'crypto';
 import * as path from 'path';
 import type { DType, Model } from '../../extension/engine/graph';
 import { MemlensError } from '../../extension/engine/errors';
@@ -47,6 +48,10 @@ export interface TraceResult {
   elapsedMs: number;
   /** The process that traced: the same one for traces in the kept worker. */
   workerPid: number | null;
+  /** The kept worker's last trace, given again: the request and its sources were unchanged (trace-reuse.ts). */
+  reused: boolean;
+  /** SHA-256 of the traced ONNX bytes: an equal graph's analysis can be reused. */
+  graphHash: string;
 }
 
 export const DEFAULT_TRACE_TIMEOUT_MS = 30_000;
@@ -70,14 +75,19 @@ export async function traceFile(file: string, entry: string | undefined, options
   if (!('reply' in answer)) throw endingError(what, answer.ending, { lastError: lastLine(answer.stderr.text) });
   const reply = answer.reply;
   if (!reply.ok) throw new MemlensError(oneLine(reply.message), 2, reply.at ?? null);
+  // A reused trace ran no code: what the model printed is what it printed when it last ran.
+  const output = reply.reused ? keptOutput : answer.stdout.text;
+  if (options.keepWorker) keptOutput = output;
   return {
     file: absolute,
     model: decodeModel(reply.model, displayPath(absolute)),
     entry: reply.description,
     entries: reply.entries,
-    output: answer.stdout.text,
+    output,
     elapsedMs: answer.elapsedMs,
     workerPid: answer.pid,
+    reused: reply.reused,
+    graphHash: createHash('sha256').update(reply.model).digest('hex'),
   };
 }
 
@@ -100,6 +110,8 @@ const WORKER = path.join(__dirname, 'trace-worker.js');
 const KEPT_IDLE_MS = 10 * 60_000;
 
 let kept: { child: KeptChild<TraceReply>; memoryBytes: number | undefined } | null = null;
+/** What the kept worker's last trace printed, given again with a reused trace. */
+let keptOutput = '';
 /** Requests to the kept worker, one after another. */
 let queue: Promise<unknown> = Promise.resolve();
 

@@ -34,16 +34,17 @@ export class TranspileCache {
   }
 }
 
-/** Installs the loader; returns the set of user files it has loaded (absolute paths). */
-export function installTsLoader(apiEntry: string, cache = new TranspileCache()): Set<string> {
+/** Installs the loader; returns the user files it has loaded (absolute paths) with the text each was loaded from. */
+export function installTsLoader(apiEntry: string, cache = new TranspileCache()): Map<string, string> {
   process.setSourceMapsEnabled(true);
-  const userFiles = new Set<string>();
+  const userFiles = new Map<string, string>();
   const internals = NodeModule as unknown as LoaderInternals;
   const resolve = internals._resolveFilename;
   internals._resolveFilename = (request, parent, ...rest) => (API_SPECIFIERS.has(request) ? apiEntry : resolve.call(NodeModule, request, parent, ...rest));
   internals._extensions['.ts'] = (m, filename) => {
-    userFiles.add(filename);
-    m._compile(cache.get(fs.readFileSync(filename, 'utf8'), filename), filename);
+    const source = fs.readFileSync(filename, 'utf8');
+    userFiles.set(filename, source);
+    m._compile(cache.get(source, filename), filename);
   };
   return userFiles;
 }

@@ -52,6 +52,35 @@ describe('kept trace worker', () => {
     assert.deepEqual(encodeModel(second.model), encodeModel(oneShot.model), 'kept and one-shot traces give the same ONNX bytes');
   });
 
+  it('gives the last trace again, without running the model, while the request and its sources are unchanged', async () => {
+    const runs = path.join(dir, 'runs.txt');
+    fs.writeFileSync(runs, '');
+    const file = writeModel(2, `require('fs').appendFileSync(${JSON.stringify(runs)}, 'x'); console.log('traced'); let y = x; for (const l of this.fcs) y = l.forward(y); return y;`);
+    const ran = () => fs.readFileSync(runs, 'utf8').length;
+    const first = await traceFile(file, undefined, { keepWorker: true });
+    const again = await traceFile(file, undefined, { keepWorker: true });
+    assert.equal(first.reused, false);
+    assert.equal(again.reused, true, 'an unchanged request over unchanged sources is reused');
+    assert.equal(ran(), 1, 'the model ran once');
+    assert.deepEqual(encodeModel(again.model), encodeModel(first.model));
+    assert.equal(again.graphHash, first.graphHash);
+    assert.equal(again.output, first.output, 'what the model printed comes with the reused trace');
+    assert.match(again.output, /traced/);
+    // Another request (a config override), then the same file saved with the same text: the
+    // first runs the model, the second does not.
+    assert.equal((await traceFile(file, undefined, { keepWorker: true, config: { unused: 1 } })).reused, false);
+    assert.equal((await traceFile(file, undefined, { keepWorker: true, config: { unused: 1 } })).reused, true);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8'));
+    assert.equal((await traceFile(file, undefined, { keepWorker: true, config: { unused: 1 } })).reused, true);
+    assert.equal(ran(), 2);
+    // An edit of the file it imports is a change: traced again, with the new width.
+    fs.writeFileSync(path.join(dir, 'width.ts'), 'export const WIDTH = 16;\n');
+    const widened = await traceFile(file, undefined, { keepWorker: true, config: { unused: 1 } });
+    assert.equal(widened.reused, false);
+    assert.equal(ran(), 3);
+    assert.deepEqual(widened.model.graph.inputs[0].shape, ['batch', 16]);
+  });
+
   it('kills what a trace started once it has replied, and keeps the worker', async () => {
     const pidFile = path.join(dir, 'sleep.pid');
     const spawner = writeModel(1, [
