@@ -7,10 +7,12 @@ import { formatBytes } from '../engine/units';
 import { defaultMemoryLimit } from '../process/supervisor';
 import type { MeasuredFigures, Profile } from '../engine/profile';
 import type { AnalysisSettings } from '../engine/settings';
+import { analyzeModel, type AnalyzeOptions } from '../engine/analyze';
 import { compareRun, ortComparisonRefusal } from '../runner/compare';
+import { divergedBranches, ranPins } from '../runner/compare-branches';
 import { toMeasured } from '../runner/measured';
 import { runModel } from '../runner/run';
-import type { ProviderChoice } from '../runner/types';
+import type { ProviderChoice, RunResult } from '../runner/types';
 import type { LoadedModel } from './load-model';
 
 export interface MeasureOptions {
@@ -20,6 +22,8 @@ export interface MeasureOptions {
   settings: AnalysisSettings;
   memoryLimitBytes?: number;
   signal?: AbortSignal;
+  /** The session the estimate modelled, for the estimate re-analysed with the branches the run took. */
+  ortSession?: AnalyzeOptions['ortSession'];
 }
 
 export async function measureProfile(loaded: LoadedModel, profile: Profile, options: MeasureOptions): Promise<MeasuredFigures> {
@@ -38,7 +42,7 @@ export async function measureProfile(loaded: LoadedModel, profile: Profile, opti
     { model, ep: options.ep as ProviderChoice, runs: options.runs, settings: options.settings, dims: options.settings.dims },
     { timeoutMs: options.timeoutMs, memoryLimitBytes: limit, signal: options.signal },
   );
-  const cmp = compareRun(profile, result);
+  const cmp = compareRun(profile, result, ranBranchEstimate(loaded, profile, result, options));
   return toMeasured(result, profile, {
     estimatedPeakBytes: cmp.peak.estimatedBytes,
     measuredPeakBytes: cmp.peak.measuredBytes,
@@ -46,5 +50,14 @@ export async function measureProfile(loaded: LoadedModel, profile: Profile, opti
     withinTarget: cmp.peak.withinTarget,
     explained: cmp.peak.explained,
     summary: cmp.summary,
+    ...(cmp.pinned ? { pinned: cmp.pinned } : {}),
   });
+}
+
+/** The same model and settings with each If whose run took the other branch pinned to it; null when none did. */
+function ranBranchEstimate(loaded: LoadedModel, profile: Profile, result: RunResult, options: MeasureOptions): Profile | null {
+  const diverged = divergedBranches(profile, result.branches);
+  if (diverged.length === 0) return null;
+  const settings = { ...options.settings, branches: { ...options.settings.branches, ...ranPins(diverged) } };
+  return analyzeModel(loaded.model, settings, { source: profile.source, entry: profile.entry, ...(options.ortSession ? { ortSession: options.ortSession } : {}) });
 }

@@ -63,7 +63,7 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
     // The runner (onnxruntime-node) loads only when a run is asked for.
     const { measureProfile } = await import('./measure');
     profile.measured = await measureProfile(loaded, profile, {
-      ep: req.run.ep, runs: req.run.runs, timeoutMs: req.timeoutMs, settings, signal: req.signal,
+      ep: req.run.ep, runs: req.run.runs, timeoutMs: req.timeoutMs, settings, signal: req.signal, ortSession,
     });
   }
   const fileBytes = loaded.kind === 'onnx' ? (await fs.stat(req.file)).size : null;

@@ -1,7 +1,7 @@
 // Command-line arguments -> a typed request. Usage errors are MemlensErrors (exit 2).
 import { parseArgs } from 'node:util';
 import { MemlensError } from '../engine/errors';
-import { DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS, withDefaults, type AnalysisSettings, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
+import { DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS, withDefaults, type AnalysisSettings, type IfBranch, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
 import { parseBytes } from '../engine/units';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../runner/types';
 import type { GivenSettings } from '../analysis/load-model';
@@ -58,7 +58,7 @@ function wholeNumber(v: string, flag: string): number {
   return Number(v);
 }
 
-const VALUE_FLAGS = new Set(['--entry', '--mode', '--batch', '--seq', '--dim', '--input', '--dtype', '--optimizer', '--device', '--step', '--zero-grad', '--past', '--hide-below', '--budget', '--trace', '--ep', '--runtime', '--runs', '--timeout', '--out', '--python']);
+const VALUE_FLAGS = new Set(['--entry', '--mode', '--batch', '--seq', '--dim', '--input', '--branch', '--dtype', '--optimizer', '--device', '--step', '--zero-grad', '--past', '--hide-below', '--budget', '--trace', '--ep', '--runtime', '--runs', '--timeout', '--out', '--python']);
 
 /** `--batch -1` as `--batch=-1`: a value that looks like a flag is still the value, so its check names it. */
 function joinValues(argv: string[]): string[] {
@@ -68,6 +68,24 @@ function joinValues(argv: string[]): string[] {
     else out.push(argv[i]);
   }
   return out;
+}
+
+const BRANCH_WORDS = new Map<string, IfBranch>([['then', 'then_branch'], ['else', 'else_branch'], ['then_branch', 'then_branch'], ['else_branch', 'else_branch']]);
+
+/** `--branch NODE=then|else` (repeatable): the branch each named If runs; the node name may hold '='. */
+function branchPins(given: string[] | undefined): Partial<AnalysisSettings> {
+  if (!given?.length) return {};
+  const branches = Object.create(null) as Record<string, IfBranch>;
+  for (const g of given) {
+    const at = g.lastIndexOf('=');
+    if (at <= 0) throw new MemlensError(`--branch: expected NODE=then or NODE=else (an If node's name), got '${g.slice(0, 80)}'`);
+    const [name, word] = [g.slice(0, at), g.slice(at + 1)];
+    const branch = BRANCH_WORDS.get(word);
+    if (!branch) throw new MemlensError(`--branch ${name.slice(0, 80)}: expected then or else, got '${word.slice(0, 40)}'`);
+    if (Object.hasOwn(branches, name) && branches[name] !== branch) throw new MemlensError(`--branch ${name.slice(0, 80)}: given both then and else; pin one`);
+    branches[name] = branch;
+  }
+  return { branches };
 }
 
 /** `--device`, `--step`, `--zero-grad`: the training step's settings, where given. */
@@ -82,7 +100,7 @@ function trainingStepFlags(v: { device?: string; step?: string; 'zero-grad'?: st
 const OPTIONS = {
   entry: { type: 'string' }, mode: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, past: { type: 'string' },
   'hide-below': { type: 'string' },
-  dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
+  dim: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, branch: { type: 'string', multiple: true }, dtype: { type: 'string' }, optimizer: { type: 'string' },
   device: { type: 'string' }, step: { type: 'string' }, 'zero-grad': { type: 'string' },
   budget: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'string' }, run: { type: 'boolean' }, optimised: { type: 'boolean' },
   ep: { type: 'string' }, runtime: { type: 'string' }, runs: { type: 'string' }, timeout: { type: 'string' }, write: { type: 'boolean' },
@@ -160,6 +178,7 @@ export function parseCli(argv: string[]): CliRequest {
     ...trainingStepFlags(v),
     dims,
     ...(Object.keys(inputValues).length > 0 ? { inputValues } : {}),
+    ...branchPins(v.branch),
     explicit: [...(v.batch !== undefined ? ['batch' as const] : []), ...(v.seq !== undefined ? ['seq' as const] : [])],
   });
   return {

@@ -25,6 +25,8 @@ const COMMON = `  --entry NAME            model entry in a .ts/.py file (default
                           an axis that has no name (e.g. --dim input:0=1)
   --input name=V          the value of a one-element input (e.g. --input sr=16000): folded
                           like a constant, so an If on it takes its branch; fed to --run
+  --branch NODE=then|else the branch If node NODE runs, when its condition is not known
+                          statically (repeatable; default: the larger branch, with a warning)
   --dtype ${PRECISIONS.join('|')}  compute precision (training: mixed precision with fp32 master weights)
   --optimizer ${OPTIMIZERS.join('|')}   (training; default adamw)
   --device ${DEVICES.join('|')}       (training) where the step runs: dropout keeps a bool mask on

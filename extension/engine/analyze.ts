@@ -59,7 +59,7 @@ export interface Analysis {
 export function analyze(model: Model, settings: AnalysisSettings, source: string, written = false): Analysis {
   const checks = validateModel(model, source);
   const bound = bindDims(model, settings);
-  const shapes = inferShapes(model, bound.dims, bindInputValues(model, settings.inputValues));
+  const shapes = inferShapes(model, bound.dims, bindInputValues(model, settings.inputValues), true, settings.branches);
   const order = written ? writtenOrder(model.graph) : executionOrder(model.graph);
   const table = buildTensorTable(model, order, shapes.tensors, settings);
   const view = hasSymbolicInputs(model) ? loadTimeView(model) : null;
@@ -128,6 +128,7 @@ export function toProfile(a: Analysis, options: AnalyzeOptions, first: FirstFigu
     unknownTensors,
     warnings,
     ...(a.settings.mode === 'infer' ? { ortHeld: ortHeldOf(a, options) } : {}),
+    ...(a.subgraphs.branches.size > 0 ? { branches: [...a.subgraphs.branches].map(([node, c]) => ({ node, taken: c.taken, why: c.why })) } : {}),
   }, options.source);
 }
 

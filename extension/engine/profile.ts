@@ -1,7 +1,7 @@
 // The profile: the engine's one output, plain data, serialised as schema `memlens.profile/1`.
 import type { TorchMeasuredFigures } from './measured-torch';
 import type { OrtHeldFigures } from './ort/held-figures';
-import type { Mode, OptimizerKind, Precision } from './settings';
+import type { IfBranch, Mode, OptimizerKind, Precision } from './settings';
 
 export type Phase = 'forward' | 'backward' | 'optimizer';
 
@@ -109,6 +109,22 @@ export interface MeasuredComparison {
   explained: boolean;
   /** One line per finding. */
   summary: string[];
+  /**
+   * The estimate re-analysed with the branches the run took pinned, where the run took another
+   * branch than the one the estimate sized; the static estimate above stays the bound.
+   */
+  pinned?: PinnedComparison;
+}
+
+export interface PinnedComparison {
+  /** Each If whose run took the other branch: the branch sized, the branch that ran. */
+  branches: { node: string; sized: IfBranch; ran: IfBranch }[];
+  /** The simulated arena in-use peak of the re-analysed estimate (its ideal plan without a simulation). */
+  estimatedPeakBytes: number;
+  measuredPeakBytes: number;
+  /** (measured - estimated) / measured, in percent. */
+  differencePct: number;
+  withinTarget: boolean;
 }
 
 /** A run on ONNX Runtime: per-node figures from a session with graph optimisations disabled. */
@@ -134,6 +150,8 @@ export interface OrtMeasured {
   rssPeakBytes: number | null;
   deviceMemory: { peakBytes: number; source: 'nvidia-smi' } | null;
   warnings: string[];
+  /** If nodes whose branch the run's kernel events tell (optimisations disabled: nodes keep their names). */
+  branches?: RanBranch[];
   comparison: MeasuredComparison | null;
 }
 
@@ -192,7 +210,24 @@ export interface Profile {
    * Present when an ONNX Runtime run or `--optimised` asked for it and ORT could write the graph.
    */
   ortOptimised?: OrtHeldFigures;
+  /** If nodes (any graph) and the branch the estimate sizes each by; absent when the model has none it chose for. */
+  branches?: EstimatedBranch[];
   measured?: MeasuredFigures | TorchMeasuredFigures;
+}
+
+/** The branch an If is sized by, and why: a folded condition, a pin, the only one that fits, the larger. */
+export interface EstimatedBranch {
+  node: string;
+  taken: IfBranch;
+  why: 'condition' | 'pinned' | 'only-valid' | 'larger';
+}
+
+/** The branch an If ran in a measured run, told by the kernel events of the branch's own nodes. */
+export interface RanBranch {
+  node: string;
+  ran: IfBranch;
+  /** Nodes of that branch (and only of it) that had kernel events, the first few. */
+  seen: string[];
 }
 
 export function emptyByCategory(): ByCategory {

@@ -17,6 +17,9 @@ export type TrainStepKind = (typeof TRAIN_STEPS)[number];
 /** zero_grad(set_to_none=True) frees the gradients before the forward; False zeroes and keeps them. */
 export const ZERO_GRADS = ['set-to-none', 'zero'] as const;
 export type ZeroGrad = (typeof ZERO_GRADS)[number];
+/** The two branches of an ONNX If, by their attribute names. */
+export const IF_BRANCHES = ['then_branch', 'else_branch'] as const;
+export type IfBranch = (typeof IF_BRANCHES)[number];
 
 export interface AnalysisSettings {
   mode: Mode;
@@ -46,6 +49,11 @@ export interface AnalysisSettings {
    * them takes its branch, and fed to measured runs.
    */
   inputValues?: Record<string, number>;
+  /**
+   * The branch each named If runs (`--branch If_32=else`), for an If whose condition is not known
+   * statically: it is sized by that branch instead of the larger one. A folded condition wins.
+   */
+  branches?: Record<string, IfBranch>;
   /**
    * Settings that sized the model before it reached the engine: a Python export runs the model at
    * the batch (and sequence length of token inputs) in use, so its graph holds them as fixed sizes.
@@ -79,5 +87,6 @@ export const DEFAULT_SETTINGS: AnalysisSettings = {
 export function withDefaults(partial: Partial<AnalysisSettings>): AnalysisSettings {
   // Null-prototype dims: `constructor` or `__proto__` is a dim name like any other.
   const dims = Object.assign(Object.create(null) as Record<string, number>, DEFAULT_SETTINGS.dims, partial.dims ?? {});
-  return { ...DEFAULT_SETTINGS, ...partial, dims };
+  const branches = partial.branches ? { branches: Object.assign(Object.create(null) as Record<string, IfBranch>, partial.branches) } : {};
+  return { ...DEFAULT_SETTINGS, ...partial, dims, ...branches };
 }

@@ -8,11 +8,12 @@
 // prepacking in the optimised session. A difference is "explained" only when those bytes bring the
 // estimate within the target of the measurement; what is left is reported, never booked to a cause.
 import { MemlensError } from '../engine/errors';
-import type { Profile, SourceRef, TimelinePoint } from '../engine/profile';
+import type { PinnedComparison, Profile, SourceRef, TimelinePoint } from '../engine/profile';
 import type { OrtHeldFigures } from '../engine/ort/held-figures';
 import { estimateVsMeasured } from '../engine/difference-wording';
 import { formatBytes } from '../engine/units';
 import { sourcesByNode } from './measured';
+import { divergedBranches, pinnedComparison, pinnedLines, type DivergedBranch } from './compare-branches';
 import type { NodeMeasurement, RunResult, SessionFigures } from './types';
 
 /** Estimate and measurement agree when within this share of the measured figure... */
@@ -128,6 +129,10 @@ export interface Comparison {
   lines: LineComparison[];
   peak: PeakComparison;
   optimised: OptimisedComparison | null;
+  /** If nodes whose run took another branch than the one the estimate sized. */
+  branches: DivergedBranch[];
+  /** The estimate re-analysed with those branches pinned, when it was given; `peak` stays the static bound's. */
+  pinned: PinnedComparison | null;
   /** One line per finding, for the CLI and hovers. */
   summary: string[];
 }
@@ -144,7 +149,11 @@ export function ortComparisonRefusal(estimate: Profile): string | null {
     `use --mode infer with --run${torch}`;
 }
 
-export function compareRun(estimate: Profile, run: RunResult): Comparison {
+/**
+ * `pinned`: the same model re-analysed with the branches the run took pinned (settings'
+ * `branches`, see divergedBranches), compared beside the static estimate when a branch diverged.
+ */
+export function compareRun(estimate: Profile, run: RunResult, pinned: Profile | null = null): Comparison {
   const refusal = ortComparisonRefusal(estimate);
   if (refusal) throw new MemlensError(refusal);
   const sources = sourcesByNode(estimate);
@@ -167,9 +176,12 @@ export function compareRun(estimate: Profile, run: RunResult): Comparison {
 
   const peak = comparePeak(estimate, forward, run.attribution);
   const optimised = run.optimised ? compareOptimised(run.attribution, run.optimised, estimated, estimate) : null;
+  const branches = divergedBranches(estimate, run.branches);
+  const pinnedPeak = pinned && branches.length > 0 ? pinnedComparison(pinned, run.attribution, branches, TARGET_PCT) : null;
   const summary = summarise(estimate, run, nodes, peak, optimised);
+  summary.splice(1 + peak.notes.length, 0, ...pinnedLines(estimate, branches, pinnedPeak));
   const lines = compareLines(estimate, position, order);
-  return { ep: run.ep, targetPct: TARGET_PCT, nodes, lines, peak, optimised, summary };
+  return { ep: run.ep, targetPct: TARGET_PCT, nodes, lines, peak, optimised, branches, pinned: pinnedPeak, summary };
 }
 
 function compareLines(estimate: Profile, position: Map<string, number>, order: NodeMeasurement[]): LineComparison[] {

@@ -33,6 +33,7 @@ export function toMeasured(result: RunResult, estimate?: Profile, comparison: Me
     rssPeakBytes: result.rssPeakBytes,
     deviceMemory: result.deviceMemory,
     warnings: result.warnings,
+    branches: result.branches,
     comparison,
   };
 }

@@ -60,6 +60,7 @@ const runFigures = object({
   weightBytes: count,
   materialised: nullable(object({ tensors: count, bytes: count })),
   runs: count,
+  branches: arrayOf(object({ node: str, ran: oneOf(['then_branch', 'else_branch'] as const), seen: arrayOf(str) })),
   warnings: arrayOf(str),
 });
 

@@ -1,6 +1,7 @@
 // Plain data exchanged between the caller, the isolated run process and the comparison.
 // Everything here crosses a process boundary as JSON, so no class instances or typed arrays.
 import type { DType } from '../engine/graph';
+import type { RanBranch } from '../engine/profile';
 import type { AnalysisSettings } from '../engine/settings';
 
 export type ProviderName = 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
@@ -151,6 +152,8 @@ export interface RunResult {
   rssPeakBytes: number | null;
   deviceMemory: DeviceMemory | null;
   runs: number;
+  /** If nodes whose branch the attribution session's kernel events tell (runner/branches-ran.ts). */
+  branches: RanBranch[];
   warnings: string[];
 }
 

@@ -9,6 +9,7 @@ import { withDefaults } from '../engine/settings';
 import { seededRng } from '../engine/seeded-random';
 import { bindDims, bindInputValues } from '../engine/shapes/bind-dims';
 import { prepareModel } from './materialise';
+import { branchesRan } from './branches-ran';
 import { makeInputData, ORT_TENSOR_TYPE, planInputs } from './inputs';
 import { arenaHeld, median, nodesByRun, parseTrace, peakFromNodes } from './profile-events';
 import { currentEnvironment, planProviders } from './providers';
@@ -66,6 +67,7 @@ async function runWorker(req: WorkerRequest): Promise<WorkerMessage> {
           weightBytes: prepared.weightBytes,
           materialised: prepared.materialised,
           runs: req.runs,
+          branches: branchesRan(prepared.model.graph, attribution.nodes),
           warnings,
         },
       };

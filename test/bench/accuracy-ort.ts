@@ -1,7 +1,9 @@
 // `npm run accuracy:ort`: MemLens's estimate against ONNX Runtime's own figures on the held-out set
 // (.cache/heldout/models, made by scripts/setup-test-env.sh): weights, the activation arena peak
 // with optimisations off, the optimised session's peak, the share of nodes whose requested bytes in
-// use match within 1 KiB, and unknown tensors; then the median and maximum error per column.
+// use match within 1 KiB, and unknown tensors; then the median and maximum error per column. Where
+// a run took another If branch than the estimate sized, the arena figure with that branch pinned
+// stands beside the static one, and the summary gives both distributions.
 // Results go to .cache/accuracy/ort.json (and ort-<label>.json with --label).
 //   node out/test/bench/accuracy-ort.js [--only NAME ...] [--remeasure] [--label NAME]
 import * as fs from 'node:fs';
@@ -17,6 +19,10 @@ import { heldoutDir, heldoutModels, referenceWeightBytes, type HeldoutModel } fr
 import { measure, RUNS } from './accuracy/measure';
 import { optimisedGraph } from '../../extension/runner/optimised-graph';
 import type { Profile } from '../../extension/engine/profile';
+import { branchesRan } from '../../extension/runner/branches-ran';
+import { divergedBranches, ranPins } from '../../extension/runner/compare-branches';
+import type { Measurement } from './accuracy/measure';
+import type { PinnedArena } from './accuracy/compare-rows';
 
 interface Options { only: string[]; remeasure: boolean; label: string | null }
 
@@ -39,9 +45,21 @@ function oneLine(e: unknown): string {
 
 const optimisedDir = path.join(repoRoot, '.cache', 'accuracy', 'optimised-graphs');
 
-function analyse(file: string, model: HeldoutModel, optimised: boolean): Profile {
+function analyse(file: string, model: HeldoutModel, optimised: boolean, settings = model.settings): Profile {
   const decoded = decodeModel(fs.readFileSync(file), file);
-  return analyzeModel(decoded, model.settings, { source: file, entry: null, ortSession: { intraOpThreads: os.availableParallelism(), runs: RUNS, optimised } });
+  return analyzeModel(decoded, settings, { source: file, entry: null, ortSession: { intraOpThreads: os.availableParallelism(), runs: RUNS, optimised } });
+}
+
+/**
+ * Where the measured run took another If branch than the estimate sized (told by the branch's own
+ * node events, cached with the measurement), the arena estimate re-analysed with that branch pinned.
+ */
+function pinnedArena(model: HeldoutModel, profile: Profile, m: Measurement): PinnedArena | null {
+  const ran = branchesRan(decodeModel(fs.readFileSync(model.file), model.file).graph, m.attribution.nodes);
+  const branches = divergedBranches(profile, ran);
+  if (branches.length === 0) return null;
+  const pinned = analyse(model.file, model, false, { ...model.settings, branches: { ...model.settings.branches, ...ranPins(branches) } });
+  return { arenaPeakBytes: pinned.ortHeld!.arenaInUsePeakBytes, branches };
 }
 
 async function modelRow(model: HeldoutModel, remeasure: boolean): Promise<{ row: ModelRow; analyseMs: number; cached: boolean }> {
@@ -58,7 +76,7 @@ async function modelRow(model: HeldoutModel, remeasure: boolean): Promise<{ row:
   const analyseMs = performance.now() - t0;
   try {
     const { m, cached } = await measure(model, remeasure);
-    const row = compareModel(model.name, model.facts.origin, estimateFigures(profile, optimised), referenceWeightBytes(model.facts), m, profile.warnings);
+    const row = compareModel(model.name, model.facts.origin, estimateFigures(profile, optimised), referenceWeightBytes(model.facts), m, profile.warnings, pinnedArena(model, profile, m));
     return { row, analyseMs, cached };
   } catch (e) {
     return { row: { name: model.name, origin: model.facts.origin, ok: false, error: `ONNX Runtime: ${oneLine(e)}` }, analyseMs, cached: false };

@@ -11,6 +11,8 @@ import { NodeRuleContext } from './rule-context';
 import { ruleFor } from './registry';
 import { ShapeError } from './shape-error';
 import { topoOrder } from '../graph-order';
+import { ifNodes } from '../if-nodes';
+import type { IfBranch } from '../settings';
 
 /** An own entry only: names such as `constructor` never resolve through Object.prototype. */
 const own = (o: Record<string, number>, key: string): number | null => (Object.hasOwn(o, key) ? o[key] : null);
@@ -50,13 +52,26 @@ class Inference {
     },
     branch: (node: GraphNode, choice: BranchChoice) => void this.branches.set(node.name, choice),
     body: (node: GraphNode, attr: string) => this.bodies.get(`${node.name}/${attr}`),
+    pin: (node: GraphNode): IfBranch | undefined => (node.name !== '' && Object.hasOwn(this.pins, node.name) ? this.pins[node.name] : undefined),
   };
 
   constructor(
     readonly model: Model, readonly dims: Record<string, number>, readonly inputValues: Record<string, number>,
     /** Fold values computed by nodes (Shape -> Gather -> Concat chains); off for ONNX Runtime's load-time view. */
     readonly foldComputed = true,
+    /** The branch named If nodes run (settings' `branches`). */
+    readonly pins: Record<string, IfBranch> = {},
   ) {}
+
+  /** A pin that names no If node of the model, main graph or body, pins nothing: one line each. */
+  unknownPins(): string[] {
+    const names = Object.keys(this.pins);
+    if (names.length === 0) return [];
+    const known = ifNodes(this.model.graph).map((n) => n.name);
+    const has = new Set(known);
+    const listed = known.length === 0 ? 'the model has none' : `its If nodes: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', ...' : ''}`;
+    return names.filter((n) => !has.has(n)).map((n) => `--branch ${n}: no If node named '${n}' in the model (${listed}); the pin is ignored`);
+  }
 
   opset(domain: string): number {
     return this.model.opsets[domain] ?? this.model.opsets[domain === '' ? 'ai.onnx' : domain] ?? DEFAULT_OPSET[domain] ?? 1;
@@ -265,13 +280,17 @@ function merge(inferred: InferredTensor | null, declared: InferredTensor | null)
 
 /**
  * Shapes and dtypes of every tensor of the model, with symbolic dims replaced from `dims`
- * (see bindDims) and one-element inputs given values folded (see bindInputValues). Throws MemlensError for a cycle or for inputs an operator cannot accept.
+ * (see bindDims), one-element inputs given values folded (see bindInputValues) and If nodes named
+ * in `branches` sized by that branch. Throws MemlensError for a cycle or for inputs an operator cannot accept.
  */
-export function inferShapes(model: Model, dims: Record<string, number>, inputValues: Record<string, number> = {}, foldComputed = true): ShapeResult {
-  const inference = new Inference(model, dims, inputValues, foldComputed);
+export function inferShapes(
+  model: Model, dims: Record<string, number>, inputValues: Record<string, number> = {}, foldComputed = true, branches: Record<string, IfBranch> = {},
+): ShapeResult {
+  const inference = new Inference(model, dims, inputValues, foldComputed, branches);
   const scope = new Scope(null);
   inference.graph(model.graph, scope);
   const unknown: string[] = [];
   for (const [name, t] of scope.tensors) if (isUnknown(t)) unknown.push(name);
-  return { tensors: scope.tensors, unknown, warnings: inference.warnings(), branches: inference.branches, bodies: inference.bodies };
+  const warnings = [...inference.unknownPins(), ...inference.warnings()];
+  return { tensors: scope.tensors, unknown, warnings, branches: inference.branches, bodies: inference.bodies };
 }

@@ -18,6 +18,7 @@ export class NodeRuleContext implements ShapeRuleContext {
       warn(node: GraphNode, message: string): void;
       branch(node: GraphNode, choice: BranchChoice): void;
       body(node: GraphNode, attr: string): ReadonlyMap<string, InferredTensor> | undefined;
+      pin(node: GraphNode): BranchChoice['taken'] | undefined;
     },
   ) {}
 
@@ -78,5 +79,9 @@ export class NodeRuleContext implements ShapeRuleContext {
 
   chooseBranch(choice: BranchChoice): void {
     if (this.node) this.notes.branch(this.node, choice);
+  }
+
+  pinnedBranch(): BranchChoice['taken'] | undefined {
+    return this.node ? this.notes.pin(this.node) : undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { DType, Dim, GraphNode, Initializer } from '../graph';
+import type { IfBranch } from '../settings';
 
 /** What shape inference knows about one tensor. */
 export interface InferredTensor {
@@ -39,17 +40,20 @@ export interface ShapeRuleContext {
   warn(message: string): void;
   /** Which branch of an If the shapes follow, and why (read by the memory model). */
   chooseBranch(choice: BranchChoice): void;
+  /** The branch the user (or a measured run) says this If runs (settings' `branches`), if any. */
+  pinnedBranch(): BranchChoice['taken'] | undefined;
 }
 
 /**
- * The branch of an If that shapes follow: the one a folded condition selects; the only one whose
+ * The branch of an If that shapes follow: the one a folded condition selects; the one the settings
+ * pin (`pinned`: the user's `--branch`, or the branch a measured run took); the only one whose
  * shapes fit the inputs; or, when the condition is not known statically, the one whose tensors
  * (outputs and everything its nodes make) take more bytes (`larger`), so the estimate is not below
  * what either branch needs.
  */
 export interface BranchChoice {
-  taken: 'then_branch' | 'else_branch';
-  why: 'condition' | 'only-valid' | 'larger';
+  taken: IfBranch;
+  why: 'condition' | 'pinned' | 'only-valid' | 'larger';
 }
 
 /**

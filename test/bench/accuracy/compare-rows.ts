@@ -1,6 +1,7 @@
 // One row per held-out model: each estimated figure beside the figure it is tested against, and
 // the error as (estimate - measured) / measured. No residual is booked as an explanation here: a
 // difference is reported with its size, whatever its cause.
+import type { DivergedBranch } from '../../../extension/runner/compare-branches';
 import type { EstimatedFigures } from './estimate-figures';
 import type { Measurement } from './measure';
 
@@ -31,6 +32,11 @@ export interface ModelRow {
   error?: string;
   weights?: FigurePair & { differenceBytes: number };
   arena?: FigurePair;
+  /**
+   * Where the run took another If branch than the estimate sized: the arena estimate re-analysed
+   * with the branches the run took pinned, against the same measured peak (`arena` stays the static bound).
+   */
+  arenaPinned?: FigurePair & { branches: DivergedBranch[] };
   /** Against the largest peak of the fresh optimised sessions: the one a user has to plan for. */
   optimised?: FigurePair | null;
   /** The peaks of the fresh optimised sessions, in the order measured. */
@@ -64,7 +70,12 @@ export function largestPeak(m: Measurement): number | null {
   return peaks.reduce((a, b) => (b > a ? b : a), m.optimised.peakBytes);
 }
 
-export function compareModel(name: string, origin: string, est: EstimatedFigures, referenceWeights: number, m: Measurement, warnings: string[]): ModelRow {
+/** The arena estimate with the branches a run took pinned, and those branches. */
+export interface PinnedArena { arenaPeakBytes: number; branches: DivergedBranch[] }
+
+export function compareModel(
+  name: string, origin: string, est: EstimatedFigures, referenceWeights: number, m: Measurement, warnings: string[], pinned: PinnedArena | null = null,
+): ModelRow {
   const weights = { ...pair(est.weightBytes, referenceWeights), differenceBytes: est.weightBytes - referenceWeights };
   return {
     name,
@@ -72,6 +83,7 @@ export function compareModel(name: string, origin: string, est: EstimatedFigures
     ok: true,
     weights,
     arena: pair(est.arenaPeakBytes, m.attribution.peakBytes),
+    ...(pinned ? { arenaPinned: { ...pair(pinned.arenaPeakBytes, m.attribution.peakBytes), branches: pinned.branches } } : {}),
     optimised: m.optimised ? pair(est.optimisedPeakBytes, largestPeak(m)!) : null,
     optimisedPeaks: m.optimised ? (m.optimisedPeaks ?? [m.optimised.peakBytes]) : [],
     nodes: matchNodes(est, m),
@@ -112,6 +124,10 @@ export interface Summary {
   weightsExact: number;
   weights: ColumnSummary;
   arena: ColumnSummary;
+  /** The arena column with each model whose run took another branch re-analysed with it pinned (the others as they are). */
+  arenaPinned: ColumnSummary;
+  /** Models whose run took another If branch than the estimate sized. */
+  branchPinned: number;
   optimised: ColumnSummary;
   /** Nodes within tolerance over all measured nodes of all models. */
   nodesWithinShare: number;
@@ -129,6 +145,8 @@ export function summariseRows(rows: ModelRow[]): Summary {
     weightsExact: ok.filter((r) => r.weights!.differenceBytes === 0).length,
     weights: summarise(ok.map((r) => r.weights!)),
     arena: summarise(ok.map((r) => r.arena!)),
+    arenaPinned: summarise(ok.map((r) => r.arenaPinned ?? r.arena!)),
+    branchPinned: ok.filter((r) => r.arenaPinned).length,
     optimised: summarise(ok.flatMap((r) => (r.optimised ? [r.optimised] : []))),
     nodesWithinShare: measured > 0 ? nodes.reduce((s, n) => s + n.within, 0) / measured : 0,
     medianModelNodeShare: median(nodes.map((n) => n.share)),

@@ -24,6 +24,14 @@ function optimisedFigure(r: ModelRow): string {
   return `${figure(r.optimised)} (${spread})`;
 }
 
+/** The static arena figure, and where the run took another branch, the figure with that branch pinned. */
+function arenaFigure(r: ModelRow): string {
+  const p = r.arenaPinned;
+  if (!p) return figure(r.arena);
+  const ran = p.branches.map((b) => `${b.node} ran ${b.ran}`).join(', ');
+  return `${figure(r.arena)} [${ran}; pinned: ${formatBytes(p.estimate)}: ${errorText(p.errorPct)}]`;
+}
+
 function weights(r: ModelRow): string {
   const w = r.weights!;
   if (w.differenceBytes === 0) return `${formatBytes(w.measured)} exact`;
@@ -35,13 +43,13 @@ function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
 }
 
-const HEADER = ['model', 'weights (estimate vs onnx facts)', 'arena, opts off (estimate vs ORT peak)', 'optimised (estimate vs largest ORT session peak)', 'nodes within 1 KiB', 'unknown'];
+const HEADER = ['model', 'weights (estimate vs onnx facts)', 'arena, opts off (estimate vs ORT peak) [branch the run took, pinned]', 'optimised (estimate vs largest ORT session peak)', 'nodes within 1 KiB', 'unknown'];
 
 function rowCells(r: ModelRow): string[] {
   if (!r.ok) return [r.name, `FAILED: ${r.error ?? ''}`, '', '', '', ''];
   const n = r.nodes!;
   const nodes = `${(n.share * 100).toFixed(0)}% (${n.within}/${n.measured}${n.missing ? `, ${n.missing} not estimated` : ''})`;
-  return [r.name, weights(r), figure(r.arena), optimisedFigure(r), nodes, String(r.unknownTensors ?? 0)];
+  return [r.name, weights(r), arenaFigure(r), optimisedFigure(r), nodes, String(r.unknownTensors ?? 0)];
 }
 
 function columnLine(label: string, c: ColumnSummary): string {
@@ -56,7 +64,8 @@ export function formatTable(rows: ModelRow[], summary: Summary): string {
   lines.push('');
   lines.push(`${summary.models} models, ${summary.failed} without figures`);
   lines.push(`  weights: exact on ${summary.weightsExact} of ${summary.models - summary.failed}; median ${summary.weights.medianAbsErrorPct.toFixed(2)}% off, max ${summary.weights.maxAbsErrorPct.toFixed(2)}%`);
-  lines.push(columnLine('activation arena, optimisations off', summary.arena));
+  lines.push(columnLine('activation arena, optimisations off (static: an unknown If condition sized by the larger branch)', summary.arena));
+  lines.push(columnLine(`activation arena, optimisations off, with the branch each run took pinned (${summary.branchPinned} re-analysed)`, summary.arenaPinned));
   lines.push(columnLine('optimised session', summary.optimised));
   lines.push(`  requested-in-use within 1 KiB: ${(summary.nodesWithinShare * 100).toFixed(1)}% of all measured nodes; median model ${(summary.medianModelNodeShare * 100).toFixed(1)}%`);
   lines.push(`  unknown tensors: ${summary.unknownTensors}`);

@@ -28,6 +28,23 @@ test('--input name=V gives a one-element input its value', () => {
   assert.throws(() => parseCli(['profile', 'm.onnx', '--input', 'sr=fast']), /--input: expected name=V with a number V, got 'sr=fast'/);
 });
 
+test('--branch NODE=then|else pins If branches by node name; bad values are one usage line', () => {
+  const s = parseCli(['profile', 'm.onnx', '--branch', 'If_32=else', '--branch', '/a=b/If=then', '--branch', 'constructor=else_branch']).settings;
+  assert.deepEqual({ ...s.branches }, { If_32: 'else_branch', '/a=b/If': 'then_branch', constructor: 'else_branch' });
+  assert.equal(Object.getPrototypeOf(s.branches), null, 'a node named constructor is a name like any other');
+  assert.equal(parseCli(['profile', 'm.onnx']).settings.branches, undefined);
+  assert.deepEqual({ ...parseCli(['profile', 'm.onnx', '--branch', 'g=then', '--branch', 'g=then']).settings.branches }, { g: 'then_branch' });
+  const bad: [string[], RegExp][] = [
+    [['--branch', 'If_32'], /--branch: expected NODE=then or NODE=else \(an If node's name\), got 'If_32'$/],
+    [['--branch', '=else'], /--branch: expected NODE=then or NODE=else \(an If node's name\), got '=else'$/],
+    [['--branch', 'If_32=maybe'], /--branch If_32: expected then or else, got 'maybe'$/],
+    [['--branch', 'If_32='], /--branch If_32: expected then or else, got ''$/],
+    [['--branch', 'g=then', '--branch', 'g=else'], /--branch g: given both then and else; pin one$/],
+    [['--branch'], /--branch/],
+  ];
+  for (const [flags, message] of bad) assert.throws(() => parseCli(['profile', 'm.onnx', ...flags]), message, flags.join(' '));
+});
+
 test('--device, --step and --zero-grad choose the training step; other values are usage errors', () => {
   const s = parseCli(['profile', 'm.py', '--mode', 'train', '--device', 'cpu', '--step', 'first', '--zero-grad', 'zero']).settings;
   assert.deepEqual([s.device, s.step, s.zeroGrad], ['cpu', 'first', 'zero']);

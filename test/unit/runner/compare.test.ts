@@ -47,7 +47,7 @@ function session(nodes: NodeMeasurement[], peakBytes: number, peakSource: Sessio
 function result(attribution: SessionFigures, optimised: SessionFigures | null = null): RunResult {
   return {
     ep: 'cpu', providers: [{ ep: 'cpu', status: 'ran', reason: '' }], attribution, optimised, optimisedSessionPeaks: optimised ? [optimised.peakBytes] : [], inputs: [], weightBytes: W,
-    materialised: null, rssPeakBytes: null, deviceMemory: null, runs: 1, warnings: [],
+    materialised: null, rssPeakBytes: null, deviceMemory: null, runs: 1, branches: [], warnings: [],
   };
 }
 

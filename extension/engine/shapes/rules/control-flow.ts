@@ -1,7 +1,7 @@
 // Control flow: If, Loop and Scan, typed from their subgraphs, which are inferred in the outer
 // scope with their formal inputs seeded from the node's inputs. An If whose condition is not known
-// statically is sized by its larger branch, and says so.
-import type { Dim } from '../../graph';
+// statically is sized by the branch the settings pin, else by its larger branch, and says so.
+import type { Dim, GraphNode } from '../../graph';
 import { dtypeBits, elementCount } from '../../graph';
 import { MemlensError } from '../../errors';
 import { formatBytes } from '../../units';
@@ -58,19 +58,39 @@ function branchBytes(ctx: ShapeRuleContext, attr: Branch, outputs: InferredTenso
   return tensorBytes(body.values());
 }
 
+/** `then_branch` -> `then`, as `--branch NODE=then|else` writes it. */
+const flagWord = (b: Branch) => (b === 'then_branch' ? 'then' : 'else');
+const otherBranch = (b: Branch): Branch => (b === 'then_branch' ? 'else_branch' : 'then_branch');
+
+/** The outputs of the branch a pin names, or null (with a warning) when its shapes cannot fit the inputs. */
+function pinnedOutputs(node: GraphNode, ctx: ShapeRuleContext, pin: Branch): (InferredTensor | null)[] | null {
+  const shapes = branchShapes(ctx, pin);
+  if ('error' in shapes) {
+    ctx.warn(`--branch ${node.name}=${flagWord(pin)} is ignored: ${pin} does not fit these input shapes (${shapes.error})`);
+    return null;
+  }
+  ctx.chooseBranch({ taken: pin, why: 'pinned' });
+  return node.outputs.map((_o, i) => shapes.outputs?.[i] ?? null);
+}
+
 /**
- * If: the branch a folded condition selects. Otherwise the branch whose tensors take more bytes,
- * so the estimate holds whichever runs (said in a warning, unless both are alike); a branch whose
- * shapes cannot fit the inputs is left out; when a size is unknown, what both branches agree on.
+ * If: the branch a folded condition selects; else the branch the settings pin; otherwise the
+ * branch whose tensors take more bytes, so the estimate holds whichever runs (said in a warning
+ * that names the pin sizing the other, unless both are alike); a branch whose shapes cannot fit
+ * the inputs is left out; when a size is unknown, what both branches agree on.
  */
 const ifOp: ShapeRule = (node, [cond], ctx) => {
   const c = scalarOf(cond);
+  const pin = ctx.pinnedBranch();
   if (c !== undefined) {
     const taken: Branch = c !== 0 ? 'then_branch' : 'else_branch';
+    if (pin !== undefined && pin !== taken) ctx.warn(`--branch ${node.name}=${flagWord(pin)} is ignored: the condition is known statically and selects ${taken}`);
     ctx.chooseBranch({ taken, why: 'condition' });
     const outputs = ctx.subgraphOutputs(taken);
     return node.outputs.map((_o, i) => outputs?.[i] ?? null);
   }
+  const pinned = pin !== undefined ? pinnedOutputs(node, ctx, pin) : null;
+  if (pinned) return pinned;
   const then = branchShapes(ctx, 'then_branch');
   const other = branchShapes(ctx, 'else_branch');
     // Counted as a failed rule: declared shapes stand in, and the rest of the model is still analysed.
@@ -88,7 +108,8 @@ const ifOp: ShapeRule = (node, [cond], ctx) => {
   const taken: Branch = bytesA >= bytesB ? 'then_branch' : 'else_branch';
   ctx.chooseBranch({ taken, why: 'larger' });
   if (!sameOutputs(a!, b!) || bytesA !== bytesB) {
-    ctx.warn(`condition not known statically; sized by ${taken}, the larger branch (${formatBytes(Math.max(bytesA, bytesB))} of tensors against ${formatBytes(Math.min(bytesA, bytesB))})`);
+    ctx.warn(`condition not known statically; sized by ${taken}, the larger branch (${formatBytes(Math.max(bytesA, bytesB))} of tensors against ${formatBytes(Math.min(bytesA, bytesB))}); ` +
+      `--branch ${node.name}=${flagWord(otherBranch(taken))} sizes ${otherBranch(taken)} when that is the one that runs`);
   }
   const outputs = taken === 'then_branch' ? a! : b!;
   return node.outputs.map((_o, i) => outputs[i] ?? null);
