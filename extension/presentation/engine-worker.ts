@@ -25,7 +25,7 @@ function errorOf(e: unknown): WorkerError {
 }
 
 function restored(settings: AnalysisSettings): AnalysisSettings {
-  return { ...settings, dims: nullPrototype(settings.dims) };
+  return { ...settings, dims: nullPrototype(settings.dims), ...(settings.branches ? { branches: nullPrototype(settings.branches) } : {}) };
 }
 
 /** The callback that sends a two-step call's first figures, when the request asked for them. */

@@ -1,6 +1,6 @@
 // The `memlens.*` settings as plain data: validated once, with one message per bad value. The
 // editor adapter reads the configuration into a plain object and passes it here.
-import type { AnalysisSettings } from '../engine/settings';
+import type { AnalysisSettings, IfBranch } from '../engine/settings';
 import { DEFAULT_SETTINGS, DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS } from '../engine/settings';
 import { INLINE_DETAILS } from './line-figures';
 import type { InlineDetail } from './line-figures';
@@ -69,6 +69,24 @@ function readDims(v: unknown, problems: string[]): Record<string, number> {
 }
 
 /**
+ * `memlens.branches`: the branch each named If runs, `then` or `else` (as the CLI's --branch);
+ * bad entries are left out with one problem line each.
+ */
+function readBranches(v: unknown, problems: string[]): { branches?: Record<string, IfBranch> } {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    problems.push(`memlens.branches: expected an object such as {"If_32": "else"}, got ${JSON.stringify(v)}`);
+    return {};
+  }
+  const branches = Object.create(null) as Record<string, IfBranch>;
+  for (const [node, word] of Object.entries(v as Record<string, unknown>)) {
+    if (word === 'then' || word === 'else') branches[node] = `${word}_branch`;
+    else problems.push(`memlens.branches.${node}: expected "then" or "else", got ${JSON.stringify(word)}`);
+  }
+  return Object.keys(branches).length > 0 ? { branches } : {};
+}
+
+/**
  * `configured` names the keys the user set (the rest are defaults), so that dims bound from a
  * default batch or sequence length are reported; without it every value counts as chosen.
  */
@@ -103,6 +121,7 @@ export function readSettings(raw: Readonly<Record<string, unknown>>, configured?
       dtype: pick('dtype', PRECISIONS, DEFAULT_SETTINGS.dtype),
       optimizer: pick('optimizer', OPTIMIZERS, DEFAULT_SETTINGS.optimizer),
       dims: readDims(raw.dims, problems),
+      ...readBranches(raw.branches, problems),
       // The training step's settings, named as the CLI's --device, --step and --zero-grad.
       device: pick('device', DEVICES, 'cuda'),
       step: pick('step', TRAIN_STEPS, 'steady'),

@@ -8,7 +8,7 @@ import type { GivenSettings } from '../analysis/load-model';
 
 const KEYS = [
   'mode', 'batch', 'sequenceLength', 'pastSequenceLength', 'dtype', 'optimizer', 'device', 'step', 'zeroGrad', 'executionProvider', 'budget', 'inlineDetail',
-  'profileOnSave', 'pythonPath', 'timeoutSeconds', 'dims', 'hideFiguresBelow',
+  'profileOnSave', 'pythonPath', 'timeoutSeconds', 'dims', 'branches', 'hideFiguresBelow',
 ] as const;
 
 export function currentSettings(scope?: vscode.Uri): ExtensionSettings {

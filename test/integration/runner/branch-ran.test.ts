@@ -47,7 +47,7 @@ test('a run that took the smaller branch reports it, with the estimate re-analys
   fs.writeFileSync(file, dataGated());
   const p = JSON.parse(profile(file, '--json').stdout) as Profile & { measured: OrtMeasured };
   assert.deepEqual(p.branches, [{ node: 'gate', taken: 'then_branch', why: 'larger' }]);
-  assert.ok(p.warnings.some((w) => w.includes('--branch gate=else sizes else_branch')), p.warnings.join('\n'));
+  assert.ok(p.warnings.some((w) => w.includes('--branch gate=else (memlens.branches in the editor) sizes else_branch')), p.warnings.join('\n'));
   assert.deepEqual(p.measured.branches, [{ node: 'gate', ran: 'else_branch', seen: ['e_exp', 'e_neg'] }]);
   const c = p.measured.comparison!;
   const pinned = c.pinned!;

@@ -22,6 +22,15 @@ test('memlens.dims is read by name and by input:axis; bad entries are problems, 
   assert.match(readSettings({ dims: [1] }).problems[0], /^memlens\.dims: expected an object/);
 });
 
+test('memlens.branches reads then/else per If node as --branch does; bad entries are problems, not pins', () => {
+  const s = readSettings({ branches: { If_32: 'else', gate: 'then', odd: 'maybe', worse: 1 } });
+  assert.deepEqual({ ...s.analysis.branches }, { ...parseCli(['profile', 'm.onnx', '--branch', 'If_32=else', '--branch', 'gate=then']).settings.branches });
+  assert.deepEqual({ ...s.analysis.branches }, { If_32: 'else_branch', gate: 'then_branch' });
+  assert.deepEqual(s.problems, ['memlens.branches.odd: expected "then" or "else", got "maybe"', 'memlens.branches.worse: expected "then" or "else", got 1']);
+  assert.equal(readSettings({ branches: {} }).analysis.branches, undefined);
+  assert.match(readSettings({ branches: 'If_32=else' }).problems[0], /^memlens\.branches: expected an object/);
+});
+
 test('--input name=V gives a one-element input its value', () => {
   assert.deepEqual({ ...parseCli(['profile', 'm.onnx', '--input', 'sr=16000', '--input', 'gain=-0.5']).settings.inputValues }, { sr: 16000, gain: -0.5 });
   assert.equal(parseCli(['profile', 'm.onnx']).settings.inputValues, undefined);

@@ -44,7 +44,7 @@ test('pinning each branch of an If sizes the arena by that branch', () => {
   // then: the If's output, ta and tb are live when Add makes tc: 4 tensors.
   assert.equal(toThen.peak, 4 * T);
   assert.deepEqual(toElse.warnings, [], 'a pinned If needs no warning');
-  assert.match(larger.warnings.join('\n'), /--branch gate=else sizes else_branch when that is the one that runs/);
+  assert.match(larger.warnings.join('\n'), /--branch gate=else \(memlens\.branches in the editor\) sizes else_branch when that is the one that runs/);
 });
 
 test('a pin naming no If node is a warning and changes nothing', () => {

@@ -27,7 +27,7 @@ test('If with a condition not known statically is sized by the larger branch, an
   assert.deepEqual(tensorOf(r, 'y'), { dtype: 'float32', shape: [4, 6] });
   assert.deepEqual(r.branches.get('gate'), { taken: 'then_branch', why: 'larger' });
   // then: t_out [4, 6] = 96 B; else: the three int64 Slice arguments (24 B) and e_out [4, 2] = 32 B.
-  assert.deepEqual(r.warnings, ["If 'gate': condition not known statically; sized by then_branch, the larger branch (96 B of tensors against 56 B); --branch gate=else sizes else_branch when that is the one that runs"]);
+  assert.deepEqual(r.warnings, ["If 'gate': condition not known statically; sized by then_branch, the larger branch (96 B of tensors against 56 B); --branch gate=else (memlens.branches in the editor) sizes else_branch when that is the one that runs"]);
   // The other way round the else branch is the larger.
   const flipped = inferShapes(ifModel(sliceTo(2), then), {});
   assert.deepEqual(flipped.branches.get('gate'), { taken: 'else_branch', why: 'larger' });
@@ -47,7 +47,7 @@ test('If branches with the same outputs: the one whose nodes make more bytes is 
   const r = inferShapes(ifModel(relu, wide), {});
   assert.deepEqual(r.branches.get('gate'), { taken: 'else_branch', why: 'larger' });
   // else: up 576 B + down 576 B + h [4, 24] 384 B + e_out 96 B = 1632 B; then: 96 B.
-  assert.deepEqual(r.warnings, ["If 'gate': condition not known statically; sized by else_branch, the larger branch (1.6 KiB of tensors against 96 B); --branch gate=then sizes then_branch when that is the one that runs"]);
+  assert.deepEqual(r.warnings, ["If 'gate': condition not known statically; sized by else_branch, the larger branch (1.6 KiB of tensors against 96 B); --branch gate=then (memlens.branches in the editor) sizes then_branch when that is the one that runs"]);
   const unknown = inferShapes(ifModel(relu, sliceTo(2), [null, 6]), {});
   assert.deepEqual(tensorOf(unknown, 'y').shape, [null, null]);
 });

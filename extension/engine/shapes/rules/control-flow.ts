@@ -109,7 +109,7 @@ const ifOp: ShapeRule = (node, [cond], ctx) => {
   ctx.chooseBranch({ taken, why: 'larger' });
   if (!sameOutputs(a!, b!) || bytesA !== bytesB) {
     ctx.warn(`condition not known statically; sized by ${taken}, the larger branch (${formatBytes(Math.max(bytesA, bytesB))} of tensors against ${formatBytes(Math.min(bytesA, bytesB))}); ` +
-      `--branch ${node.name}=${flagWord(otherBranch(taken))} sizes ${otherBranch(taken)} when that is the one that runs`);
+      `--branch ${node.name}=${flagWord(otherBranch(taken))} (memlens.branches in the editor) sizes ${otherBranch(taken)} when that is the one that runs`);
   }
   const outputs = taken === 'then_branch' ? a! : b!;
   return node.outputs.map((_o, i) => outputs[i] ?? null);
