@@ -1,11 +1,11 @@
 // From a file to its profile, optionally measured: the one pipeline the CLI and the editor share.
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyze, firstFigures, toProfile, type FirstFigures } from '../engine/analyze';
 import { MemlensError } from '../engine/errors';
 import type { Profile } from '../engine/profile';
 import { loadModel, type LoadOptions } from './load-model';
+import { localOrtSession, type LocalOrtSession } from './local-ort-session';
 import { reusedAnalysis } from './profile-reuse';
 import type { ModelKind } from './model-kind';
 
@@ -39,8 +39,7 @@ export interface ProfileOutcome {
 export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> {
   const loaded = await loadModel(req.file, req);
   const settings = { ...req.settings, ...loaded.settings };
-  // ONNX Runtime's default intra-op pool has a thread per core; MLAS sizes Conv scratch per thread.
-  const ortSession = { intraOpThreads: os.availableParallelism(), runs: req.run?.runs ?? 1 };
+  const ortSession = localOrtSession(req.run?.runs ?? 1);
   const options = { source: req.file, entry: loaded.entry, ortSession };
   const analyse = (): Profile => {
     const analysis = analyze(loaded.model, settings, req.file);
@@ -77,7 +76,7 @@ export async function profileFile(req: ProfileRequest): Promise<ProfileOutcome> 
  */
 async function addOptimisedEstimate(
   profile: Profile, loaded: Awaited<ReturnType<typeof loadModel>>, settings: ProfileRequest['settings'],
-  ortSession: { intraOpThreads: number; runs: number }, req: ProfileRequest,
+  ortSession: LocalOrtSession, req: ProfileRequest,
 ): Promise<void> {
   const { defaultMemoryLimit } = await import('../process/supervisor');
   // A model the run would refuse (its estimated peak over the memory limit) is not loaded for this either.

@@ -16,6 +16,7 @@ import { bindDims, bindInputValues, type SizedBySettings } from './shapes/bind-d
 import { inferShapes } from './shapes/infer';
 import { validateModel } from './validate';
 import { attributionSession, optimisedSession, ortHeldFigures } from './ort/held';
+import { DEFAULT_MLAS_KERNELS, type MlasKernels } from './ort/mlas-kernels';
 import type { OrtHeldFigures } from './ort/held-figures';
 import { assertSoundFigures } from './figures-check';
 
@@ -32,6 +33,8 @@ export interface AnalyzeOptions {
     runs: number;
     /** The model is the graph a level-'all' session wrote: model that session (memory pattern, prepacking). */
     optimised?: boolean;
+    /** The MLAS kernels of the machine the session runs on (analysis/local-ort-session.ts); absent: x86-64 without AMX. */
+    kernels?: MlasKernels;
   };
 }
 
@@ -142,7 +145,7 @@ export function ortHeldOf(a: Analysis, options: AnalyzeOptions): OrtHeldFigures 
   const staticBodies = hasBodies ? view.bodies : undefined;
   return ortHeldFigures(
     { model: a.model, table: a.table, shapes: a.shapes, staticShapes: view.tensors, weightBytes: totalsOf(a.table, a.buffers).weightBytes, settings: a.settings, subgraphs: a.subgraphs, staticBodies },
-    (session.optimised ? optimisedSession : attributionSession)(session.intraOpThreads, session.runs),
+    (session.optimised ? optimisedSession : attributionSession)(session.intraOpThreads, session.runs, session.kernels ?? DEFAULT_MLAS_KERNELS),
   );
 }
 

@@ -2,6 +2,7 @@
 // the graph it optimised (optimised-graph.ts), and the engine analyses that graph with the
 // optimised session's model (engine/ort/held.ts optimisedSession: the memory pattern, prepacked
 // copies). Fusions, constant folding and the NCHWc layout are ORT's own, not a model of them.
+import type { MlasKernels } from '../engine/ort/mlas-kernels';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -24,7 +25,7 @@ export function defaultOptimisedCacheDir(): string {
 }
 
 export async function estimateOptimisedSession(
-  modelPath: string, settings: AnalysisSettings, session: { intraOpThreads: number; runs: number }, options: OptimisedEstimateOptions,
+  modelPath: string, settings: AnalysisSettings, session: { intraOpThreads: number; runs: number; kernels?: MlasKernels }, options: OptimisedEstimateOptions,
 ): Promise<OrtHeldFigures> {
   const graph = await optimisedGraph(modelPath, {
     cacheDir: options.cacheDir ?? defaultOptimisedCacheDir(), timeoutMs: options.timeoutMs,

@@ -7,7 +7,6 @@
 // Results go to .cache/accuracy/ort.json (and ort-<label>.json with --label).
 //   node out/test/bench/accuracy-ort.js [--only NAME ...] [--remeasure] [--label NAME]
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeModel } from '../../extension/engine/analyze';
 import { decodeModel } from '../../extension/engine/onnx/decode';
@@ -23,6 +22,7 @@ import { branchesRan } from '../../extension/runner/branches-ran';
 import { divergedBranches, ranPins } from '../../extension/runner/compare-branches';
 import type { Measurement } from './accuracy/measure';
 import type { PinnedArena } from './accuracy/compare-rows';
+import { localOrtSession } from '../../extension/analysis/local-ort-session';
 
 interface Options { only: string[]; remeasure: boolean; label: string | null }
 
@@ -47,7 +47,7 @@ const optimisedDir = path.join(repoRoot, '.cache', 'accuracy', 'optimised-graphs
 
 function analyse(file: string, model: HeldoutModel, optimised: boolean, settings = model.settings): Profile {
   const decoded = decodeModel(fs.readFileSync(file), file);
-  return analyzeModel(decoded, settings, { source: file, entry: null, ortSession: { intraOpThreads: os.availableParallelism(), runs: RUNS, optimised } });
+  return analyzeModel(decoded, settings, { source: file, entry: null, ortSession: localOrtSession(RUNS, optimised) });
 }
 
 /**

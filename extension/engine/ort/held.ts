@@ -17,6 +17,7 @@ import { runLoop, runScan, type Held, type LoopBody, type ScanBody } from './con
 import { kernelScratchRequests } from './scratch';
 import { insertCpuCasts } from './insert-cast';
 import { memPatternBytes } from './mem-pattern';
+import { DEFAULT_MLAS_KERNELS, type MlasKernels } from './mlas-kernels';
 import { loadPrepacked, prepackPlan } from './prepack';
 
 export interface OrtSessionModel {
@@ -30,6 +31,8 @@ export interface OrtSessionModel {
    * copies (prepack.ts) held in the arena from session load.
    */
   optimised?: boolean;
+  /** The MLAS kernels the machine dispatches to: they size quantised GEMMs' packed weights. */
+  kernels: MlasKernels;
 }
 
 export interface OrtHeldInputs {
@@ -377,7 +380,7 @@ export function ortHeldFigures(original: OrtHeldInputs, session: OrtSessionModel
   const arena = new BfcArena(session.arena);
   const reservedBytes = smallInitializerBytes(inputs.model, inputs.table);
   arena.reserve(reservedBytes);
-  const packing = session.optimised ? prepackPlan(inputs.model.graph) : { kept: [], dropped: [] };
+  const packing = session.optimised ? prepackPlan(inputs.model.graph, session.kernels) : { kept: [], dropped: [] };
   // IAllocator::MakeUniquePtr(alloc, size, use_reserve = true): BFCArena::Reserve, a region of exactly the size;
   // packers that call alloc->Alloc (QLinearConv::PrePack) take BFC chunks like tensors (prepack.ts loadPrepacked).
   for (const step of packing.kept) loadPrepacked(arena, step);
@@ -485,11 +488,11 @@ function tableReads(g: Graph, table: TensorTable, withBodies: GraphNode[]): (nam
 }
 
 /** The session the runner measures, with ORT's arena defaults. */
-export function attributionSession(intraOpThreads: number, runs: number): OrtSessionModel {
-  return { arena: ORT_ARENA_DEFAULTS, intraOpThreads, runs };
+export function attributionSession(intraOpThreads: number, runs: number, kernels: MlasKernels = DEFAULT_MLAS_KERNELS): OrtSessionModel {
+  return { arena: ORT_ARENA_DEFAULTS, intraOpThreads, runs, kernels };
 }
 
 /** The runner's default-optimised session (level 'all', memory pattern and prepacking on), run on the graph ORT optimised. */
-export function optimisedSession(intraOpThreads: number, runs: number): OrtSessionModel {
-  return { arena: ORT_ARENA_DEFAULTS, intraOpThreads, runs, optimised: true };
+export function optimisedSession(intraOpThreads: number, runs: number, kernels: MlasKernels = DEFAULT_MLAS_KERNELS): OrtSessionModel {
+  return { arena: ORT_ARENA_DEFAULTS, intraOpThreads, runs, optimised: true, kernels };
 }

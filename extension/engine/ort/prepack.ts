@@ -6,6 +6,7 @@
 // off in the runner's attribution session (session.disable_prepacking), so this applies to the
 // optimised one only.
 import type { Graph, GraphNode, Initializer } from '../graph';
+import { u8s8PackedK, type MlasKernels } from './mlas-kernels';
 
 /** MLAS_SGEMM_STRIDEN_THREAD_ALIGN (mlasi.h): packed B's columns are padded to this. */
 const SGEMM_STRIDEN_ALIGN = 16;
@@ -77,16 +78,15 @@ function lstmWeights(g: Scope, node: GraphNode): PrepackedCopy[] {
 
 /** MLAS_QGEMM_STRIDEN_THREAD_ALIGN (mlasi.h): packed quantised B's columns are padded to this. */
 const QGEMM_STRIDEN_ALIGN = 16;
-/** PackedK of the x86-64 u8s8 GEMM kernels (MLAS_GEMM_U8S8_KERNEL_AVX2, ..._AVX512VNNI): K is padded to this. */
-const QGEMM_U8S8_PACKED_K = 4;
-
 /**
  * MlasGemmPackBSize(N, K) for u8 A and s8 B on x86-64 (mlas/lib/qgemm.h MlasGemmQuantTryGetPackBSize):
- * int32 column sums for the padded N, then the padded N x padded K bytes, rounded to the buffer alignment.
+ * int32 column sums for the padded N, then the padded N x padded K bytes (K padded to the
+ * dispatched kernel's PackedK), rounded to the buffer alignment.
  */
-export function qgemmPackBBytes(n: number, k: number): number {
+export function qgemmPackBBytes(n: number, k: number, kernels: MlasKernels): number {
+  const packedK = u8s8PackedK(kernels);
   const alignedN = Math.ceil(n / QGEMM_STRIDEN_ALIGN) * QGEMM_STRIDEN_ALIGN;
-  const alignedK = Math.ceil(k / QGEMM_U8S8_PACKED_K) * QGEMM_U8S8_PACKED_K;
+  const alignedK = Math.ceil(k / packedK) * packedK;
   return Math.ceil((alignedN * 4 + alignedN * alignedK) / MLAS_BUFFER_ALIGNMENT) * MLAS_BUFFER_ALIGNMENT;
 }
 
@@ -129,7 +129,7 @@ export function convSymPackWBytes(groups: number, groupIn: number, groupOut: num
 }
 
 /** The weight packing of a QLinearConv whose W is constant, from a lookup of its constant inputs; null when none is modelled. */
-export function qlinearConvPacking(lookup: (name: string | undefined) => ConstantView | null, node: GraphNode): QLinearConvPacking | null {
+export function qlinearConvPacking(lookup: (name: string | undefined) => ConstantView | null, node: GraphNode, kernels: MlasKernels): QLinearConvPacking | null {
   const w = lookup(node.inputs[3]);
   if (!w || w.dims.length <= 2 || w.dtype !== 'int8') return null; // u8 weights (u8u8 kernels) are not modelled
   const group = Math.max(1, intAttr(node, 'group') || 1);
@@ -142,12 +142,12 @@ export function qlinearConvPacking(lookup: (name: string | undefined) => Constan
     if (sym > 0) return { kind: 'sym', bytes: sym };
   }
   // MlasSymmQgemmPackBSize has no x86-64 dispatch (ARM64 only), so the symmetric GEMM packing is skipped.
-  if (c !== 1 || groupOut !== 1) return { kind: 'gemm', bytes: group * qgemmPackBBytes(groupOut, c * kernelSize) };
+  if (c !== 1 || groupOut !== 1) return { kind: 'gemm', bytes: group * qgemmPackBBytes(groupOut, c * kernelSize, kernels) };
   return { kind: 'reordered', bytes: m * c * kernelSize };
 }
 
-function qlinearConvW(g: Scope, node: GraphNode): PrepackedCopy[] {
-  const packing = qlinearConvPacking((name) => anyInitializer(g, name), node);
+function qlinearConvW(g: Scope, node: GraphNode, kernels: MlasKernels): PrepackedCopy[] {
+  const packing = qlinearConvPacking((name) => anyInitializer(g, name), node, kernels);
   const w = anyInitializer(g, node.inputs[3]);
   if (!packing || !w) return [];
   // The GEMM packing reorders one group's filter (group_reordered_W: M/group x C/group x kernel bytes) first.
@@ -163,7 +163,7 @@ function qlinearConvW(g: Scope, node: GraphNode): PrepackedCopy[] {
  * QGemm (contrib_ops/cpu/quantization/qgemm.cc, MatMulIntegerBase::PrePack in
  * providers/cpu/quantization/matmul_integer_base.h): a constant 2-D s8 B packed by MlasGemmPackBSize(N, K).
  */
-function qgemmB(g: Scope, node: GraphNode): PrepackedCopy[] {
+function qgemmB(g: Scope, node: GraphNode, kernels: MlasKernels): PrepackedCopy[] {
   const b = anyInitializer(g, node.inputs[3]);
   const a = anyInitializer(g, node.inputs[0]);
   if (!b || b.dtype !== 'int8' || b.dims.length !== 2 || a) return [];
@@ -171,10 +171,10 @@ function qgemmB(g: Scope, node: GraphNode): PrepackedCopy[] {
   const [k, n] = transB ? [b.dims[1], b.dims[0]] : [b.dims[0], b.dims[1]];
   // MatMulIntegerBase::PrePack: IAllocator::MakeUniquePtr<void>(alloc, packed_b_size_, true), a reserved region;
   // a transposed B is first copied back to K x N (quantization::TransPoseInputData, a K x N byte tensor, freed after).
-  return [{ bytes: qgemmPackBBytes(n, k), layout: `qgemm ${n}x${k}`, source: b, temporaryBytes: transB ? k * n : 0 }];
+  return [{ bytes: qgemmPackBBytes(n, k, kernels), layout: `qgemm ${n}x${k}`, source: b, temporaryBytes: transB ? k * n : 0 }];
 }
 
-const PREPACKERS: Record<string, (g: Scope, node: GraphNode) => PrepackedCopy[]> = {
+const PREPACKERS: Record<string, (g: Scope, node: GraphNode, kernels: MlasKernels) => PrepackedCopy[]> = {
   ':Gemm': gemmB,
   ':MatMul': gemmB,
   'com.microsoft:FusedGemm': gemmB,
@@ -191,13 +191,13 @@ const PREPACKERS: Record<string, (g: Scope, node: GraphNode) => PrepackedCopy[]>
  * the same arena (session_state.cc FinalizeSessionStateImpl runs for each subgraph), so bodies count
  * whether or not they run.
  */
-export function prepackedCopies(g: Graph, outer: Scope = []): PrepackedCopy[] {
+export function prepackedCopies(g: Graph, kernels: MlasKernels, outer: Scope = []): PrepackedCopy[] {
   const scope = [...outer, g];
   return g.nodes.flatMap((n) => {
-    const own = PREPACKERS[`${n.domain === 'ai.onnx' ? '' : n.domain}:${n.opType}`]?.(scope, n) ?? [];
+    const own = PREPACKERS[`${n.domain === 'ai.onnx' ? '' : n.domain}:${n.opType}`]?.(scope, n, kernels) ?? [];
     const bodies = Object.values(n.attributes).flatMap((a) => {
-      if (a.kind === 'graph') return prepackedCopies(a.value, scope);
-      return a.kind === 'graphs' ? a.value.flatMap((sub) => prepackedCopies(sub, scope)) : [];
+      if (a.kind === 'graph') return prepackedCopies(a.value, kernels, scope);
+      return a.kind === 'graphs' ? a.value.flatMap((sub) => prepackedCopies(sub, kernels, scope)) : [];
     });
     return [...own, ...bodies];
   });
@@ -254,10 +254,10 @@ export interface PrepackPlan {
 }
 
 /** The session's prepacked copies: each made in node order, kept unless an equal one already is. */
-export function prepackPlan(g: Graph): PrepackPlan {
+export function prepackPlan(g: Graph, kernels: MlasKernels): PrepackPlan {
   const kept: PrepackedCopy[] = [];
   const dropped: number[] = [];
-  for (const copy of prepackedCopies(g)) {
+  for (const copy of prepackedCopies(g, kernels)) {
     if (kept.some((k) => samePacked(k, copy))) dropped.push(copy.bytes);
     else kept.push(copy);
   }

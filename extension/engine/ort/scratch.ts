@@ -5,6 +5,7 @@
 // all are alive together and given back when the kernel returns.
 import { elementCount, type Dim, type GraphNode } from '../graph';
 import type { InferredTensor } from '../shapes/types';
+import { DEFAULT_MLAS_KERNELS } from './mlas-kernels';
 import { qlinearConvPacking, type ConstantView } from './prepack';
 
 export interface ScratchContext {
@@ -243,7 +244,8 @@ function qlinearConvRequests(node: GraphNode, ctx: ScratchContext): number[] {
   const outputImage = elementCount(spatial(y)) ?? 0;
   const xOffset = (channelsLast ? x[x.length - 1] : x[1]) * (elementCount(spatial(x)) ?? 0);
   let group = Math.max(1, intAttr(node, 'group', 1));
-  const packing = ctx.prepacked === false ? null : qlinearConvPacking((n) => constantView(ctx, n), node);
+  // Only the packing's kind is read here, and no kernel choice changes it.
+  const packing = ctx.prepacked === false ? null : qlinearConvPacking((n) => constantView(ctx, n), node, DEFAULT_MLAS_KERNELS);
   const bytes: number[] = [];
   if (!packing) bytes.push(m * groupIn * kernelSize); // the weight reordered per call
   const symmetric = packing?.kind === 'sym';

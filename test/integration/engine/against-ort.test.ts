@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { analyzeModel } from '../../../extension/engine/analyze';
 import { executionOrder } from '../../../extension/engine/graph-order';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
@@ -12,6 +11,7 @@ import { withDefaults } from '../../../extension/engine/settings';
 import { compareRun } from '../../../extension/runner/compare';
 import { runModel } from '../../../extension/runner/run';
 import { modelPath, type FixtureModelName } from '../../fixtures/real-models';
+import { localOrtSession } from '../../../extension/analysis/local-ort-session';
 
 const MODELS: { name: FixtureModelName; dims: Record<string, number> }[] = [
   { name: 'resnet18', dims: {} },
@@ -32,7 +32,7 @@ for (const { name, dims } of MODELS) {
     assert.deepEqual(ours, measuredOrder);
 
     // Predicted for the session the runner measured, as `memlens profile --run` does.
-    const profile = analyzeModel(model, settings, { source: file, entry: null, ortSession: { intraOpThreads: os.availableParallelism(), runs: 1 } });
+    const profile = analyzeModel(model, settings, { source: file, entry: null, ortSession: localOrtSession(1) });
     const cmp = compareRun(profile, run);
     if (profile.ortHeld) {
       // With ORT's plan and arena simulated, every difference must be explained by them.

@@ -3,16 +3,16 @@
 // core): the arena's in-use peak, its held bytes, and the requested bytes in use after every node
 // ORT ran. ORT reports a body node once, with its last execution's figures; so does the simulation.
 import assert from 'node:assert/strict';
-import * as os from 'node:os';
 import { analyzeModel } from '../../../extension/engine/analyze';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { withDefaults } from '../../../extension/engine/settings';
 import { runModel } from '../../../extension/runner/run';
+import { localOrtSession } from '../../../extension/analysis/local-ort-session';
 
 const RUNS = 2;
 
 export async function expectHeldAsOrt(bytes: Uint8Array, name: string, nodesRan: number): Promise<void> {
-  const session = { intraOpThreads: os.availableParallelism(), runs: RUNS };
+  const session = localOrtSession(RUNS);
   const profile = analyzeModel(decodeModel(bytes, name), withDefaults({}), { source: name, entry: null, ortSession: session });
   const r = await runModel({ model: { bytes, name }, ep: 'cpu', runs: RUNS, optimised: false }, { timeoutMs: 120_000 });
   const held = profile.ortHeld!;

@@ -3,7 +3,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { analyzeModel } from '../../../extension/engine/analyze';
 import type { AttributeValue, Model } from '../../../extension/engine/graph';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
@@ -14,10 +13,11 @@ import { withDefaults } from '../../../extension/engine/settings';
 import { runModel } from '../../../extension/runner/run';
 import type { SessionFigures } from '../../../extension/runner/types';
 import { modelPath } from '../../fixtures/real-models';
+import { localOrtSession } from '../../../extension/analysis/local-ort-session';
 
 const RUNS = 2;
 // ORT's default intra-op pool is one thread per core; MLAS sizes Conv working buffers per thread.
-const session = { intraOpThreads: os.availableParallelism(), runs: RUNS };
+const session = localOrtSession(RUNS);
 
 const ints = (value: number[]): AttributeValue => ({ kind: 'ints', value });
 

@@ -18,6 +18,7 @@ import { runModel } from '../../../extension/runner/run';
 import { nodesByRun, parseTrace, peakFromNodes } from '../../../extension/runner/profile-events';
 import { encodeValues } from '../../../extension/engine/onnx/raw-data';
 import * as ort from 'onnxruntime-node';
+import { localOrtSession } from '../../../extension/analysis/local-ort-session';
 
 const RUNS = 2;
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-optimised-bodies-'));
@@ -25,7 +26,7 @@ after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
 function held(file: string): OrtHeldFigures {
   const profile = analyzeModel(decodeModel(fs.readFileSync(file), file), withDefaults({}), {
-    source: file, entry: null, ortSession: { intraOpThreads: os.availableParallelism(), runs: RUNS, optimised: true },
+    source: file, entry: null, ortSession: localOrtSession(RUNS, true),
   });
   return profile.ortHeld!;
 }

@@ -18,9 +18,10 @@ import { withDefaults } from '../../../extension/engine/settings';
 import { optimisedGraph } from '../../../extension/runner/optimised-graph';
 import { runModel } from '../../../extension/runner/run';
 import { exportedModelNames, modelPath } from '../../fixtures/real-models';
+import { localOrtSession } from '../../../extension/analysis/local-ort-session';
 
 const RUNS = 2;
-const session = { intraOpThreads: os.availableParallelism(), runs: RUNS };
+const session = localOrtSession(RUNS);
 const MAX_ERROR = 0.15;
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-optimised-test-'));
 

@@ -19,6 +19,7 @@ import { encodeValues, type EncodableDType } from '../../../extension/engine/onn
 import { withDefaults } from '../../../extension/engine/settings';
 import { optimisedGraph } from '../../../extension/runner/optimised-graph';
 import { runModel } from '../../../extension/runner/run';
+import { localOrtSession } from '../../../extension/analysis/local-ort-session';
 
 const RUNS = 2;
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-qlinear-test-'));
@@ -91,7 +92,7 @@ async function checkAgainstOrt(name: string, model: Model, op: string): Promise<
   const graph = await optimisedGraph(file, { cacheDir, timeoutMs: 120_000 });
   const optimised = decodeModel(fs.readFileSync(graph.path), graph.path);
   assert.ok(optimised.graph.nodes.some((n) => n.domain === 'com.microsoft' && n.opType === op), `ORT's optimised graph has no com.microsoft ${op}`);
-  const ortSession = { intraOpThreads: os.availableParallelism(), runs: RUNS, optimised: true };
+  const ortSession = localOrtSession(RUNS, true);
   const estimate = analyzeModel(optimised, withDefaults({}), { source: graph.path, entry: null, ortSession }).ortHeld!;
   const r = await runModel({ model: { path: file }, ep: 'cpu', runs: RUNS }, { timeoutMs: 120_000 });
   assert.ok(r.optimised, 'the runner made no optimised session');

@@ -2,7 +2,6 @@
 // onnxruntime-node session: the arena's in-use peak ORT reports equals the simulated one.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as os from 'node:os';
 import { analyzeModel } from '../../../extension/engine/analyze';
 import type { GraphNode, Initializer, Model } from '../../../extension/engine/graph';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
@@ -10,9 +9,10 @@ import { encodeModel } from '../../../extension/engine/onnx/encode';
 import { encodeValues } from '../../../extension/engine/onnx/raw-data';
 import { withDefaults } from '../../../extension/engine/settings';
 import { runModel } from '../../../extension/runner/run';
+import { localOrtSession } from '../../../extension/analysis/local-ort-session';
 
 const RUNS = 2;
-const session = { intraOpThreads: os.availableParallelism(), runs: RUNS };
+const session = localOrtSession(RUNS);
 
 interface LstmCase {
   seq: number; batch: number; input: number; hidden: number;

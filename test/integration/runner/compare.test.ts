@@ -2,7 +2,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { decodeModel } from '../../../extension/engine/onnx/decode';
 import { analyzeModel } from '../../../extension/engine/analyze';
@@ -11,9 +10,10 @@ import { compareRun } from '../../../extension/runner/compare';
 import { toMeasured } from '../../../extension/runner/measured';
 import { runModel } from '../../../extension/runner/run';
 import { chainModel, encode, mlpModel } from './models';
+import { localOrtSession } from '../../../extension/analysis/local-ort-session';
 
 /** The session the runner measures: its intra-op threads (ORT's default, one per core) and two runs. */
-const SESSION = { intraOpThreads: os.availableParallelism(), runs: 2 };
+const SESSION = localOrtSession(2);
 
 describe('compareRun on the chain model (batch 64, h 256)', async () => {
   const model = chainModel(256);
