@@ -172,6 +172,15 @@ describe('compareRun notes', () => {
     assert.equal(o.estimate, null);
   });
 
+  it('says a peak many times the attribution session\'s in bytes and as a multiple, not in thousands of percent', () => {
+    const est = profile([point(0, 'mm', 'MatMul', 400)]);
+    const attribution = session([m('mm', 'MatMul', 400, 1536, 400, { parameterBytes: 1_000_000 })], 1536);
+    const optimised = { ...session([m('mm', 'MatMul', 400, 1_230_336, 400, { parameterBytes: 0 })], 1_230_336), level: 'all' as const };
+    const c = compareRun(est, result(attribution, optimised));
+    assert.ok(c.optimised!.peakChangePct > 1000);
+    assert.match(c.summary.join('\n'), /optimised session: peak 1\.2 MiB, 1\.2 MiB above the attribution session's 1\.5 KiB \(801x\);/);
+  });
+
   it('compares the optimised estimate with the optimised peak, not with the attribution session', () => {
     const est = profile([point(0, 'mm', 'MatMul', 400)]);
     const attribution = session([m('mm', 'MatMul', 400, 400, 400, { parameterBytes: 4000 })], 800);
