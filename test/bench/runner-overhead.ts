@@ -1,7 +1,8 @@
 // Cost of instrumentation, as two paired comparisons (paired.ts), each with goal <= 1.10x and
 // max/min of the paired ratios < 1.3:
 //   1. ONNX Runtime's profiler, with the options the runner's profiled optimised pass uses
-//      (session-options.ts), vs a plain session with default options, in this process. In each
+//      (session-options.ts), vs a plain session with default options, in this process (both with
+//      intra-op spinning off, see NO_SPIN). In each
 //      pair both sessions are created (untimed) and warmed up, then their runs alternate one by
 //      one in ABBA order, so load from other processes falls on both alike; each side's figure
 //      is the median of its runs;
@@ -40,6 +41,15 @@ const REPEATS = 5;
 
 type Feeds = Record<string, ort.Tensor>;
 
+/**
+ * Both sessions of the in-process comparison have their intra-op threads sleep, not spin, between
+ * runs: with two sessions alive, one's pool spinning after its run takes the cores the other's run
+ * needs (on 2 cores the runs took 8.9 ms instead of 5.3, and single pairs swung 0.78x-1.12x, which
+ * measured the spinning, not the profiler). The same option on both sides leaves the profiler's
+ * cost as the only difference.
+ */
+const NO_SPIN = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
+
 function feedsFor(h: number, batch: number): Feeds {
   const x = new Float32Array(batch * h);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i) * 0.5;
@@ -49,8 +59,8 @@ function feedsFor(h: number, batch: number): Feeds {
 async function profilerCost(bytes: Uint8Array, feeds: Feeds, pairs: number): Promise<Paired> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-bench-'));
   const pair = async (index: number) => {
-    const plain = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
-    const profiled = await ort.InferenceSession.create(bytes, sessionOptions(workDir, 'cpu', 'all', true));
+    const plain = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], ...NO_SPIN });
+    const profiled = await ort.InferenceSession.create(bytes, { ...sessionOptions(workDir, 'cpu', 'all', true), ...NO_SPIN });
     try {
       for (let i = 0; i < WARM_RUNS; i++) {
         await plain.run(feeds);
