@@ -20,7 +20,7 @@ import { ONNX_EDITOR_VIEW_TYPE, OnnxSummaryEditor } from './onnx-editor';
 import { ProfileStore } from './profile-store';
 import { Profiler } from './profiler';
 import { registerAfterRewrite } from './rewrite-edits';
-import { currentBudget, currentSettings, profileOnSave } from './settings';
+import { currentBudget, profileOnSave } from './settings';
 import { StatusBar } from './status-bar';
 import { SuggestionSets } from './suggestion-sets';
 import { TimelinePanel } from './timeline-panel';
@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const status = new StatusBar(store, budgetNow, panel);
   const refreshBudget = async () => {
     try {
-      budget = await currentBudget(currentSettings());
+      budget = await currentBudget();
     } catch (e) {
       budget = null;
       void vscode.window.showWarningMessage(`MemLens: ${errorLine(e)}`);

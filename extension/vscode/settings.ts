@@ -54,8 +54,13 @@ function pythonExtensionInterpreter(scope?: vscode.Uri): string | undefined {
 let gpu: Promise<DetectedGpu | null> | undefined;
 
 /** The budget in force; a bad setting is reported by the caller once. */
-export async function currentBudget(settings: ExtensionSettings): Promise<Budget | null> {
-  const wantsGpu = settings.budget.trim().toLowerCase() === 'auto';
-  const detected = wantsGpu ? await (gpu ??= detectGpu()) : null;
-  return resolveBudget(settings.budget, detected);
+/**
+ * The budget memlens.budget names. It reads that one key, not every setting: it runs inside
+ * activate(), where each key's get + inspect adds to the extension's start.
+ */
+export async function currentBudget(): Promise<Budget | null> {
+  const raw = vscode.workspace.getConfiguration('memlens').get<unknown>('budget');
+  const text = typeof raw === 'string' ? raw : '';
+  const detected = text.trim().toLowerCase() === 'auto' ? await (gpu ??= detectGpu()) : null;
+  return resolveBudget(text, detected);
 }

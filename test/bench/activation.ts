@@ -16,7 +16,7 @@ import { fmtSpread, spread, verdict, type Goal } from './paired';
 const HEAVY = ['onnxruntime-node', 'onnxruntime-common', 'ts-morph', 'typescript', 'web-tree-sitter', 'tree-sitter-python', 'protobufjs'];
 const SAMPLES = 9;
 /** Extension host starts in code-server: the window opening, then page reloads. */
-const HOST_STARTS = 5;
+const HOST_STARTS = 7;
 const GOAL_MS = 50;
 
 const COMPILE = `
