@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import type { Model } from '../../../extension/engine/graph';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
-import { boolScalar, f32, gatedModel, graph, ifNode, model, node } from '../../fixtures/subgraphs';
+import { boolScalar, f32, gatedModel, graph, ifNode, model, node, wideAndNarrowBranches } from '../../fixtures/subgraphs';
 import { expectHeldAsOrt } from './held-against-ort';
 
 /**
@@ -12,15 +12,7 @@ import { expectHeldAsOrt } from './held-against-ort';
  * the then branch holds three intermediates at once, the else branch one.
  */
 function ifModel(cond: boolean): Model {
-  const thenBranch = graph('then', {
-    outputs: [f32('t_out')],
-    nodes: [
-      node('t_relu', 'Relu', ['x'], ['ta']), node('t_sig', 'Sigmoid', ['ta'], ['tb']),
-      node('t_add', 'Add', ['ta', 'tb'], ['tc']), node('t_neg', 'Neg', ['tc'], ['t_out']),
-    ],
-  });
-  const elseBranch = graph('else', { outputs: [f32('e_out')], nodes: [node('e_exp', 'Exp', ['x'], ['ea']), node('e_neg', 'Neg', ['ea'], ['e_out'])] });
-  return gatedModel('if', f32('x'), cond, { then: thenBranch, else: elseBranch });
+  return gatedModel('if', f32('x'), cond, wideAndNarrowBranches());
 }
 
 /**

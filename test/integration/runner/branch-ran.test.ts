@@ -10,30 +10,10 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { encodeModel } from '../../../extension/engine/onnx/encode';
 import type { OrtMeasured, Profile } from '../../../extension/engine/profile';
-import { f32, graph, ifNode, model, node } from '../../fixtures/subgraphs';
+import { inputGatedModel } from '../../fixtures/subgraphs';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const BIN = path.join(ROOT, 'bin', 'memlens.js');
-
-/**
- * y = Neg(If(c, then: Neg(Add(Relu(x), Sigmoid(Relu(x)))), else: Neg(Exp(x)))) with c a bool graph
- * input: the runner fills it with zeros, so the else branch (one intermediate, not three) runs.
- */
-function dataGated(): Uint8Array {
-  const thenBranch = graph('then', {
-    outputs: [f32('t_out')],
-    nodes: [
-      node('t_relu', 'Relu', ['x'], ['ta']), node('t_sig', 'Sigmoid', ['ta'], ['tb']),
-      node('t_add', 'Add', ['ta', 'tb'], ['tc']), node('t_neg', 'Neg', ['tc'], ['t_out']),
-    ],
-  });
-  const elseBranch = graph('else', { outputs: [f32('e_out')], nodes: [node('e_exp', 'Exp', ['x'], ['ea']), node('e_neg', 'Neg', ['ea'], ['e_out'])] });
-  return encodeModel(model(graph('gated', {
-    inputs: [f32('x'), { name: 'c', dtype: 'bool', shape: [] }],
-    outputs: [f32('y')],
-    nodes: [ifNode('gate', 'c', ['branch_out'], thenBranch, elseBranch), node('post', 'Neg', ['branch_out'], ['y'])],
-  })));
-}
 
 function profile(file: string, ...flags: string[]): { stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, 'profile', file, '--run', '--ep', 'cpu', '--runs', '2', ...flags], { encoding: 'utf8', timeout: 300_000, cwd: ROOT });
@@ -44,7 +24,7 @@ function profile(file: string, ...flags: string[]): { stdout: string; stderr: st
 test('a run that took the smaller branch reports it, with the estimate re-analysed with it pinned', { timeout: 600_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-branch-'));
   const file = path.join(dir, 'gated.onnx');
-  fs.writeFileSync(file, dataGated());
+  fs.writeFileSync(file, encodeModel(inputGatedModel()));
   const p = JSON.parse(profile(file, '--json').stdout) as Profile & { measured: OrtMeasured };
   assert.deepEqual(p.branches, [{ node: 'gate', taken: 'then_branch', why: 'larger' }]);
   assert.ok(p.warnings.some((w) => w.includes('--branch gate=else (memlens.branches in the editor) sizes else_branch')), p.warnings.join('\n'));

@@ -5,30 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeModel } from '../../../extension/engine/analyze';
 import { withDefaults, type IfBranch } from '../../../extension/engine/settings';
-import { f32, graph, ifNode, model, node } from '../../fixtures/subgraphs';
+import { inputGatedModel } from '../../fixtures/subgraphs';
 
 /** 256 KiB: one float32 tensor of the fixtures' arena shape [1, 64, 1024]. */
 const T = 64 * 1024 * 4;
 
-/** then: Neg(Add(Relu(x), Sigmoid(Relu(x)))), three intermediates; else: Neg(Exp(x)), one. */
-function dataGated() {
-  const thenBranch = graph('then', {
-    outputs: [f32('t_out')],
-    nodes: [
-      node('t_relu', 'Relu', ['x'], ['ta']), node('t_sig', 'Sigmoid', ['ta'], ['tb']),
-      node('t_add', 'Add', ['ta', 'tb'], ['tc']), node('t_neg', 'Neg', ['tc'], ['t_out']),
-    ],
-  });
-  const elseBranch = graph('else', { outputs: [f32('e_out')], nodes: [node('e_exp', 'Exp', ['x'], ['ea']), node('e_neg', 'Neg', ['ea'], ['e_out'])] });
-  return model(graph('gated', {
-    inputs: [f32('x'), { name: 'c', dtype: 'bool', shape: [] }],
-    outputs: [f32('y')],
-    nodes: [ifNode('gate', 'c', ['branch_out'], thenBranch, elseBranch), node('post', 'Neg', ['branch_out'], ['y'])],
-  }));
-}
-
 function arena(branches?: Record<string, IfBranch>) {
-  const p = analyzeModel(dataGated(), withDefaults(branches ? { branches } : {}), { source: 'gated.onnx', entry: null });
+  const p = analyzeModel(inputGatedModel(), withDefaults(branches ? { branches } : {}), { source: 'gated.onnx', entry: null });
   return { peak: p.ortHeld!.requestedPeakBytes, branches: p.branches, warnings: p.warnings };
 }
 
