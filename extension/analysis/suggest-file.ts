@@ -52,6 +52,7 @@ async function loadPinned(req: SuggestRequest): Promise<{ loaded: LoadedModel; h
   const before = await snapshot(files);
   const loaded = await loadModel(req.file, {
     entry: req.entry, settings: req.settings, trusted: req.trusted, timeoutMs: req.timeoutMs, signal: req.signal, pythonPath: req.pythonPath,
+    keepWorkers: req.keepWorkers,
   });
   const after = await snapshot(files);
   for (const [f, h] of Object.entries(before)) {

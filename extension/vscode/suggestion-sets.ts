@@ -66,6 +66,8 @@ export class SuggestionSets implements vscode.Disposable {
       trusted: vscode.workspace.isTrusted,
       timeoutMs: s.timeoutMs,
       pythonPath: s.pythonPath || undefined,
+      // The profile's kept workers: the model, unchanged since its profile, is traced or exported again from them (often reused as is).
+      keepWorkers: true,
       signal,
       files,
     };

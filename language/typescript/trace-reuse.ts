@@ -17,14 +17,17 @@ interface Kept {
   reply: Traced;
 }
 
-/** What of the request the graph depends on; a weights file by its size and modification time too. */
+/**
+ * What of the request besides the entry the graph depends on; a weights file by its size and
+ * modification time too.
+ */
 function requestKey(req: TraceRequest): string {
   let weights: string | null = null;
   if (req.weights) {
     const st = fs.statSync(req.weights, { throwIfNoEntry: false });
     weights = st ? `${req.weights}:${st.size}:${st.mtimeMs}` : req.weights;
   }
-  return JSON.stringify([req.file, req.entry ?? null, req.materialize, req.seed, req.dtype ?? null, req.config ?? null, weights]);
+  return JSON.stringify([req.file, req.materialize, req.seed, req.dtype ?? null, req.config ?? null, weights]);
 }
 
 function unchanged(sources: Map<string, string>): boolean {
@@ -46,7 +49,10 @@ export class TraceReuse {
   /** The last reply, marked reused, if `req` asks for the same trace over the same sources. */
   lookup(req: TraceRequest): Traced | null {
     const k = this.kept;
-    if (!k || k.key !== requestKey(req) || !unchanged(k.sources)) return null;
+    if (!k || k.key !== requestKey(req)) return null;
+    // No entry named is the file's first entry: over the same sources, the one the kept trace lists first.
+    const entry = req.entry ?? k.reply.entries[0];
+    if (entry !== k.reply.description.name || !unchanged(k.sources)) return null;
     return { ...k.reply, reused: true };
   }
 

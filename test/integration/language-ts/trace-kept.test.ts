@@ -66,6 +66,11 @@ describe('kept trace worker', () => {
     assert.equal(again.graphHash, first.graphHash);
     assert.equal(again.output, first.output, 'what the model printed comes with the reused trace');
     assert.match(again.output, /traced/);
+    // Naming the entry a request without one took (the file's first) is the same trace.
+    const named = await traceFile(file, 'Net', { keepWorker: true });
+    assert.equal(named.reused, true, 'the first entry by name is the default entry');
+    await assert.rejects(traceFile(file, 'Other', { keepWorker: true }), /no entry "Other" in net\.ts/);
+    assert.equal(ran(), 1, 'neither ran the model again');
     // Another request (a config override), then the same file saved with the same text: the
     // first runs the model, the second does not.
     assert.equal((await traceFile(file, undefined, { keepWorker: true, config: { unused: 1 } })).reused, false);
