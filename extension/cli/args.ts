@@ -1,7 +1,7 @@
 // Command-line arguments -> a typed request. Usage errors are MemlensErrors (exit 2).
 import { parseArgs } from 'node:util';
 import { MemlensError } from '../engine/errors';
-import { DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS, withDefaults, type AnalysisSettings, type IfBranch, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
+import { branchOfWord, DEVICES, MODES, OPTIMIZERS, PRECISIONS, TRAIN_STEPS, ZERO_GRADS, withDefaults, type AnalysisSettings, type IfBranch, type Mode, type OptimizerKind, type Precision } from '../engine/settings';
 import { parseBytes } from '../engine/units';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../runner/types';
 import type { GivenSettings } from '../analysis/load-model';
@@ -70,8 +70,6 @@ function joinValues(argv: string[]): string[] {
   return out;
 }
 
-const BRANCH_WORDS = new Map<string, IfBranch>([['then', 'then_branch'], ['else', 'else_branch'], ['then_branch', 'then_branch'], ['else_branch', 'else_branch']]);
-
 /** `--branch NODE=then|else` (repeatable): the branch each named If runs; the node name may hold '='. */
 function branchPins(given: string[] | undefined): Partial<AnalysisSettings> {
   if (!given?.length) return {};
@@ -80,7 +78,7 @@ function branchPins(given: string[] | undefined): Partial<AnalysisSettings> {
     const at = g.lastIndexOf('=');
     if (at <= 0) throw new MemlensError(`--branch: expected NODE=then or NODE=else (an If node's name), got '${g.slice(0, 80)}'`);
     const [name, word] = [g.slice(0, at), g.slice(at + 1)];
-    const branch = BRANCH_WORDS.get(word);
+    const branch = branchOfWord(word);
     if (!branch) throw new MemlensError(`--branch ${name.slice(0, 80)}: expected then or else, got '${word.slice(0, 40)}'`);
     if (Object.hasOwn(branches, name) && branches[name] !== branch) throw new MemlensError(`--branch ${name.slice(0, 80)}: given both then and else; pin one`);
     branches[name] = branch;

@@ -129,3 +129,18 @@ export function tensorBytes(t: TensorType): number | null {
   if (n === null) return null;
   return Math.ceil((n * dtypeBits(t.dtype)) / 8);
 }
+
+const NO_BODIES: readonly Graph[] = [];
+
+/** The subgraphs a node holds (If branches, Loop and Scan bodies); most nodes have none, and get no new array. */
+export function nodeBodies(node: GraphNode): readonly Graph[] {
+  let out: Graph[] | null = null;
+  const attributes = node.attributes;
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key)) continue;
+    const a = attributes[key];
+    if (a.kind === 'graph') (out ??= []).push(a.value);
+    else if (a.kind === 'graphs') (out ??= []).push(...a.value);
+  }
+  return out ?? NO_BODIES;
+}

@@ -20,6 +20,15 @@ export type ZeroGrad = (typeof ZERO_GRADS)[number];
 /** The two branches of an ONNX If, by their attribute names. */
 export const IF_BRANCHES = ['then_branch', 'else_branch'] as const;
 export type IfBranch = (typeof IF_BRANCHES)[number];
+/** How `--branch NODE=then|else` and `memlens.branches` write a branch. */
+export type BranchWord = 'then' | 'else';
+export const branchWord = (b: IfBranch): BranchWord => (b === 'then_branch' ? 'then' : 'else');
+/** The branch a word names (`then`, `else`, or the attribute name itself); undefined for any other. */
+export function branchOfWord(word: unknown): IfBranch | undefined {
+  if (word === 'then' || word === 'then_branch') return 'then_branch';
+  if (word === 'else' || word === 'else_branch') return 'else_branch';
+  return undefined;
+}
 
 export interface AnalysisSettings {
   mode: Mode;

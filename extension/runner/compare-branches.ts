@@ -3,8 +3,9 @@
 // `branches`), beside the measured peak. The static estimate stays the headline bound, and its
 // verdict is not touched: this is a figure of its own.
 import type { EstimatedBranch, PinnedComparison, Profile, RanBranch } from '../engine/profile';
-import type { IfBranch } from '../engine/settings';
-import { estimateVsMeasured } from '../engine/difference-wording';
+import { branchWord, type IfBranch } from '../engine/settings';
+import { differencePercent, estimateVsMeasured } from '../engine/difference-wording';
+import { idealForwardPeak } from './estimate-peak';
 import { formatBytes } from '../engine/units';
 import type { SessionFigures } from './types';
 
@@ -31,22 +32,20 @@ export function ranPins(diverged: readonly DivergedBranch[]): Record<string, IfB
  * else the ideal plan (live bytes less weights and caller-owned inputs), against the measured peak.
  */
 export function pinnedComparison(pinned: Profile, s: SessionFigures, branches: DivergedBranch[], targetPct: number): PinnedComparison {
-  const ideal = pinned.timeline.filter((p) => p.phase === 'forward')
-    .reduce((m, p) => Math.max(m, p.liveBytes - p.callerBytes - (s.peakSource === 'rss-delta' ? 0 : p.byCategory.weights)), 0);
-  const estimatedPeakBytes = s.peakSource !== 'rss-delta' && pinned.ortHeld ? pinned.ortHeld.arenaInUsePeakBytes : ideal;
+  const estimatedPeakBytes = s.peakSource !== 'rss-delta' && pinned.ortHeld
+    ? pinned.ortHeld.arenaInUsePeakBytes
+    : idealForwardPeak(pinned.timeline.filter((p) => p.phase === 'forward'), s.peakSource);
   const measuredPeakBytes = s.peakBytes;
-  const differencePct = measuredPeakBytes > 0 ? ((measuredPeakBytes - estimatedPeakBytes) / measuredPeakBytes) * 100 : estimatedPeakBytes === 0 ? 0 : -100;
+  const differencePct = differencePercent(measuredPeakBytes, estimatedPeakBytes);
   return { branches, estimatedPeakBytes, measuredPeakBytes, differencePct, withinTarget: Math.abs(differencePct) <= targetPct };
 }
-
-const flagWord = (b: IfBranch) => (b === 'then_branch' ? 'then' : 'else');
 
 /** One line per diverged If, then the pinned estimate's own line. */
 export function pinnedLines(estimate: Profile, diverged: DivergedBranch[], pinned: PinnedComparison | null): string[] {
   const why = new Map((estimate.branches ?? []).map((b) => [b.node, b.why]));
   const out = diverged.map((d) => `If '${d.node}': the run took ${d.ran}, the estimate is sized by ${d.sized}${why.get(d.node) === 'larger' ? ' (the larger; its condition is not known statically)' : ''}`);
   if (pinned) {
-    const flags = pinned.branches.map((b) => `--branch ${b.node}=${flagWord(b.ran)}`).join(' ');
+    const flags = pinned.branches.map((b) => `--branch ${b.node}=${branchWord(b.ran)}`).join(' ');
     out.push(`  with the branch${pinned.branches.length > 1 ? 'es' : ''} the run took pinned (${flags}): estimated ${formatBytes(pinned.estimatedPeakBytes)}, ` +
       `measured ${formatBytes(pinned.measuredPeakBytes)}, ${estimateVsMeasured(pinned.differencePct)}; the estimate above stays the bound for either branch`);
   }

@@ -10,7 +10,8 @@
 import { MemlensError } from '../engine/errors';
 import type { PinnedComparison, Profile, SourceRef, TimelinePoint } from '../engine/profile';
 import type { OrtHeldFigures } from '../engine/ort/held-figures';
-import { estimateVsMeasured } from '../engine/difference-wording';
+import { differencePercent, estimateVsMeasured } from '../engine/difference-wording';
+import { arenaShare, idealForwardPeak } from './estimate-peak';
 import { formatBytes } from '../engine/units';
 import { sourcesByNode } from './measured';
 import { divergedBranches, pinnedComparison, pinnedLines, type DivergedBranch } from './compare-branches';
@@ -202,10 +203,6 @@ function compareLines(estimate: Profile, position: Map<string, number>, order: N
   });
 }
 
-function arenaShare(p: TimelinePoint): number {
-  return Math.max(0, p.liveBytes - p.byCategory.weights - p.callerBytes);
-}
-
 function tolerance(measuredBytes: number): number {
   return Math.max(TOLERANCE_FLOOR_BYTES, (Math.abs(measuredBytes) * TARGET_PCT) / 100);
 }
@@ -338,19 +335,17 @@ function heldNotes(estimatedBytes: number, held: OrtHeldFigures): Note[] {
 
 function comparePeak(estimate: Profile, forward: TimelinePoint[], s: SessionFigures): PeakComparison {
   const notes: Note[] = [];
-  let estimatedBytes: number;
+  const estimatedBytes = idealForwardPeak(forward, s.peakSource);
   if (s.peakSource === 'rss-delta') {
     // Without arena figures the process grew by weights and activations alike.
-    estimatedBytes = forward.reduce((m, p) => Math.max(m, p.liveBytes - p.callerBytes), 0);
     notes.push({ kind: 'no-arena-figures', bytes: 0, detail: 'no arena figures: measured is process RSS growth, which also holds runtime buffers' });
   } else {
-    estimatedBytes = forward.reduce((m, p) => Math.max(m, arenaShare(p)), 0);
     if (estimate.ortHeld) notes.push(...heldNotes(estimatedBytes, estimate.ortHeld));
     else notes.push({ kind: 'no-simulation', bytes: 0, detail: "the estimate has no simulation of ONNX Runtime's planner and arena: rounding and buffers kept for reuse are not computed" });
   }
   const measuredBytes = s.peakBytes;
   const differenceBytes = measuredBytes - estimatedBytes;
-  const differencePct = measuredBytes > 0 ? (differenceBytes / measuredBytes) * 100 : estimatedBytes === 0 ? 0 : -100;
+  const differencePct = differencePercent(measuredBytes, estimatedBytes);
   const withinTarget = Math.abs(differencePct) <= TARGET_PCT;
   const unexplainedBytes = differenceBytes - sum(notes);
   const explained = withinTarget || within(unexplainedBytes, measuredBytes);

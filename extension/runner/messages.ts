@@ -1,6 +1,7 @@
 // Checks of what the run process sends back (types.ts): every figure a finite number, every
 // name a string, every kind one of its closed set, before the caller reads any of it.
 import { DATA_TYPES } from '../engine/onnx/dtype-codes';
+import { IF_BRANCHES } from '../engine/settings';
 import {
   arrayOf, bool, count, nullable, num, object, oneOf, optional, str, tagged, variant, type Check,
 } from '../process/check';
@@ -60,7 +61,7 @@ const runFigures = object({
   weightBytes: count,
   materialised: nullable(object({ tensors: count, bytes: count })),
   runs: count,
-  branches: arrayOf(object({ node: str, ran: oneOf(['then_branch', 'else_branch'] as const), seen: arrayOf(str) })),
+  branches: arrayOf(object({ node: str, ran: oneOf(IF_BRANCHES), seen: arrayOf(str) })),
   warnings: arrayOf(str),
 });
 

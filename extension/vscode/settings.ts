@@ -53,10 +53,10 @@ function pythonExtensionInterpreter(scope?: vscode.Uri): string | undefined {
 
 let gpu: Promise<DetectedGpu | null> | undefined;
 
-/** The budget in force; a bad setting is reported by the caller once. */
 /**
- * The budget memlens.budget names. It reads that one key, not every setting: it runs inside
- * activate(), where each key's get + inspect adds to the extension's start.
+ * The budget in force, from memlens.budget; a bad setting is reported by the caller once. It reads
+ * that one key, not every setting: it runs inside activate(), where each key's get + inspect adds
+ * to the extension's start.
  */
 export async function currentBudget(): Promise<Budget | null> {
   const raw = vscode.workspace.getConfiguration('memlens').get<unknown>('budget');

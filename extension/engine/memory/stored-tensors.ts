@@ -2,7 +2,7 @@
 // in the main graph and inside If/Loop/Scan bodies. ONNX Runtime holds every body's
 // initializers (Constants become initializers when the session loads) for the session's
 // lifetime, whichever branch runs, so all of them count as weight bytes.
-import { dtypeBits, elementCount, type Graph, type GraphNode, type Initializer } from '../graph';
+import { dtypeBits, elementCount, nodeBodies, type Graph, type GraphNode, type Initializer } from '../graph';
 
 /**
  * ONNX Runtime uses a stored tensor of more than this many bytes in place (in-memory external data,
@@ -49,32 +49,18 @@ function stored(prefix: string, t: Initializer, constant: boolean): StoredTensor
   };
 }
 
-const NO_BODIES: Graph[] = [];
-
-function bodies(node: GraphNode): Graph[] {
-  let out = NO_BODIES; // most nodes have none: no array made for them
-  const attributes = node.attributes;
-  for (const key in attributes) {
-    if (!Object.hasOwn(attributes, key)) continue;
-    const a = attributes[key];
-    if (a.kind === 'graph') (out = out === NO_BODIES ? [] : out).push(a.value);
-    else if (a.kind === 'graphs') (out = out === NO_BODIES ? [] : out).push(...a.value);
-  }
-  return out;
-}
-
 function collect(g: Graph, prefix: string, out: StoredTensor[]): void {
   for (const init of g.initializers.values()) out.push(stored(prefix, init, false));
   for (const n of g.nodes) {
     const value = n.attributes.value;
     if (n.opType === 'Constant' && value?.kind === 'tensor') out.push(stored(prefix, { ...value.value, name: n.outputs[0] ?? n.name }, true));
-    for (const body of bodies(n)) collect(body, `${prefix}/${n.name}/${body.name}`, out);
+    for (const body of nodeBodies(n)) collect(body, `${prefix}/${n.name}/${body.name}`, out);
   }
 }
 
 /** The stored tensors of every body of one control-flow node, nested bodies included. */
 export function bodyStoredTensors(node: GraphNode): StoredTensor[] {
   const out: StoredTensor[] = [];
-  for (const body of bodies(node)) collect(body, `${node.name}/${body.name}`, out);
+  for (const body of nodeBodies(node)) collect(body, `${node.name}/${body.name}`, out);
   return out;
 }

@@ -5,7 +5,7 @@
 // tensors over 127 B where the model put them), so only the copies count here. Prepacking is
 // off in the runner's attribution session (session.disable_prepacking), so this applies to the
 // optimised one only.
-import type { Graph, GraphNode, Initializer } from '../graph';
+import { nodeBodies, type Graph, type GraphNode, type Initializer } from '../graph';
 import { u8s8PackedK, type MlasKernels } from './mlas-kernels';
 
 /** MLAS_SGEMM_STRIDEN_THREAD_ALIGN (mlasi.h): packed B's columns are padded to this. */
@@ -195,10 +195,7 @@ export function prepackedCopies(g: Graph, kernels: MlasKernels, outer: Scope = [
   const scope = [...outer, g];
   return g.nodes.flatMap((n) => {
     const own = PREPACKERS[`${n.domain === 'ai.onnx' ? '' : n.domain}:${n.opType}`]?.(scope, n, kernels) ?? [];
-    const bodies = Object.values(n.attributes).flatMap((a) => {
-      if (a.kind === 'graph') return prepackedCopies(a.value, kernels, scope);
-      return a.kind === 'graphs' ? a.value.flatMap((sub) => prepackedCopies(sub, kernels, scope)) : [];
-    });
+    const bodies = nodeBodies(n).flatMap((body) => prepackedCopies(body, kernels, scope));
     return [...own, ...bodies];
   });
 }

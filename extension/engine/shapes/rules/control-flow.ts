@@ -5,6 +5,7 @@ import type { Dim, GraphNode } from '../../graph';
 import { dtypeBits, elementCount } from '../../graph';
 import { MemlensError } from '../../errors';
 import { formatBytes } from '../../units';
+import { branchWord } from '../../settings';
 import type { InferredTensor, RuleTable, ShapeRule, ShapeRuleContext } from '../types';
 import { fmtShape, normAxis } from '../dim-math';
 import { sequenceOf } from './sequence';
@@ -58,15 +59,13 @@ function branchBytes(ctx: ShapeRuleContext, attr: Branch, outputs: InferredTenso
   return tensorBytes(body.values());
 }
 
-/** `then_branch` -> `then`, as `--branch NODE=then|else` writes it. */
-const flagWord = (b: Branch) => (b === 'then_branch' ? 'then' : 'else');
 const otherBranch = (b: Branch): Branch => (b === 'then_branch' ? 'else_branch' : 'then_branch');
 
 /** The outputs of the branch a pin names, or null (with a warning) when its shapes cannot fit the inputs. */
 function pinnedOutputs(node: GraphNode, ctx: ShapeRuleContext, pin: Branch): (InferredTensor | null)[] | null {
   const shapes = branchShapes(ctx, pin);
   if ('error' in shapes) {
-    ctx.warn(`--branch ${node.name}=${flagWord(pin)} is ignored: ${pin} does not fit these input shapes (${shapes.error})`);
+    ctx.warn(`--branch ${node.name}=${branchWord(pin)} is ignored: ${pin} does not fit these input shapes (${shapes.error})`);
     return null;
   }
   ctx.chooseBranch({ taken: pin, why: 'pinned' });
@@ -84,7 +83,7 @@ const ifOp: ShapeRule = (node, [cond], ctx) => {
   const pin = ctx.pinnedBranch();
   if (c !== undefined) {
     const taken: Branch = c !== 0 ? 'then_branch' : 'else_branch';
-    if (pin !== undefined && pin !== taken) ctx.warn(`--branch ${node.name}=${flagWord(pin)} is ignored: the condition is known statically and selects ${taken}`);
+    if (pin !== undefined && pin !== taken) ctx.warn(`--branch ${node.name}=${branchWord(pin)} is ignored: the condition is known statically and selects ${taken}`);
     ctx.chooseBranch({ taken, why: 'condition' });
     const outputs = ctx.subgraphOutputs(taken);
     return node.outputs.map((_o, i) => outputs?.[i] ?? null);
@@ -109,7 +108,7 @@ const ifOp: ShapeRule = (node, [cond], ctx) => {
   ctx.chooseBranch({ taken, why: 'larger' });
   if (!sameOutputs(a!, b!) || bytesA !== bytesB) {
     ctx.warn(`condition not known statically; sized by ${taken}, the larger branch (${formatBytes(Math.max(bytesA, bytesB))} of tensors against ${formatBytes(Math.min(bytesA, bytesB))}); ` +
-      `--branch ${node.name}=${flagWord(otherBranch(taken))} (memlens.branches in the editor) sizes ${otherBranch(taken)} when that is the one that runs`);
+      `--branch ${node.name}=${branchWord(otherBranch(taken))} (memlens.branches in the editor) sizes ${otherBranch(taken)} when that is the one that runs`);
   }
   const outputs = taken === 'then_branch' ? a! : b!;
   return node.outputs.map((_o, i) => outputs[i] ?? null);
